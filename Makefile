@@ -1,0 +1,50 @@
+# Rendezvous: `make run` serves the demo, `make test` runs the whole suite.
+# Both set everything up on a fresh machine: they find a Python >= 3.12, create .venv,
+# install the project and its front-end assets, and migrate.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests use their own SQLite file; DATABASE_URL (if PostgreSQL) adds a second run there.
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint bench venv clean messages
+
+run: $(STAMP)
+	$(VENV)/bin/rendezvous serve --host $(HOST) --port $(PORT)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@PYBIN=$$(sh scripts/find-python.sh) || exit 1; \
+	if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYBIN"; "$$PYBIN" -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	DATABASE_URL= $(PY) -m rendezvous.cli makemigrations --check --dry-run
+
+test: lint test-sqlite
+	@case "$$DATABASE_URL" in \
+	  postgres*) $(MAKE) --no-print-directory test-postgres ;; \
+	  *) echo "DATABASE_URL is not PostgreSQL: skipped the PostgreSQL run (.ci/run does both)." ;; \
+	esac
+
+test-sqlite: $(STAMP)
+	@echo "== tests on SQLite"
+	DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@echo "== tests on PostgreSQL ($$DATABASE_URL)"
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* .pytest_cache

@@ -1,0 +1,1 @@
+"""Rendezvous: self-hostable booking for appointments and group classes."""

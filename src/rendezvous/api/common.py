@@ -1,0 +1,44 @@
+"""Small parsers shared by the API handlers."""
+
+import uuid
+import zoneinfo
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from rendezvous.companies.models import Company
+from rendezvous.core.errors import NotFound, ValidationFailed
+
+
+def parse_id(value: str | None, field: str, *, missing_is_none: bool = True) -> int | None:
+    """Ids are opaque strings in the API; ours are positive integers inside."""
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(_("Unknown %(field)s.") % {"field": field})
+    return int(value)
+
+
+def parse_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    if not name:
+        return default
+    try:
+        if name not in zoneinfo.available_timezones():
+            raise zoneinfo.ZoneInfoNotFoundError(name)
+        return ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(fields={"tz": [_("Unknown time zone.")]}) from exc
+
+
+def get_company(slug: str) -> Company:
+    company = Company.objects.filter(slug=slug).first()
+    if company is None:
+        raise NotFound(_("Unknown company."))
+    return company
+
+
+def parse_uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise NotFound(_("Unknown booking.")) from exc

@@ -1,0 +1,93 @@
+"""Every 4xx/5xx answer of the API has one shape (shared/API.md):
+{"error": {"code", "message", "fields"?}}."""
+
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from rendezvous.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+STATUS = {
+    "validation_error": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "slot_unavailable": 409,
+    "class_full": 409,
+    "invalid_state": 409,
+    "rate_limited": 429,
+}
+
+
+def error_response(
+    code: str, message: str, *, fields=None, status: int | None = None, headers=None
+) -> HttpResponse:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = JsonResponse({"error": body}, status=status or STATUS.get(code, 400))
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+
+
+def _field_name(loc: tuple) -> str:
+    # ("body", "payload", "customer", "email") -> "customer.email"; query params keep their name.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "payload")]
+    return ".".join(parts) or "body"
+
+
+def install(api) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError):
+        return error_response(exc.code, exc.message, fields=exc.fields)
+
+    @api.exception_handler(NinjaValidationError)
+    def validation_error(request: HttpRequest, exc: NinjaValidationError):
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors:
+            fields.setdefault(_field_name(tuple(err.get("loc", ()))), []).append(
+                err.get("msg", "invalid")
+            )
+        return error_response("validation_error", _("Some fields are not valid."), fields=fields)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc):
+        return error_response("unauthenticated", _("A valid API token is required."))
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc):
+        return error_response("not_found", _("Not found."))
+
+    @api.exception_handler(RateLimited)
+    def rate_limited(request: HttpRequest, exc: RateLimited):
+        return error_response(
+            "rate_limited",
+            _("Too many requests. Please wait a moment."),
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError):
+        if exc.status_code == 400:
+            return error_response(
+                "validation_error",
+                _("The request body is not valid JSON."),
+                fields={"body": [str(exc)]},
+            )
+        return error_response("error", str(exc), status=exc.status_code)
+
+    @api.exception_handler(Exception)
+    def server_error(request: HttpRequest, exc: Exception):
+        logger.exception("API error on %s %s", request.method, request.path)
+        return error_response("server_error", _("Something went wrong on our side."), status=500)

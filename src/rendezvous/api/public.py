@@ -1,0 +1,238 @@
+"""Public endpoints: what the booking site itself uses. No login; bookings are reached
+with their manage token in the X-Booking-Token header."""
+
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Q, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
+from ninja import Header, Query, Router
+
+from rendezvous.availability.domain import Window, service_slots
+from rendezvous.bookings import domain
+from rendezvous.bookings.domain.tokens import token_matches
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.core.errors import NotFound, ValidationFailed
+from rendezvous.scheduling.intervals import from_epoch
+
+from .common import get_company, parse_id, parse_uuid, parse_zone
+from .errors import RateLimited
+from .schemas import (
+    BookingIn,
+    BookingOut,
+    CompanyOut,
+    RescheduleIn,
+    ServiceOut,
+    SlotsOut,
+    StaffOut,
+    booking_out,
+    date_range_days,
+)
+
+router = Router(tags=["public"])
+
+
+@router.get("/companies/{company}", response=CompanyOut)
+def company_detail(request: HttpRequest, company: str):
+    c = get_company(company)
+    return {
+        "id": str(c.id),
+        "slug": c.slug,
+        "name": c.name,
+        "timezone": c.timezone,
+        "languages": c.languages,
+        "currency": c.currency,
+    }
+
+
+@router.get("/companies/{company}/services", response=list[ServiceOut])
+def service_list(request: HttpRequest, company: str):
+    c = get_company(company)
+    services = Service.objects.filter(company=c, active=True).select_related("category")
+    return [
+        {
+            "id": str(s.id),
+            "name": s.name,
+            "description": s.description,
+            "category": s.category.name if s.category else None,
+            "kind": s.kind,
+            "duration_minutes": s.duration_minutes,
+            "price": s.price,
+            "currency": s.currency or c.currency,
+            "online_meeting": c.online_meetings_enabled and s.online_meeting,
+            "requires_confirmation": s.requires_confirmation,
+            "requires_payment": s.requires_payment,
+        }
+        for s in services
+    ]
+
+
+@router.get("/companies/{company}/staff", response=list[StaffOut])
+def staff_list(request: HttpRequest, company: str, service: str | None = None):
+    c = get_company(company)
+    staff = c.staff.filter(active=True, online_bookable=True).prefetch_related("services")
+    if service is not None:
+        staff = staff.filter(services__id=parse_id(service, "service"))
+    return [
+        {
+            "id": str(m.id),
+            "name": m.name,
+            "services": [str(s.id) for s in m.services.all() if s.active],
+        }
+        for m in staff.distinct()
+    ]
+
+
+@router.get("/companies/{company}/slots", response=SlotsOut)
+def slot_list(
+    request: HttpRequest,
+    company: str,
+    service: str,
+    from_: date = Query(..., alias="from"),
+    to: date = Query(...),
+    staff: str | None = None,
+    tz: str | None = None,
+):
+    c = get_company(company)
+    zone = parse_zone(tz, c.zone)
+    if to < from_:
+        raise ValidationFailed(fields={"to": [_("The end date is before the start date.")]})
+    if date_range_days(from_, to) > settings.SLOTS_MAX_DAYS:
+        raise ValidationFailed(
+            fields={"to": [_("At most %(n)d days at once.") % {"n": settings.SLOTS_MAX_DAYS}]}
+        )
+    svc = Service.objects.filter(company=c, active=True, id=parse_id(service, "service")).first()
+    if svc is None:
+        raise NotFound(_("Unknown service."))
+    window = Window.for_dates(from_, to, zone)
+    now = timezone.now()
+    if svc.kind == ServiceKind.CLASS:
+        slots = _class_slots(c, svc, window, now, zone, parse_id(staff, "staff"))
+    else:
+        slots = [
+            {
+                "start": from_epoch(s.start).astimezone(zone),
+                "end": from_epoch(s.end).astimezone(zone),
+                "staff": list(s.staff),
+            }
+            for s in service_slots(
+                company=c, service=svc, window=window, now=now, staff_id=parse_id(staff, "staff")
+            )
+        ]
+    return {"service": str(svc.id), "timezone": zone.key, "slots": slots}
+
+
+def _class_slots(company, service, window, now, zone, staff_id):
+    sessions = ClassSession.objects.filter(
+        service=service,
+        cancelled=False,
+        start__gte=max(window.start, now + timezone.timedelta(minutes=company.min_notice_minutes)),
+        start__lt=window.end,
+    ).annotate(taken=Sum("bookings__participants", filter=Q(bookings__status__in=ACTIVE_STATUSES)))
+    if staff_id is not None:
+        sessions = sessions.filter(staff_id=staff_id)
+    return [
+        {
+            "start": s.start.astimezone(zone),
+            "end": s.end.astimezone(zone),
+            "staff": [str(s.staff_id)] if s.staff_id else [],
+            "session": str(s.id),
+            "seats_left": max(0, s.capacity - (s.taken or 0)),
+        }
+        for s in sessions.order_by("start")
+    ]
+
+
+@router.post("/companies/{company}/bookings", response={201: BookingOut})
+def booking_create(request: HttpRequest, company: str, payload: BookingIn):
+    _rate_limit(request)
+    c = get_company(company)
+    svc = Service.objects.filter(company=c, id=parse_id(payload.service, "service")).first()
+    if svc is None:
+        raise NotFound(_("Unknown service."))
+    customer = payload.customer
+    try:
+        created = domain.booking_create(
+            company=c,
+            service=svc,
+            start=payload.start,
+            details=domain.CustomerDetails(
+                customer.first_name, customer.last_name, customer.email, customer.phone or ""
+            ),
+            staff_id=parse_id(payload.staff, "staff"),
+            session_id=parse_id(payload.session, "session"),
+            online=payload.online,
+            notes=payload.notes or "",
+            language=payload.language,
+            participants=payload.participants,
+            source="api",
+        )
+    except ValidationFailed as exc:
+        # The domain names customer fields plainly; the API nests them under "customer".
+        if exc.fields:
+            exc.fields = {
+                (f"customer.{k}" if k in {"first_name", "last_name", "email", "phone"} else k): v
+                for k, v in exc.fields.items()
+            }
+        raise
+    return 201, booking_out(created.booking, c.zone, created.manage_token)
+
+
+def _booking_for_token(booking_id: str, token: str | None) -> Booking:
+    booking = (
+        Booking.objects.filter(pk=parse_uuid(booking_id))
+        .select_related("company", "service")
+        .first()
+    )
+    if booking is None or not token or not token_matches(token, booking.manage_token_hash):
+        raise NotFound(_("Unknown booking."))
+    return booking
+
+
+@router.get("/bookings/{booking_id}", response=BookingOut)
+def booking_detail(
+    request: HttpRequest,
+    booking_id: str,
+    tz: str | None = None,
+    x_booking_token: str | None = Header(default=None, alias="X-Booking-Token"),
+):
+    booking = _booking_for_token(booking_id, x_booking_token)
+    return booking_out(booking, parse_zone(tz, booking.company.zone), x_booking_token)
+
+
+@router.post("/bookings/{booking_id}/cancel", response=BookingOut)
+def booking_cancel(
+    request: HttpRequest,
+    booking_id: str,
+    x_booking_token: str | None = Header(default=None, alias="X-Booking-Token"),
+):
+    booking = _booking_for_token(booking_id, x_booking_token)
+    booking = domain.booking_cancel(booking=booking, actor=domain.CUSTOMER)
+    return booking_out(booking, booking.company.zone, x_booking_token)
+
+
+@router.post("/bookings/{booking_id}/reschedule", response=BookingOut)
+def booking_reschedule(
+    request: HttpRequest,
+    booking_id: str,
+    payload: RescheduleIn,
+    x_booking_token: str | None = Header(default=None, alias="X-Booking-Token"),
+):
+    booking = _booking_for_token(booking_id, x_booking_token)
+    booking = domain.booking_reschedule(booking=booking, start=payload.start, actor=domain.CUSTOMER)
+    return booking_out(booking, booking.company.zone, x_booking_token)
+
+
+def _rate_limit(request: HttpRequest) -> None:
+    rate = settings.BOOKING_RATE_LIMIT
+    if rate == "off":
+        return
+    usage = get_usage(
+        request, group="booking_create", key="ip", rate=rate, method="POST", increment=True
+    )
+    if usage and usage["should_limit"]:
+        raise RateLimited(retry_after=max(1, int(usage["time_left"])))

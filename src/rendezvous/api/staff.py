@@ -1,0 +1,120 @@
+"""Staff endpoints (Authorization: Bearer <api token>). Every lookup goes through the
+access_* helpers, so a junior's token reaches only their own staff profile's bookings."""
+
+import datetime as dt
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router
+from ninja.security import HttpBearer
+
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import BookingStatus, PaymentStatus
+from rendezvous.companies.access import Actor, access_booking, access_bookings, access_company
+from rendezvous.companies.models import ApiToken
+from rendezvous.core.errors import InvalidState, ValidationFailed
+
+from .common import parse_id, parse_uuid, parse_zone
+from .schemas import BookingPage, BookingPatch, ConfirmIn, StaffBookingOut, staff_booking_out
+
+PAGE_SIZE = 50
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        row = (
+            ApiToken.objects.filter(secret_hash=ApiToken.hash_secret(token), revoked=False)
+            .select_related("company")
+            .first()
+        )
+        if row is None:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return Actor(company=row.company, role=row.role, staff_id=row.staff_id)
+
+
+router = Router(tags=["staff"], auth=TokenAuth())
+
+
+@router.get("/companies/{company}/bookings", response=BookingPage)
+def bookings_list(
+    request: HttpRequest,
+    company: str,
+    from_: dt.date | None = Query(None, alias="from"),
+    to: dt.date | None = None,
+    staff: str | None = None,
+    status: str | None = None,
+    tz: str | None = None,
+    cursor: int = Query(0, ge=0),
+):
+    actor: Actor = request.auth
+    c = access_company(actor, company)
+    zone = parse_zone(tz, c.zone)
+    qs = access_bookings(actor).select_related("company").order_by("start", "id")
+    if from_:
+        qs = qs.filter(start__gte=dt.datetime.combine(from_, dt.time(0), zone))
+    if to:
+        qs = qs.filter(start__lt=dt.datetime.combine(to + dt.timedelta(days=1), dt.time(0), zone))
+    if staff:
+        qs = qs.filter(staff_id=parse_id(staff, "staff"))
+    if status:
+        if status not in BookingStatus.values:
+            raise ValidationFailed(fields={"status": [_("Unknown status.")]})
+        qs = qs.filter(status=status)
+    rows = list(qs[cursor : cursor + PAGE_SIZE + 1])
+    next_url = None
+    if len(rows) > PAGE_SIZE:
+        params = request.GET.copy()
+        params["cursor"] = str(cursor + PAGE_SIZE)
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return {"results": [staff_booking_out(b, zone) for b in rows[:PAGE_SIZE]], "next": next_url}
+
+
+@router.get("/companies/{company}/bookings/{booking_id}", response=StaffBookingOut)
+def booking_get(request: HttpRequest, company: str, booking_id: str):
+    actor: Actor = request.auth
+    access_company(actor, company)
+    return staff_booking_out(access_booking(actor, parse_uuid(booking_id)), actor.company.zone)
+
+
+@router.patch("/companies/{company}/bookings/{booking_id}", response=StaffBookingOut)
+def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: BookingPatch):
+    actor: Actor = request.auth
+    access_company(actor, company)
+    booking = access_booking(actor, parse_uuid(booking_id))
+    if payload.status is not None:
+        booking = _apply_status(booking, payload.status)
+    if payload.payment_status is not None:
+        if payload.payment_status not in PaymentStatus.values:
+            raise ValidationFailed(fields={"payment_status": [_("Unknown payment status.")]})
+        booking = domain.booking_record_payment(booking=booking, status=payload.payment_status)
+    if payload.notes is not None:
+        booking = domain.booking_set_notes(booking=booking, notes=payload.notes)
+    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone)
+
+
+def _apply_status(booking, status: str):
+    if status == booking.status:
+        return booking
+    if status == BookingStatus.CANCELLED:
+        if booking.status == BookingStatus.REQUESTED:
+            return domain.booking_decline(booking=booking)
+        return domain.booking_cancel(booking=booking, actor=domain.STAFF)
+    if status == BookingStatus.CONFIRMED:
+        return domain.booking_confirm(booking=booking)
+    if status in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+        return domain.booking_mark_outcome(booking=booking, status=status)
+    raise InvalidState(_("A booking cannot be set to that status."))
+
+
+@router.post("/companies/{company}/bookings/{booking_id}/confirm", response=StaffBookingOut)
+def booking_confirm(
+    request: HttpRequest, company: str, booking_id: str, payload: ConfirmIn | None = None
+):
+    actor: Actor = request.auth
+    access_company(actor, company)
+    booking = access_booking(actor, parse_uuid(booking_id))
+    customer_id = parse_id(payload.customer, "customer") if payload else None
+    booking = domain.booking_confirm(booking=booking, customer_id=customer_id)
+    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone)

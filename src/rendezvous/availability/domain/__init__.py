@@ -1,0 +1,286 @@
+"""Availability: load schedules and bookings from the database, ask the scheduling core.
+
+Every function here runs a fixed number of queries, whatever the number of staff
+members or days (a test counts them). The same code answers the slots page and
+re-checks a start inside the booking transaction, so what is offered and what is
+accepted cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
+from rendezvous.catalog.models import ClassSession, Service
+from rendezvous.companies.models import Company, Resource, StaffMember
+from rendezvous.scheduling.intervals import Interval, normalize, to_epoch
+from rendezvous.scheduling.rules import DateOverride, WeeklyHours, working_intervals
+from rendezvous.scheduling.slots import Calendar, Slot, SlotQuery, find_slots
+
+# Resources have no hours of their own: they are available whenever a staff member is.
+ALWAYS: list[Interval] = [(0, 2**40)]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A range of instants to search, with the local dates that cover it in any zone."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> tuple[date, date]:
+        # One day of margin on each side covers every UTC offset (-12h..+14h).
+        return (self.start.date() - timedelta(days=1), self.end.date() + timedelta(days=1))
+
+    @classmethod
+    def for_dates(cls, first: date, last: date, zone: ZoneInfo) -> Window:
+        return cls(
+            datetime.combine(first, time(0), zone),
+            datetime.combine(last + timedelta(days=1), time(0), zone),
+        )
+
+
+def slot_query(*, company: Company, service: Service, window: Window, now: datetime) -> SlotQuery:
+    return SlotQuery(
+        duration=service.duration_minutes * 60,
+        step=company.slot_step_minutes * 60,
+        buffer_before=service.buffer_before_minutes * 60,
+        buffer_after=service.buffer_after_minutes * 60,
+        window=(to_epoch(window.start), to_epoch(window.end)),
+        not_before=to_epoch(now + timedelta(minutes=company.min_notice_minutes)),
+        not_after=to_epoch(now + timedelta(days=company.max_days_ahead)),
+        zone=company.zone,
+        max_per_day=service.max_per_staff_per_day,
+    )
+
+
+def bookable_staff(
+    service: Service, *, public: bool, staff_id: int | None = None
+) -> list[StaffMember]:
+    qs = service.staff.filter(active=True, company_id=service.company_id).order_by("id")
+    if public:
+        qs = qs.filter(online_bookable=True)
+    if staff_id is not None:
+        qs = qs.filter(id=staff_id)
+    return list(qs)
+
+
+def bookable_resources(service: Service, *, public: bool) -> list[Resource] | None:
+    """The resources a service may use, or None when it needs none."""
+    if not service.resource_kind:
+        return None
+    qs = Resource.objects.filter(
+        company_id=service.company_id, kind=service.resource_kind, active=True
+    )
+    if public:
+        qs = qs.filter(online_bookable=True)
+    return list(qs.order_by("id"))
+
+
+def _busy_bookings(
+    field: str, ids: Sequence[int], window: Window, exclude: Iterable
+) -> Iterable[tuple]:
+    margin = timedelta(days=1)
+    return (
+        Booking.objects.filter(
+            **{f"{field}_id__in": ids},
+            status__in=ACTIVE_STATUSES,
+            session__isnull=True,
+            blocked_start__lt=window.end + margin,
+            blocked_end__gt=window.start - margin,
+        )
+        .exclude(id__in=list(exclude))
+        .values_list(f"{field}_id", "blocked_start", "blocked_end", "start")
+    )
+
+
+def staff_calendars(
+    *,
+    company: Company,
+    service: Service,
+    staff: Sequence[StaffMember],
+    window: Window,
+    exclude_bookings: Iterable = (),
+) -> list[Calendar]:
+    """Calendars of these staff members over the window: hours, time off, bookings, classes."""
+    ids = [s.id for s in staff]
+    first_day, last_day = window.days
+    exclude = list(exclude_bookings)
+    company_zone = company.zone
+
+    hours: dict[tuple[int, int | None], list[WeeklyHours]] = defaultdict(list)
+    zones: dict[int | None, ZoneInfo] = {None: company_zone}
+    for row in WorkingHours.objects.filter(staff_id__in=ids).select_related("location"):
+        hours[(row.staff_id, row.location_id)].append(WeeklyHours(row.weekday, row.start, row.end))
+        if row.location_id is not None:
+            zones[row.location_id] = ZoneInfo(row.location.timezone)
+
+    overrides_by_staff: dict[int, list[tuple[int | None, DateException]]] = defaultdict(list)
+    for ex in DateException.objects.filter(
+        staff_id__in=ids, date__gte=first_day, date__lte=last_day
+    ):
+        overrides_by_staff[ex.staff_id].append((ex.location_id, ex))
+
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    per_day: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    margin = timedelta(days=1)
+    for staff_id, start, end in TimeOff.objects.filter(
+        staff_id__in=ids, start__lt=window.end + margin, end__gt=window.start - margin
+    ).values_list("staff_id", "start", "end"):
+        busy[staff_id].append((to_epoch(start), to_epoch(end)))
+    for staff_id, bstart, bend, start in _busy_bookings("staff", ids, window, exclude):
+        busy[staff_id].append((to_epoch(bstart), to_epoch(bend)))
+        per_day[staff_id][start.astimezone(company_zone).date()] += 1
+    for staff_id, start, end in ClassSession.objects.filter(
+        staff_id__in=ids,
+        cancelled=False,
+        start__lt=window.end + margin,
+        end__gt=window.start - margin,
+    ).values_list("staff_id", "start", "end"):
+        busy[staff_id].append((to_epoch(start), to_epoch(end)))
+
+    calendars = []
+    for member in staff:
+        available: list[Interval] = []
+        for (staff_id, location_id), weekly in hours.items():
+            if staff_id != member.id:
+                continue
+            overrides = _overrides(
+                ex
+                for loc, ex in overrides_by_staff.get(member.id, ())
+                if loc in (None, location_id)
+            )
+            available.extend(
+                working_intervals(weekly, overrides, zones[location_id], first_day, last_day)
+            )
+        # Extra hours on a day without weekly hours at any location still count.
+        if not any(sid == member.id for sid, _loc in hours):
+            extra = _overrides(ex for _loc, ex in overrides_by_staff.get(member.id, ()))
+            available.extend(working_intervals([], extra, company_zone, first_day, last_day))
+        calendars.append(
+            Calendar(
+                id=str(member.id),
+                available=normalize(available),
+                busy=normalize(busy.get(member.id, ())),
+                per_day=dict(per_day.get(member.id, {})),
+            )
+        )
+    return calendars
+
+
+def resource_calendars(
+    *, resources: Sequence[Resource], window: Window, exclude_bookings: Iterable = ()
+) -> list[Calendar]:
+    ids = [r.id for r in resources]
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    for resource_id, bstart, bend, _start in _busy_bookings(
+        "resource", ids, window, exclude_bookings
+    ):
+        busy[resource_id].append((to_epoch(bstart), to_epoch(bend)))
+    margin = timedelta(days=1)
+    for resource_id, start, end in ClassSession.objects.filter(
+        resource_id__in=ids,
+        cancelled=False,
+        start__lt=window.end + margin,
+        end__gt=window.start - margin,
+    ).values_list("resource_id", "start", "end"):
+        busy[resource_id].append((to_epoch(start), to_epoch(end)))
+    return [
+        Calendar(id=str(r.id), available=ALWAYS, busy=normalize(busy.get(r.id, ())))
+        for r in resources
+    ]
+
+
+def _overrides(exceptions: Iterable[DateException]) -> list[DateOverride]:
+    """Fold the exception rows of each date into one override per date and mode."""
+    replace: dict[date, list[tuple[time, time]]] = {}
+    add: dict[date, list[tuple[time, time]]] = defaultdict(list)
+    for ex in exceptions:
+        if ex.kind == ExceptionKind.CLOSED:
+            replace.setdefault(ex.date, [])
+        elif ex.kind == ExceptionKind.HOURS and ex.start is not None and ex.end is not None:
+            replace.setdefault(ex.date, []).append((ex.start, ex.end))
+        elif ex.kind == ExceptionKind.EXTRA and ex.start is not None and ex.end is not None:
+            add[ex.date].append((ex.start, ex.end))
+    result = [DateOverride(day=d, hours=tuple(h), mode="replace") for d, h in replace.items()]
+    result += [DateOverride(day=d, hours=tuple(h), mode="add") for d, h in add.items()]
+    return result
+
+
+def service_slots(
+    *,
+    company: Company,
+    service: Service,
+    window: Window,
+    now: datetime,
+    staff_id: int | None = None,
+    public: bool = True,
+    exclude_bookings: Iterable = (),
+    staff: Sequence[StaffMember] | None = None,
+    resources: Sequence[Resource] | None = None,
+) -> list[Slot]:
+    """Free starts of an appointment service in the window, each with the staff who can take it."""
+    if staff is None:
+        staff = bookable_staff(service, public=public, staff_id=staff_id)
+    if resources is None:
+        resources = bookable_resources(service, public=public)
+    if not staff:
+        return []
+    exclude = list(exclude_bookings)
+    query = slot_query(company=company, service=service, window=window, now=now)
+    staff_cals = staff_calendars(
+        company=company, service=service, staff=staff, window=window, exclude_bookings=exclude
+    )
+    resource_cals = (
+        None
+        if resources is None
+        else resource_calendars(resources=resources, window=window, exclude_bookings=exclude)
+    )
+    return find_slots(query, staff_cals, resource_cals)
+
+
+def slot_at(
+    *,
+    company: Company,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    staff: Sequence[StaffMember],
+    resources: Sequence[Resource] | None,
+    exclude_bookings: Iterable = (),
+) -> Slot | None:
+    """The live slot at exactly `start` (on the grid, within notice and horizon), or None."""
+    window = Window(start, start + timedelta(seconds=1))
+    slots = service_slots(
+        company=company,
+        service=service,
+        window=window,
+        now=now,
+        staff=staff,
+        resources=resources,
+        exclude_bookings=exclude_bookings,
+    )
+    epoch = to_epoch(start)
+    return next((s for s in slots if s.start == epoch), None)
+
+
+def bookings_per_day(staff_ids: Sequence[str], slot: Slot, zone: ZoneInfo) -> dict[str, int]:
+    """How many active bookings each staff member has on the slot's local day, for fair picks."""
+    day = datetime.fromtimestamp(slot.start, zone).date()
+    start = datetime.combine(day, time(0), zone)
+    counts = dict.fromkeys(staff_ids, 0)
+    rows = Booking.objects.filter(
+        staff_id__in=[int(s) for s in staff_ids],
+        status__in=ACTIVE_STATUSES,
+        start__gte=start,
+        start__lt=start + timedelta(days=1),
+    ).values_list("staff_id", flat=True)
+    for staff_id in rows:
+        counts[str(staff_id)] += 1
+    return counts

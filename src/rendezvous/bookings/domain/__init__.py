@@ -1,0 +1,32 @@
+"""Booking behaviour: every write to a Booking goes through these functions."""
+
+from .change import (
+    CUSTOMER,
+    STAFF,
+    booking_cancel,
+    booking_confirm,
+    booking_decline,
+    booking_mark_outcome,
+    booking_record_payment,
+    booking_reschedule,
+    booking_set_notes,
+)
+from .create import Created, booking_create, seat_reserve
+from .details import CustomerDetails, clean_details
+
+__all__ = [
+    "CUSTOMER",
+    "STAFF",
+    "Created",
+    "CustomerDetails",
+    "booking_cancel",
+    "booking_confirm",
+    "booking_create",
+    "booking_decline",
+    "booking_mark_outcome",
+    "booking_record_payment",
+    "booking_reschedule",
+    "booking_set_notes",
+    "clean_details",
+    "seat_reserve",
+]

@@ -1,0 +1,255 @@
+"""Changes to an existing booking: cancel, reschedule, confirm, decline, payment."""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rendezvous.availability.domain import bookable_resources, slot_at
+from rendezvous.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Customer,
+    PaymentStatus,
+)
+from rendezvous.catalog.models import ClassSession, ServiceKind
+from rendezvous.companies.models import Resource, StaffMember
+from rendezvous.core.errors import (
+    ClassFull,
+    InvalidState,
+    NotFound,
+    SlotUnavailable,
+    ValidationFailed,
+)
+
+from .customers import customer_get_or_create
+from .details import NOTES_MAX, CustomerDetails, has_control_chars
+from .locking import booking_transaction
+
+CUSTOMER = "customer"
+STAFF = "staff"
+
+
+def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None) -> Booking:
+    """Cancel a booking; its time (or seats) are free at once.
+
+    Side effects, in order:
+    1. lock: the booking row
+    2. re-check: still active; for a customer, before the company's cancel cut-off
+    3. write: status `cancelled`, cancelled_at
+    Raises InvalidState.
+    """
+    now = now or timezone.now()
+    with booking_transaction():
+        locked = Booking.objects.select_for_update().select_related("company").get(pk=booking.pk)
+        if locked.status not in ACTIVE_STATUSES:
+            raise InvalidState(_("This booking is not active any more."))
+        if actor == CUSTOMER:
+            hours = locked.company.cancel_cutoff_hours
+            if now > locked.start - timedelta(hours=hours):
+                raise InvalidState(
+                    _("This booking can only be cancelled up to %(hours)d hours before it starts.")
+                    % {"hours": hours}
+                )
+        locked.status = BookingStatus.CANCELLED
+        locked.cancelled_at = now
+        locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return locked
+
+
+def booking_reschedule(
+    *, booking: Booking, start: datetime, actor: str, now: datetime | None = None
+) -> Booking:
+    """Move a booking to a new start: the new time is taken and the old one freed, or nothing changes.
+
+    Side effects, in order:
+    1. validate: an aware start; for a customer, before the reschedule cut-off
+    2. lock: the staff row (appointments; then resources) or the new class session row,
+       then the booking row
+    3. re-check: the booking is still active; the new start is free for the same staff
+       member, not counting the booking itself (classes: a session of the same service
+       at that start with seats left)
+    4. write: start, end, blocked range (and resource or session)
+    Raises ValidationFailed, InvalidState, SlotUnavailable or ClassFull.
+    """
+    now = now or timezone.now()
+    if timezone.is_naive(start):
+        raise ValidationFailed(
+            fields={"start": [_("A date and time with a UTC offset is required.")]}
+        )
+    company = booking.company
+    service = booking.service
+    with booking_transaction():
+        if service.kind == ServiceKind.CLASS:
+            session = (
+                ClassSession.objects.select_for_update()
+                .filter(service=service, start=start, cancelled=False)
+                .first()
+            )
+            if session is None or session.start < now + timedelta(
+                minutes=company.min_notice_minutes
+            ):
+                raise SlotUnavailable()
+        else:
+            staff = list(StaffMember.objects.select_for_update().filter(id=booking.staff_id))
+            resources = bookable_resources(service, public=False)
+            if resources is not None:
+                resources = list(
+                    Resource.objects.select_for_update()
+                    .filter(id__in=[r.id for r in resources])
+                    .order_by("id")
+                )
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status not in ACTIVE_STATUSES:
+            raise InvalidState(_("This booking is not active any more."))
+        if actor == CUSTOMER:
+            hours = company.reschedule_cutoff_hours
+            if now > locked.start - timedelta(hours=hours):
+                raise InvalidState(
+                    _(
+                        "This booking can only be rescheduled up to %(hours)d hours before it starts."
+                    )
+                    % {"hours": hours}
+                )
+        if service.kind == ServiceKind.CLASS:
+            if session.id != locked.session_id:
+                taken = sum(
+                    Booking.objects.filter(session=session, status__in=ACTIVE_STATUSES).values_list(
+                        "participants", flat=True
+                    )
+                )
+                if taken + locked.participants > session.capacity:
+                    raise ClassFull()
+            locked.session = session
+            locked.start, locked.end = session.start, session.end
+            locked.blocked_start, locked.blocked_end = session.start, session.end
+            locked.staff_id, locked.resource_id = session.staff_id, session.resource_id
+        else:
+            slot = slot_at(
+                company=company,
+                service=service,
+                start=start,
+                now=now,
+                staff=staff,
+                resources=resources,
+                exclude_bookings=[locked.pk],
+            )
+            if slot is None or str(locked.staff_id) not in slot.staff:
+                raise SlotUnavailable()
+            if slot.resources and str(locked.resource_id) not in slot.resources:
+                locked.resource_id = int(slot.resources[0])
+            locked.start, locked.end = start, start + service.duration
+            locked.blocked_start = start - service.buffer_before
+            locked.blocked_end = locked.end + service.buffer_after
+        locked.save(
+            update_fields=[
+                "start",
+                "end",
+                "blocked_start",
+                "blocked_end",
+                "session",
+                "staff",
+                "resource",
+                "updated_at",
+            ]
+        )
+    return locked
+
+
+def booking_confirm(
+    *, booking: Booking, customer_id: int | None = None, now: datetime | None = None
+) -> Booking:
+    """Staff accept a request: it becomes `confirmed` and gets a customer record.
+
+    Side effects, in order:
+    1. lock: the booking row
+    2. re-check: status is `requested`; a given customer belongs to the company
+    3. write: the Customer (created from the booking's details unless one is given or
+       exists with that email), status `confirmed`, confirmed_at
+    Raises InvalidState or NotFound.
+    """
+    now = now or timezone.now()
+    with booking_transaction():
+        locked = Booking.objects.select_for_update().select_related("company").get(pk=booking.pk)
+        if locked.status != BookingStatus.REQUESTED:
+            raise InvalidState(_("Only a requested booking can be confirmed."))
+        if customer_id is not None:
+            customer = Customer.objects.filter(company=locked.company, pk=customer_id).first()
+            if customer is None:
+                raise NotFound(_("This customer does not exist."))
+        else:
+            details = CustomerDetails(
+                locked.first_name, locked.last_name, locked.email, locked.phone
+            )
+            customer = customer_get_or_create(
+                company=locked.company, details=details, language=locked.language
+            )
+        locked.customer = customer
+        locked.status = BookingStatus.CONFIRMED
+        locked.confirmed_at = now
+        locked.save(update_fields=["customer", "status", "confirmed_at", "updated_at"])
+    return locked
+
+
+def booking_decline(*, booking: Booking, now: datetime | None = None) -> Booking:
+    """Staff turn a request down; its time is free at once. Raises InvalidState."""
+    now = now or timezone.now()
+    with booking_transaction():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status != BookingStatus.REQUESTED:
+            raise InvalidState(_("Only a requested booking can be declined."))
+        locked.status = BookingStatus.CANCELLED
+        locked.cancelled_at = now
+        locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return locked
+
+
+# What staff may record by hand, from each payment state.
+PAYMENT_TRANSITIONS = {
+    PaymentStatus.PENDING: {PaymentStatus.PAID},
+    PaymentStatus.PAID: {PaymentStatus.REFUNDED},
+    PaymentStatus.NOT_REQUIRED: set(),
+    PaymentStatus.REFUNDED: set(),
+}
+
+
+def booking_record_payment(*, booking: Booking, status: str) -> Booking:
+    """Staff record a payment (bank transfer, cash) or a refund by hand. Raises InvalidState."""
+    with booking_transaction():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if status not in PAYMENT_TRANSITIONS.get(locked.payment_status, set()):
+            raise InvalidState(
+                _("A payment cannot go from %(old)s to %(new)s.")
+                % {"old": locked.payment_status, "new": status}
+            )
+        locked.payment_status = status
+        locked.save(update_fields=["payment_status", "updated_at"])
+    return locked
+
+
+def booking_mark_outcome(*, booking: Booking, status: str, now: datetime | None = None) -> Booking:
+    """Staff record how a confirmed booking went (`completed` or `no_show`), once it has started."""
+    now = now or timezone.now()
+    with booking_transaction():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+            raise InvalidState(_("A booking cannot be set to that status."))
+        if locked.status != BookingStatus.CONFIRMED or locked.start > now:
+            raise InvalidState(_("Only a confirmed booking that has started can be marked so."))
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def booking_set_notes(*, booking: Booking, notes: str) -> Booking:
+    """Staff edit the booking's notes. Raises ValidationFailed for overlong or control text."""
+    if len(notes) > NOTES_MAX or has_control_chars(notes, allow_newlines=True):
+        raise ValidationFailed(
+            fields={
+                "notes": [_("At most %(n)d characters, no control characters.") % {"n": NOTES_MAX}]
+            }
+        )
+    Booking.objects.filter(pk=booking.pk).update(notes=notes, updated_at=timezone.now())
+    booking.refresh_from_db()
+    return booking

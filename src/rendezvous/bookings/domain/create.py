@@ -1,0 +1,290 @@
+"""booking_create and seat_reserve: the only ways a new booking row is written."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rendezvous.availability.domain import (
+    bookable_resources,
+    bookable_staff,
+    bookings_per_day,
+    slot_at,
+)
+from rendezvous.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSource,
+    BookingStatus,
+    PaymentStatus,
+)
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.companies.models import Company, Resource, StaffMember
+from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
+
+from .customers import customer_get_or_create
+from .details import CustomerDetails, clean_details
+from .locking import booking_transaction
+from .tokens import new_manage_token
+
+
+@dataclass(frozen=True)
+class Created:
+    booking: Booking
+    manage_token: str
+
+
+def booking_create(
+    *,
+    company: Company,
+    service: Service,
+    start: datetime | None,
+    details: CustomerDetails,
+    staff_id: int | None = None,
+    session_id: int | None = None,
+    online: bool | None = None,
+    notes: str = "",
+    language: str | None = None,
+    participants: int = 1,
+    source: str = BookingSource.WEB,
+    public: bool = True,
+    now: datetime | None = None,
+) -> Created:
+    """Book an appointment (or, for a class service, seats through seat_reserve).
+
+    Side effects, in order:
+    1. validate: the details, the service belongs to the company and is active, `online`
+    2. lock: in one transaction (SQLite: IMMEDIATE), the qualified staff rows, then the
+       resource rows, in id order (PostgreSQL)
+    3. re-check: the start against the live schedule, with the code that lists slots;
+       "any staff" picks the free member with the fewest bookings that day
+    4. write: the Booking, and for an instant booking its Customer
+    5. after commit: nothing yet (meetings and notifications attach here)
+    Raises ValidationFailed, NotFound or SlotUnavailable; nothing is written then.
+    """
+    now = now or timezone.now()
+    details = clean_details(details, notes=notes)
+    _check_service(company, service)
+    if service.kind == ServiceKind.CLASS:
+        return seat_reserve(
+            company=company,
+            service=service,
+            session_id=session_id,
+            start=start,
+            details=details,
+            participants=participants,
+            online=online,
+            notes=notes,
+            language=language,
+            source=source,
+            now=now,
+        )
+    if start is None or timezone.is_naive(start):
+        raise ValidationFailed(
+            fields={"start": [_("A date and time with a UTC offset is required.")]}
+        )
+    if participants != 1:
+        raise ValidationFailed(fields={"participants": [_("An appointment is for one person.")]})
+    online = _resolve_online(company, service.online_meeting, online)
+    language = _language(company, language)
+
+    with booking_transaction():
+        staff = list(
+            StaffMember.objects.select_for_update()
+            .filter(
+                id__in=[s.id for s in bookable_staff(service, public=public, staff_id=staff_id)]
+            )
+            .order_by("id")
+        )
+        if staff_id is not None and not staff:
+            raise NotFound(_("This staff member does not offer this service."))
+        resources = _locked_resources(service, public=public)
+        slot = slot_at(
+            company=company, service=service, start=start, now=now, staff=staff, resources=resources
+        )
+        if slot is None:
+            raise SlotUnavailable()
+        counts = bookings_per_day(slot.staff, slot, company.zone)
+        chosen_staff = min(slot.staff, key=lambda sid: (counts[sid], int(sid)))
+        resource_id = int(slot.resources[0]) if slot.resources else None
+        booking, token = _write(
+            company=company,
+            service=service,
+            details=details,
+            start=start,
+            end=start + service.duration,
+            blocked=(
+                start - service.buffer_before,
+                start + service.duration + service.buffer_after,
+            ),
+            staff_id=int(chosen_staff),
+            resource_id=resource_id,
+            session=None,
+            online=online,
+            notes=notes,
+            language=language,
+            participants=1,
+            source=source,
+            now=now,
+        )
+    return Created(booking, token)
+
+
+def seat_reserve(
+    *,
+    company: Company,
+    service: Service,
+    session_id: int | None,
+    start: datetime | None,
+    details: CustomerDetails,
+    participants: int = 1,
+    online: bool | None = None,
+    notes: str = "",
+    language: str | None = None,
+    source: str = BookingSource.WEB,
+    now: datetime | None = None,
+) -> Created:
+    """Reserve `participants` seats in a class session (one booking holds them all).
+
+    Side effects, in order:
+    1. validate: participants, the session belongs to the service, `online`
+    2. lock: the class session row
+    3. re-check: not cancelled, not started (minimum notice), seats left
+    4. write: the Booking (and its Customer unless the class needs confirmation)
+    5. after commit: nothing yet
+    Raises ValidationFailed, NotFound, SlotUnavailable or ClassFull.
+    """
+    now = now or timezone.now()
+    details = clean_details(details, notes=notes)
+    if not 1 <= participants <= 50:
+        raise ValidationFailed(fields={"participants": [_("Between 1 and 50 participants.")]})
+    sessions = ClassSession.objects.filter(company=company, service=service)
+    if session_id is not None:
+        sessions = sessions.filter(id=session_id)
+    elif start is not None:
+        sessions = sessions.filter(start=start)
+    else:
+        raise ValidationFailed(fields={"session": [_("Choose a class session.")]})
+    language = _language(company, language)
+
+    with booking_transaction():
+        session = sessions.select_for_update().first()
+        if session is None:
+            raise NotFound(_("This class session does not exist."))
+        if start is not None and start != session.start:
+            raise SlotUnavailable()
+        notice = timezone.timedelta(minutes=company.min_notice_minutes)
+        if session.cancelled or session.start < now + notice:
+            raise SlotUnavailable()
+        online = _resolve_online(company, session.online and service.online_meeting, online)
+        taken = sum(
+            Booking.objects.filter(session=session, status__in=ACTIVE_STATUSES).values_list(
+                "participants", flat=True
+            )
+        )
+        if taken + participants > session.capacity:
+            raise ClassFull()
+        booking, token = _write(
+            company=company,
+            service=service,
+            details=details,
+            start=session.start,
+            end=session.end,
+            blocked=(session.start, session.end),
+            staff_id=session.staff_id,
+            resource_id=session.resource_id,
+            session=session,
+            online=online,
+            notes=notes,
+            language=language,
+            participants=participants,
+            source=source,
+            now=now,
+        )
+    return Created(booking, token)
+
+
+def _write(
+    *,
+    company,
+    service,
+    details,
+    start,
+    end,
+    blocked,
+    staff_id,
+    resource_id,
+    session,
+    online,
+    notes,
+    language,
+    participants,
+    source,
+    now,
+) -> tuple[Booking, str]:
+    token, token_hash = new_manage_token()
+    confirmed = not service.requires_confirmation
+    booking = Booking.objects.create(
+        company=company,
+        service=service,
+        staff_id=staff_id,
+        resource_id=resource_id,
+        session=session,
+        customer=customer_get_or_create(company=company, details=details, language=language)
+        if confirmed
+        else None,
+        first_name=details.first_name,
+        last_name=details.last_name,
+        email=details.email,
+        phone=details.phone,
+        language=language,
+        start=start,
+        end=end,
+        blocked_start=blocked[0],
+        blocked_end=blocked[1],
+        status=BookingStatus.CONFIRMED if confirmed else BookingStatus.REQUESTED,
+        confirmed_at=now if confirmed else None,
+        online=online,
+        payment_status=PaymentStatus.PENDING
+        if service.requires_payment
+        else PaymentStatus.NOT_REQUIRED,
+        participants=participants,
+        manage_token_hash=token_hash,
+        source=source,
+        notes=notes,
+    )
+    return booking, token
+
+
+def _check_service(company: Company, service: Service) -> None:
+    if service.company_id != company.id or not service.active:
+        raise NotFound(_("This service does not exist."))
+
+
+def _resolve_online(company: Company, offered: bool, requested: bool | None) -> bool:
+    allowed = company.online_meetings_enabled and offered
+    if requested is None:
+        return allowed
+    if requested and not allowed:
+        raise ValidationFailed(fields={"online": [_("This service has no online meetings.")]})
+    return requested
+
+
+def _language(company: Company, requested: str | None) -> str:
+    if requested and requested in company.languages:
+        return requested
+    if requested:
+        raise ValidationFailed(
+            fields={"language": [_("This company does not offer that language.")]}
+        )
+    return company.languages[0] if company.languages else "en"
+
+
+def _locked_resources(service: Service, *, public: bool) -> list[Resource] | None:
+    resources = bookable_resources(service, public=public)
+    if resources is None:
+        return None
+    return list(
+        Resource.objects.select_for_update().filter(id__in=[r.id for r in resources]).order_by("id")
+    )

@@ -1,0 +1,137 @@
+"""Customers and bookings. State changes go through bookings.domain, never direct saves."""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from rendezvous.catalog.models import ClassSession, Service
+from rendezvous.companies.models import Company, Resource, StaffMember
+
+
+class Customer(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="customers")
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        ordering = ["company", "last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "email"], name="one_customer_per_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} <{self.email}>"
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
+
+
+# Statuses that hold time (and seats). A request holds its time until confirmed or declined.
+ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.CONFIRMED)
+
+
+class PaymentStatus(models.TextChoices):
+    NOT_REQUIRED = "not_required", _("Not required")
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class BookingSource(models.TextChoices):
+    WEB = "web", _("Booking site")
+    API = "api", _("API")
+    STAFF = "staff", _("Staff")
+    ADMIN = "admin", _("Admin")
+
+
+class Booking(models.Model):
+    """One appointment, or one customer's seats in a class session.
+
+    The customer's details are kept on the booking itself: a request creates no
+    Customer record until staff confirm it (booking_confirm links or creates one).
+    `blocked_start`/`blocked_end` is the time the booking holds, buffers included;
+    on PostgreSQL exclusion constraints keep active ranges of one staff member (and
+    one resource) disjoint (migration bookings 0002).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    session = models.ForeignKey(
+        ClassSession, on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    blocked_start = models.DateTimeField(editable=False)
+    blocked_end = models.DateTimeField(editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=BookingStatus.choices)
+    online = models.BooleanField(_("by video"), default=False)
+    payment_status = models.CharField(
+        _("payment"),
+        max_length=12,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.NOT_REQUIRED,
+    )
+    participants = models.PositiveSmallIntegerField(_("participants"), default=1)
+    manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    source = models.CharField(
+        _("source"), max_length=8, choices=BookingSource.choices, default=BookingSource.WEB
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("booking")
+        ordering = ["-start"]
+        indexes = [
+            models.Index(fields=["staff", "blocked_start"]),
+            models.Index(fields=["resource", "blocked_start"]),
+            models.Index(fields=["company", "start"]),
+            models.Index(fields=["session", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="booking_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    blocked_start__lte=models.F("start"), blocked_end__gte=models.F("end")
+                ),
+                name="booking_blocked_covers_booking",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.start:%Y-%m-%d %H:%M} {self.first_name} {self.last_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

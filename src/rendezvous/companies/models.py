@@ -1,0 +1,174 @@
+"""Tenants and who works where. Behaviour lives in domain/ modules, not here."""
+
+import hashlib
+import secrets
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_languages, validate_timezone
+
+
+def default_languages() -> list[str]:
+    return ["en"]
+
+
+class Company(models.Model):
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    languages = models.JSONField(
+        _("languages"), default=default_languages, validators=[validate_languages]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    online_meetings_enabled = models.BooleanField(_("online meetings on"), default=False)
+    join_window_minutes = models.PositiveSmallIntegerField(
+        _("join window (minutes before start)"), default=5
+    )
+    cancel_cutoff_hours = models.PositiveIntegerField(
+        _("cancel cut-off (hours before start)"), default=24
+    )
+    reschedule_cutoff_hours = models.PositiveIntegerField(
+        _("reschedule cut-off (hours before start)"), default=24
+    )
+    min_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=60)
+    max_days_ahead = models.PositiveIntegerField(_("bookable days ahead"), default=90)
+    slot_step_minutes = models.PositiveSmallIntegerField(_("slot step (minutes)"), default=15)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Location(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"), blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, validators=[validate_timezone])
+
+    class Meta:
+        verbose_name = _("location")
+        ordering = ["company", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    """A room, cabin or device a service may need; `kind` is matched by Service.resource_kind."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="resources")
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, null=True, blank=True, related_name="resources"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.SlugField(_("kind"), max_length=60, help_text=_("e.g. cabin, room"))
+    online_bookable = models.BooleanField(_("released for online booking"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("resource")
+        ordering = ["company", "kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMember(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_profile",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    locations = models.ManyToManyField(
+        Location, blank=True, related_name="staff", verbose_name=_("locations")
+    )
+    online_bookable = models.BooleanField(_("released for online booking"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        ordering = ["company", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    SENIOR = "senior", _("Senior employee")
+    JUNIOR = "junior", _("Junior employee")
+
+
+class Membership(models.Model):
+    """A user's role in one company; a junior is tied to the staff profile whose bookings they see."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.JUNIOR)
+    staff = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user"], name="one_membership_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.role})"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the staff API. Only a SHA-256 of the secret is stored."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.SENIOR)
+    staff = models.ForeignKey(StaffMember, on_delete=models.SET_NULL, null=True, blank=True)
+    prefix = models.CharField(max_length=8, editable=False)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(_("revoked"), default=False)
+
+    class Meta:
+        verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, **fields) -> tuple["ApiToken", str]:
+        """Create a token; the plain secret is returned once and never stored."""
+        secret = "rdv_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            prefix=secret[4:12], secret_hash=cls.hash_secret(secret), **fields
+        )
+        return token, secret

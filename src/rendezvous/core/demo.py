@@ -1,0 +1,176 @@
+"""The demo company `demo`: a hearing and wellness practice in Berlin.
+
+`demo_seed` is idempotent: it creates what is missing and leaves what exists alone,
+so `rendezvous serve` can call it on every start of an empty database and a developer
+can run `rendezvous seed_demo` again at any time.
+"""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from rendezvous.availability.models import WorkingHours
+from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
+from rendezvous.companies.models import Company, Location, Membership, Resource, Role, StaffMember
+
+DEMO_SLUG = "demo"
+DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_PASSWORD = "rendezvous-demo"
+ZONE = ZoneInfo("Europe/Berlin")
+
+# name, email, weekly hours {weekday: [(from, until)]}
+STAFF = [
+    ("Anna Schmidt", "anna@demo.example", {d: [(time(9), time(17))] for d in range(5)}),
+    (
+        "Jonas Weber",
+        "jonas@demo.example",
+        {d: [(time(8), time(12)), (time(13), time(16))] for d in range(5)},
+    ),
+    (
+        "Mette Jensen",
+        "mette@demo.example",
+        {
+            0: [(time(10), time(18))],
+            2: [(time(10), time(18))],
+            4: [(time(10), time(18))],
+            5: [(time(9), time(13))],
+        },
+    ),
+    ("Ioana Popescu", "ioana@demo.example", {1: [(time(12), time(20))], 3: [(time(12), time(20))]}),
+]
+
+
+@transaction.atomic
+def demo_seed(*, today: date | None = None) -> Company:
+    """Create the demo company (side effects: rows in every catalogue table, one superuser)."""
+    today = today or datetime.now(ZONE).date()
+    company, created = Company.objects.get_or_create(
+        slug=DEMO_SLUG,
+        defaults=dict(
+            name="Rendezvous Demo Practice",
+            timezone="Europe/Berlin",
+            languages=["en", "de", "da", "ro", "es"],
+            currency="EUR",
+            online_meetings_enabled=True,
+            min_notice_minutes=60,
+            max_days_ahead=90,
+            slot_step_minutes=15,
+        ),
+    )
+    location, _ = Location.objects.get_or_create(
+        company=company,
+        name="Berlin Mitte",
+        defaults={"timezone": "Europe/Berlin", "address": "Torstraße 1, Berlin"},
+    )
+    cabin, _ = Resource.objects.get_or_create(
+        company=company, name="Hearing cabin", defaults={"kind": "cabin", "location": location}
+    )
+    staff = {}
+    for name, email, week in STAFF:
+        member, made = StaffMember.objects.get_or_create(
+            company=company, name=name, defaults={"email": email}
+        )
+        if made:
+            member.locations.add(location)
+            WorkingHours.objects.bulk_create(
+                WorkingHours(staff=member, location=location, weekday=day, start=start, end=end)
+                for day, spans in week.items()
+                for start, end in spans
+            )
+        staff[name.split()[0]] = member
+
+    consult, _ = Category.objects.get_or_create(
+        company=company, name="Consultations", defaults={"position": 1}
+    )
+    hearing, _ = Category.objects.get_or_create(
+        company=company, name="Hearing", defaults={"position": 2}
+    )
+    classes, _ = Category.objects.get_or_create(
+        company=company, name="Classes", defaults={"position": 3}
+    )
+
+    def service(name, staff_names, **fields):
+        obj, made = Service.objects.get_or_create(company=company, name=name, defaults=fields)
+        if made:
+            obj.staff.set([staff[n] for n in staff_names])
+        return obj
+
+    service(
+        "Video consultation",
+        ["Anna", "Jonas", "Mette"],
+        category=consult,
+        duration_minutes=30,
+        online_meeting=True,
+        price=Decimal("40.00"),
+        position=1,
+        description="A 30-minute consultation by video from wherever you are.",
+    )
+    service(
+        "Consultation",
+        ["Anna", "Jonas"],
+        category=consult,
+        duration_minutes=60,
+        buffer_after_minutes=15,
+        price=Decimal("70.00"),
+        location=location,
+        position=2,
+        description="A 60-minute consultation at our practice in Berlin Mitte.",
+    )
+    service(
+        "Hearing test",
+        ["Jonas", "Mette"],
+        category=hearing,
+        duration_minutes=45,
+        resource_kind="cabin",
+        requires_confirmation=True,
+        price=Decimal("0.00"),
+        location=location,
+        position=3,
+        description="A full hearing test in our sound-proof cabin. We confirm your request by email.",
+    )
+    yoga = service(
+        "Online yoga",
+        ["Ioana"],
+        category=classes,
+        kind=ServiceKind.CLASS,
+        duration_minutes=60,
+        online_meeting=True,
+        requires_payment=True,
+        price=Decimal("12.00"),
+        position=4,
+        description="A gentle one-hour yoga class online. Bring a mat.",
+    )
+    if not yoga.sessions.exists():
+        ClassSession.objects.bulk_create(
+            ClassSession(
+                company=company,
+                service=yoga,
+                staff=staff["Ioana"],
+                start=start,
+                end=start + timedelta(minutes=60),
+                capacity=12,
+                online=True,
+            )
+            for start in _yoga_starts(today)
+        )
+    _demo_admin(company)
+    return company
+
+
+def _yoga_starts(today: date) -> list[datetime]:
+    """Tuesdays and Thursdays at 18:00 Berlin time for the next six weeks."""
+    days = (today + timedelta(days=n) for n in range(1, 43))
+    return [datetime.combine(d, time(18), ZONE) for d in days if d.weekday() in (1, 3)]
+
+
+def _demo_admin(company: Company) -> None:
+    User = get_user_model()
+    user = User.objects.filter(username=DEMO_ADMIN_USERNAME).first()
+    if user is None:
+        user = User.objects.create_superuser(
+            DEMO_ADMIN_USERNAME, "admin@demo.example", DEMO_ADMIN_PASSWORD
+        )
+    Membership.objects.get_or_create(company=company, user=user, defaults={"role": Role.ADMIN})

@@ -1,0 +1,220 @@
+"""Settings, all from the environment (see docs/deploy.md for the list).
+
+| variable | default | what |
+| --- | --- | --- |
+| DATABASE_URL | SQLite file var/rendezvous.sqlite3 | PostgreSQL in production |
+| REDIS_URL | unset | cache, task queue (huey), rate limits |
+| SECRET_KEY | a development key (refused with DEBUG off) | signing |
+| DEBUG | off | |
+| RENDEZVOUS_BASE_URL | http://127.0.0.1:8000 | absolute links in API answers and emails |
+| ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
+| RENDEZVOUS_BOOKING_RATE_LIMIT | 30/m | per client on booking creation; `off` disables it |
+| EMAIL_HOST ... EMAIL_USE_TLS | localhost:25 | outgoing mail |
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("RENDEZVOUS_VAR_DIR", BASE_DIR.parent.parent / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("DEBUG")
+_DEV_KEY = "dev-insecure-key-change-me-in-production-0123456789abcdef"
+SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_KEY)
+if SECRET_KEY == _DEV_KEY and env_bool("RENDEZVOUS_PRODUCTION"):
+    raise ImproperlyConfigured("Set SECRET_KEY in production.")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+BASE_URL = os.environ.get("RENDEZVOUS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "ninja",
+    "huey.contrib.djhuey",
+    "rendezvous.core",
+    "rendezvous.companies",
+    "rendezvous.catalog",
+    "rendezvous.availability",
+    "rendezvous.bookings",
+    "rendezvous.api",
+    "django_ratelimit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "rendezvous.urls"
+ASGI_APPLICATION = "rendezvous.asgi.application"
+WSGI_APPLICATION = "rendezvous.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# Database: SQLite (WAL, IMMEDIATE transactions so that check-and-insert serialises
+# writers) unless DATABASE_URL says otherwise.
+SQLITE_PATH = VAR_DIR / "rendezvous.sqlite3"
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}"
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+    # Tests run on a real file too (not :memory:): threads need to share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["ATOMIC_REQUESTS"] = False
+DATABASES = {"default": _db}
+IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    # Rate limits must be shared by every web process: a database cache works on one
+    # machine without Redis (and the locmem cache would not be shared across processes).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "rendezvous_cache",
+        }
+    }
+
+# Background work: Django's tasks API on huey (SQLite file, or Redis with REDIS_URL).
+TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+_huey_immediate = env_bool("RENDEZVOUS_TASKS_IMMEDIATE")
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "rendezvous",
+        "url": REDIS_URL,
+        "immediate": _huey_immediate,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "rendezvous",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": _huey_immediate,
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", _("English")),
+    ("da", _("Danish")),
+    ("de", _("German")),
+    ("ro", _("Romanian")),
+    ("es", _("Spanish")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Security: CSRF on; only the embeddable booking pages may be framed (they opt out per view).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("RENDEZVOUS_BEHIND_PROXY") else None
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = BASE_URL.startswith("https://")
+
+# Outgoing mail (Django 6.1 MAILERS), configured from the EMAIL_* environment variables.
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": os.environ.get("EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS"),
+            "timeout": 15,
+        },
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rendezvous <bookings@localhost>")
+
+BOOKING_RATE_LIMIT = os.environ.get("RENDEZVOUS_BOOKING_RATE_LIMIT", "30/m").strip().lower()
+
+# Largest range of days the slots endpoint answers for (API.md).
+SLOTS_MAX_DAYS = 62
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# django-ratelimit: the database cache (one machine, no Redis) has no atomic increment,
+# so a burst from one client may pass the limit by a few requests there; with REDIS_URL
+# the count is exact. Good enough for abuse protection, so its check is silenced.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = BOOKING_RATE_LIMIT != "off"

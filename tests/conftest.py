@@ -1,0 +1,111 @@
+"""Shared fixtures. `practice` is a small company used across the suite:
+
+Europe/Berlin, three staff working 09:00-17:00 every day, a 60-minute service all
+three give, a 30-minute online service, a service needing the one cabin, and a class
+with capacity 10. The clock is frozen at NOW (a Tuesday morning) by `frozen_now`.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import Booking
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.companies.models import Company, Resource, StaffMember
+from tests.factories import (
+    ClassSessionFactory,
+    CompanyFactory,
+    ResourceFactory,
+    ServiceFactory,
+    StaffFactory,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=BERLIN)  # Tuesday
+TOMORROW_10 = datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN)
+
+
+@dataclass
+class Practice:
+    company: Company
+    staff: list[StaffMember]
+    service: Service
+    video: Service
+    cabin_service: Service
+    cabin: Resource
+    yoga: Service
+    session: ClassSession
+
+
+@pytest.fixture
+def frozen_now():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def practice(db) -> Practice:
+    company = CompanyFactory(slug="practice")
+    staff = [StaffFactory(company=company, name=n) for n in ("Ada", "Ben", "Cleo")]
+    service = ServiceFactory(company=company, name="Consultation", duration_minutes=60, staff=staff)
+    video = ServiceFactory(
+        company=company, name="Video call", duration_minutes=30, online_meeting=True, staff=staff
+    )
+    cabin = ResourceFactory(company=company)
+    cabin_service = ServiceFactory(
+        company=company,
+        name="Hearing test",
+        duration_minutes=45,
+        resource_kind="cabin",
+        staff=staff,
+    )
+    yoga = ServiceFactory(
+        company=company, name="Yoga", kind=ServiceKind.CLASS, online_meeting=True, staff=[staff[0]]
+    )
+    session = ClassSessionFactory(
+        service=yoga,
+        staff=staff[0],
+        start=TOMORROW_10 + timedelta(hours=8),
+        capacity=10,
+        online=True,
+    )
+    return Practice(company, staff, service, video, cabin_service, cabin, yoga, session)
+
+
+def details(n: int | str = 1) -> domain.CustomerDetails:
+    return domain.CustomerDetails("Test", f"Customer {n}", f"customer{n}@example.com", "")
+
+
+def book(
+    practice: Practice,
+    start: datetime,
+    *,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+    n: int | str | None = None,
+    now: datetime = NOW,
+    **kwargs,
+) -> domain.Created:
+    return domain.booking_create(
+        company=practice.company,
+        service=service or practice.service,
+        start=start,
+        details=details(n if n is not None else uuid.uuid4().hex[:8]),
+        staff_id=staff.id if staff else None,
+        now=now,
+        **kwargs,
+    )
+
+
+def snapshot() -> list[tuple]:
+    """Every booking row's state, to prove a refusal changed nothing."""
+    return list(
+        Booking.objects.order_by("id").values_list(
+            "id", "status", "start", "end", "staff_id", "updated_at"
+        )
+    )
