@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
-from ninja import Header, Query, Router
+from ninja import Header, Query
 
 from rendezvous.availability.domain import Window, service_slots
 from rendezvous.bookings import domain
@@ -21,6 +21,7 @@ from rendezvous.scheduling.intervals import from_epoch
 
 from .common import get_company, parse_id, parse_uuid, parse_zone
 from .errors import RateLimited
+from .routing import router
 from .schemas import (
     BookingIn,
     BookingOut,
@@ -33,10 +34,8 @@ from .schemas import (
     date_range_days,
 )
 
-router = Router(tags=["public"])
 
-
-@router.get("/companies/{company}", response=CompanyOut)
+@router.get("/companies/{company}", tags=["public"], response=CompanyOut)
 def company_detail(request: HttpRequest, company: str):
     c = get_company(company)
     return {
@@ -49,7 +48,7 @@ def company_detail(request: HttpRequest, company: str):
     }
 
 
-@router.get("/companies/{company}/services", response=list[ServiceOut])
+@router.get("/companies/{company}/services", tags=["public"], response=list[ServiceOut])
 def service_list(request: HttpRequest, company: str):
     c = get_company(company)
     services = Service.objects.filter(company=c, active=True).select_related("category")
@@ -71,7 +70,7 @@ def service_list(request: HttpRequest, company: str):
     ]
 
 
-@router.get("/companies/{company}/staff", response=list[StaffOut])
+@router.get("/companies/{company}/staff", tags=["public"], response=list[StaffOut])
 def staff_list(request: HttpRequest, company: str, service: str | None = None):
     c = get_company(company)
     staff = c.staff.filter(active=True, online_bookable=True).prefetch_related("services")
@@ -87,7 +86,7 @@ def staff_list(request: HttpRequest, company: str, service: str | None = None):
     ]
 
 
-@router.get("/companies/{company}/slots", response=SlotsOut)
+@router.get("/companies/{company}/slots", tags=["public"], response=SlotsOut)
 def slot_list(
     request: HttpRequest,
     company: str,
@@ -147,7 +146,7 @@ def _class_slots(company, service, window, now, zone, staff_id):
     ]
 
 
-@router.post("/companies/{company}/bookings", response={201: BookingOut})
+@router.post("/companies/{company}/bookings", tags=["public"], response={201: BookingOut})
 def booking_create(request: HttpRequest, company: str, payload: BookingIn):
     _rate_limit(request)
     c = get_company(company)
@@ -193,7 +192,7 @@ def _booking_for_token(booking_id: str, token: str | None) -> Booking:
     return booking
 
 
-@router.get("/bookings/{booking_id}", response=BookingOut)
+@router.get("/bookings/{booking_id}", tags=["public"], response=BookingOut)
 def booking_detail(
     request: HttpRequest,
     booking_id: str,
@@ -204,7 +203,7 @@ def booking_detail(
     return booking_out(booking, parse_zone(tz, booking.company.zone), x_booking_token)
 
 
-@router.post("/bookings/{booking_id}/cancel", response=BookingOut)
+@router.post("/bookings/{booking_id}/cancel", tags=["public"], response=BookingOut)
 def booking_cancel(
     request: HttpRequest,
     booking_id: str,
@@ -215,7 +214,7 @@ def booking_cancel(
     return booking_out(booking, booking.company.zone, x_booking_token)
 
 
-@router.post("/bookings/{booking_id}/reschedule", response=BookingOut)
+@router.post("/bookings/{booking_id}/reschedule", tags=["public"], response=BookingOut)
 def booking_reschedule(
     request: HttpRequest,
     booking_id: str,

@@ -3,7 +3,8 @@
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from . import errors, public, staff
+from . import errors, public, staff  # noqa: F401 (public and staff register operations)
+from .routing import router
 
 api = NinjaAPI(
     title="Rendezvous API",
@@ -13,5 +14,4 @@ api = NinjaAPI(
     parser=Parser(),
 )
 errors.install(api)
-api.add_router("", public.router)
-api.add_router("", staff.router)
+api.add_router("", router)

@@ -6,7 +6,7 @@ import datetime as dt
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query
 from ninja.security import HttpBearer
 
 from rendezvous.bookings import domain
@@ -16,6 +16,7 @@ from rendezvous.companies.models import ApiToken
 from rendezvous.core.errors import InvalidState, ValidationFailed
 
 from .common import parse_id, parse_uuid, parse_zone
+from .routing import router
 from .schemas import BookingPage, BookingPatch, ConfirmIn, StaffBookingOut, staff_booking_out
 
 PAGE_SIZE = 50
@@ -34,10 +35,10 @@ class TokenAuth(HttpBearer):
         return Actor(company=row.company, role=row.role, staff_id=row.staff_id)
 
 
-router = Router(tags=["staff"], auth=TokenAuth())
+STAFF = {"auth": TokenAuth(), "tags": ["staff"]}
 
 
-@router.get("/companies/{company}/bookings", response=BookingPage)
+@router.get("/companies/{company}/bookings", **STAFF, response=BookingPage)
 def bookings_list(
     request: HttpRequest,
     company: str,
@@ -71,14 +72,14 @@ def bookings_list(
     return {"results": [staff_booking_out(b, zone) for b in rows[:PAGE_SIZE]], "next": next_url}
 
 
-@router.get("/companies/{company}/bookings/{booking_id}", response=StaffBookingOut)
+@router.get("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
 def booking_get(request: HttpRequest, company: str, booking_id: str):
     actor: Actor = request.auth
     access_company(actor, company)
     return staff_booking_out(access_booking(actor, parse_uuid(booking_id)), actor.company.zone)
 
 
-@router.patch("/companies/{company}/bookings/{booking_id}", response=StaffBookingOut)
+@router.patch("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
 def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: BookingPatch):
     actor: Actor = request.auth
     access_company(actor, company)
@@ -108,7 +109,9 @@ def _apply_status(booking, status: str):
     raise InvalidState(_("A booking cannot be set to that status."))
 
 
-@router.post("/companies/{company}/bookings/{booking_id}/confirm", response=StaffBookingOut)
+@router.post(
+    "/companies/{company}/bookings/{booking_id}/confirm", **STAFF, response=StaffBookingOut
+)
 def booking_confirm(
     request: HttpRequest, company: str, booking_id: str, payload: ConfirmIn | None = None
 ):

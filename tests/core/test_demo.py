@@ -1,0 +1,47 @@
+from datetime import date
+
+import pytest
+from django.contrib.auth import authenticate
+
+from rendezvous.catalog.models import ClassSession, Service
+from rendezvous.companies.models import Company, StaffMember
+from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
+
+pytestmark = pytest.mark.integration
+
+
+def counts():
+    return (
+        Company.objects.count(),
+        StaffMember.objects.count(),
+        Service.objects.count(),
+        ClassSession.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_demo_seed_is_complete_and_idempotent():
+    company = demo_seed(today=date(2026, 12, 1))
+    assert company.slug == "demo" and company.timezone == "Europe/Berlin"
+    assert company.languages == ["en", "de", "da", "ro", "es"] and company.online_meetings_enabled
+    services = {s.name: s for s in Service.objects.filter(company=company)}
+    assert (
+        services["Video consultation"].online_meeting
+        and services["Video consultation"].duration_minutes == 30
+    )
+    assert (
+        not services["Consultation"].online_meeting
+        and services["Consultation"].duration_minutes == 60
+    )
+    assert (
+        services["Hearing test"].resource_kind == "cabin"
+        and services["Hearing test"].requires_confirmation
+    )
+    yoga = services["Online yoga"]
+    assert yoga.kind == "class" and yoga.requires_payment and yoga.online_meeting
+    assert set(yoga.sessions.values_list("capacity", flat=True)) == {12}
+    assert 3 <= StaffMember.objects.filter(company=company).count() <= 4
+    assert authenticate(username=DEMO_ADMIN_USERNAME, password=DEMO_ADMIN_PASSWORD) is not None
+    before = counts()
+    demo_seed(today=date(2026, 12, 1))
+    assert counts() == before

@@ -1,0 +1,79 @@
+"""`rendezvous serve` as a newcomer runs it: a real process, a fresh SQLite file, real HTTP."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = os.environ | {"RENDEZVOUS_VAR_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": ""}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rendezvous.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/companies/demo", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("server did not start:\n" + proc.stdout.read())
+    yield base
+    proc.terminate()
+    output, _ = proc.communicate(timeout=20)
+    assert "admin / rendezvous-demo" in output and f"{base}/" in output
+
+
+def test_serve_lists_slots_and_books_once(server):
+    services = {s["name"]: s for s in httpx.get(f"{server}/api/v1/companies/demo/services").json()}
+    video = services["Video consultation"]
+    assert video["online_meeting"] is True
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    slots = httpx.get(
+        f"{server}/api/v1/companies/demo/slots",
+        params={"service": video["id"], "from": str(today), "to": str(today + timedelta(days=14))},
+    ).json()["slots"]
+    assert slots, "the demo offers times in the next two weeks"
+    body = {
+        "service": video["id"],
+        "start": slots[0]["start"],
+        "staff": slots[0]["staff"][0],
+        "customer": {"first_name": "Ana", "last_name": "Ionescu", "email": "ana@example.com"},
+    }
+    first = httpx.post(f"{server}/api/v1/companies/demo/bookings", json=body)
+    assert first.status_code == 201, first.text
+    assert first.json()["online"] is True
+    second = httpx.post(f"{server}/api/v1/companies/demo/bookings", json=body)
+    assert second.status_code == 409 and second.json()["error"]["code"] == "slot_unavailable"
+    manage = httpx.get(
+        f"{server}/api/v1/bookings/{first.json()['id']}",
+        headers={"X-Booking-Token": first.json()["manage_token"]},
+    )
+    assert manage.status_code == 200 and manage.json()["status"] == "confirmed"
+    assert httpx.get(f"{server}/admin/login/").status_code == 200
+    assert httpx.get(f"{server}/static/admin/css/base.css").status_code == 200
