@@ -1,5 +1,7 @@
 """When staff work: weekly hours per location, date exceptions and time off."""
 
+from datetime import time
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +34,12 @@ class WorkingHours(models.Model):
         verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
         ordering = ["staff", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")) | models.Q(end=time(0)),
+                name="working_hours_end_after_start",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.staff} {self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
@@ -56,6 +64,18 @@ class DateException(models.Model):
     class Meta:
         verbose_name = _("date exception")
         ordering = ["staff", "date", "start"]
+        constraints = [
+            # "Different" and "extra" hours need a span that ends after it starts
+            # (00:00 = midnight); "closed" needs none.
+            models.CheckConstraint(
+                condition=models.Q(kind="closed")
+                | (
+                    models.Q(start__isnull=False, end__isnull=False)
+                    & (models.Q(end__gt=models.F("start")) | models.Q(end=time(0)))
+                ),
+                name="date_exception_hours_valid",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.staff} {self.date} {self.get_kind_display()}"

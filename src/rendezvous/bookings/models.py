@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from rendezvous.catalog.models import ClassSession, Service
@@ -22,7 +23,8 @@ class Customer(models.Model):
         verbose_name = _("customer")
         ordering = ["company", "last_name", "first_name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "email"], name="one_customer_per_email")
+            # Case-insensitive: Ana@x and ana@x are one customer.
+            models.UniqueConstraint("company", Lower("email"), name="one_customer_per_email")
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,288 @@
+"""Admin for customers and bookings.
+
+Bookings are read-only here except for their notes: their state, times, staff and
+blocked range change only through `bookings.domain`, which locks and re-checks (no
+double booking, seats within capacity). Actions call those functions one booking at
+a time and report each refusal; bookings are made through the booking site or API,
+so there is no "add", and only bookings that hold no time any more can be deleted.
+"""
+
+from collections.abc import Callable
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
+from rendezvous.core.errors import DomainError
+
+from .domain import (
+    STAFF,
+    booking_cancel,
+    booking_confirm,
+    booking_decline,
+    booking_mark_outcome,
+    booking_record_payment,
+    booking_set_notes,
+)
+from .domain.details import NOTES_MAX, has_control_chars
+from .models import Booking, BookingStatus, Customer, PaymentStatus
+
+
+class CustomerForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES, initial="en")
+
+    class Meta:
+        model = Customer
+        fields = ("company", "first_name", "last_name", "email", "phone", "language")
+
+    def clean_email(self) -> str:
+        # The booking domain stores and matches emails in lower case; the unique
+        # constraint does not, so a mixed-case copy would slip past it.
+        return self.cleaned_data["email"].strip().lower()
+
+
+@admin.register(Customer)
+class CustomerAdmin(CompanyFixedAdmin):
+    form = CustomerForm
+    list_display = ("full_name", "email", "phone", "language", "company", "created_at")
+    list_filter = ("company", "language")
+    search_fields = ("first_name", "last_name", "email", "phone")
+    list_select_related = ("company",)
+    readonly_fields = ("created_at", "bookings_link")
+    fields = (
+        "company",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "language",
+        "created_at",
+        "bookings_link",
+    )
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj: Customer) -> str:
+        return f"{obj.first_name} {obj.last_name}"
+
+    @admin.display(description=_("bookings"))
+    def bookings_link(self, obj: Customer) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse("admin:bookings_booking_changelist") + f"?customer__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Show this customer's bookings"))
+
+
+class BookingForm(forms.ModelForm):
+    class Meta:
+        model = Booking
+        fields = ("notes",)
+
+    def clean_notes(self) -> str:
+        notes = self.cleaned_data["notes"]
+        if len(notes) > NOTES_MAX or has_control_chars(notes, allow_newlines=True):
+            raise forms.ValidationError(
+                _("At most %(n)d characters, no control characters.") % {"n": NOTES_MAX}
+            )
+        return notes
+
+
+BOOKING_READONLY = (
+    "id",
+    "company",
+    "status",
+    "service",
+    "session",
+    "staff",
+    "resource",
+    "start_local",
+    "end_local",
+    "blocked_range",
+    "online",
+    "participants",
+    "payment_status",
+    "source",
+    "customer",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "language",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    "cancelled_at",
+)
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    form = BookingForm
+    list_display = (
+        "start_local",
+        "service",
+        "staff",
+        "customer_name",
+        "email",
+        "status",
+        "online",
+        "payment_status",
+        "source",
+    )
+    list_filter = ("status", "payment_status", "online", "source", "company", "service", "staff")
+    search_fields = ("first_name", "last_name", "email", "phone", "id__exact")
+    search_help_text = _("Name, email, phone or the booking's full id")
+    date_hierarchy = "start"
+    list_select_related = ("company", "service", "staff")
+    readonly_fields = BOOKING_READONLY
+    fieldsets = (
+        (None, {"fields": ("id", "company", "status", "source", "created_at", "updated_at")}),
+        (
+            _("When and who"),
+            {
+                "fields": (
+                    "service",
+                    "session",
+                    "start_local",
+                    "end_local",
+                    "blocked_range",
+                    "staff",
+                    "resource",
+                    "online",
+                    "participants",
+                )
+            },
+        ),
+        (
+            _("Customer"),
+            {"fields": ("customer", "first_name", "last_name", "email", "phone", "language")},
+        ),
+        (_("Payment"), {"fields": ("payment_status",)}),
+        (_("History"), {"fields": ("confirmed_at", "cancelled_at")}),
+        (_("Notes"), {"fields": ("notes",)}),
+    )
+    actions = (
+        "confirm_requests",
+        "decline_requests",
+        "cancel_bookings",
+        "record_payment",
+        "mark_completed",
+        "mark_no_show",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An active booking must be cancelled (through the domain) before it can go.
+        if obj is not None and obj.is_active:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if "notes" in form.changed_data:
+            booking_set_notes(booking=obj, notes=form.cleaned_data["notes"])
+
+    @admin.display(description=_("start (company time)"), ordering="start")
+    def start_local(self, obj: Booking) -> str:
+        return local_datetime(obj.start, obj.company.zone)
+
+    @admin.display(description=_("end (company time)"), ordering="end")
+    def end_local(self, obj: Booking) -> str:
+        return local_datetime(obj.end, obj.company.zone)
+
+    @admin.display(description=_("time held (buffers included)"))
+    def blocked_range(self, obj: Booking) -> str:
+        zone = obj.company.zone
+        return (
+            f"{local_datetime(obj.blocked_start, zone)} – {local_datetime(obj.blocked_end, zone)}"
+        )
+
+    @admin.display(description=_("customer"), ordering="last_name")
+    def customer_name(self, obj: Booking) -> str:
+        return f"{obj.first_name} {obj.last_name}"
+
+    def _apply(self, request, queryset, change: Callable[[Booking], object], done) -> None:
+        """Run a domain change on each booking; report each refusal, then the count done."""
+        count = 0
+        for booking in queryset:
+            try:
+                change(booking)
+            except DomainError as exc:
+                who = f"{booking.first_name} {booking.last_name}"
+                when = local_datetime(booking.start, booking.company.zone)
+                self.message_user(request, f"{who}, {when}: {exc.message}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Confirm selected requests"), permissions=["change"])
+    def confirm_requests(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_confirm(booking=b),
+            ngettext_lazy("%(count)d booking confirmed.", "%(count)d bookings confirmed.", "count"),
+        )
+
+    @admin.action(description=_("Decline selected requests"), permissions=["change"])
+    def decline_requests(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_decline(booking=b),
+            ngettext_lazy("%(count)d request declined.", "%(count)d requests declined.", "count"),
+        )
+
+    @admin.action(description=_("Cancel selected bookings"), permissions=["change"])
+    def cancel_bookings(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_cancel(booking=b, actor=STAFF),
+            ngettext_lazy("%(count)d booking cancelled.", "%(count)d bookings cancelled.", "count"),
+        )
+
+    @admin.action(description=_("Record payment received"), permissions=["change"])
+    def record_payment(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_record_payment(booking=b, status=PaymentStatus.PAID),
+            ngettext_lazy(
+                "Payment recorded for %(count)d booking.",
+                "Payment recorded for %(count)d bookings.",
+                "count",
+            ),
+        )
+
+    @admin.action(description=_("Mark selected bookings as completed"), permissions=["change"])
+    def mark_completed(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_mark_outcome(booking=b, status=BookingStatus.COMPLETED),
+            ngettext_lazy(
+                "%(count)d booking marked completed.",
+                "%(count)d bookings marked completed.",
+                "count",
+            ),
+        )
+
+    @admin.action(description=_("Mark selected bookings as no-show"), permissions=["change"])
+    def mark_no_show(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda b: booking_mark_outcome(booking=b, status=BookingStatus.NO_SHOW),
+            ngettext_lazy(
+                "%(count)d booking marked as no-show.",
+                "%(count)d bookings marked as no-show.",
+                "count",
+            ),
+        )

@@ -1,0 +1,245 @@
+"""Admin for categories, services and class sessions.
+
+A class session's bookings copy its times, staff member and resource, and there is
+no domain function yet that moves or cancels a session with its bookings. So once a
+session holds active bookings, those fields are read-only here, and its capacity
+cannot drop below the seats taken (checked under a lock on the session row, the
+same lock seat reservations take).
+"""
+
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
+from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm, local_datetime
+
+from .models import Category, ClassSession, Service, ServiceKind
+
+
+@admin.register(Category)
+class CategoryAdmin(CompanyFixedAdmin):
+    list_display = ("name", "company", "position")
+    list_editable = ("position",)
+    list_filter = ("company",)
+    search_fields = ("name", "company__name")
+    list_select_related = ("company",)
+
+
+class ServiceForm(CompanyScopedForm):
+    company_scoped_fields = ("category", "location", "staff")
+
+    class Meta:
+        model = Service
+        fields = (
+            "company",
+            "category",
+            "name",
+            "description",
+            "kind",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "price",
+            "currency",
+            "online_meeting",
+            "requires_confirmation",
+            "requires_payment",
+            "resource_kind",
+            "max_per_staff_per_day",
+            "staff",
+            "location",
+            "active",
+            "position",
+        )
+
+
+@admin.register(Service)
+class ServiceAdmin(CompanyFixedAdmin):
+    form = ServiceForm
+    list_display = (
+        "name",
+        "company",
+        "kind",
+        "duration_minutes",
+        "price_display",
+        "online_meeting",
+        "requires_confirmation",
+        "requires_payment",
+        "active",
+    )
+    list_filter = (
+        "active",
+        "kind",
+        "online_meeting",
+        "requires_confirmation",
+        "requires_payment",
+        "company",
+        "category",
+    )
+    search_fields = ("name", "description", "company__name", "category__name")
+    filter_horizontal = ("staff",)
+    list_select_related = ("company",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "company",
+                    "name",
+                    "kind",
+                    "category",
+                    "description",
+                    "active",
+                    "position",
+                )
+            },
+        ),
+        (
+            _("Time"),
+            {
+                "fields": (
+                    "duration_minutes",
+                    "buffer_before_minutes",
+                    "buffer_after_minutes",
+                    "max_per_staff_per_day",
+                )
+            },
+        ),
+        (_("Price"), {"fields": ("price", "currency", "requires_payment")}),
+        (_("Booking"), {"fields": ("requires_confirmation", "online_meeting")}),
+        (_("Who and where"), {"fields": ("staff", "location", "resource_kind")}),
+    )
+
+    @admin.display(description=_("price"), ordering="price")
+    def price_display(self, obj: Service) -> str:
+        return f"{obj.price} {obj.effective_currency}"
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # Bookings and sessions were made for this kind; switching it would strand them.
+        if obj is not None and (obj.sessions.exists() or obj.bookings.exists()):
+            readonly = (*readonly, "kind")
+        return readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # The session form's service autocomplete offers classes only.
+        if (
+            request.GET.get("model_name") == "classsession"
+            and request.GET.get("field_name") == "service"
+        ):
+            queryset = queryset.filter(kind=ServiceKind.CLASS)
+        return queryset, may_have_duplicates
+
+
+def seats_taken(session_id: int, *, lock: bool = False) -> int:
+    """Seats held by active bookings of a session, optionally after locking its row."""
+    if lock and transaction.get_connection().in_atomic_block:
+        list(ClassSession.objects.select_for_update().filter(pk=session_id).values_list("pk"))
+    total = Booking.objects.filter(session_id=session_id, status__in=ACTIVE_STATUSES).aggregate(
+        total=Sum("participants")
+    )["total"]
+    return total or 0
+
+
+class ClassSessionForm(CompanyScopedForm):
+    company_scoped_fields = ("service", "staff", "location", "resource")
+
+    class Meta:
+        model = ClassSession
+        fields = (
+            "company",
+            "service",
+            "staff",
+            "location",
+            "resource",
+            "start",
+            "end",
+            "capacity",
+            "online",
+            "cancelled",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        service = cleaned.get("service")
+        if service is not None and service.kind != ServiceKind.CLASS:
+            self.add_error("service", _("Choose a class, not an appointment service."))
+        capacity = cleaned.get("capacity")
+        if capacity is not None and self.instance.pk is not None:
+            taken = seats_taken(self.instance.pk, lock=True)
+            if capacity < taken:
+                self.add_error(
+                    "capacity",
+                    _("%(taken)d seats are booked; the capacity cannot be lower.")
+                    % {"taken": taken},
+                )
+        return cleaned
+
+
+# Fields a session's active bookings copied: frozen while there are any.
+BOOKED_SESSION_FIELDS = (
+    "company",
+    "service",
+    "start",
+    "end",
+    "staff",
+    "location",
+    "resource",
+    "cancelled",
+)
+
+
+@admin.register(ClassSession)
+class ClassSessionAdmin(CompanyFixedAdmin):
+    form = ClassSessionForm
+    list_display = (
+        "service",
+        "start_local",
+        "end_local",
+        "staff",
+        "capacity",
+        "seats_taken",
+        "online",
+        "cancelled",
+    )
+    list_filter = ("cancelled", "online", "company", "service", "staff")
+    search_fields = ("service__name", "staff__name", "company__name")
+    autocomplete_fields = ("service", "staff")
+    date_hierarchy = "start"
+    list_select_related = ("company", "service", "staff")
+
+    def get_queryset(self, request):
+        # A correlated subquery rather than a JOIN + GROUP BY, so filters, search and the
+        # date hierarchy work on the queryset unchanged and no row is duplicated.
+        taken = (
+            Booking.objects.filter(session=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+            .order_by()
+            .values("session")
+            .annotate(total=Sum("participants"))
+            .values("total")
+        )
+        return (
+            super().get_queryset(request).annotate(seats_taken_count=Coalesce(Subquery(taken), 0))
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = (*super().get_readonly_fields(request, obj), "seats_taken")
+        if obj is not None and getattr(obj, "seats_taken_count", 0):
+            readonly += tuple(name for name in BOOKED_SESSION_FIELDS if name not in readonly)
+        return readonly
+
+    @admin.display(description=_("seats taken"), ordering="seats_taken_count")
+    def seats_taken(self, obj: ClassSession) -> int:
+        return getattr(obj, "seats_taken_count", 0)
+
+    @admin.display(description=_("start (company time)"), ordering="start")
+    def start_local(self, obj: ClassSession) -> str:
+        return local_datetime(obj.start, obj.company.zone)
+
+    @admin.display(description=_("end (company time)"), ordering="end")
+    def end_local(self, obj: ClassSession) -> str:
+        return local_datetime(obj.end, obj.company.zone)
