@@ -10,9 +10,10 @@ PORT ?= 8000
 # Tests use their own SQLite file; DATABASE_URL (if PostgreSQL) adds a second run there.
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint bench venv clean messages
 
-run: $(STAMP)
+.PHONY: locale run test test-sqlite test-postgres lint bench venv clean messages
+
+run: $(STAMP) locale
 	$(VENV)/bin/rendezvous serve --host $(HOST) --port $(PORT)
 
 venv: $(STAMP)
@@ -23,6 +24,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+locale: $(STAMP)
+	@$(VENV)/bin/rendezvous compile_translations
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
@@ -35,11 +39,11 @@ test: lint test-sqlite
 	  *) echo "DATABASE_URL is not PostgreSQL: skipped the PostgreSQL run (.ci/run does both)." ;; \
 	esac
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) locale
 	@echo "== tests on SQLite"
 	DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) locale
 	@echo "== tests on PostgreSQL ($$DATABASE_URL)"
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
