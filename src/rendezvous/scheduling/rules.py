@@ -1,0 +1,368 @@
+"""Weekly opening hours and date overrides -> UTC intervals.
+
+Hours are wall-clock times in a zone; the engine works in UTC epoch seconds. On the
+two days a year when a zone changes its offset some wall times do not exist and some
+exist twice, so "09:00 to 17:00" needs a precise meaning. One rule maps every wall
+time to exactly one instant, everywhere in this package (hours, day boundaries,
+:func:`local_to_epoch`):
+
+=======================================  ============================================
+wall time                                instant used
+=======================================  ============================================
+exists once                              that instant
+repeated (autumn: 02:30 in Berlin on     the first occurrence (PEP 495 ``fold=0``),
+2026-10-25 is 00:30Z and 01:30Z)         00:30Z
+skipped (spring: 02:30 in Berlin on      the instant the clocks jump, where the gap
+2026-03-29 never shows on a clock)       ends (01:00Z, shown as 03:00)
+=======================================  ============================================
+
+This mapping never goes backwards as the wall time grows, so an interval's end is
+never before its start. Consequences on Berlin's DST days:
+
+====================  ===========================  ==========================
+hours                 2026-03-29 (spring)          2026-10-25 (autumn)
+====================  ===========================  ==========================
+09:00-17:00           07:00Z-15:00Z, 8 h           08:00Z-16:00Z, 8 h
+01:00-04:00           00:00Z-02:00Z, 2 h           23:00Z-03:00Z, 4 h
+02:00-03:00           empty (dropped)              00:00Z-02:00Z, 2 h
+====================  ===========================  ==========================
+
+PEP 495 ``fold=0`` alone is not used for the gap because zoneinfo then moves a
+skipped time forward by the gap length (02:30 -> 03:30), which makes
+02:30-03:00 run backwards; clamping to the jump keeps every interval the right way
+round and gives wall hours that lie wholly in the gap no time at all.
+
+Speed: a request expands the rules of every staff member for the same zone and days,
+so the per-day facts (UTC instant of local midnight, whether the day has an offset
+change) are computed once per ``(zone, day)`` and cached, and so is "this wall time on
+every ordinary Monday of the range", which staff with the same opening time share.
+Only the two DST days, and dates with overrides, go through the slower per-day path.
+Every cache is keyed by its arguments alone, never by a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from .intervals import Interval, to_epoch
+
+__all__ = [
+    "DateOverride",
+    "WeeklyHours",
+    "local_day",
+    "local_to_epoch",
+    "working_intervals",
+]
+
+DAY = 86_400
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Hours on one weekday; ``end == time(0)`` means midnight at the end of that day."""
+
+    weekday: int  # 0 = Monday
+    start: time
+    end: time
+    # Wall seconds from midnight, worked out once: expansion runs per staff per request.
+    _span: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0..6, got {self.weekday}")
+        _check_hours(self.start, self.end)
+        object.__setattr__(self, "_span", _span(self.start, self.end))
+
+
+@dataclass(frozen=True)
+class DateOverride:
+    """A date exception.
+
+    ``replace`` with no hours closes the day, ``replace`` with hours uses them instead
+    of the weekly ones, ``add`` opens extra hours on top of the weekly ones. Several
+    overrides for one day combine: the ``replace`` ones (if any) stand in for the weekly
+    hours together, then every ``add`` is united with the result.
+    """
+
+    day: date
+    hours: tuple[tuple[time, time], ...] = ()
+    mode: Literal["replace", "add"] = "replace"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("replace", "add"):
+            raise ValueError(f"mode must be 'replace' or 'add', got {self.mode!r}")
+        object.__setattr__(self, "hours", tuple(self.hours))
+        for start, end in self.hours:
+            _check_hours(start, end)
+
+
+def _check_hours(start: time, end: time) -> None:
+    if start.tzinfo is not None or end.tzinfo is not None:
+        raise ValueError("hours are wall-clock times: pass naive times, the zone comes apart")
+    if end != time(0) and end <= start:
+        raise ValueError(f"hours end {end} must be after start {start} (or time(0) = midnight)")
+
+
+def _seconds(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _span(start: time, end: time) -> tuple[int, int]:
+    """Wall seconds from local midnight; a midnight end is the end of the day."""
+    return _seconds(start), (DAY if end == time(0) else _seconds(end))
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return tuple(out)
+
+
+# --- zone arithmetic -----------------------------------------------------------------
+
+
+def _offset(zone: ZoneInfo, t: int) -> int:
+    off = datetime.fromtimestamp(t, zone).utcoffset()
+    assert off is not None
+    return off // timedelta(seconds=1)
+
+
+def _wall(zone: ZoneInfo, t: int) -> int:
+    """Wall-clock reading of instant ``t`` as seconds since 1970-01-01 00:00 wall time."""
+    return t + _offset(zone, t)
+
+
+@lru_cache(maxsize=8192)
+def _wall_to_epoch(zone: ZoneInfo, wall: int) -> int:
+    """The instant for a wall reading, by the table in the module docstring."""
+    naive = _NAIVE_EPOCH + timedelta(seconds=wall)
+    t0 = to_epoch(naive.replace(tzinfo=zone))
+    if _wall(zone, t0) == wall:
+        # fold=0 is the earlier instant when the reading is repeated.
+        return t0
+    # In a gap zoneinfo applies the offset before the jump for fold=0 (landing after
+    # the jump) and the one after it for fold=1 (landing before): the jump lies between.
+    lo = to_epoch(naive.replace(tzinfo=zone, fold=1))
+    hi = t0
+    if lo >= hi:  # pragma: no cover - zoneinfo always gives lo < hi in a gap
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _wall(zone, mid) > wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _transitions(zone: ZoneInfo, a: int, b: int) -> list[int]:
+    """Instants in (a, b) where the offset changes, assuming offsets differ at each one.
+
+    A day whose offset changes and changes back to the same value between two probes
+    would be missed; no zone in the tz database does that within one day.
+    """
+    out: list[int] = []
+    while b - a > 1 and _offset(zone, a) != _offset(zone, b - 1):
+        first = _offset(zone, a)
+        lo, hi = a, b - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _offset(zone, mid) == first:
+                lo = mid
+            else:
+                hi = mid
+        out.append(hi)
+        a = hi
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Day:
+    day: date
+    wall: int  # wall seconds of this day's 00:00
+    start: int  # instant of 00:00 (mapped by the table above)
+    end: int  # instant of the next day's 00:00
+    # (from, to, offset) runs of constant UTC offset covering [start, end)
+    pieces: tuple[tuple[int, int, int], ...]
+    # True when wall second s of the day is the instant start + s for every s in
+    # [0, DAY]: one offset all day and a midnight that exists.
+    simple: bool
+
+
+@lru_cache(maxsize=4096)
+def _day(zone: ZoneInfo, day: date) -> _Day:
+    wall = (day - _NAIVE_EPOCH.date()).days * DAY
+    start = _wall_to_epoch(zone, wall)
+    end = _wall_to_epoch(zone, wall + DAY)
+    cuts = [start, *_transitions(zone, start, end), end]
+    pieces = tuple((cuts[i], cuts[i + 1], _offset(zone, cuts[i])) for i in range(len(cuts) - 1))
+    simple = len(pieces) == 1 and end - start == DAY and start == wall - pieces[0][2]
+    return _Day(day, wall, start, end, pieces, simple)
+
+
+@dataclass(frozen=True, slots=True)
+class _Days:
+    days: tuple[_Day, ...]
+    by_date: dict[date, _Day]
+    # Per weekday, the simple days' midnight instants.
+    simple_starts: tuple[tuple[int, ...], ...]
+    other: tuple[_Day, ...]
+    # (weekday, wall seconds) -> that wall time on every simple day of that weekday.
+    # Staff share a handful of opening times, so most lookups hit.
+    shifted: dict[tuple[int, int], list[int]]
+
+    def at(self, weekday: int, seconds: int) -> list[int]:
+        key = (weekday, seconds)
+        found = self.shifted.get(key)
+        if found is None:
+            found = self.shifted[key] = [m + seconds for m in self.simple_starts[weekday]]
+        return found
+
+
+@lru_cache(maxsize=256)
+def _days(zone: ZoneInfo, first_day: date, last_day: date) -> _Days:
+    days = [
+        _day(zone, first_day + timedelta(days=i)) for i in range((last_day - first_day).days + 1)
+    ]
+    simple_starts: list[list[int]] = [[] for _ in range(7)]
+    other = []
+    for day in days:
+        if day.simple:
+            simple_starts[day.day.weekday()].append(day.start)
+        else:
+            other.append(day)
+    return _Days(
+        days=tuple(days),
+        by_date={day.day: day for day in days},
+        simple_starts=tuple(map(tuple, simple_starts)),
+        other=tuple(other),
+        shifted={},
+    )
+
+
+def local_day(zone: ZoneInfo, day: date) -> Interval:
+    """UTC interval of a local date: from its 00:00 to the next day's 00:00."""
+    d = _day(zone, day)
+    return d.start, d.end
+
+
+def local_to_epoch(zone: ZoneInfo, day: date, at: time) -> int:
+    """Epoch seconds of a wall time on a local date, by the module's DST table.
+
+    ``at == time(0)`` is the start of ``day``; pass the next day for a midnight end.
+    """
+    wall = (day - _NAIVE_EPOCH.date()).days * DAY + _seconds(at)
+    return _wall_to_epoch(zone, wall)
+
+
+# --- expansion -----------------------------------------------------------------------
+
+
+def working_intervals(
+    hours: Sequence[WeeklyHours],
+    overrides: Sequence[DateOverride],
+    zone: ZoneInfo,
+    first_day: date,
+    last_day: date,
+) -> list[Interval]:
+    """Normalized UTC intervals of the hours on every local date first_day..last_day."""
+    if last_day < first_day:
+        return []
+    info = _days(zone, first_day, last_day)
+    collected: list[list[tuple[int, int]]] = [[], [], [], [], [], [], []]
+    for h in hours:
+        collected[h.weekday].append(h._span)
+    weekly = tuple(tuple(c) if len(c) < 2 else _merge_spans(c) for c in collected)
+
+    special = _override_spans(overrides, weekly, first_day, last_day)
+
+    # Start and end instants are collected apart and sorted as plain ints, several
+    # times faster than sorting pairs. That pairs them up again correctly because the
+    # spans are disjoint: a day's spans are merged and days do not overlap.
+    starts: list[int] = []
+    ends: list[int] = []
+    skip: list[set[int]] = [set(), set(), set(), set(), set(), set(), set()]
+    for d in special:
+        day = info.by_date[d]
+        if day.simple:
+            skip[d.weekday()].add(day.start)
+    for wd in range(7):
+        spans = weekly[wd]
+        if not spans:
+            continue
+        if skip[wd]:
+            mids = [m for m in info.simple_starts[wd] if m not in skip[wd]]
+            for s, e in spans:
+                starts += [m + s for m in mids]
+                ends += [m + e for m in mids]
+        else:
+            for s, e in spans:
+                starts += info.at(wd, s)
+                ends += info.at(wd, e)
+
+    irregular: list[tuple[_Day, tuple[tuple[int, int], ...]]] = [
+        (day, weekly[day.day.weekday()]) for day in info.other if day.day not in special
+    ]
+    irregular += [(info.by_date[d], spans) for d, spans in special.items()]
+    may_touch = any(
+        spans[0][0] == 0 or spans[-1][1] == DAY for spans in (*weekly, *special.values()) if spans
+    )
+    for day, spans in irregular:
+        may_touch = may_touch or (len(spans) > 1 and not day.simple)
+        for s, e in spans:
+            if day.simple:
+                a, b = day.start + s, day.start + e
+            else:
+                a = _wall_to_epoch(zone, day.wall + s)
+                b = _wall_to_epoch(zone, day.wall + e)
+            if a < b:
+                starts.append(a)
+                ends.append(b)
+
+    starts.sort()
+    ends.sort()
+    # Spans can only touch across midnight or on either side of a DST gap; a touching
+    # point is both an end and a start, and dropping it from both merges the two.
+    if may_touch:
+        touching = set(starts).intersection(ends)
+        if touching:
+            starts = [t for t in starts if t not in touching]
+            ends = [t for t in ends if t not in touching]
+    return list(zip(starts, ends, strict=True))
+
+
+def _override_spans(
+    overrides: Sequence[DateOverride],
+    weekly: tuple[tuple[tuple[int, int], ...], ...],
+    first_day: date,
+    last_day: date,
+) -> dict[date, tuple[tuple[int, int], ...]]:
+    replaced: dict[date, list[tuple[int, int]]] = {}
+    added: dict[date, list[tuple[int, int]]] = {}
+    for o in overrides:
+        if not first_day <= o.day <= last_day:
+            continue
+        target = replaced if o.mode == "replace" else added
+        target.setdefault(o.day, []).extend(_span(s, e) for s, e in o.hours)
+    out: dict[date, tuple[tuple[int, int], ...]] = {}
+    for d in replaced.keys() | added.keys():
+        base = replaced[d] if d in replaced else list(weekly[d.weekday()])
+        out[d] = _merge_spans(base + added.get(d, []))
+    return out
+
+
+def _epoch_date(zone: ZoneInfo, t: int) -> date:
+    """Local date of an instant (its wall-clock date)."""
+    return datetime.fromtimestamp(t, UTC).astimezone(zone).date()

@@ -1,0 +1,353 @@
+"""Free intervals -> bookable starts.
+
+A start ``t`` is offered to a calendar (staff member or resource) when
+
+* the appointment ``[t, t + duration)`` lies inside ``available``;
+* the blocked range ``[t - buffer_before, t + duration + buffer_after)`` overlaps
+  nothing in ``busy`` (buffers may run past working hours, never into a booking);
+* for staff, when ``max_per_day`` is set, ``per_day[local date of t] < max_per_day``
+  (the date the wall clock in ``query.zone`` shows at ``t``);
+
+and to the query when it also lies on the grid, in ``window``, at or after
+``not_before`` and at or before ``not_after``.
+
+The grid is defined on instants: ``t`` is on it when the wall clock in ``query.zone``
+reads a whole multiple of ``step`` from local midnight at ``t``. On DST days:
+
+=================================  ===============================================
+wall times on the day              starts offered (Berlin, step 15)
+=================================  ===============================================
+ordinary                           09:00, 09:15, ... as usual
+skipped (spring, 02:00-02:59)      none: no instant shows them
+repeated (autumn, 02:00-02:59)     both passes, two distinct instants each: 02:00
+                                   CEST (00:00Z) and 02:00 CET (01:00Z); each
+                                   instant once, label them with the offset
+=================================  ===============================================
+
+Offering both passes keeps an hour of real working time bookable, and when ``step``
+divides the zone's offset change (15 min and a one-hour shift) the grid stays evenly
+spaced in UTC, so the engine can map instants to grid positions with one division.
+
+Staff and resource ids in a :class:`Slot` are in the order of the input sequences.
+``busy`` may be passed as queried (any order, overlapping, touching, even empty rows):
+the engine needs no normalized busy list, and skipping ``normalize`` saves a pass.
+
+How it stays fast on a big request (500 staff, 90 days): each calendar's free
+intervals become *ranges of valid starts* in one linear pass (an available
+``[a, b)`` allows starts ``[a, b - duration]``; a busy ``[p, q)`` forbids starts
+``(p - duration - buffer_after, q + buffer_before)``), the ranges become grid
+positions by integer division, and one sweep over the grid keeps the set of free
+staff, adding and removing ids only where a range starts or ends. A start then costs
+one tuple build, and consecutive starts with the same free set share that tuple.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import compress
+from operator import itemgetter
+from zoneinfo import ZoneInfo
+
+from .intervals import Interval
+from .rules import DAY, _days, _epoch_date, _wall
+
+__all__ = ["Calendar", "Slot", "SlotQuery", "find_slots", "fits", "is_free"]
+
+_first = itemgetter(0)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """One staff member or resource, as UTC intervals.
+
+    ``available`` must be normalized (``working_intervals`` output is). ``busy`` may come
+    in any order and overlap itself: bookings (blocked ranges with their own buffers),
+    time off and class sessions can simply be concatenated; normalizing them first
+    gives the same answers and only costs time.
+    """
+
+    id: str
+    available: Sequence[Interval]
+    busy: Sequence[Interval] = ()
+    # Existing bookings per local date in the query zone, for the daily maximum.
+    per_day: Mapping[date, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlotQuery:
+    """What is being booked and when it may start; all times in epoch seconds."""
+
+    duration: int
+    step: int
+    buffer_before: int = 0
+    buffer_after: int = 0
+    window: Interval  # starts lie in [window[0], window[1])
+    not_before: int  # now + minimum notice
+    not_after: int  # now + booking horizon (inclusive)
+    zone: ZoneInfo  # grid alignment and local dates
+    max_per_day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration <= 0 or self.step <= 0:
+            raise ValueError("duration and step must be positive")
+        if self.buffer_before < 0 or self.buffer_after < 0:
+            raise ValueError("buffers cannot be negative")
+        if self.window[0] > self.window[1]:
+            raise ValueError("window ends before it starts")
+        if self.max_per_day is not None and self.max_per_day < 0:
+            raise ValueError("max_per_day cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: int
+    end: int
+    staff: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+
+
+# --- single start --------------------------------------------------------------------
+
+
+def fits(query: SlotQuery, calendar: Calendar, start: int, *, daily_limit: bool = True) -> bool:
+    """The calendar rule alone for one start: no grid, window, notice or horizon.
+
+    Pass ``daily_limit=False`` for a resource: the daily maximum is a staff rule.
+    """
+    end = start + query.duration
+    avail = calendar.available
+    i = bisect_right(avail, start, key=_first) - 1
+    if i < 0 or avail[i][1] < end:
+        return False
+    lo, hi = start - query.buffer_before, end + query.buffer_after
+    # busy need not be normalized, so scan it: one start, a few hundred comparisons.
+    if any(p < hi and lo < q and p < q for p, q in calendar.busy):
+        return False
+    if daily_limit and query.max_per_day is not None:
+        day = _epoch_date(query.zone, start)
+        if calendar.per_day.get(day, 0) >= query.max_per_day:
+            return False
+    return True
+
+
+def on_grid(query: SlotQuery, start: int) -> bool:
+    """True when the wall clock at ``start`` is a multiple of ``step`` from midnight."""
+    return _wall(query.zone, start) % DAY % query.step == 0
+
+
+def is_free(query: SlotQuery, calendar: Calendar, start: int, *, daily_limit: bool = True) -> bool:
+    """Would :func:`find_slots` offer ``start`` with this calendar free?
+
+    The booking code re-validates a requested start with this; use :func:`fits` to
+    re-check a start that is already booked or moved by staff off the grid.
+    """
+    window = query.window
+    if not (window[0] <= start < window[1] and query.not_before <= start <= query.not_after):
+        return False
+    return on_grid(query, start) and fits(query, calendar, start, daily_limit=daily_limit)
+
+
+# --- many starts ---------------------------------------------------------------------
+
+
+class _Grid:
+    """The grid starts in ``[lo, hi)``, numbered from 0, and the way to find them.
+
+    ``position(t)`` is the number of the first grid start at or after ``t``, so the
+    starts in a half-open time range ``[a, b)`` are the positions
+    ``[position(a), position(b))``.
+    """
+
+    __slots__ = ("c", "days", "size", "step", "times", "uniform")
+
+    def __init__(self, zone: ZoneInfo, step: int, lo: int, hi: int) -> None:
+        one = timedelta(days=1)
+        # One day of margin each side: a day's range is found from wall dates, and an
+        # instant's wall date can sit one day off a naive UTC guess.
+        info = _days(zone, _epoch_date(zone, lo) - one, _epoch_date(zone, hi - 1) + one)
+        self.days = info.by_date
+        self.step = step
+        segments = []
+        for day in info.days:
+            for a, b, off in day.pieces:
+                a = max(a, lo)
+                b = min(b, hi)
+                if a < b:
+                    # Wall seconds since midnight at t are t + off - day.wall.
+                    segments.append((a, b, (day.wall - off) % step))
+        phases = {r for _, _, r in segments}
+        self.uniform = len(phases) <= 1
+        if self.uniform:
+            r = phases.pop() if phases else 0
+            # position(t) = (t + c) // step, with position(lo) == 0. Folding the offset
+            # into c keeps t + c small: CPython divides ints below 2**30 much faster.
+            c = step - 1 - r
+            self.c = c - (lo + c) // step * step
+            first = lo + (r - lo) % step
+            self.size = max(0, (hi + self.c) // step)
+            self.times: Sequence[int] = range(first, first + self.size * step, step)
+        else:
+            times: list[int] = []
+            for a, b, r in segments:
+                times.extend(range(a + (r - a) % step, b, step))
+            self.times = times
+            self.size = len(times)
+            self.c = 0
+
+    def spans(self, intervals: Sequence[Interval], lead: int, trail: int) -> list[tuple[int, int]]:
+        """Non-empty position ranges ``[position(a + lead), position(b + trail))``.
+
+        Empty intervals are dropped first: they overlap nothing, not even when widened.
+        """
+        if self.uniform:
+            st = self.step
+            c1, c2 = self.c + lead, self.c + trail
+            return [
+                (i, j)
+                for a, b in intervals
+                if a < b and (i := (a + c1) // st) < (j := (b + c2) // st)
+            ]
+        times = self.times
+        return [
+            (i, j)
+            for a, b in intervals
+            if a < b and (i := bisect_left(times, a + lead)) < (j := bisect_left(times, b + trail))
+        ]
+
+
+def _fill(
+    n: int,
+    allowed: list[tuple[int, int]],
+    blocked: list[tuple[int, int]],
+    size: int,
+    adds: list[list[int]],
+    drops: list[list[int]],
+) -> None:
+    """Record where calendar ``n`` becomes free and busy: ``allowed`` minus ``blocked``.
+
+    Both are position ranges sorted by start; ``blocked`` may overlap itself.
+    """
+    nb = len(blocked)
+    k = 0
+    for s, e in allowed:
+        if s < 0:
+            s = 0
+        if e > size:
+            e = size
+        if s >= e:
+            continue
+        while k < nb and blocked[k][1] <= s:
+            k += 1
+        m = k
+        while m < nb:
+            bs, be = blocked[m]
+            if bs >= e:
+                break
+            if bs > s:
+                adds[s].append(n)
+                drops[bs].append(n)
+            if be > s:
+                s = be
+            m += 1
+        if s < e:
+            adds[s].append(n)
+            drops[e].append(n)
+
+
+def _changes(
+    query: SlotQuery,
+    grid: _Grid,
+    calendars: Sequence[Calendar],
+    daily_limit: bool,
+) -> list[tuple[int, tuple[str, ...] | None]]:
+    """``(position, ids free from there on)`` wherever the set of free calendars changes.
+
+    ids are in input order; ``None`` when nobody is free.
+    """
+    size = grid.size
+    adds: list[list[int]] = [[] for _ in range(size + 1)]
+    drops: list[list[int]] = [[] for _ in range(size + 1)]
+    d, before, after = query.duration, query.buffer_before, query.buffer_after
+    limit = query.max_per_day if daily_limit else None
+    # An available [a, b) allows starts [a, b - d + 1); a busy [p, q) forbids starts
+    # [p - d - after + 1, q + before).
+    for n, cal in enumerate(calendars):
+        allowed = grid.spans(cal.available, 0, 1 - d)
+        if not allowed:
+            continue
+        blocked = grid.spans(cal.busy, 1 - d - after, before)
+        if limit is not None and cal.per_day:
+            blocked += grid.spans(
+                [
+                    (day.start, day.end)
+                    for dt, count in cal.per_day.items()
+                    if count >= limit and (day := grid.days.get(dt)) is not None
+                ],
+                0,
+                0,
+            )
+        # Linear when busy came sorted, as rows ordered by start do.
+        blocked.sort()
+        _fill(n, allowed, blocked, size, adds, drops)
+
+    ids = [c.id for c in calendars]
+    out: list[tuple[int, tuple[str, ...] | None]] = []
+    active: set[int] = set()
+    # Only positions where something happens; compress() finds them at C speed.
+    positions = range(size + 1)
+    for g in sorted({*compress(positions, adds), *compress(positions, drops)}):
+        active.difference_update(drops[g])
+        active.update(adds[g])
+        if not active:
+            out.append((g, None))
+        elif len(active) == 1:
+            out.append((g, (ids[next(iter(active))],)))
+        else:
+            # The fastest tuple build measured; a set of small ints sorts quickly.
+            out.append((g, itemgetter(*sorted(active))(ids)))
+    return out
+
+
+def find_slots(
+    query: SlotQuery,
+    staff: Sequence[Calendar],
+    resources: Sequence[Calendar] | None = None,
+) -> list[Slot]:
+    """Every grid start some staff member (and, if asked, some resource) can take.
+
+    ``resources=None`` means the service needs no resource; an empty sequence means it
+    needs one and none exists, so nothing is offered.
+    """
+    lo = max(query.window[0], query.not_before)
+    hi = min(query.window[1], query.not_after + 1)
+    if lo >= hi or not staff or (resources is not None and not resources):
+        return []
+    grid = _Grid(query.zone, query.step, lo, hi)
+    if grid.size == 0:
+        return []
+    who = _changes(query, grid, staff, True)
+    what = [(0, ())] if resources is None else _changes(query, grid, resources, False)
+    # Walk both change lists together; between two changes every start shares the
+    # same staff and resource tuples.
+    out: list[Slot] = []
+    times, d, size = grid.times, query.duration, grid.size
+    i = j = 0
+    s_ids: tuple[str, ...] | None = None
+    r_ids: tuple[str, ...] | None = None
+    g = 0
+    nw, nr = len(who), len(what)
+    while g < size:
+        while i < nw and who[i][0] <= g:
+            s_ids = who[i][1]
+            i += 1
+        while j < nr and what[j][0] <= g:
+            r_ids = what[j][1]
+            j += 1
+        nxt = min(who[i][0] if i < nw else size, what[j][0] if j < nr else size)
+        if s_ids is not None and r_ids is not None:
+            out += [Slot(t, t + d, s_ids, r_ids) for t in times[g:nxt]]
+        g = nxt
+    return out
