@@ -22,6 +22,13 @@ from rendezvous.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from rendezvous.notifications.domain import (
+    notify_booking_cancelled,
+    notify_booking_confirmed,
+    notify_booking_declined,
+    notify_booking_rescheduled,
+    notify_payment_recorded,
+)
 
 from .customers import customer_get_or_create
 from .details import NOTES_MAX, CustomerDetails, has_control_chars
@@ -42,7 +49,11 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
     """
     now = now or timezone.now()
     with booking_transaction():
-        locked = Booking.objects.select_for_update().select_related("company").get(pk=booking.pk)
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .get(pk=booking.pk)
+        )
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidState(_("This booking is not active any more."))
         if actor == CUSTOMER:
@@ -55,6 +66,7 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+        notify_booking_cancelled(booking=locked, actor=actor)
     return locked
 
 
@@ -83,7 +95,7 @@ def booking_reschedule(
     with booking_transaction():
         if service.kind == ServiceKind.CLASS:
             session = (
-                ClassSession.objects.select_for_update()
+                ClassSession.objects.select_for_update(of=("self",))
                 .filter(service=service, start=start, cancelled=False)
                 .first()
             )
@@ -92,15 +104,19 @@ def booking_reschedule(
             ):
                 raise SlotUnavailable()
         else:
-            staff = list(StaffMember.objects.select_for_update().filter(id=booking.staff_id))
+            staff = list(
+                StaffMember.objects.select_for_update(of=("self",))
+                .filter(id=booking.staff_id)
+                .order_by("id")
+            )
             resources = bookable_resources(service, public=False)
             if resources is not None:
                 resources = list(
-                    Resource.objects.select_for_update()
+                    Resource.objects.select_for_update(of=("self",))
                     .filter(id__in=[r.id for r in resources])
                     .order_by("id")
                 )
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidState(_("This booking is not active any more."))
         if actor == CUSTOMER:
@@ -154,6 +170,7 @@ def booking_reschedule(
                 "updated_at",
             ]
         )
+        notify_booking_rescheduled(booking=locked)
     return locked
 
 
@@ -171,7 +188,11 @@ def booking_confirm(
     """
     now = now or timezone.now()
     with booking_transaction():
-        locked = Booking.objects.select_for_update().select_related("company").get(pk=booking.pk)
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .get(pk=booking.pk)
+        )
         if locked.status != BookingStatus.REQUESTED:
             raise InvalidState(_("Only a requested booking can be confirmed."))
         if customer_id is not None:
@@ -189,6 +210,7 @@ def booking_confirm(
         locked.status = BookingStatus.CONFIRMED
         locked.confirmed_at = now
         locked.save(update_fields=["customer", "status", "confirmed_at", "updated_at"])
+        notify_booking_confirmed(booking=locked)
     return locked
 
 
@@ -196,12 +218,13 @@ def booking_decline(*, booking: Booking, now: datetime | None = None) -> Booking
     """Staff turn a request down; its time is free at once. Raises InvalidState."""
     now = now or timezone.now()
     with booking_transaction():
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if locked.status != BookingStatus.REQUESTED:
             raise InvalidState(_("Only a requested booking can be declined."))
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+        notify_booking_declined(booking=locked)
     return locked
 
 
@@ -217,7 +240,7 @@ PAYMENT_TRANSITIONS = {
 def booking_record_payment(*, booking: Booking, status: str) -> Booking:
     """Staff record a payment (bank transfer, cash) or a refund by hand. Raises InvalidState."""
     with booking_transaction():
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if status not in PAYMENT_TRANSITIONS.get(locked.payment_status, set()):
             raise InvalidState(
                 _("A payment cannot go from %(old)s to %(new)s.")
@@ -225,6 +248,7 @@ def booking_record_payment(*, booking: Booking, status: str) -> Booking:
             )
         locked.payment_status = status
         locked.save(update_fields=["payment_status", "updated_at"])
+        notify_payment_recorded(booking=locked)
     return locked
 
 
@@ -232,7 +256,7 @@ def booking_mark_outcome(*, booking: Booking, status: str, now: datetime | None 
     """Staff record how a confirmed booking went (`completed` or `no_show`), once it has started."""
     now = now or timezone.now()
     with booking_transaction():
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise InvalidState(_("A booking cannot be set to that status."))
         if locked.status != BookingStatus.CONFIRMED or locked.start > now:

@@ -4,6 +4,10 @@
 | --- | --- | --- |
 | PostgreSQL | `SELECT ... FOR UPDATE` on the staff member (or class session, or resource) rows, in id order, before the re-check | exclusion constraints on active blocked ranges (migration bookings 0002) |
 | SQLite | every transaction begins IMMEDIATE, so one writer at a time runs check-and-insert | the same serialisation |
+
+Locks take `of=("self",)`: a plain FOR UPDATE on a query that joins the company (through
+`select_related` or a model's default ordering) would lock the company row too, which
+serialises the whole company and deadlocks a reschedule against a cancel.
 """
 
 from collections.abc import Iterator
