@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "rendezvous.notifications"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        # `rendezvous serve` starts the huey consumer without autodiscovery: import the
+        # periodic sweeps here so every process that runs a worker has them.
+        from . import tasks  # noqa: F401

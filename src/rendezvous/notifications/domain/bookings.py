@@ -1,0 +1,289 @@
+"""What each booking change sends. Called by bookings.domain inside its transaction,
+with the locked booking, so the outbox rows commit (or roll back) with the change.
+
+| booking change | customer | staff member | reminders | SEQUENCE |
+| --- | --- | --- | --- | --- |
+| created, instant | booking_confirmed + REQUEST | booking_confirmed_staff + REQUEST | scheduled | 0 |
+| created, request | request_received | request_received_staff | none | - |
+| request confirmed | request_confirmed + REQUEST | booking_confirmed_staff + REQUEST | scheduled | 0 |
+| request declined | request_declined | - | none | - |
+| rescheduled | booking_rescheduled + REQUEST | booking_rescheduled_staff + REQUEST | replaced | +1 |
+| cancelled | cancelled_by_customer / _by_staff + CANCEL | booking_cancelled_staff + CANCEL | removed | +1 |
+| paid | payment_confirmed + REQUEST | - | - | +1 |
+| meeting link added (issue 4) | meeting_link_added + REQUEST | - | - | +1 |
+
+An invitation (REQUEST or CANCEL) goes only with a booking that was confirmed at
+some point: a request that was never confirmed is in nobody's calendar.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
+from rendezvous.companies.models import Company
+
+from .. import ics
+from ..events import AUDIENCE, CALENDAR_METHOD, CUSTOMER, Event
+from ..links import manage_link
+from ..meeting_links import meeting_texts
+from ..models import CalendarSequence, NotificationSettings, ScheduledReminder
+from .outbox import outbox_enqueue
+from .render import (
+    booking_values,
+    company_language,
+    customer_zone,
+    render,
+    template_for,
+)
+
+CUSTOMER_ACTOR = "customer"
+
+
+def settings_for(company: Company) -> NotificationSettings:
+    return NotificationSettings.objects.filter(company=company).first() or NotificationSettings(
+        company=company
+    )
+
+
+def _sequence(booking: Booking, *, bump: bool) -> int:
+    if bump and CalendarSequence.objects.filter(booking=booking).update(sequence=F("sequence") + 1):
+        return CalendarSequence.objects.get(booking=booking).sequence
+    row, _created = CalendarSequence.objects.get_or_create(
+        booking=booking, defaults={"sequence": 1 if bump else 0}
+    )
+    return row.sequence
+
+
+def _message(
+    booking: Booking,
+    event: str,
+    *,
+    sequence: int | None,
+    now: datetime | None = None,
+    options: NotificationSettings | None = None,
+) -> None:
+    """Render `event` for its audience and queue it; nothing when there is no recipient."""
+    company = booking.company
+    if AUDIENCE[event] == CUSTOMER:
+        to_email, to_name = booking.email, f"{booking.first_name} {booking.last_name}"
+        language, zone = booking.language, customer_zone(booking)
+    else:
+        staff = booking.staff
+        options = options or settings_for(company)
+        if staff is None or not staff.email or not options.notify_staff:
+            return
+        to_email, to_name = staff.email, staff.name
+        language, zone = company_language(company), company.zone
+    values = booking_values(booking, language=language, zone=zone)
+    subject, body = template_for(
+        company=company,
+        event=event,
+        language=language,
+        service_id=booking.service_id,
+        staff_id=booking.staff_id,
+    )
+    rendered = render(subject=subject, body=body, values=values, language=language)
+    method = CALENDAR_METHOD.get(event, "")
+    to_customer = AUDIENCE[event] == CUSTOMER
+    calendar = ""
+    if method and sequence is not None:
+        meeting = meeting_texts(booking, language=language)
+        link = meeting.customer_link if to_customer else meeting.staff_link
+        joinable = meeting.link_available and link.startswith("http")
+        if to_customer:
+            summary = f"{booking.service.name} – {company.name}"
+        else:
+            summary = f"{booking.service.name}: {booking.first_name} {booking.last_name}"
+        calendar = ics.invitation(
+            booking=booking,
+            method=method,
+            sequence=sequence,
+            zone=zone,
+            summary=summary,
+            description="\n".join(
+                line
+                for line in (values["location"], link, values["manage_link"] if to_customer else "")
+                if line
+            ),
+            location=link if joinable else values["location"],
+            url=link if joinable else (manage_link(booking) if to_customer else ""),
+            organizer_name=company.name,
+            attendee_email=to_email,
+            attendee_name=to_name,
+            now=now,
+        )
+    outbox_enqueue(
+        company=company,
+        booking=booking,
+        event=event,
+        to_email=to_email,
+        to_name=to_name,
+        language=language,
+        rendered=rendered,
+        calendar=calendar,
+        calendar_method=method if calendar else "",
+        now=now,
+    )
+
+
+def _invited(booking: Booking) -> bool:
+    return booking.confirmed_at is not None
+
+
+def notify_booking_created(*, booking: Booking) -> None:
+    """Queue the messages of a new booking (inside its transaction).
+
+    Side effects, in order:
+    1. write: the invitation sequence (instant bookings)
+    2. write: outbox rows for the customer and the staff member
+    3. write: the booking's reminders (instant bookings)
+    4. after commit: delivery tasks
+    """
+    options = settings_for(booking.company)
+    if booking.status == BookingStatus.CONFIRMED:
+        sequence = _sequence(booking, bump=False)
+        _message(booking, Event.BOOKING_CONFIRMED, sequence=sequence)
+        _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=sequence, options=options)
+        reminders_schedule(booking=booking, options=options)
+    else:
+        _message(booking, Event.REQUEST_RECEIVED, sequence=None)
+        _message(booking, Event.REQUEST_RECEIVED_STAFF, sequence=None, options=options)
+
+
+def notify_booking_confirmed(*, booking: Booking) -> None:
+    """Staff confirmed a request. Side effects: sequence, outbox rows for the customer
+    (request_confirmed) and the staff member, reminders; delivery after commit."""
+    sequence = _sequence(booking, bump=False)
+    _message(booking, Event.REQUEST_CONFIRMED, sequence=sequence)
+    _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=sequence)
+    reminders_schedule(booking=booking)
+
+
+def notify_booking_declined(*, booking: Booking) -> None:
+    """Staff declined a request. Side effects: an outbox row for the customer."""
+    _message(booking, Event.REQUEST_DECLINED, sequence=None)
+    reminders_clear(booking=booking)
+
+
+def notify_booking_rescheduled(*, booking: Booking) -> None:
+    """The booking moved. Side effects, in order: SEQUENCE + 1 (if it was ever
+    confirmed), outbox rows for the customer and the staff member, the unsent
+    reminders replaced by ones for the new start; delivery after commit."""
+    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    _message(booking, Event.BOOKING_RESCHEDULED, sequence=sequence)
+    _message(booking, Event.BOOKING_RESCHEDULED_STAFF, sequence=sequence)
+    reminders_schedule(booking=booking)
+
+
+def notify_booking_cancelled(*, booking: Booking, actor: str) -> None:
+    """The booking was cancelled by `actor` ("customer" or "staff"). Side effects, in
+    order: SEQUENCE + 1, outbox rows (METHOD:CANCEL) for the customer and the staff
+    member, the unsent reminders removed; delivery after commit."""
+    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    event = Event.CANCELLED_BY_CUSTOMER if actor == CUSTOMER_ACTOR else Event.CANCELLED_BY_STAFF
+    _message(booking, event, sequence=sequence)
+    _message(booking, Event.BOOKING_CANCELLED_STAFF, sequence=sequence)
+    reminders_clear(booking=booking)
+
+
+def notify_payment_recorded(*, booking: Booking) -> None:
+    """A payment was recorded; once paid, the customer hears it (and, for an online
+    booking, that the meeting link is on its way or here). Nothing for a refund."""
+    if booking.payment_status != PaymentStatus.PAID:
+        return
+    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    _message(booking, Event.PAYMENT_CONFIRMED, sequence=sequence)
+
+
+def notify_meeting_link_added(*, booking: Booking) -> None:
+    """For issue 4: the join link became known after the confirmation was sent.
+    Side effects: SEQUENCE + 1, an outbox row with an updated invitation."""
+    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    _message(booking, Event.MEETING_LINK_ADDED, sequence=sequence)
+
+
+def notify_meeting_link_missing(*, booking: Booking) -> None:
+    """For issue 4: tell the staff member an online booking still has no link."""
+    _message(booking, Event.MEETING_LINK_MISSING, sequence=None)
+
+
+def notify_meeting_creation_failing(*, booking: Booking) -> None:
+    """For issue 4: tell the staff member the provider keeps failing."""
+    _message(booking, Event.MEETING_CREATION_FAILING, sequence=None)
+
+
+# -- reminders ----------------------------------------------------------------------
+
+
+def reminders_schedule(
+    *,
+    booking: Booking,
+    now: datetime | None = None,
+    options: NotificationSettings | None = None,
+) -> None:
+    """Replace the booking's unsent reminders by ones for its current start (offsets
+    from the company's settings, only those still in the future)."""
+    now = now or timezone.now()
+    reminders_clear(booking=booking)
+    if booking.status != BookingStatus.CONFIRMED:
+        return
+    offsets = (options or settings_for(booking.company)).reminder_offsets_minutes or []
+    ScheduledReminder.objects.bulk_create(
+        ScheduledReminder(
+            booking=booking,
+            offset_minutes=minutes,
+            booking_start=booking.start,
+            due_at=booking.start - timedelta(minutes=minutes),
+        )
+        for minutes in sorted(set(offsets))
+        if booking.start - timedelta(minutes=minutes) > now
+    )
+
+
+def reminders_clear(*, booking: Booking) -> None:
+    ScheduledReminder.objects.filter(booking=booking, sent_at__isnull=True).delete()
+
+
+def reminders_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queue every due reminder whose booking is still confirmed, at the start it was
+    scheduled for, and not begun; drop the others. Returns how many were queued.
+
+    Side effects per reminder, in one transaction: lock the reminder row, re-check,
+    write an outbox row and mark the reminder sent (or delete a stale one); delivery
+    after commit.
+    """
+    now = now or timezone.now()
+    due = list(
+        ScheduledReminder.objects.filter(sent_at__isnull=True, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    queued = 0
+    for pk in due:
+        with transaction.atomic():
+            reminder = (
+                ScheduledReminder.objects.select_for_update()
+                .filter(pk=pk, sent_at__isnull=True)
+                .first()
+            )
+            if reminder is None:
+                continue
+            booking = Booking.objects.select_related("company", "service", "staff").get(
+                pk=reminder.booking_id
+            )
+            current = (
+                booking.status == BookingStatus.CONFIRMED
+                and booking.start == reminder.booking_start
+                and booking.start > now
+            )
+            if not current:
+                reminder.delete()
+                continue
+            _message(booking, Event.REMINDER, sequence=None, now=now)
+            reminder.sent_at = now
+            reminder.save(update_fields=["sent_at"])
+            queued += 1
+    return queued

@@ -1,0 +1,220 @@
+"""Messages that are not about one booking change, template editing and the staff feed."""
+
+import unicodedata
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from rendezvous.catalog.models import Service
+from rendezvous.companies.models import Company, StaffMember
+from rendezvous.core.errors import ValidationFailed
+
+from .. import ics
+from ..events import Event
+from ..links import new_feed_token
+from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
+from ..variables import unknown_variables
+from .outbox import outbox_enqueue
+from .render import Rendered, company_language, format_end, format_when, render, template_for
+
+
+def send_sign_in_link(*, company: Company, email: str, link: str, language: str = "") -> None:
+    """For issue 3: email a My bookings sign-in `link` to `email`.
+
+    Side effects, in order:
+    1. write: an outbox row (sign_in_link) in `language`, else the company's first
+    2. after commit: its delivery task
+    """
+    language = language if language in company.languages else company_language(company)
+    values = {"company_name": company.name, "customer_email": email, "sign_in_link": link}
+    subject, body = template_for(company=company, event=Event.SIGN_IN_LINK, language=language)
+    with transaction.atomic():
+        outbox_enqueue(
+            company=company,
+            event=Event.SIGN_IN_LINK,
+            to_email=email,
+            to_name="",
+            language=language,
+            rendered=render(subject=subject, body=body, values=values, language=language),
+        )
+
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+
+
+def has_control_chars(value: str, *, allow_newlines: bool) -> bool:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
+    return any(
+        unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in allowed for ch in value
+    )
+
+
+SUBJECT_MAX = 300
+BODY_MAX = 20000
+
+
+def template_errors(
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+) -> dict[str, list[str]]:
+    """Every problem with a template, per field; empty when it may be saved."""
+    errors: dict[str, list[str]] = {}
+    if event not in Event.values:
+        errors["event"] = [_("Unknown event.")]
+    if language not in LANGUAGE_CODES:
+        errors["language"] = [_("Unknown language.")]
+    if service is not None and service.company_id != company.id:
+        errors["service"] = [_("Choose a service of this company.")]
+    if staff is not None and staff.company_id != company.id:
+        errors["staff"] = [_("Choose a staff member of this company.")]
+    for field, text, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
+        problems = []
+        if not text.strip():
+            problems.append(_("This field is required."))
+        if len(text) > limit:
+            problems.append(_("At most %(n)d characters.") % {"n": limit})
+        if has_control_chars(text, allow_newlines=field == "body"):
+            problems.append(_("Control characters such as line breaks are not allowed here."))
+        unknown = unknown_variables(text, event) if event in Event.values else []
+        if unknown:
+            problems.append(
+                _("Unknown variables: %(names)s.") % {"names": ", ".join(f"[{n}]" for n in unknown)}
+            )
+        if problems:
+            errors[field] = problems
+    return errors
+
+
+def template_save(
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+) -> MessageTemplate:
+    """Create or replace the company's template for this event, language and scope.
+
+    Side effects, in order:
+    1. validate: event, language, scope of this company, lengths, no control
+       characters, only the event's variables (ValidationFailed lists them all)
+    2. write: the MessageTemplate (one per company, event, language, service, staff)
+    """
+    errors = template_errors(
+        company=company,
+        event=event,
+        language=language,
+        subject=subject,
+        body=body,
+        service=service,
+        staff=staff,
+    )
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        template, _created = MessageTemplate.objects.update_or_create(
+            company=company,
+            event=event,
+            language=language,
+            service=service,
+            staff=staff,
+            defaults={"subject": subject, "body": body},
+        )
+    return template
+
+
+def sample_values(company: Company, *, event: str, language: str) -> dict[str, str]:
+    """Made-up values for the admin preview: a booking next week at 10:00."""
+    zone = company.zone
+    day = (timezone.now().astimezone(zone) + timedelta(days=7)).date()
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=zone)
+    end = start + timedelta(minutes=30)
+    base = settings.BASE_URL
+    manage = f"{base}/manage/00000000-0000-0000-0000-000000000000/sample/"
+    if event == Event.SIGN_IN_LINK:
+        return {
+            "company_name": company.name,
+            "customer_email": "ana.popescu@example.com",
+            "sign_in_link": f"{base}/my/{company.slug}/sign-in/sample/",
+        }
+    service = Service.objects.filter(company=company).first()
+    staff = StaffMember.objects.filter(company=company).first()
+    return {
+        "customer_first_name": "Ana",
+        "customer_last_name": "Popescu",
+        "service_name": service.name if service else "Consultation",
+        "staff_name": staff.name if staff else "Anna Schmidt",
+        "company_name": company.name,
+        "booking_start": format_when(start, zone, language),
+        "booking_end": format_end(start, end, zone, language),
+        "location": company.name,
+        "manage_link": manage,
+        "cancel_link": f"{manage}?action=cancel",
+        "reschedule_link": f"{manage}?action=reschedule",
+        "online_meeting_link": f"{base}/join/sample/",
+        "online_meeting_provider_link": f"{base}/join/sample-host/",
+        "online_meeting_instructions": "",
+    }
+
+
+def template_preview(
+    *, company: Company, event: str, language: str, subject: str, body: str
+) -> Rendered:
+    """The message as it would look with sample data (no write)."""
+    values = sample_values(company, event=event, language=language)
+    return render(subject=subject, body=body, values=values, language=language)
+
+
+def staff_feed_issue(*, staff: StaffMember) -> str:
+    """Issue a new private feed token for `staff`, revoking any earlier one.
+
+    Side effects: writes the StaffCalendarFeed (hash only). Returns the plain token,
+    which is not stored and cannot be shown again.
+    """
+    token, token_hash = new_feed_token()
+    with transaction.atomic():
+        StaffCalendarFeed.objects.update_or_create(staff=staff, defaults={"token_hash": token_hash})
+    return token
+
+
+FEED_PAST = timedelta(days=30)
+
+
+def staff_feed_render(*, staff: StaffMember) -> str:
+    """The staff member's bookings from 30 days ago on, as a subscribable calendar;
+    requests are TENTATIVE. Reads only."""
+    company = staff.company
+    since = timezone.now() - FEED_PAST
+    bookings = list(
+        Booking.objects.filter(staff=staff, status__in=ACTIVE_STATUSES, end__gte=since)
+        .select_related("service")
+        .order_by("start")[:2000]
+    )
+    sequences = dict(
+        CalendarSequence.objects.filter(booking__in=bookings).values_list("booking_id", "sequence")
+    )
+    events = [
+        {
+            "uid": ics.booking_uid(b),
+            "sequence": sequences.get(b.pk, 0),
+            "start": b.start,
+            "end": b.end,
+            "summary": f"{b.service.name}: {b.first_name} {b.last_name}",
+            "description": b.notes,
+            "status": "CONFIRMED" if b.status == BookingStatus.CONFIRMED else "TENTATIVE",
+        }
+        for b in bookings
+    ]
+    return ics.staff_feed(name=f"{company.name}: {staff.name}", events=events, zone=company.zone)

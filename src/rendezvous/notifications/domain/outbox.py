@@ -1,0 +1,269 @@
+"""The outbox: every email is a row first, written in the transaction that caused it.
+
+| step | what happens |
+| --- | --- |
+| enqueue | `outbox_enqueue` inserts the row (state `queued`, a fixed Message-ID) inside the caller's transaction and asks, on commit, for a delivery task; no network inside the transaction (DESIGN.md invariant 4) |
+| claim | `outbox_deliver` moves one row to `sending` with a lease by a conditional UPDATE: two workers never send the same row at once |
+| send | through Django's mailer (`MAILERS`), outside any transaction |
+| success | `sent` |
+| temporary failure | connection refused, timeout, a 4xx, a dropped connection: back to `queued` with exponential backoff (1, 2, 4 ... 60 minutes), `failed` after NOTIFICATIONS_MAX_ATTEMPTS |
+| permanent failure | a 5xx for the recipient, sender or data, an address that cannot be sent to: `failed` at once, shown in the admin with a resend button |
+| worker killed mid-send | the row stays `sending`; once its lease has run out the sweep (`outbox_deliver_due`, every minute) sends it again with the same Message-ID, so a receiving system that did get the first copy can recognise the second |
+
+Log lines name the row id and event, never an address or a name.
+"""
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.utils import make_msgid
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from rendezvous.bookings.models import Booking
+from rendezvous.companies.models import Company
+
+from ..ics import organizer_address
+from ..mime import BookingEmail
+from ..models import NotificationSettings, OutboxMessage, OutboxState
+from ..variables import fold
+from .render import Rendered
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def max_attempts() -> int:
+    return getattr(settings, "NOTIFICATIONS_MAX_ATTEMPTS", 30)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def outbox_enqueue(
+    *,
+    company: Company,
+    event: str,
+    to_email: str,
+    to_name: str,
+    language: str,
+    rendered: Rendered,
+    booking: Booking | None = None,
+    calendar: str = "",
+    calendar_method: str = "",
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Queue one email.
+
+    Side effects, in order:
+    1. write: an OutboxMessage (queued, due now, with its Message-ID)
+    2. after commit: a delivery task is enqueued (a failure to enqueue is logged; the
+       every-minute sweep sends the row anyway)
+    """
+    host = urlsplit(settings.BASE_URL).hostname or "rendezvous"
+    row = OutboxMessage.objects.create(
+        company=company,
+        booking=booking,
+        event=event,
+        to_email=to_email,
+        to_name=fold(to_name)[:200],
+        language=language,
+        subject=rendered.subject[:998],
+        body_text=rendered.text,
+        body_html=rendered.html,
+        calendar=calendar,
+        calendar_method=calendar_method,
+        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=host),
+        next_attempt_at=now or timezone.now(),
+    )
+    transaction.on_commit(partial(_enqueue_delivery, row.pk), robust=True)
+    return row
+
+
+def _enqueue_delivery(message_id: uuid.UUID) -> None:
+    from ..tasks import deliver_message
+
+    deliver_message.enqueue(str(message_id))
+
+
+@dataclass(frozen=True)
+class Failure:
+    permanent: bool
+    reason: str
+    connection: bool = False  # the server could not be reached at all
+
+
+def classify(exc: Exception) -> Failure:
+    """Temporary or permanent, with a short reason for the admin."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        detail = "; ".join(
+            f"{code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+            for code, msg in exc.recipients.values()
+        )
+        return Failure(bool(codes) and all(code >= 500 for code in codes), f"refused: {detail}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = exc.smtp_error
+        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+        # 5xx on sender or data is final for this message; authentication is a
+        # configuration problem that an operator fixes, after which delivery resumes.
+        permanent = exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPAuthenticationError)
+        return Failure(permanent, f"{exc.smtp_code} {text}")
+    if isinstance(exc, ValueError):
+        return Failure(True, f"invalid message: {exc}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
+        return Failure(False, f"{type(exc).__name__}: {exc}", connection=True)
+    return Failure(False, f"{type(exc).__name__}: {exc}")
+
+
+def _claim(message_id: uuid.UUID, now: datetime) -> bool:
+    due = Q(state=OutboxState.QUEUED, next_attempt_at__lte=now) | Q(
+        state=OutboxState.SENDING, lease_until__lt=now
+    )
+    claimed = OutboxMessage.objects.filter(due, pk=message_id).update(
+        state=OutboxState.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1
+    )
+    return claimed == 1
+
+
+def outbox_deliver(*, message_id: uuid.UUID, now: datetime | None = None) -> str | None:
+    """Send one queued row if it is due and nobody else is sending it.
+
+    Side effects, in order:
+    1. claim: the row becomes `sending` with a lease, attempts + 1 (one UPDATE)
+    2. network: the email goes to the mail server (no transaction is open)
+    3. write: `sent`, or back to `queued` with a later next attempt, or `failed`
+    Returns the new state, or None when the row was not due or already taken.
+    """
+    return _deliver(message_id, now or timezone.now())[0]
+
+
+def _deliver(message_id: uuid.UUID, now: datetime) -> tuple[str | None, bool]:
+    """(new state, whether the mail server could not be reached at all)."""
+    if not _claim(message_id, now):
+        return None, False
+    row = OutboxMessage.objects.select_related("company").get(pk=message_id)
+    try:
+        _send(row)
+    except Exception as exc:  # every failure is recorded on the row
+        failure = classify(exc)
+        state = _record_failure(row, failure, now)
+        logger.warning(
+            "outbox %s (%s) attempt %d: %s -> %s",
+            row.pk,
+            row.event,
+            row.attempts,
+            type(exc).__name__,
+            state,
+        )
+        return state, failure.connection
+    OutboxMessage.objects.filter(pk=row.pk, state=OutboxState.SENDING).update(
+        state=OutboxState.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    logger.info("outbox %s (%s) sent", row.pk, row.event)
+    return OutboxState.SENT, False
+
+
+def _record_failure(row: OutboxMessage, failure: Failure, now: datetime) -> str:
+    final = failure.permanent or row.attempts >= max_attempts()
+    state = OutboxState.FAILED if final else OutboxState.QUEUED
+    OutboxMessage.objects.filter(pk=row.pk, state=OutboxState.SENDING).update(
+        state=state,
+        lease_until=None,
+        next_attempt_at=now + backoff(row.attempts),
+        last_error=failure.reason[:2000],
+    )
+    return state
+
+
+def _send(row: OutboxMessage) -> None:
+    options = NotificationSettings.objects.filter(company_id=row.company_id).first()
+    sender = str(Address(display_name=fold(row.company.name), addr_spec=organizer_address()))
+    email = BookingEmail(
+        subject=fold(row.subject),
+        body=row.body_text,
+        from_email=sender,
+        to=[str(Address(display_name=fold(row.to_name), addr_spec=row.to_email))],
+        reply_to=[options.reply_to] if options and options.reply_to else None,
+        headers={
+            "Message-ID": row.message_id,
+            "Content-Language": row.language,
+            "Auto-Submitted": "auto-generated",
+        },
+        calendar=row.calendar,
+        calendar_method=row.calendar_method,
+    )
+    email.attach_alternative(row.body_html, "text/html")
+    mailer = getattr(settings, "NOTIFICATIONS_MAILER", "default")
+    mail.mailers[mailer].send_messages([email])
+
+
+def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Send every due row (queued and due, or sending with an expired lease), oldest
+    first; stop at the first row the mail server cannot even be reached for.
+    Returns how many were sent."""
+    now = now or timezone.now()
+    due = (
+        OutboxMessage.objects.filter(
+            Q(state=OutboxState.QUEUED, next_attempt_at__lte=now)
+            | Q(state=OutboxState.SENDING, lease_until__lt=now)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for message_id in list(due):
+        state, unreachable = _deliver(message_id, now)
+        sent += state == OutboxState.SENT
+        if unreachable:
+            break
+    return sent
+
+
+def outbox_resend(*, message: OutboxMessage, now: datetime | None = None) -> OutboxMessage:
+    """Send a message again from the admin.
+
+    Side effects, in order:
+    1. write: a failed row is queued again with its attempts reset (it never arrived,
+       so it keeps its Message-ID); a sent row is copied to a new queued row with a
+       new Message-ID (the copy is a new message); a queued row is made due now
+    2. after commit: a delivery task for that row
+    Returns the row that will be sent.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if row.state == OutboxState.SENT:
+            host = urlsplit(settings.BASE_URL).hostname or "rendezvous"
+            row.pk = None
+            row.id = uuid.uuid4()
+            row._state.adding = True
+            row.message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain=host)
+            row.state = OutboxState.QUEUED
+            row.attempts = 0
+            row.sent_at = None
+            row.last_error = ""
+            row.next_attempt_at = now
+            row.lease_until = None
+            row.save(force_insert=True)
+        elif row.state == OutboxState.SENDING:
+            return row
+        else:
+            row.state = OutboxState.QUEUED
+            row.attempts = 0
+            row.next_attempt_at = now
+            row.save(update_fields=["state", "attempts", "next_attempt_at"])
+        transaction.on_commit(partial(_enqueue_delivery, row.pk), robust=True)
+    return row

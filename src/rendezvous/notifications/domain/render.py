@@ -1,0 +1,120 @@
+"""From a booking and an event to the words of one message: template choice and values."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from django.db.models import Q
+from django.utils.html import escape
+
+from rendezvous.bookings.models import Booking
+from rendezvous.companies.models import Company
+
+from ..defaults import default_template
+from ..links import manage_link
+from ..meeting_links import MeetingTexts, meeting_texts, online_location
+from ..models import MessageTemplate
+from ..variables import render_html, render_subject, render_text
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def company_language(company: Company) -> str:
+    return company.languages[0] if company.languages else "en"
+
+
+def customer_zone(booking: Booking) -> ZoneInfo:
+    # Customers' own zone comes with My bookings (issue 3): prefer it once Booking has one.
+    own = getattr(booking, "timezone", "") or ""
+    return ZoneInfo(own) if own else booking.company.zone
+
+
+def format_when(value: datetime, zone: ZoneInfo, language: str) -> str:
+    """ "Wednesday, December 2, 2026 10:00 CET" in `language` (CLDR via babel)."""
+    local = value.astimezone(zone)
+    day = format_date(local.date(), "full", locale=language)
+    return f"{day} {format_time(local.time(), 'short', locale=language)} {local.tzname()}"
+
+
+def format_end(start: datetime, end: datetime, zone: ZoneInfo, language: str) -> str:
+    if start.astimezone(zone).date() == end.astimezone(zone).date():
+        return format_time(end.astimezone(zone).time(), "short", locale=language)
+    return format_when(end, zone, language)
+
+
+def place(booking: Booking, meeting: MeetingTexts, language: str) -> str:
+    if booking.online:
+        where = online_location(language)
+        return f"{where}: {meeting.customer_link}" if meeting.link_available else where
+    location = booking.session.location if booking.session_id else None
+    location = location or booking.service.location
+    if location is None:
+        return booking.company.name
+    address = ", ".join(line.strip() for line in location.address.splitlines() if line.strip())
+    return f"{location.name}, {address}" if address else location.name
+
+
+def booking_values(booking: Booking, *, language: str, zone: ZoneInfo) -> dict[str, str]:
+    """Every booking variable's value for one recipient (their language and zone)."""
+    meeting = meeting_texts(booking, language=language)
+    return {
+        "customer_first_name": booking.first_name,
+        "customer_last_name": booking.last_name,
+        "service_name": booking.service.name,
+        "staff_name": booking.staff.name if booking.staff_id else "",
+        "company_name": booking.company.name,
+        "booking_start": format_when(booking.start, zone, language),
+        "booking_end": format_end(booking.start, booking.end, zone, language),
+        "location": place(booking, meeting, language),
+        "manage_link": manage_link(booking),
+        "cancel_link": manage_link(booking, "cancel"),
+        "reschedule_link": manage_link(booking, "reschedule"),
+        "online_meeting_link": meeting.customer_link,
+        "online_meeting_provider_link": meeting.staff_link,
+        "online_meeting_instructions": meeting.instructions,
+    }
+
+
+def template_for(
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    service_id: int | None = None,
+    staff_id: int | None = None,
+) -> tuple[str, str]:
+    """(subject, body): service and staff, then staff, then service, then the
+    company's, then the built-in default; always in `language`."""
+    rows = (
+        MessageTemplate.objects.filter(company=company, event=event, language=language)
+        .filter(Q(service__isnull=True) | Q(service_id=service_id))
+        .filter(Q(staff__isnull=True) | Q(staff_id=staff_id))
+        .only("subject", "body", "service_id", "staff_id")
+    )
+    best = max(
+        rows,
+        key=lambda t: (
+            t.service_id is not None and t.staff_id is not None,
+            t.staff_id is not None,
+            t.service_id is not None,
+        ),
+        default=None,
+    )
+    if best is not None:
+        return best.subject, best.body
+    return default_template(event, language)
+
+
+def render(*, subject: str, body: str, values: dict[str, str], language: str) -> Rendered:
+    html = (
+        f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8"></head>'
+        '<body style="font-family: sans-serif; line-height: 1.5">\n'
+        f"{render_html(body, values)}\n</body></html>\n"
+    )
+    return Rendered(render_subject(subject, values), render_text(body, values), html)

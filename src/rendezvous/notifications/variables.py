@@ -1,0 +1,133 @@
+"""`[variable]` substitution for company-edited text (DESIGN.md invariant 7).
+
+One regular expression pass over the *template*: values are inserted, never scanned
+again, so a customer named `[online_meeting_link]` stays a name. Per output:
+
+| output | literal template text | values |
+| --- | --- | --- |
+| subject (a header) | control characters folded to spaces | control characters folded to spaces |
+| plain text | as written | as given |
+| HTML | escaped, line breaks kept | escaped; a link variable whose value is an http(s) URL becomes an `<a>` |
+
+Unknown names are refused when a template is saved (`unknown_variables`); at render
+time an unknown `[name]` is left as written (defaults are tested to have none). A body
+line whose every variable is empty ("Video meeting: [online_meeting_link]" for an
+in-person booking) is left out, so one template serves both kinds of booking.
+"""
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
+
+from .events import Event
+
+PATTERN = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    help: str
+    link: bool = False
+
+
+BOOKING_VARIABLES = [
+    Variable("customer_first_name", _("The customer's first name")),
+    Variable("customer_last_name", _("The customer's last name")),
+    Variable("service_name", _("The service or class booked")),
+    Variable("staff_name", _("The staff member")),
+    Variable("company_name", _("Your company's name")),
+    Variable("booking_start", _("Start, in the recipient's time zone and language")),
+    Variable("booking_end", _("End, in the recipient's time zone and language")),
+    Variable("location", _("Where: the address, or that it is online")),
+    Variable("manage_link", _("The customer's page to see, cancel or reschedule"), link=True),
+    Variable("cancel_link", _("Cancels the booking (after a confirmation)"), link=True),
+    Variable("reschedule_link", _("Picks a new time"), link=True),
+    Variable(
+        "online_meeting_link",
+        _("The customer's join link, or when it will come"),
+        link=True,
+    ),
+    Variable(
+        "online_meeting_provider_link",
+        _("The staff member's join link, or when it will come"),
+        link=True,
+    ),
+    Variable("online_meeting_instructions", _("Instructions for joining the meeting")),
+]
+
+SIGN_IN_VARIABLES = [
+    Variable("company_name", _("Your company's name")),
+    Variable("customer_email", _("The address the link was asked for")),
+    Variable("sign_in_link", _("The one-time link to My bookings"), link=True),
+]
+
+REGISTRY: dict[str, Variable] = {v.name: v for v in BOOKING_VARIABLES + SIGN_IN_VARIABLES}
+
+
+def variables_for(event: str) -> list[Variable]:
+    return SIGN_IN_VARIABLES if event == Event.SIGN_IN_LINK else BOOKING_VARIABLES
+
+
+def unknown_variables(text: str, event: str) -> list[str]:
+    """Names in `text` that this event does not offer, in order of appearance."""
+    known = {v.name for v in variables_for(event)}
+    seen: list[str] = []
+    for name in PATTERN.findall(text):
+        if name not in known and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def fold(value: str) -> str:
+    """One header line: every control or line/paragraph separator becomes a space."""
+    return "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in value
+    ).strip()
+
+
+def render_subject(template: str, values: Mapping[str, str]) -> str:
+    return fold(PATTERN.sub(lambda m: fold(values.get(m[1], m[0])), template))
+
+
+def _without_empty_lines(template: str, values: Mapping[str, str]) -> str:
+    kept = []
+    for line in template.replace("\r\n", "\n").split("\n"):
+        names = PATTERN.findall(line)
+        if names and all(values.get(name) == "" for name in names):
+            continue
+        kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
+def render_text(template: str, values: Mapping[str, str]) -> str:
+    template = _without_empty_lines(template, values)
+    return PATTERN.sub(lambda m: values.get(m[1], m[0]), template)
+
+
+def render_html(template: str, values: Mapping[str, str]) -> str:
+    """Escaped HTML paragraphs; the template's own text is escaped as well."""
+    template = _without_empty_lines(template, values)
+    out: list[str] = []
+    pos = 0
+    for match in PATTERN.finditer(template):
+        out.append(escape(template[pos : match.start()]))
+        name = match[1]
+        if name not in values:
+            out.append(escape(match[0]))
+        else:
+            value = values[name]
+            variable = REGISTRY.get(name)
+            if variable and variable.link and value.startswith(("https://", "http://")):
+                out.append(f'<a href="{escape(value)}">{escape(value)}</a>')
+            else:
+                out.append(escape(value))
+        pos = match.end()
+    out.append(escape(template[pos:]))
+    html = "".join(out).replace("\r\n", "\n")
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", html) if p.strip()]
+    return "\n".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs)

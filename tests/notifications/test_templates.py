@@ -1,0 +1,140 @@
+"""Templates: defaults in five languages, company overrides, single-pass substitution."""
+
+from datetime import timedelta
+
+import pytest
+
+from rendezvous.bookings.models import Booking
+from rendezvous.core.errors import ValidationFailed
+from rendezvous.notifications.domain import (
+    outbox_deliver_due,
+    template_preview,
+    template_save,
+)
+from rendezvous.notifications.domain.bookings import notify_booking_created
+from rendezvous.notifications.events import Event
+from rendezvous.notifications.models import MessageTemplate, OutboxMessage
+from tests.conftest import TOMORROW_10, book
+from tests.factories import CompanyFactory, ServiceFactory
+
+pytestmark = pytest.mark.integration
+
+
+def templates() -> list[tuple]:
+    return list(MessageTemplate.objects.order_by("pk").values_list("pk", "subject", "body"))
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "field", "fragment"),
+    [
+        ("Hi [first_name]", "ok", "subject", "[first_name]"),
+        (
+            "ok",
+            "Join [online_meeting_url] or [Staff_Name] [sign_in_link]",
+            "body",
+            "[sign_in_link]",
+        ),
+        ("Line\nbreak", "ok", "subject", "Control characters"),
+        ("", "ok", "subject", "required"),
+        ("ok", "x" * 20001, "body", "20000"),
+    ],
+)
+def test_a_bad_template_is_refused_and_changes_nothing(practice, subject, body, field, fragment):
+    template_save(
+        company=practice.company, event=Event.REMINDER, language="de", subject="S", body="B"
+    )
+    before = templates()
+    with pytest.raises(ValidationFailed) as refused:
+        template_save(
+            company=practice.company,
+            event=Event.REMINDER,
+            language="de",
+            subject=subject,
+            body=body,
+        )
+    assert any(fragment in message for message in refused.value.fields[field])
+    assert templates() == before
+
+
+def test_another_companys_service_is_refused(practice):
+    stranger = ServiceFactory(company=CompanyFactory())
+    with pytest.raises(ValidationFailed) as refused:
+        template_save(
+            company=practice.company,
+            event=Event.REMINDER,
+            language="en",
+            subject="S",
+            body="B",
+            service=stranger,
+        )
+    assert "service" in refused.value.fields
+    assert templates() == []
+
+
+def test_the_most_specific_template_wins(practice, frozen_now):
+    ada, ben = practice.staff[0], practice.staff[1]
+    save = dict(company=practice.company, event=Event.BOOKING_CONFIRMED, language="en")
+    template_save(**save, subject="company", body="company [customer_first_name]")
+    template_save(**save, subject="service", body="b", service=practice.service)
+    template_save(**save, subject="staff", body="b", staff=ben)
+    template_save(**save, subject="both", body="b", service=practice.service, staff=ben)
+    template_save(**save | {"language": "da"}, subject="danish", body="b")
+
+    hours = iter(range(6))
+
+    def subject_for(**kwargs) -> str:
+        booking = book(practice, TOMORROW_10 + timedelta(hours=next(hours)), **kwargs).booking
+        return OutboxMessage.objects.get(booking=booking, event=Event.BOOKING_CONFIRMED).subject
+
+    assert subject_for(staff=ben) == "both"
+    assert subject_for(staff=ada) == "service"
+    assert subject_for(service=practice.video, staff=ben) == "staff"
+    assert subject_for(service=practice.video, staff=ada) == "company"
+    assert subject_for(service=practice.cabin_service, language="da") == "danish"
+    # Saving again replaces: one template per scope.
+    template_save(**save, subject="company 2", body="b")
+    assert MessageTemplate.objects.filter(service=None, staff=None, language="en").count() == 1
+
+
+def test_preview_uses_sample_data(practice):
+    rendered = template_preview(
+        company=practice.company,
+        event=Event.BOOKING_CONFIRMED,
+        language="es",
+        subject="[customer_first_name], [booking_start]",
+        body="[online_meeting_link]",
+    )
+    assert rendered.subject.startswith("Ana, ")
+    assert "de 2026" in rendered.subject or "de 20" in rendered.subject
+    assert "http://testserver/join/sample/" in rendered.text
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_a_hostile_customer_name_gets_no_link_and_no_extra_header(practice, smtp, frozen_now):
+    template_save(
+        company=practice.company,
+        event=Event.BOOKING_CONFIRMED,
+        language="en",
+        subject="Booked: [customer_first_name]",
+        body="Hello [customer_first_name] [customer_last_name], manage: [manage_link]",
+    )
+    booking = book(practice, TOMORROW_10, n="evil").booking
+    OutboxMessage.objects.all().delete()
+    # The booking API refuses control characters; the emails must not rely on that.
+    Booking.objects.filter(pk=booking.pk).update(
+        first_name="Bob\r\nBcc: x@evil.example", last_name="[manage_link]"
+    )
+    booking.refresh_from_db()
+    notify_booking_created(booking=booking)
+    outbox_deliver_due()
+    [received] = smtp.to(booking.email)
+    assert received.rcpt_tos == [booking.email]
+    message = received.message
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Booked: Bob  Bcc: x@evil.example"
+    assert len(message["To"].addresses) == 1
+    assert message["To"].addresses[0].addr_spec == booking.email
+    text = message.get_body(("plain",)).get_content()
+    assert "[manage_link], manage: http://testserver/manage/" in text
+    assert text.count("/manage/") == 1
+    assert "x@evil.example" not in received.rcpt_tos

@@ -1,0 +1,66 @@
+"""Single-pass `[variable]` substitution and the default templates (no database)."""
+
+import pytest
+
+from rendezvous.notifications.defaults import DEFAULTS, LANGUAGES
+from rendezvous.notifications.events import Event
+from rendezvous.notifications.variables import (
+    PATTERN,
+    render_html,
+    render_subject,
+    render_text,
+    unknown_variables,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_values_are_inserted_once_and_never_expanded():
+    values = {"customer_first_name": "[online_meeting_link]", "online_meeting_link": "https://x/j"}
+    assert render_text("Hi [customer_first_name]", values) == "Hi [online_meeting_link]"
+    assert render_subject("Hi [customer_first_name]", values) == "Hi [online_meeting_link]"
+    assert "https://x/j" not in render_html("Hi [customer_first_name]", values)
+
+
+def test_html_escapes_values_and_template_text_and_links_only_urls():
+    values = {
+        "customer_first_name": '<script>alert("x")</script>',
+        "manage_link": "https://example.com/m?a=1&b=2",
+        "cancel_link": "javascript:alert(1)",
+    }
+    html = render_html("<b>[customer_first_name]</b>\n[manage_link]\n[cancel_link]", values)
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert '<a href="https://example.com/m?a=1&amp;b=2">' in html
+    assert '<a href="javascript' not in html and "javascript:alert(1)" in html
+
+
+def test_headers_fold_line_breaks_and_control_characters():
+    values = {"customer_first_name": "Bob\r\nBcc: x@evil.example", "service_name": "A\u2028B\x00"}
+    subject = render_subject("[customer_first_name] / [service_name]", values)
+    assert "\r" not in subject and "\n" not in subject and "\x00" not in subject
+    assert subject == "Bob  Bcc: x@evil.example / A B"
+
+
+def test_a_line_whose_variables_are_all_empty_is_left_out():
+    body = "A\nVideo: [online_meeting_link]\n[online_meeting_instructions]\n\nB [location]"
+    values = {"online_meeting_link": "", "online_meeting_instructions": "", "location": "here"}
+    assert render_text(body, values) == "A\n\nB here"
+    assert render_text(body, values | {"online_meeting_link": "soon"}) == "A\nVideo: soon\n\nB here"
+    assert render_text("Where: [location]\nB", values | {"location": ""}) == "B"
+
+
+def test_every_event_has_real_defaults_in_five_languages_with_known_variables():
+    assert set(DEFAULTS) == set(Event.values)
+    for event, versions in DEFAULTS.items():
+        assert set(versions) == set(LANGUAGES), event
+        english = versions["en"]
+        for language, (subject, body) in versions.items():
+            assert unknown_variables(subject + body, event) == [], (event, language)
+            if language != "en":
+                assert subject != english[0] and body != english[1], (event, language)
+            # A translation drops no information (German adds the last name to its greeting).
+            assert set(PATTERN.findall(body)) >= set(PATTERN.findall(english[1])), (
+                event,
+                language,
+            )
