@@ -11,9 +11,9 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 
-.PHONY: locale run test test-sqlite test-postgres lint bench venv clean messages
+.PHONY: locale run test test-sqlite test-postgres lint bench venv clean messages assets browser
 
-run: $(STAMP) locale
+run: $(STAMP) locale assets
 	$(VENV)/bin/rendezvous serve --host $(HOST) --port $(PORT)
 
 venv: $(STAMP)
@@ -28,6 +28,14 @@ $(STAMP): pyproject.toml
 locale: $(STAMP)
 	@$(VENV)/bin/rendezvous compile_translations
 
+# Front-end libraries from the npm registry (package-lock.json) into static/vendor/.
+assets:
+	@sh scripts/build-assets.sh
+
+# Debian's Chromium for the browser tests (tests/e2e); installs it when root with apt.
+browser:
+	@sh scripts/ensure-chromium.sh
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
@@ -39,11 +47,11 @@ test: lint test-sqlite
 	  *) echo "DATABASE_URL is not PostgreSQL: skipped the PostgreSQL run (.ci/run does both)." ;; \
 	esac
 
-test-sqlite: $(STAMP) locale
+test-sqlite: $(STAMP) locale assets browser
 	@echo "== tests on SQLite"
 	DATABASE_URL= $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP) locale
+test-postgres: $(STAMP) locale assets browser
 	@echo "== tests on PostgreSQL ($$DATABASE_URL)"
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "rendezvous.availability",
     "rendezvous.bookings",
     "rendezvous.api",
+    "rendezvous.notifications",
+    "rendezvous.public",
     "django_ratelimit",
 ]
 
@@ -69,6 +71,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # No global policy (SECURE_CSP unset): the public pages set theirs, the embeds with
+    # their company's frame-ancestors (rendezvous.public.security).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "rendezvous.urls"

@@ -1,7 +1,9 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from rendezvous.api.router import api
+from rendezvous.public.urls import link_patterns
 
 admin.site.site_header = "Rendezvous"
 admin.site.site_title = "Rendezvous admin"
@@ -9,4 +11,8 @@ admin.site.site_title = "Rendezvous admin"
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("rendezvous.notifications.urls")),
+    # The booking site: /<language>/<company>/...; /manage/<id>/<token>/ redirects into it.
+    path("", include((link_patterns, "public_links"))),
 ]
+urlpatterns += i18n_patterns(path("", include("rendezvous.public.urls")))

@@ -87,6 +87,12 @@ class Booking(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    timezone = models.CharField(
+        _("customer's time zone"),
+        max_length=64,
+        blank=True,
+        help_text=_("The zone the customer booked in (IANA name); empty: the company's."),
+    )
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     blocked_start = models.DateTimeField(editable=False)

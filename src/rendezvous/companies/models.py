@@ -38,6 +38,17 @@ class Company(models.Model):
     min_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=60)
     max_days_ahead = models.PositiveIntegerField(_("bookable days ahead"), default=90)
     slot_step_minutes = models.PositiveSmallIntegerField(_("slot step (minutes)"), default=15)
+    frame_ancestors = models.CharField(
+        _("sites that may embed the booking pages"),
+        max_length=500,
+        default="*",
+        help_text=_(
+            "Space-separated origins allowed to frame the embeddable booking pages "
+            "(e.g. https://www.example.com), * for any site, 'none' for no site. Only "
+            "the /embed/ pages can be framed. The embed snippet and links are on the "
+            "company's share page: /en/<slug>/share/."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,6 @@
 """booking_create and seat_reserve: the only ways a new booking row is written."""
 
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
+from rendezvous.notifications.domain import notify_booking_created
 
 from .customers import customer_get_or_create
 from .details import CustomerDetails, clean_details
@@ -50,6 +52,7 @@ def booking_create(
     source: str = BookingSource.WEB,
     public: bool = True,
     now: datetime | None = None,
+    customer_timezone: str = "",
 ) -> Created:
     """Book an appointment (or, for a class service, seats through seat_reserve).
 
@@ -65,6 +68,7 @@ def booking_create(
     """
     now = now or timezone.now()
     details = clean_details(details, notes=notes)
+    _check_zone(customer_timezone)
     _check_service(company, service)
     if service.kind == ServiceKind.CLASS:
         return seat_reserve(
@@ -79,6 +83,7 @@ def booking_create(
             language=language,
             source=source,
             now=now,
+            customer_timezone=customer_timezone,
         )
     if start is None or timezone.is_naive(start):
         raise ValidationFailed(
@@ -91,7 +96,7 @@ def booking_create(
 
     with booking_transaction():
         staff = list(
-            StaffMember.objects.select_for_update()
+            StaffMember.objects.select_for_update(of=("self",))
             .filter(
                 id__in=[s.id for s in bookable_staff(service, public=public, staff_id=staff_id)]
             )
@@ -127,6 +132,7 @@ def booking_create(
             participants=1,
             source=source,
             now=now,
+            customer_timezone=customer_timezone,
         )
     return Created(booking, token)
 
@@ -144,6 +150,7 @@ def seat_reserve(
     language: str | None = None,
     source: str = BookingSource.WEB,
     now: datetime | None = None,
+    customer_timezone: str = "",
 ) -> Created:
     """Reserve `participants` seats in a class session (one booking holds them all).
 
@@ -157,6 +164,7 @@ def seat_reserve(
     """
     now = now or timezone.now()
     details = clean_details(details, notes=notes)
+    _check_zone(customer_timezone)
     if not 1 <= participants <= 50:
         raise ValidationFailed(fields={"participants": [_("Between 1 and 50 participants.")]})
     sessions = ClassSession.objects.filter(company=company, service=service)
@@ -169,7 +177,7 @@ def seat_reserve(
     language = _language(company, language)
 
     with booking_transaction():
-        session = sessions.select_for_update().first()
+        session = sessions.select_for_update(of=("self",)).first()
         if session is None:
             raise NotFound(_("This class session does not exist."))
         if start is not None and start != session.start:
@@ -201,6 +209,7 @@ def seat_reserve(
             participants=participants,
             source=source,
             now=now,
+            customer_timezone=customer_timezone,
         )
     return Created(booking, token)
 
@@ -222,6 +231,7 @@ def _write(
     participants,
     source,
     now,
+    customer_timezone="",
 ) -> tuple[Booking, str]:
     token, token_hash = new_manage_token()
     confirmed = not service.requires_confirmation
@@ -239,6 +249,7 @@ def _write(
         email=details.email,
         phone=details.phone,
         language=language,
+        timezone=customer_timezone,
         start=start,
         end=end,
         blocked_start=blocked[0],
@@ -254,7 +265,14 @@ def _write(
         source=source,
         notes=notes,
     )
+    notify_booking_created(booking=booking)
     return booking, token
+
+
+def _check_zone(name: str) -> None:
+    """The customer's zone, when given, must be an IANA name (it is shown back to them)."""
+    if name and name not in zoneinfo.available_timezones():
+        raise ValidationFailed(fields={"timezone": [_("Unknown time zone.")]})
 
 
 def _check_service(company: Company, service: Service) -> None:
@@ -286,5 +304,7 @@ def _locked_resources(service: Service, *, public: bool) -> list[Resource] | Non
     if resources is None:
         return None
     return list(
-        Resource.objects.select_for_update().filter(id__in=[r.id for r in resources]).order_by("id")
+        Resource.objects.select_for_update(of=("self",))
+        .filter(id__in=[r.id for r in resources])
+        .order_by("id")
     )

@@ -1,0 +1,79 @@
+"""Headers and limits of the public pages.
+
+| page | X-Frame-Options | CSP frame-ancestors |
+| --- | --- | --- |
+| booking site, manage, My bookings | DENY (global setting) | 'none' |
+| /embed/ booking pages | none | the company's `frame_ancestors` (default *) |
+
+Every public page also gets a strict Content-Security-Policy: our own scripts and
+styles only, no inline code (htmx is configured not to inject its indicator styles).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.csp import CSP, build_policy
+from django_ratelimit.core import get_usage
+
+from rendezvous.companies.models import Company
+
+BASE_POLICY = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+_ORIGIN = re.compile(r"^(https?://[A-Za-z0-9.\-]+(:\d+)?|https?://\*\.[A-Za-z0-9.\-]+(:\d+)?)$")
+
+
+def frame_ancestors(company: Company | None) -> list[str]:
+    """The company's allowed framing origins, keeping only well-formed sources."""
+    raw = (company.frame_ancestors if company else "*").split()
+    if not raw or "'none'" in raw:
+        return [CSP.NONE]
+    sources = [s for s in raw if s == "*" or s == "'self'" or _ORIGIN.match(s.rstrip("/"))]
+    return [s.rstrip("/") for s in sources] or [CSP.NONE]
+
+
+def apply_policy(response: HttpResponse, *, embed_company: Company | None = None, embed=False):
+    policy = dict(BASE_POLICY)
+    if embed:
+        policy["frame-ancestors"] = frame_ancestors(embed_company)
+        # The embed is framed by another site: the clickjacking middleware must not
+        # answer DENY for it (the CSP above says who may frame it instead).
+        response.xframe_options_exempt = True
+    else:
+        policy["frame-ancestors"] = [CSP.NONE]
+    response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(policy)
+    return response
+
+
+def public_page(view):
+    """Give a non-embeddable public view our CSP (frame-ancestors 'none')."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return apply_policy(view(request, *args, **kwargs))
+
+    return wrapped
+
+
+def rate_limited(request: HttpRequest, group: str, rate: str | None = None) -> bool:
+    """Count this request against the client's limit; True when it is over.
+
+    `rate` defaults to the booking limit (settings.BOOKING_RATE_LIMIT, `off` disables).
+    """
+    rate = (rate or settings.BOOKING_RATE_LIMIT).lower()
+    if rate == "off" or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return False
+    usage = get_usage(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+    return bool(usage and usage["should_limit"])

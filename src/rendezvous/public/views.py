@@ -1,0 +1,894 @@
+"""The booking site: thin views. Each parses its input, calls one domain function (or a
+selector), and renders; domain errors become messages on the page, never error pages.
+
+The booking steps keep their state in the query string (service, staff, week, tz), so
+every step is a plain link or GET form: the flow works without JavaScript, in a new
+tab, and inside an iframe that gets no cookies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse, translate_url
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from rendezvous.availability.domain import Window
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import Booking, BookingStatus
+from rendezvous.catalog.models import ClassSession, ServiceKind
+from rendezvous.companies.models import Company
+from rendezvous.core.errors import (
+    ClassFull,
+    DomainError,
+    InvalidState,
+    NotFound,
+    SlotUnavailable,
+    ValidationFailed,
+)
+
+from . import access, formats, selectors
+from .calendar import booking_ics, google_url, outlook_url
+from .forms import HONEYPOT, DetailsForm, SignInForm
+from .meetings import join_info
+from .security import apply_policy, public_page, rate_limited
+
+logger = logging.getLogger(__name__)
+
+TZ_COOKIE = "rendezvous_tz"
+SIGNIN_RATE = "5/10m"
+ANY = "any"
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+class Site:
+    """URLs and chrome of one booking page: the company, its scope, embedded or not."""
+
+    def __init__(self, request: HttpRequest, scope: selectors.Scope, embed: bool):
+        self.request = request
+        self.scope = scope
+        self.company = scope.company
+        self.embed = embed
+
+    def _name(self, action: str) -> tuple[str, dict]:
+        kwargs: dict = {"company": self.company.slug}
+        name = action
+        if self.scope.kind:
+            obj = self.scope.location or self.scope.staff or self.scope.resource
+            obj = obj or self.scope.service
+            kwargs |= {"scope_kind": self.scope.kind, "scope_id": str(obj.pk)}
+            name += "_scoped"
+        if self.embed:
+            name = "embed" if name == "page" else f"embed_{name}"
+            name = name.replace("embed_page_scoped", "embed_scoped")
+        return f"public:{name}", kwargs
+
+    def url(self, action: str = "page", **query) -> str:
+        name, kwargs = self._name(action)
+        path = reverse(name, kwargs=kwargs)
+        query = {k: v for k, v in query.items() if v not in (None, "")}
+        return path + ("?" + urlencode(query) if query else "")
+
+    def booked_url(self, booking: Booking, token: str) -> str:
+        name = "public:embed_booked" if self.embed else "public:booked"
+        return reverse(
+            name,
+            kwargs={"company": self.company.slug, "booking_id": str(booking.id), "token": token},
+        )
+
+    @property
+    def base_template(self) -> str:
+        return "public/embed_base.html" if self.embed else "base.html"
+
+
+def _zone_from_request(request: HttpRequest, default):
+    """(zone, known): the tz parameter, else the remembered cookie, else `default`."""
+    zone = formats.parse_zone(request.GET.get("tz") or request.POST.get("tz"))
+    if zone:
+        return zone, True
+    zone = formats.parse_zone(request.COOKIES.get(TZ_COOKIE))
+    if zone:
+        return zone, True
+    return default, False
+
+
+def _display_zone(request, company, service=None, booking=None):
+    """The zone times are shown in, and whether the service locks it (in person)."""
+    locked = selectors.service_zone(service) if service is not None else None
+    if locked is not None:
+        return locked, True, True
+    default = company.zone
+    if booking is not None and booking.timezone:
+        default = formats.parse_zone(booking.timezone) or company.zone
+    zone, known = _zone_from_request(request, default)
+    return zone, False, known
+
+
+def _remember_zone(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    zone = formats.parse_zone(request.GET.get("tz") or request.POST.get("tz"))
+    if zone and request.COOKIES.get(TZ_COOKIE) != zone.key:
+        response.set_cookie(TZ_COOKIE, zone.key, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+def _language_links(request: HttpRequest, languages: list[str] | None = None) -> list[dict]:
+    current = translation.get_language()
+    links = []
+    for code, name in settings.LANGUAGES:
+        if languages and code not in languages:
+            continue
+        with translation.override(code):
+            label = translation.gettext(name)
+        links.append(
+            {
+                "code": code,
+                "label": label,
+                "url": translate_url(request.get_full_path(), code),
+                "current": code == current,
+            }
+        )
+    return links
+
+
+def _chrome(request, site: Site | None = None, company=None, **extra) -> dict:
+    company = company or (site.company if site else None)
+    return {
+        "company": company,
+        "site": site,
+        "embed": bool(site and site.embed),
+        "base_template": site.base_template if site else "base.html",
+        "language_links": _language_links(request, company.languages if company else None),
+        **extra,
+    }
+
+
+def _render(request, template, context, *, status=200, embed_company=None, embed=False):
+    response = render(request, template, context, status=status)
+    apply_policy(response, embed_company=embed_company, embed=embed)
+    return _remember_zone(request, response)
+
+
+def _zone_context(zone, locked: bool, known: bool, company, action: str, hidden: dict) -> dict:
+    return {
+        "zone": zone,
+        "zone_label": formats.zone_label(zone),
+        "zone_locked": locked,
+        "zone_known": known,
+        "company_zone_label": formats.zone_label(company.zone)
+        if company.zone.key != zone.key
+        else "",
+        "zone_names": formats.zone_names(),
+        "zone_form_action": action,
+        "zone_form_hidden": hidden,
+    }
+
+
+def _service_card(service, site: Site) -> dict:
+    online = selectors.is_online(service)
+    return {
+        "service": service,
+        "online": online,
+        "is_class": service.kind == ServiceKind.CLASS,
+        "price": formats.money(service.price, service.effective_currency),
+        "duration": formats.minutes(service.duration_minutes),
+        "url": site.url("page", service=service.pk, tz=site.request.GET.get("tz")),
+    }
+
+
+def _parse_week(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def week_context(
+    *,
+    scope,
+    service,
+    staff_id,
+    zone,
+    week: date | None,
+    now,
+    nav_url,
+    exclude_bookings=(),
+) -> dict:
+    """The week of free times (or class sessions) that the time step and reschedule show."""
+    today = now.astimezone(zone).date()
+    this_week = selectors.week_start(today)
+    if week is None:
+        week = selectors.first_open_week(
+            scope=scope, service=service, staff_id=staff_id, zone=zone, now=now
+        )
+    week = max(selectors.week_start(week), this_week)
+    window = Window.for_dates(week, week + timedelta(days=6), zone)
+    found = selectors.options(
+        scope=scope,
+        service=service,
+        staff_id=staff_id,
+        window=window,
+        now=now,
+        exclude_bookings=exclude_bookings,
+    )
+    days: OrderedDict[date, dict] = OrderedDict()
+    for option in found:
+        local = option.start.astimezone(zone)
+        day = days.setdefault(
+            local.date(),
+            {
+                "label": formats.day_label(local, zone),
+                "iso": local.date().isoformat(),
+                "options": [],
+            },
+        )
+        label = formats.time_label(option.start, zone)
+        if option.seats_left is not None:
+            label = f"{label}–{formats.time_label(option.end, zone)}"
+        day["options"].append(
+            {
+                "value": option.value,
+                "label": label,
+                "full": option.full,
+                "seats_left": option.seats_left,
+                "id": f"opt-{option.value.replace(':', '').replace('-', '')}",
+            }
+        )
+    horizon = today + timedelta(days=scope.company.max_days_ahead)
+    prev_week = week - timedelta(days=7)
+    next_week = week + timedelta(days=7)
+    first, last = week, week + timedelta(days=6)
+    return {
+        "week_label": f"{formats.short_day_label(window.start, zone)} – "
+        f"{formats.short_day_label(window.start + timedelta(days=6), zone)}",
+        "week_iso": week.isoformat(),
+        "days": list(days.values()),
+        "is_class": service.kind == ServiceKind.CLASS,
+        "option_name": "session" if service.kind == ServiceKind.CLASS else "start",
+        "prev_url": nav_url(prev_week.isoformat()) if prev_week >= this_week else None,
+        "next_url": nav_url(next_week.isoformat()) if next_week <= horizon else None,
+        "range": (first, last),
+    }
+
+
+def _staff_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) <= 18 else None
+
+
+# -- booking steps ---------------------------------------------------------------------
+
+
+def _scope(company_slug, scope_kind, scope_id) -> selectors.Scope:
+    company = selectors.company_for_page(company_slug)
+    return selectors.scope_for(company, scope_kind, int(scope_id) if scope_id else None)
+
+
+@require_http_methods(["GET", "HEAD"])
+def booking_page(request, company, scope_kind=None, scope_id=None, embed=False):
+    """Steps 1-3: service, staff member, week of free times."""
+    scope = _scope(company, scope_kind, scope_id)
+    site = Site(request, scope, embed)
+    now = timezone.now()
+    service = scope.service or selectors.service_in_scope(scope, request.GET.get("service"))
+    if service is None:
+        return _render_services(request, site)
+    staff = selectors.staff_choices(scope, service)
+    staff_param = request.GET.get("staff") or ""
+    if scope.staff:
+        staff_param = str(scope.staff.pk)
+    is_class = service.kind == ServiceKind.CLASS
+    if not is_class and not staff_param and len(staff) > 1:
+        return _render_staff(request, site, service, staff)
+    staff_id = _staff_id(staff_param)
+    if staff_id is not None and staff_id not in {s.pk for s in staff}:
+        raise Http404
+    return _render_times(request, site, service, staff, staff_id, now=now)
+
+
+def _render_services(request, site: Site, status=200):
+    groups: OrderedDict[str, list] = OrderedDict()
+    for service in selectors.services(site.scope):
+        name = service.category.name if service.category else _("Services")
+        groups.setdefault(name, []).append(_service_card(service, site))
+    context = _chrome(request, site, step="service", groups=list(groups.items()))
+    return _render(
+        request,
+        "public/services.html",
+        context,
+        status=status,
+        embed_company=site.company,
+        embed=site.embed,
+    )
+
+
+def _render_staff(request, site: Site, service, staff):
+    tz = request.GET.get("tz")
+    choices = [{"label": _("Any available"), "url": site.url(service=service.pk, staff=ANY, tz=tz)}]
+    choices += [
+        {"label": member.name, "url": site.url(service=service.pk, staff=member.pk, tz=tz)}
+        for member in staff
+    ]
+    context = _chrome(
+        request,
+        site,
+        step="staff",
+        card=_service_card(service, site),
+        choices=choices,
+        back_url=None if site.scope.service else site.url(tz=tz),
+    )
+    return _render(
+        request, "public/staff.html", context, embed_company=site.company, embed=site.embed
+    )
+
+
+def _render_times(
+    request, site: Site, service, staff, staff_id, *, now, status=200, notice=None, week=None
+):
+    zone, locked, known = _display_zone(request, site.company, service)
+    staff_param = str(staff_id) if staff_id else ANY
+    tz = None if locked else zone.key
+
+    def nav(week_iso):
+        return site.url(service=service.pk, staff=staff_param, week=week_iso, tz=tz)
+
+    week_ctx = week_context(
+        scope=site.scope,
+        service=service,
+        staff_id=staff_id,
+        zone=zone,
+        week=week or _parse_week(request.GET.get("week")),
+        now=now,
+        nav_url=nav,
+    )
+    staff_name = next((s.name for s in staff if s.pk == staff_id), None)
+    hidden = {"service": service.pk, "staff": staff_param}
+    if tz:
+        hidden["tz"] = tz
+    back = None
+    if not site.scope.staff and service.kind != ServiceKind.CLASS and len(staff) > 1:
+        back = site.url(service=service.pk, tz=tz)
+    elif not site.scope.service:
+        back = site.url(tz=tz)
+    context = _chrome(
+        request,
+        site,
+        step="time",
+        card=_service_card(service, site),
+        staff_name=staff_name,
+        week=week_ctx,
+        form_action=site.url("book"),
+        hidden=hidden,
+        notice=notice,
+        back_url=back,
+        **_zone_context(
+            zone,
+            locked,
+            known,
+            site.company,
+            site.url(),
+            {"service": service.pk, "staff": staff_param, "week": week_ctx["week_iso"]},
+        ),
+    )
+    return _render(
+        request,
+        "public/times.html",
+        context,
+        status=status,
+        embed_company=site.company,
+        embed=site.embed,
+    )
+
+
+def _chosen(request, site: Site):
+    """The service, staff and time (or session) a details form is for, or None."""
+    data = request.POST if request.method == "POST" else request.GET
+    service = site.scope.service or selectors.service_in_scope(site.scope, data.get("service"))
+    if service is None:
+        return None
+    staff = selectors.staff_choices(site.scope, service)
+    staff_param = str(site.scope.staff.pk) if site.scope.staff else (data.get("staff") or ANY)
+    staff_id = _staff_id(staff_param)
+    if staff_id is not None and staff_id not in {s.pk for s in staff}:
+        return None
+    if service.kind == ServiceKind.CLASS:
+        session_id = _staff_id(data.get("session"))
+        session = (
+            ClassSession.objects.filter(service=service, pk=session_id, cancelled=False).first()
+            if session_id
+            else None
+        )
+        if session is None:
+            return None
+        return service, staff, staff_id, session.start, session
+    start = selectors.decode_start(data.get("start"))
+    if start is None:
+        return None
+    return service, staff, staff_id, start, None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def booking_details(request, company, scope_kind=None, scope_id=None, embed=False):
+    """Step 4: the customer's details; POST books through the domain (booking_create)."""
+    scope = _scope(company, scope_kind, scope_id)
+    site = Site(request, scope, embed)
+    chosen = _chosen(request, site)
+    if chosen is None:
+        return redirect(site.url(tz=request.GET.get("tz")))
+    service, staff, staff_id, start, session = chosen
+    now = timezone.now()
+    form = DetailsForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if rate_limited(request, "public_booking"):
+            return _too_many(request, site)
+        if request.POST.get(HONEYPOT):
+            logger.info("Booking form refused: honeypot filled")
+            form.is_valid()
+            form.add_error(None, _("Your booking could not be sent. Please try again."))
+        elif form.is_valid():
+            try:
+                created = domain.booking_create(
+                    company=site.company,
+                    service=service,
+                    start=start,
+                    session_id=session.pk if session else None,
+                    staff_id=staff_id,
+                    details=domain.CustomerDetails(
+                        form.cleaned_data["first_name"],
+                        form.cleaned_data["last_name"],
+                        form.cleaned_data["email"],
+                        form.cleaned_data["phone"],
+                    ),
+                    notes=form.cleaned_data["notes"],
+                    language=_booking_language(site.company),
+                    customer_timezone=_customer_zone(request),
+                    source="web",
+                )
+            except (SlotUnavailable, ClassFull):
+                message = _("Sorry, that time was just taken. Please pick another one.")
+                return _render_times(
+                    request,
+                    site,
+                    service,
+                    staff,
+                    staff_id,
+                    now=now,
+                    status=409,
+                    notice=message,
+                    week=selectors.week_start(
+                        start.astimezone(_display_zone(request, site.company, service)[0]).date()
+                    ),
+                )
+            except ValidationFailed as exc:
+                form.domain_errors(exc.fields)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            except (NotFound, InvalidState) as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect(site.booked_url(created.booking, created.manage_token))
+    zone, locked, known = _display_zone(request, site.company, service)
+    hidden = {"service": service.pk, "staff": str(staff_id) if staff_id else ANY}
+    if session:
+        hidden["session"] = session.pk
+    else:
+        hidden["start"] = selectors.encode_start(start)
+    if not locked:
+        hidden["tz"] = zone.key
+    context = _chrome(
+        request,
+        site,
+        step="details",
+        card=_service_card(service, site),
+        staff_name=next((s.name for s in staff if s.pk == staff_id), None),
+        when=formats.datetime_label(start, zone),
+        zone_label=formats.zone_label(zone),
+        company_zone_label=formats.zone_label(site.company.zone)
+        if site.company.zone.key != zone.key
+        else "",
+        form=form,
+        hidden=hidden,
+        requires_confirmation=service.requires_confirmation,
+        back_url=site.url(
+            service=service.pk,
+            staff=hidden["staff"],
+            week=selectors.week_start(start.astimezone(zone).date()).isoformat(),
+            tz=None if locked else zone.key,
+        ),
+    )
+    return _render(
+        request, "public/details.html", context, embed_company=site.company, embed=site.embed
+    )
+
+
+def _booking_language(company) -> str | None:
+    language = translation.get_language()
+    return language if language in company.languages else None
+
+
+def _customer_zone(request) -> str:
+    zone, _known = _zone_from_request(request, None)
+    return zone.key if zone else ""
+
+
+def _too_many(request, site: Site | None):
+    context = _chrome(request, site, company=site.company if site else None)
+    response = _render(
+        request,
+        "public/too_many.html",
+        context,
+        status=429,
+        embed_company=site.company if site else None,
+        embed=bool(site and site.embed),
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+# -- after booking: confirmation, manage ------------------------------------------------
+
+
+def _booking_view(request, booking: Booking, token: str) -> dict:
+    """What the confirmation and manage pages show about a booking, in the customer's zone."""
+    zone, locked, known = _display_zone(request, booking.company, booking.service, booking)
+    manage_path = reverse("public:manage", kwargs={"booking_id": str(booking.id), "token": token})
+    manage_abs = settings.BASE_URL + manage_path
+    location = booking.service.location
+    return {
+        "booking": booking,
+        "token": token,
+        "is_requested": booking.status == BookingStatus.REQUESTED,
+        "is_cancelled": booking.status == BookingStatus.CANCELLED,
+        "is_active": booking.is_active,
+        "status_label": booking.get_status_display(),
+        "when": formats.datetime_label(booking.start, zone),
+        "until": formats.time_label(booking.end, zone),
+        "zone_label": formats.zone_label(zone),
+        "company_zone_label": formats.zone_label(booking.company.zone)
+        if booking.company.zone.key != zone.key
+        else "",
+        "zone": zone,
+        "zone_locked": locked,
+        "zone_known": known,
+        "location": None if booking.online else location,
+        "staff_name": booking.staff.name if booking.staff else "",
+        "price": formats.money(booking.service.price, booking.service.effective_currency),
+        "manage_url": manage_path,
+        "manage_abs_url": manage_abs,
+        "ics_url": reverse("public:ics", kwargs={"booking_id": str(booking.id), "token": token}),
+        "google_url": google_url(booking, manage_abs),
+        "outlook_url": outlook_url(booking, manage_abs),
+        "join": _join_context(booking, zone),
+    }
+
+
+def _join_context(booking: Booking, zone) -> dict | None:
+    info = join_info(booking, timezone.now())
+    if info is None:
+        return None
+    return {
+        "info": info,
+        "opens": formats.datetime_label(info.opens_at, zone),
+        "closes": formats.time_label(info.closes_at, zone),
+    }
+
+
+@require_http_methods(["GET", "HEAD"])
+def booked(request, company, booking_id, token, embed=False):
+    """Step 5: the confirmation page, reached once with the new booking's manage token."""
+    try:
+        booking = access.booking_for_manage(booking_id, token)
+    except NotFound as exc:
+        raise Http404 from exc
+    if booking.company.slug != company:
+        raise Http404
+    site = Site(request, selectors.Scope(booking.company), embed)
+    context = _chrome(request, site, step="done", **_booking_view(request, booking, token))
+    return _render(
+        request, "public/booked.html", context, embed_company=booking.company, embed=embed
+    )
+
+
+def manage_link(request, booking_id, token):
+    """/manage/<id>/<token>/ (the API's manage_url): into the booking's language."""
+    try:
+        booking = access.booking_for_manage(booking_id, token)
+    except NotFound as exc:
+        raise Http404 from exc
+    codes = {code for code, _name in settings.LANGUAGES}
+    language = booking.language if booking.language in codes else settings.LANGUAGE_CODE
+    with translation.override(language):
+        url = reverse("public:manage", kwargs={"booking_id": str(booking.id), "token": token})
+    return HttpResponseRedirect(url)
+
+
+def _manage_booking(booking_id, token) -> Booking:
+    try:
+        return access.booking_for_manage(booking_id, token)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+DONE_MESSAGES = {
+    "cancelled": lambda: _("Your booking is cancelled."),
+    "rescheduled": lambda: _("Your booking has been moved to the new time."),
+}
+
+
+@require_http_methods(["GET", "HEAD"])
+def manage(request, booking_id, token):
+    booking = _manage_booking(booking_id, token)
+    now = timezone.now()
+    company = booking.company
+    view = _booking_view(request, booking, token)
+    cancel_until = booking.start - timedelta(hours=company.cancel_cutoff_hours)
+    move_until = booking.start - timedelta(hours=company.reschedule_cutoff_hours)
+    done = DONE_MESSAGES.get(request.GET.get("done", ""))
+    context = _chrome(
+        request,
+        company=company,
+        **view
+        | _zone_context(
+            view["zone"], view["zone_locked"], view["zone_known"], company, view["manage_url"], {}
+        ),
+        can_cancel=booking.is_active and now <= cancel_until,
+        can_reschedule=booking.is_active and now <= move_until,
+        cancel_cutoff_hours=company.cancel_cutoff_hours,
+        reschedule_cutoff_hours=company.reschedule_cutoff_hours,
+        is_past=booking.end <= now,
+        cancel_url=reverse("public:cancel", kwargs={"booking_id": str(booking.id), "token": token}),
+        reschedule_url=reverse(
+            "public:reschedule", kwargs={"booking_id": str(booking.id), "token": token}
+        ),
+        book_again_url=reverse("public:page", kwargs={"company": company.slug}),
+        done=done() if done else None,
+    )
+    return _render(request, "public/manage.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage_cancel(request, booking_id, token):
+    booking = _manage_booking(booking_id, token)
+    view = _booking_view(request, booking, token)
+    error = None
+    if request.method == "POST":
+        try:
+            domain.booking_cancel(booking=booking, actor=domain.CUSTOMER)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return redirect(view["manage_url"] + "?done=cancelled")
+    context = _chrome(request, company=booking.company, **view, error=error)
+    return _render(request, "public/cancel.html", context, status=409 if error else 200)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage_reschedule(request, booking_id, token):
+    booking = _manage_booking(booking_id, token)
+    view = _booking_view(request, booking, token)
+    service = booking.service
+    scope = selectors.Scope(booking.company)
+    now = timezone.now()
+    error = None
+    status = 200
+    week = _parse_week(request.GET.get("week"))
+    if request.method == "POST":
+        if service.kind == ServiceKind.CLASS:
+            session_id = _staff_id(request.POST.get("session"))
+            session = ClassSession.objects.filter(service=service, pk=session_id or 0).first()
+            start = session.start if session else None
+        else:
+            start = selectors.decode_start(request.POST.get("start"))
+        if start is None:
+            error = _("Please pick a new time.")
+            status = 400
+        else:
+            try:
+                domain.booking_reschedule(booking=booking, start=start, actor=domain.CUSTOMER)
+            except (SlotUnavailable, ClassFull):
+                error = _("Sorry, that time was just taken. Please pick another one.")
+                status = 409
+                week = selectors.week_start(start.astimezone(view["zone"]).date())
+            except DomainError as exc:
+                error = exc.message
+                status = 409
+            else:
+                return redirect(view["manage_url"] + "?done=rescheduled")
+    zone = view["zone"]
+    tz = None if view["zone_locked"] else zone.key
+    base = view["manage_url"] + "reschedule/"
+
+    def nav(week_iso):
+        return base + "?" + urlencode({k: v for k, v in {"week": week_iso, "tz": tz}.items() if v})
+
+    week_ctx = None
+    if booking.is_active:
+        week_ctx = week_context(
+            scope=scope,
+            service=service,
+            staff_id=booking.staff_id if service.kind != ServiceKind.CLASS else None,
+            zone=zone,
+            week=week,
+            now=now,
+            nav_url=nav,
+            exclude_bookings=[booking.pk],
+        )
+    context = _chrome(
+        request,
+        company=booking.company,
+        **view
+        | _zone_context(zone, view["zone_locked"], view["zone_known"], booking.company, base, {}),
+        week=week_ctx,
+        form_action=base,
+        hidden={"tz": tz} if tz else {},
+        notice=error,
+    )
+    return _render(request, "public/reschedule.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+def manage_ics(request, booking_id, token):
+    booking = _manage_booking(booking_id, token)
+    manage_abs = settings.BASE_URL + reverse(
+        "public:manage", kwargs={"booking_id": str(booking.id), "token": token}
+    )
+    response = HttpResponse(booking_ics(booking, manage_abs), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="booking-{booking.id}.ics"'
+    return response
+
+
+# -- My bookings -----------------------------------------------------------------------
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_bookings(request, company):
+    company_obj = selectors.company_for_page(company)
+    session_key = access.SESSION_KEY % company_obj.pk
+    email = request.session.get(session_key)
+    site = Site(request, selectors.Scope(company_obj), False)
+    if email:
+        return _my_list(request, site, email)
+    form = SignInForm(request.POST or None)
+    sent = False
+    if request.method == "POST":
+        if rate_limited(request, "public_signin", SIGNIN_RATE):
+            return _too_many(request, site)
+        if form.is_valid() and not form.cleaned_data.get("website"):
+            _send_signin(request, company_obj, form.cleaned_data["email"])
+        # The same answer whether or not we know the address (and for bots).
+        sent = True
+    context = _chrome(request, site, form=form, sent=sent)
+    return render(request, "public/my_signin.html", context)
+
+
+def _send_signin(request, company, email: str) -> None:
+    if not access.customer_bookings(company, email).exists():
+        return
+    token = access.signin_token(company, email)
+    url = settings.BASE_URL + reverse(
+        "public:my_signin", kwargs={"company": company.slug, "token": token}
+    )
+    body = render_to_string(
+        "public/email/signin.txt",
+        {"company": company, "url": url, "minutes": access.SIGNIN_MAX_AGE // 60},
+    )
+    subject = _("Your bookings at %(company)s") % {"company": company.name}
+    try:
+        send_mail(subject, body, None, [email])
+    except Exception:
+        # The answer stays the same; the operator sees the mail server is down.
+        logger.exception("Could not send a My bookings sign-in email")
+
+
+def _my_list(request, site: Site, email: str):
+    now = timezone.now()
+    zone, known = _zone_from_request(request, site.company.zone)
+    rows = access.customer_bookings(site.company, email).order_by("start")
+    upcoming, past = [], []
+    for booking in rows:
+        token = access.signed_manage_token(booking)
+        item = {
+            "booking": booking,
+            "when": formats.datetime_label(booking.start, zone),
+            "status_label": booking.get_status_display(),
+            "manage_url": reverse(
+                "public:manage", kwargs={"booking_id": str(booking.id), "token": token}
+            ),
+            "online": booking.online and booking.is_active,
+        }
+        (upcoming if booking.end > now else past).append(item)
+    past.reverse()
+    context = _chrome(
+        request,
+        site,
+        email=email,
+        upcoming=upcoming,
+        past=past[:50],
+        zone_label=formats.zone_label(zone),
+        signout_url=reverse("public:my_signout", kwargs={"company": site.company.slug}),
+        book_url=site.url(),
+    )
+    return render(request, "public/my_list.html", context)
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def my_signin(request, company, token):
+    company_obj = selectors.company_for_page(company)
+    email = access.signin_email(company_obj, token)
+    site = Site(request, selectors.Scope(company_obj), False)
+    if email is None:
+        context = _chrome(request, site, form=SignInForm(), expired=True)
+        return render(request, "public/my_signin.html", context, status=400)
+    request.session.cycle_key()
+    request.session[access.SESSION_KEY % company_obj.pk] = email
+    return redirect(reverse("public:my", kwargs={"company": company_obj.slug}))
+
+
+@public_page
+@require_POST
+def my_signout(request, company):
+    company_obj = selectors.company_for_page(company)
+    request.session.pop(access.SESSION_KEY % company_obj.pk, None)
+    return redirect(reverse("public:my", kwargs={"company": company_obj.slug}))
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def index(request):
+    """/<language>/: the businesses on this server, each a link to its booking page."""
+
+    context = _chrome(request, companies=Company.objects.order_by("name")[:200])
+    return render(request, "public/index.html", context)
+
+
+# -- share: links and embed snippet ------------------------------------------------------
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def share(request, company):
+    """The links and the embed snippet a business pastes into its own site."""
+    company_obj = selectors.company_for_page(company)
+    base = settings.BASE_URL
+    lang = translation.get_language()
+    site = Site(request, selectors.Scope(company_obj), False)
+    embed_site = Site(request, selectors.Scope(company_obj), True)
+    pages = [
+        {"label": _("All services"), "url": base + site.url(), "embed": base + embed_site.url()}
+    ]
+    for kind, rows in (
+        ("location", company_obj.locations.all()),
+        ("staff", company_obj.staff.filter(active=True, online_bookable=True)),
+        ("resource", company_obj.resources.filter(active=True, online_bookable=True)),
+        ("service", company_obj.services.filter(active=True)),
+    ):
+        for row in rows:
+            scope = selectors.Scope(company_obj, kind, **{kind: row})
+            pages.append(
+                {
+                    "label": row.name,
+                    "url": base + Site(request, scope, False).url(),
+                    "embed": base + Site(request, scope, True).url(),
+                }
+            )
+    context = _chrome(
+        request,
+        site,
+        pages=pages,
+        script_url=base + settings.STATIC_URL + "public/embed.js",
+        embed_url=base + embed_site.url(),
+        lang=lang,
+    )
+    return render(request, "public/share.html", context)

@@ -1,0 +1,229 @@
+"""The booking site in a real browser: journeys a customer makes, in several languages,
+checked with axe-core on every step."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from rendezvous.availability.domain import Window, service_slots
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import Booking, BookingStatus
+from rendezvous.catalog.models import Service
+from rendezvous.scheduling.intervals import from_epoch
+
+from .conftest import check_axe
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def first_time(page):
+    """Pick the first offered time (or session) of the week shown, moving on if empty."""
+    for _ in range(4):
+        radios = page.locator(".slots input[type=radio]:not([disabled])")
+        if radios.count():
+            label = page.locator(f"label[for='{radios.first.get_attribute('id')}']")
+            label.click()
+            return radios.first.get_attribute("value")
+        page.get_by_role(
+            "link", name=re.compile("Next week|Nächste Woche|Semana siguiente|Næste uge")
+        ).first.click()
+    raise AssertionError("no free time in four weeks")
+
+
+def test_video_consultation_in_german_on_a_phone(demo, new_page):
+    page = new_page(locale="de-DE", phone=True)
+    page.goto("/de/demo/")
+    expect(page.get_by_role("heading", name="Leistung wählen")).to_be_visible()
+    check_axe(page, "services (de)")
+    page.get_by_role("link", name=re.compile("Video consultation")).click()
+    expect(page.get_by_role("heading", name="Zu wem möchten Sie?")).to_be_visible()
+    check_axe(page, "staff (de)")
+    page.get_by_role("link", name="Beliebig (erste freie Person)").click()
+    expect(page.get_by_role("heading", name="Zeit wählen")).to_be_visible()
+    check_axe(page, "times (de)")
+    first_time(page)
+    page.get_by_role("button", name="Weiter").click()
+    expect(page.get_by_role("heading", name="Ihre Angaben")).to_be_visible()
+    check_axe(page, "details (de)")
+    page.get_by_label("Vorname").fill("Jürgen")
+    page.get_by_label("Nachname").fill("Groß")
+    page.get_by_label("E-Mail").fill("juergen@example.com")
+    page.get_by_label(re.compile("Ich bin einverstanden")).check()
+    page.get_by_role("button", name="Jetzt buchen").click()
+    expect(page.get_by_role("heading", name="Ihre Buchung ist bestätigt")).to_be_visible()
+    expect(page.get_by_text("Ihr Video-Link erscheint hier.")).to_be_visible()
+    expect(page.get_by_role("link", name="Herunterladen (.ics)")).to_be_visible()
+    check_axe(page, "confirmation (de)")
+    booking = Booking.objects.get()
+    assert booking.online and booking.language == "de" and booking.first_name == "Jürgen"
+    assert booking.status == BookingStatus.CONFIRMED
+    # The manage link works from the confirmation.
+    page.get_by_role("link", name="Buchung verwalten").click()
+    expect(page.get_by_role("heading", name="Ihre Buchung")).to_be_visible()
+    check_axe(page, "manage (de)")
+
+
+def test_class_seat_in_the_customers_zone(demo, new_page):
+    page = new_page(locale="en-US", timezone_id="America/New_York")
+    page.goto("/en/demo/")
+    page.get_by_role("link", name=re.compile("Online yoga")).click()
+    expect(page.get_by_role("heading", name="Pick a class session")).to_be_visible()
+    # The browser's zone was detected and remembered; 18:00 in Berlin is noon there.
+    expect(page.get_by_label("Times are shown in")).to_have_value("America/New_York")
+    expect(page.get_by_text("The business is in another time zone")).to_be_visible()
+    expect(page.locator(".seats").first).to_contain_text("12 seats left")
+    check_axe(page, "class sessions (en)")
+    first_time(page)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("First name").fill("Ana")
+    page.get_by_label("Last name").fill("Ionescu")
+    page.get_by_label("Email").fill("ana@example.com")
+    page.get_by_label(re.compile("I agree")).check()
+    page.get_by_role("button", name="Book now").click()
+    expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
+    booking = Booking.objects.get()
+    assert booking.session is not None and booking.timezone == "America/New_York"
+    assert booking.start.astimezone(booking.company.zone).hour == 18
+
+
+def test_request_mode_booking_in_spanish(demo, new_page):
+    page = new_page(locale="es-ES")
+    page.goto("/es/demo/")
+    page.get_by_role("link", name=re.compile("Hearing test")).click()
+    page.get_by_role("link", name="Cualquiera disponible").click()
+    expect(page.get_by_role("heading", name="Elija una hora")).to_be_visible()
+    # In person at a location: shown in the location's zone.
+    expect(page.get_by_text("Las horas se muestran en la hora local del centro")).to_be_visible()
+    check_axe(page, "times (es)")
+    first_time(page)
+    page.get_by_role("button", name="Continuar").click()
+    expect(page.get_by_text("Este servicio se reserva bajo solicitud")).to_be_visible()
+    check_axe(page, "details (es)")
+    page.get_by_label("Nombre").fill("Lucía")
+    page.get_by_label("Apellidos").fill("García")
+    page.get_by_label("Correo electrónico").fill("lucia@example.com")
+    page.get_by_label(re.compile("Acepto")).check()
+    page.get_by_role("button", name="Enviar solicitud").click()
+    expect(page.get_by_role("heading", name="Solicitud recibida")).to_be_visible()
+    check_axe(page, "request received (es)")
+    assert Booking.objects.get().status == BookingStatus.REQUESTED
+
+
+def _future_booking(demo, days=3):
+    service = Service.objects.get(company=demo, name="Video consultation")
+    now = timezone.now()
+    window = Window(now + timedelta(days=days), now + timedelta(days=days + 14))
+    slot = service_slots(company=demo, service=service, window=window, now=now)[0]
+    return domain.booking_create(
+        company=demo,
+        service=service,
+        start=from_epoch(slot.start),
+        details=domain.CustomerDetails("Mette", "Holm", "mette@example.com"),
+        language="da",
+    )
+
+
+def test_reschedule_and_cancel_from_the_manage_link(demo, new_page):
+    created = _future_booking(demo)
+    old_start = created.booking.start
+    page = new_page(locale="da-DK", timezone_id="Europe/Copenhagen")
+    page.goto(f"/manage/{created.booking.id}/{created.manage_token}/")
+    expect(page.get_by_role("heading", name="Din booking")).to_be_visible()
+    assert "/da/manage/" in page.url
+    check_axe(page, "manage (da)")
+    page.get_by_role("link", name="Vælg et andet tidspunkt").click()
+    expect(page.get_by_role("heading", name="Vælg et nyt tidspunkt")).to_be_visible()
+    check_axe(page, "reschedule (da)")
+    radios = page.locator(".slots input[type=radio]")
+    target = radios.nth(radios.count() - 1)
+    page.locator(f"label[for='{target.get_attribute('id')}']").click()
+    page.get_by_role("button", name="Flyt min booking").click()
+    expect(page.get_by_text("Din booking er flyttet til det nye tidspunkt.")).to_be_visible()
+    created.booking.refresh_from_db()
+    assert created.booking.start != old_start
+    page.get_by_role("link", name="Aflys booking").click()
+    expect(page.get_by_role("heading", name="Aflys denne booking?")).to_be_visible()
+    check_axe(page, "cancel (da)")
+    page.get_by_role("button", name="Ja, aflys min booking").click()
+    expect(page.get_by_text("Din booking er aflyst.")).to_be_visible()
+    created.booking.refresh_from_db()
+    assert created.booking.status == BookingStatus.CANCELLED
+
+
+def test_embed_on_another_site_sends_events(demo, new_page, live_server, host_site):
+    video = Service.objects.get(company=demo, name="Video consultation")
+    embed_url = f"{live_server.url}/en/embed/demo/service/{video.pk}/"
+    host = host_site(
+        "/shop.html",
+        f"""<!doctype html><html lang="en"><head><title>Shop</title></head><body>
+        <main><h1>Our shop</h1>
+        <script>window.events = []; window.addEventListener("message", e => {{
+            if (e.data && String(e.data.type).startsWith("rendezvous:")) window.events.push(e.data); }});</script>
+        <script src="{live_server.url}/static/public/embed.js" data-url="{embed_url}"
+                data-title="Book a video consultation"></script></main></body></html>""",
+    )
+    page = new_page()
+    page.goto(host)
+    frame = page.frame_locator("iframe[title='Book a video consultation']")
+    frame.get_by_role("link", name="Any available").click()
+    radios = frame.locator(".slots input[type=radio]")
+    expect(radios.first).to_be_attached()
+    frame.locator(f"label[for='{radios.first.get_attribute('id')}']").click()
+    page.wait_for_function("window.events.some(e => e.type === 'rendezvous:slot_selected')")
+    frame.get_by_role("button", name="Continue").click()
+    frame.get_by_label("First name").fill("Embed")
+    frame.get_by_label("Last name").fill("Customer")
+    frame.get_by_label("Email").fill("embed@example.com")
+    frame.get_by_label(re.compile("I agree")).check()
+    frame.get_by_role("button", name="Book now").click()
+    expect(frame.get_by_role("heading", name="You are booked")).to_be_visible()
+    page.wait_for_function("window.events.some(e => e.type === 'rendezvous:booked')")
+    booked = page.evaluate("window.events.find(e => e.type === 'rendezvous:booked')")
+    booking = Booking.objects.get()
+    assert booked["booking"] == str(booking.id) and booked["status"] == "confirmed"
+
+
+def _tab_to(page, predicate_js: str, limit: int = 400) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(el => {predicate_js})(document.activeElement)"):
+            return
+    raise AssertionError(f"never reached an element where {predicate_js}")
+
+
+def test_keyboard_only_booking(demo, new_page):
+    page = new_page()
+    page.goto("/en/demo/")
+    _tab_to(page, "el.textContent.includes('Video consultation')")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Who would you like to see?")).to_be_visible()
+    _tab_to(page, "el.textContent.trim() === 'Any available'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Pick a time")).to_be_visible()
+    if not page.locator(".slots input[type=radio]").count():
+        _tab_to(page, "el.textContent.trim() === 'Next week'")
+        page.keyboard.press("Enter")
+    _tab_to(page, "el.type === 'radio'")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")  # moves within the radio group and selects
+    assert page.evaluate("document.activeElement.checked")
+    _tab_to(page, "el.tagName === 'BUTTON' && el.textContent.trim() === 'Continue'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Your details")).to_be_visible()
+    _tab_to(page, "el.name === 'first_name'")
+    page.keyboard.type("Key")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Board")
+    page.keyboard.press("Tab")
+    page.keyboard.type("key@example.com")
+    _tab_to(page, "el.name === 'consent'")
+    page.keyboard.press("Space")
+    _tab_to(page, "el.tagName === 'BUTTON'")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
+    assert Booking.objects.get().last_name == "Board"
