@@ -1,0 +1,20 @@
+"""`make bench`: every benchmark, one after the other; non-zero if any target or check fails.
+
+`python -m bench --quick` runs fewer rounds (a smoke run, not for quoting).
+"""
+
+import sys
+
+from bench import booking_storm, slot_engine
+
+
+def main(argv: list[str]) -> int:
+    failed = 0
+    for name, module in (("slot engine", slot_engine), ("booking storm", booking_storm)):
+        print(f"\n=== {name} ===", flush=True)
+        failed |= module.main(argv) != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
