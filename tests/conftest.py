@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking
@@ -40,6 +41,22 @@ class Practice:
     cabin: Resource
     yoga: Service
     session: ClassSession
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache(request):
+    """The cache (rate-limit counters, cached slot answers) is a table no test rolls back
+    or flushes: start every test that uses the database with an empty one."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue(
+            "transactional_db" if "transactional_db" in request.fixturenames else "db"
+        )
+        cache.clear()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rendezvous.availability.cache import availability_version
 from rendezvous.bookings.models import Booking, BookingStatus, Customer
 from tests.conftest import TOMORROW_10, snapshot
 from tests.factories import StaffFactory
@@ -143,6 +145,8 @@ def test_slots_query_count_is_constant_in_staff_and_days(client, practice):
     def count(days):
         last = date(2026, 12, 2) + timedelta(days=days - 1)
         url = f"/api/v1/companies/practice/slots?service={practice.cabin_service.id}&from=2026-12-02&to={last}"
+        cache.clear()  # measure the computed answer, not the cached one
+        availability_version(practice.company.id)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
@@ -152,6 +156,25 @@ def test_slots_query_count_is_constant_in_staff_and_days(client, practice):
         member = StaffFactory(company=practice.company)
         practice.cabin_service.staff.add(member)
     assert count(30) == small
+
+
+def test_cached_slots_are_invalidated_by_a_booking(
+    client, practice, django_capture_on_commit_callbacks
+):
+    ada = practice.staff[0]
+    url = f"/api/v1/companies/practice/slots?service={practice.service.id}&from=2026-12-02&to=2026-12-02&staff={ada.id}"
+    first = client.get(url).json()["slots"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).json()["slots"] == first
+    assert len(ctx.captured_queries) <= 4  # company, service, version, cached answer
+    assert "2026-12-02T10:00:00+01:00" in [s["start"] for s in first]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            post(client, "/api/v1/companies/practice/bookings", booking_body(practice)).status_code
+            == 201
+        )
+    after = [s["start"] for s in client.get(url).json()["slots"]]
+    assert "2026-12-02T10:00:00+01:00" not in after and len(after) < len(first)
 
 
 def test_book_twice_gives_201_then_409_and_nothing_changes(client, practice):

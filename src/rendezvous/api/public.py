@@ -1,23 +1,25 @@
 """Public endpoints: what the booking site itself uses. No login; bookings are reached
 with their manage token in the X-Booking-Token header."""
 
-from datetime import date
+import json
+from datetime import date, datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, Sum
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 from ninja import Header, Query
 
+from rendezvous.availability.cache import availability_version
 from rendezvous.availability.domain import Window, service_slots
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
-from rendezvous.scheduling.intervals import from_epoch
 
 from .common import get_company, parse_id, parse_uuid, parse_zone
 from .errors import RateLimited
@@ -107,22 +109,31 @@ def slot_list(
     svc = Service.objects.filter(company=c, active=True, id=parse_id(service, "service")).first()
     if svc is None:
         raise NotFound(_("Unknown service."))
-    window = Window.for_dates(from_, to, zone)
+    staff_id = parse_id(staff, "staff")
     now = timezone.now()
-    if svc.kind == ServiceKind.CLASS:
-        slots = _class_slots(c, svc, window, now, zone, parse_id(staff, "staff"))
-    else:
-        slots = [
-            {
-                "start": from_epoch(s.start).astimezone(zone),
-                "end": from_epoch(s.end).astimezone(zone),
-                "staff": list(s.staff),
-            }
-            for s in service_slots(
-                company=c, service=svc, window=window, now=now, staff_id=parse_id(staff, "staff")
-            )
-        ]
-    return {"service": str(svc.id), "timezone": zone.key, "slots": slots}
+    # Cached per availability version and per minute (minimum notice moves with the clock).
+    key = f"slots:{c.id}:{availability_version(c.id)}:{svc.id}:{staff_id}:{from_}:{to}:{zone.key}:{int(now.timestamp()) // 60}"
+    body = cache.get(key)
+    if body is None:
+        window = Window.for_dates(from_, to, zone)
+        if svc.kind == ServiceKind.CLASS:
+            slots = _class_slots(c, svc, window, now, zone, staff_id)
+        else:
+            slots = [
+                {
+                    "start": datetime.fromtimestamp(s.start, zone).isoformat(),
+                    "end": datetime.fromtimestamp(s.end, zone).isoformat(),
+                    "staff": list(s.staff),
+                }
+                for s in service_slots(
+                    company=c, service=svc, window=window, now=now, staff_id=staff_id
+                )
+            ]
+        # Rendered here rather than through the response schema: validating a thousand
+        # slot objects one by one cost more than computing them. SlotsOut documents the shape.
+        body = json.dumps({"service": str(svc.id), "timezone": zone.key, "slots": slots})
+        cache.set(key, body, timeout=120)
+    return HttpResponse(body, content_type="application/json")
 
 
 def _class_slots(company, service, window, now, zone, staff_id):
@@ -136,8 +147,8 @@ def _class_slots(company, service, window, now, zone, staff_id):
         sessions = sessions.filter(staff_id=staff_id)
     return [
         {
-            "start": s.start.astimezone(zone),
-            "end": s.end.astimezone(zone),
+            "start": s.start.astimezone(zone).isoformat(),
+            "end": s.end.astimezone(zone).isoformat(),
             "staff": [str(s.staff_id)] if s.staff_id else [],
             "session": str(s.id),
             "seats_left": max(0, s.capacity - (s.taken or 0)),

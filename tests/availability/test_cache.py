@@ -1,0 +1,30 @@
+"""The availability version changes after any write that can change slots."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from rendezvous.availability.cache import availability_version
+from rendezvous.availability.models import TimeOff, WorkingHours
+from tests.conftest import BERLIN
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize("write", ["time_off", "hours", "service_staff", "session"])
+def test_writes_bump_the_version_after_commit(practice, django_capture_on_commit_callbacks, write):
+    ada = practice.staff[0]
+    before = availability_version(practice.company.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        if write == "time_off":
+            start = datetime(2026, 12, 3, 9, tzinfo=BERLIN)
+            TimeOff.objects.create(staff=ada, start=start, end=start + timedelta(hours=3))
+        elif write == "hours":
+            WorkingHours.objects.filter(staff=ada).delete()
+        elif write == "service_staff":
+            practice.service.staff.remove(ada)
+        else:
+            practice.session.capacity = 3
+            practice.session.save()
+        assert availability_version(practice.company.id) == before  # not before commit
+    assert availability_version(practice.company.id) > before
