@@ -162,6 +162,7 @@ def appointment_options(
         staff=staff,
         resources=resources,
         exclude_bookings=exclude_bookings,
+        location_id=scope.location.pk if scope.location else None,
     )
     result = []
     for slot in slots:

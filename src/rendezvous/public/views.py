@@ -453,6 +453,8 @@ def booking_details(request, company, scope_kind=None, scope_id=None, embed=Fals
                     language=_booking_language(site.company),
                     customer_timezone=_customer_zone(request),
                     source="web",
+                    location_id=site.scope.location.pk if site.scope.location else None,
+                    resource_id=site.scope.resource.pk if site.scope.resource else None,
                 )
             except (SlotUnavailable, ClassFull):
                 message = _("Sorry, that time was just taken. Please pick another one.")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.catalog.models import ClassSession, Service
@@ -61,17 +63,30 @@ def slot_query(*, company: Company, service: Service, window: Window, now: datet
 
 
 def bookable_staff(
-    service: Service, *, public: bool, staff_id: int | None = None
+    service: Service,
+    *,
+    public: bool,
+    staff_id: int | None = None,
+    location_id: int | None = None,
 ) -> list[StaffMember]:
+    """Who gives the service; `location_id` keeps those who work at that location."""
     qs = service.staff.filter(active=True, company_id=service.company_id).order_by("id")
     if public:
         qs = qs.filter(online_bookable=True)
     if staff_id is not None:
         qs = qs.filter(id=staff_id)
+    if location_id is not None:
+        qs = qs.filter(locations__id=location_id)
     return list(qs)
 
 
-def bookable_resources(service: Service, *, public: bool) -> list[Resource] | None:
+def bookable_resources(
+    service: Service,
+    *,
+    public: bool,
+    resource_id: int | None = None,
+    location_id: int | None = None,
+) -> list[Resource] | None:
     """The resources a service may use, or None when it needs none."""
     if not service.resource_kind:
         return None
@@ -80,6 +95,10 @@ def bookable_resources(service: Service, *, public: bool) -> list[Resource] | No
     )
     if public:
         qs = qs.filter(online_bookable=True)
+    if resource_id is not None:
+        qs = qs.filter(id=resource_id)
+    if location_id is not None:
+        qs = qs.filter(Q(location_id=location_id) | Q(location__isnull=True))
     return list(qs.order_by("id"))
 
 
@@ -107,8 +126,12 @@ def staff_calendars(
     staff: Sequence[StaffMember],
     window: Window,
     exclude_bookings: Iterable = (),
+    location_id: int | None = None,
 ) -> list[Calendar]:
-    """Calendars of these staff members over the window: hours, time off, bookings, classes."""
+    """Calendars of these staff members over the window: hours, time off, bookings, classes.
+
+    With `location_id`, only the hours worked at that location (or at no location) count.
+    """
     ids = [s.id for s in staff]
     first_day, last_day = window.days
     exclude = list(exclude_bookings)
@@ -116,7 +139,10 @@ def staff_calendars(
 
     hours: dict[tuple[int, int | None], list[WeeklyHours]] = defaultdict(list)
     zones: dict[int | None, ZoneInfo] = {None: company_zone}
-    for row in WorkingHours.objects.filter(staff_id__in=ids).select_related("location"):
+    rows = WorkingHours.objects.filter(staff_id__in=ids).select_related("location")
+    if location_id is not None:
+        rows = rows.filter(Q(location_id=location_id) | Q(location__isnull=True))
+    for row in rows:
         hours[(row.staff_id, row.location_id)].append(WeeklyHours(row.weekday, row.start, row.end))
         if row.location_id is not None:
             zones[row.location_id] = ZoneInfo(row.location.timezone)
@@ -224,18 +250,27 @@ def service_slots(
     exclude_bookings: Iterable = (),
     staff: Sequence[StaffMember] | None = None,
     resources: Sequence[Resource] | None = None,
+    location_id: int | None = None,
 ) -> list[Slot]:
-    """Free starts of an appointment service in the window, each with the staff who can take it."""
+    """Free starts of an appointment service in the window, each with the staff who can take it.
+
+    `location_id` narrows to one location: its staff, their hours there, its resources.
+    """
     if staff is None:
-        staff = bookable_staff(service, public=public, staff_id=staff_id)
+        staff = bookable_staff(service, public=public, staff_id=staff_id, location_id=location_id)
     if resources is None:
-        resources = bookable_resources(service, public=public)
+        resources = bookable_resources(service, public=public, location_id=location_id)
     if not staff:
         return []
     exclude = list(exclude_bookings)
     query = slot_query(company=company, service=service, window=window, now=now)
     staff_cals = staff_calendars(
-        company=company, service=service, staff=staff, window=window, exclude_bookings=exclude
+        company=company,
+        service=service,
+        staff=staff,
+        window=window,
+        exclude_bookings=exclude,
+        location_id=location_id,
     )
     resource_cals = (
         None
@@ -254,6 +289,7 @@ def slot_at(
     staff: Sequence[StaffMember],
     resources: Sequence[Resource] | None,
     exclude_bookings: Iterable = (),
+    location_id: int | None = None,
 ) -> Slot | None:
     """The live slot at exactly `start` (on the grid, within notice and horizon), or None."""
     window = Window(start, start + timedelta(seconds=1))
@@ -265,6 +301,7 @@ def slot_at(
         staff=staff,
         resources=resources,
         exclude_bookings=exclude_bookings,
+        location_id=location_id,
     )
     epoch = to_epoch(start)
     return next((s for s in slots if s.start == epoch), None)

@@ -53,8 +53,14 @@ def booking_create(
     public: bool = True,
     now: datetime | None = None,
     customer_timezone: str = "",
+    location_id: int | None = None,
+    resource_id: int | None = None,
 ) -> Created:
     """Book an appointment (or, for a class service, seats through seat_reserve).
+
+    `location_id` and `resource_id` narrow the booking as a location's or a resource's
+    booking page does: only staff working there (with their hours there), only that
+    resource.
 
     Side effects, in order:
     1. validate: the details, the service belongs to the company and is active, `online`
@@ -98,21 +104,34 @@ def booking_create(
         staff = list(
             StaffMember.objects.select_for_update(of=("self",))
             .filter(
-                id__in=[s.id for s in bookable_staff(service, public=public, staff_id=staff_id)]
+                id__in=[
+                    s.id
+                    for s in bookable_staff(
+                        service, public=public, staff_id=staff_id, location_id=location_id
+                    )
+                ]
             )
             .order_by("id")
         )
         if staff_id is not None and not staff:
             raise NotFound(_("This staff member does not offer this service."))
-        resources = _locked_resources(service, public=public)
+        resources = _locked_resources(
+            service, public=public, resource_id=resource_id, location_id=location_id
+        )
         slot = slot_at(
-            company=company, service=service, start=start, now=now, staff=staff, resources=resources
+            company=company,
+            service=service,
+            start=start,
+            now=now,
+            staff=staff,
+            resources=resources,
+            location_id=location_id,
         )
         if slot is None:
             raise SlotUnavailable()
         counts = bookings_per_day(slot.staff, slot, company.zone)
         chosen_staff = min(slot.staff, key=lambda sid: (counts[sid], int(sid)))
-        resource_id = int(slot.resources[0]) if slot.resources else None
+        chosen_resource = int(slot.resources[0]) if slot.resources else None
         booking, token = _write(
             company=company,
             service=service,
@@ -124,7 +143,7 @@ def booking_create(
                 start + service.duration + service.buffer_after,
             ),
             staff_id=int(chosen_staff),
-            resource_id=resource_id,
+            resource_id=chosen_resource,
             session=None,
             online=online,
             notes=notes,
@@ -299,8 +318,12 @@ def _language(company: Company, requested: str | None) -> str:
     return company.languages[0] if company.languages else "en"
 
 
-def _locked_resources(service: Service, *, public: bool) -> list[Resource] | None:
-    resources = bookable_resources(service, public=public)
+def _locked_resources(
+    service: Service, *, public: bool, resource_id: int | None, location_id: int | None
+) -> list[Resource] | None:
+    resources = bookable_resources(
+        service, public=public, resource_id=resource_id, location_id=location_id
+    )
     if resources is None:
         return None
     return list(
