@@ -119,6 +119,17 @@ def _busy_bookings(
     )
 
 
+def _busy_sessions(field: str, ids: Sequence[int], window: Window) -> Iterable[tuple]:
+    """Class sessions near the window that hold these staff members or resources."""
+    margin = timedelta(days=1)
+    return ClassSession.objects.filter(
+        **{f"{field}_id__in": ids},
+        cancelled=False,
+        start__lt=window.end + margin,
+        end__gt=window.start - margin,
+    ).values_list(f"{field}_id", "start", "end")
+
+
 def staff_calendars(
     *,
     company: Company,
@@ -163,12 +174,7 @@ def staff_calendars(
     for staff_id, bstart, bend, start in _busy_bookings("staff", ids, window, exclude):
         busy[staff_id].append((to_epoch(bstart), to_epoch(bend)))
         per_day[staff_id][start.astimezone(company_zone).date()] += 1
-    for staff_id, start, end in ClassSession.objects.filter(
-        staff_id__in=ids,
-        cancelled=False,
-        start__lt=window.end + margin,
-        end__gt=window.start - margin,
-    ).values_list("staff_id", "start", "end"):
+    for staff_id, start, end in _busy_sessions("staff", ids, window):
         busy[staff_id].append((to_epoch(start), to_epoch(end)))
 
     calendars = []
@@ -209,13 +215,7 @@ def resource_calendars(
         "resource", ids, window, exclude_bookings
     ):
         busy[resource_id].append((to_epoch(bstart), to_epoch(bend)))
-    margin = timedelta(days=1)
-    for resource_id, start, end in ClassSession.objects.filter(
-        resource_id__in=ids,
-        cancelled=False,
-        start__lt=window.end + margin,
-        end__gt=window.start - margin,
-    ).values_list("resource_id", "start", "end"):
+    for resource_id, start, end in _busy_sessions("resource", ids, window):
         busy[resource_id].append((to_epoch(start), to_epoch(end)))
     return [
         Calendar(id=str(r.id), available=ALWAYS, busy=normalize(busy.get(r.id, ())))

@@ -30,6 +30,7 @@ from rendezvous.notifications.domain import (
     notify_payment_recorded,
 )
 
+from .create import seats_taken
 from .customers import customer_get_or_create
 from .details import NOTES_MAX, CustomerDetails, has_control_chars
 from .locking import booking_transaction
@@ -129,14 +130,9 @@ def booking_reschedule(
                     % {"hours": hours}
                 )
         if service.kind == ServiceKind.CLASS:
-            if session.id != locked.session_id:
-                taken = sum(
-                    Booking.objects.filter(session=session, status__in=ACTIVE_STATUSES).values_list(
-                        "participants", flat=True
-                    )
-                )
-                if taken + locked.participants > session.capacity:
-                    raise ClassFull()
+            moving = session.id != locked.session_id
+            if moving and seats_taken(session) + locked.participants > session.capacity:
+                raise ClassFull()
             locked.session = session
             locked.start, locked.end = session.start, session.end
             locked.blocked_start, locked.blocked_end = session.start, session.end

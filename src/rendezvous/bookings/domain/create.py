@@ -205,12 +205,7 @@ def seat_reserve(
         if session.cancelled or session.start < now + notice:
             raise SlotUnavailable()
         online = _resolve_online(company, session.online and service.online_meeting, online)
-        taken = sum(
-            Booking.objects.filter(session=session, status__in=ACTIVE_STATUSES).values_list(
-                "participants", flat=True
-            )
-        )
-        if taken + participants > session.capacity:
+        if seats_taken(session) + participants > session.capacity:
             raise ClassFull()
         booking, token = _write(
             company=company,
@@ -231,6 +226,15 @@ def seat_reserve(
             customer_timezone=customer_timezone,
         )
     return Created(booking, token)
+
+
+def seats_taken(session: ClassSession) -> int:
+    """Seats held by the session's active bookings (call with the session row locked)."""
+    return sum(
+        Booking.objects.filter(session=session, status__in=ACTIVE_STATUSES).values_list(
+            "participants", flat=True
+        )
+    )
 
 
 def _write(
