@@ -5,12 +5,17 @@
 
 import sys
 
-from bench import booking_storm, slot_engine
+from bench import booking_storm, serve_memory, slot_engine
 
 
 def main(argv: list[str]) -> int:
     failed = 0
-    for name, module in (("slot engine", slot_engine), ("booking storm", booking_storm)):
+    benches = (
+        ("slot engine", slot_engine),
+        ("booking storm", booking_storm),
+        ("serve memory", serve_memory),
+    )
+    for name, module in benches:
         print(f"\n=== {name} ===", flush=True)
         failed |= module.main(argv) != 0
     return 1 if failed else 0
