@@ -14,3 +14,7 @@ fi
 VENDOR=src/rendezvous/static/vendor
 mkdir -p "$VENDOR"
 cp node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx.min.js"
+# ALTCHA's "external" build: styles in a file and workers we serve, for our strict CSP.
+mkdir -p "$VENDOR/altcha"
+cp node_modules/altcha/dist/external/altcha.min.js node_modules/altcha/dist/external/altcha.css \
+    node_modules/altcha/dist/workers/pbkdf2.js node_modules/altcha/LICENSE.txt "$VENDOR/altcha/"

@@ -139,6 +139,7 @@ class CompanyForm(forms.ModelForm):
             "min_notice_minutes",
             "max_days_ahead",
             "slot_step_minutes",
+            "altcha_enabled",
         )
 
 
@@ -194,6 +195,7 @@ class CompanyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Online meetings"), {"fields": ("online_meetings_enabled", "join_window_minutes")}),
+        (_("Spam protection"), {"fields": ("altcha_enabled",)}),
     )
 
 

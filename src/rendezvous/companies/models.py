@@ -49,6 +49,15 @@ class Company(models.Model):
             "company's share page: /en/<slug>/share/."
         ),
     )
+    altcha_enabled = models.BooleanField(
+        _("proof-of-work spam check (ALTCHA)"),
+        default=False,
+        help_text=_(
+            "The booking form asks the customer's browser to solve a small puzzle "
+            "(about a second on a phone, no third party involved) before it is sent. "
+            "It needs JavaScript: without it the booking form cannot be sent."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -27,7 +27,8 @@ BASE_POLICY = {
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
-    "worker-src": [CSP.SELF, "blob:"],
+    # The ALTCHA widget's workers are our own files (its "external" build): no blob:.
+    "worker-src": [CSP.SELF],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
@@ -67,7 +68,9 @@ def public_page(view):
     return wrapped
 
 
-def rate_limited(request: HttpRequest, group: str, rate: str | None = None) -> bool:
+def rate_limited(
+    request: HttpRequest, group: str, rate: str | None = None, method: str = "POST"
+) -> bool:
     """Count this request against the client's limit; True when it is over.
 
     `rate` defaults to the booking limit (settings.BOOKING_RATE_LIMIT, `off` disables).
@@ -75,5 +78,5 @@ def rate_limited(request: HttpRequest, group: str, rate: str | None = None) -> b
     rate = (rate or settings.BOOKING_RATE_LIMIT).lower()
     if rate == "off" or not getattr(settings, "RATELIMIT_ENABLE", True):
         return False
-    usage = get_usage(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+    usage = get_usage(request, group=group, key="ip", rate=rate, method=method, increment=True)
     return bool(usage and usage["should_limit"])

@@ -54,6 +54,7 @@ urlpatterns = [
     re_path(r"^" + COMPANY + r"my/signin/(?P<token>[^/]+)/$", views.my_signin, name="my_signin"),
     re_path(r"^" + COMPANY + "my/signout/$", views.my_signout, name="my_signout"),
     re_path(r"^" + COMPANY + "share/$", views.share, name="share"),
+    re_path(r"^" + COMPANY + "altcha/challenge/$", views.altcha_challenge, name="altcha_challenge"),
     re_path(
         r"^" + COMPANY + r"booked/(?P<booking_id>[0-9a-f-]{36})/(?P<token>[^/]+)/$",
         views.booked,

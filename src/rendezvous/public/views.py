@@ -8,6 +8,7 @@ tab, and inside an iframe that gets no cookies.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import OrderedDict
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
@@ -37,7 +38,7 @@ from rendezvous.core.errors import (
     ValidationFailed,
 )
 
-from . import access, formats, selectors
+from . import access, formats, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
 from .forms import HONEYPOT, DetailsForm, SignInForm
 from .meetings import join_info
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 TZ_COOKIE = "rendezvous_tz"
 SIGNIN_RATE = "5/10m"
+ALTCHA_CHALLENGE_RATE = "30/m"
 ANY = "any"
 
 
@@ -435,7 +437,7 @@ def booking_details(request, company, scope_kind=None, scope_id=None, embed=Fals
             logger.info("Booking form refused: honeypot filled")
             form.is_valid()
             form.add_error(None, _("Your booking could not be sent. Please try again."))
-        elif form.is_valid():
+        elif form.is_valid() and _proof_of_work_done(request, site.company, form):
             try:
                 created = domain.booking_create(
                     company=site.company,
@@ -501,6 +503,7 @@ def booking_details(request, company, scope_kind=None, scope_id=None, embed=Fals
         form=form,
         hidden=hidden,
         requires_confirmation=service.requires_confirmation,
+        altcha=_altcha_widget(site.company),
         back_url=site.url(
             service=service.pk,
             staff=hidden["staff"],
@@ -511,6 +514,42 @@ def booking_details(request, company, scope_kind=None, scope_id=None, embed=Fals
     return _render(
         request, "public/details.html", context, embed_company=site.company, embed=site.embed
     )
+
+
+def _proof_of_work_done(request, company, form: DetailsForm) -> bool:
+    """True unless the company asks for ALTCHA and the post lacks a valid, unspent one
+    (then the form carries the error). Checked last: a valid payload is spent here."""
+    if not company.altcha_enabled:
+        return True
+    error = proof_of_work.check(company, request.POST.get(proof_of_work.FIELD))
+    if error:
+        form.add_error(None, error)
+    return error is None
+
+
+def _altcha_widget(company) -> dict | None:
+    if not company.altcha_enabled:
+        return None
+    return {
+        "challenge_url": reverse("public:altcha_challenge", kwargs={"company": company.slug}),
+        "strings": json.dumps(proof_of_work.widget_strings()),
+    }
+
+
+@require_http_methods(["GET"])
+def altcha_challenge(request, company):
+    """A proof-of-work challenge for the booking form's ALTCHA widget (JSON)."""
+    company_obj = selectors.company_for_page(company)
+    if not company_obj.altcha_enabled:
+        raise Http404
+    if rate_limited(request, "public_altcha", ALTCHA_CHALLENGE_RATE, method="GET"):
+        message = _("Too many attempts from your connection. Please wait a minute and try again.")
+        response = JsonResponse({"detail": message}, status=429)
+        response["Retry-After"] = "60"
+        return response
+    response = JsonResponse(proof_of_work.challenge(company_obj))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _booking_language(company) -> str | None:
