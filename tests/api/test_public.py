@@ -379,3 +379,22 @@ def test_openapi_document_lists_the_contract(client):
     ]:
         assert path in paths, path
     assert doc["openapi"].startswith("3.")
+
+
+def test_spam_check_of_the_booking_site_holds_for_the_api(client, practice):
+    import altcha
+
+    practice.company.altcha_enabled = True
+    practice.company.save(update_fields=["altcha_enabled"])
+    url = "/api/v1/companies/practice/bookings"
+    before = snapshot()
+    assert_error(post(client, url, booking_body(practice)), 400, "validation_error", "altcha")
+    assert_error(
+        post(client, url, booking_body(practice, altcha="junk")), 400, "validation_error", "altcha"
+    )
+    assert snapshot() == before
+    challenge = altcha.Challenge.from_dict(client.get("/en/practice/altcha/challenge/").json())
+    payload = altcha.Payload(challenge, altcha.solve_challenge(challenge, timeout=30)).to_base64()
+    assert post(client, url, booking_body(practice, altcha=payload)).status_code == 201
+    later = booking_body(practice, start=TOMORROW_10 + timedelta(hours=2), altcha=payload)
+    assert_error(post(client, url, later), 400, "validation_error", "altcha")  # spent

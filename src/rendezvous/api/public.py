@@ -20,6 +20,7 @@ from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
+from rendezvous.public import proof_of_work
 
 from .common import get_company, parse_id, parse_uuid, parse_zone
 from .errors import RateLimited
@@ -164,6 +165,11 @@ def booking_create(request: HttpRequest, company: str, payload: BookingIn):
     svc = Service.objects.filter(company=c, id=parse_id(payload.service, "service")).first()
     if svc is None:
         raise NotFound(_("Unknown service."))
+    if c.altcha_enabled:
+        # The booking site's spam check holds for the API too, or it would be the way round it.
+        error = proof_of_work.check(c, payload.altcha)
+        if error:
+            raise ValidationFailed(fields={"altcha": [str(error)]})
     customer = payload.customer
     try:
         created = domain.booking_create(

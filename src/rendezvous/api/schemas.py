@@ -84,6 +84,12 @@ class BookingIn(Schema):
     notes: str | None = Field(default=None, max_length=BIG)
     language: str | None = Field(default=None, max_length=16)
     participants: int = Field(default=1, ge=1, le=50)
+    altcha: str | None = Field(
+        default=None,
+        max_length=BIG,
+        description="A solved ALTCHA payload, required when the company has the spam check on "
+        "(challenge: GET /<language>/<company>/altcha/challenge/).",
+    )
 
 
 class RescheduleIn(Schema):
