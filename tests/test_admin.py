@@ -23,6 +23,8 @@ from rendezvous.companies.models import (
     Resource,
     StaffMember,
 )
+from rendezvous.meetings.domain import meeting_booking_changed
+from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount
 from rendezvous.notifications.domain import notify_booking_created, staff_feed_issue, template_save
 from rendezvous.notifications.models import (
     CalendarSequence,
@@ -182,7 +184,7 @@ def test_every_rendezvous_model_is_registered():
 
 
 # Rows that only the domain writes: no "add" in the admin.
-READ_ONLY = {Booking, OutboxMessage, ScheduledReminder, CalendarSequence}
+READ_ONLY = {Booking, OutboxMessage, ScheduledReminder, CalendarSequence, Meeting, JoinToken}
 
 
 @pytest.mark.parametrize("model", RENDEZVOUS_MODELS, ids=lambda m: m._meta.label)
@@ -200,6 +202,17 @@ def test_every_change_page(client, world):
     template_save(company=world["company"], event="reminder", language="en", subject="S", body="B")
     NotificationSettings.objects.create(company=world["company"])
     staff_feed_issue(staff=world["anna"])
+    # Meetings come from the meetings domain too.
+    MeetingAccount.objects.create(
+        company=world["company"],
+        staff=world["anna"],
+        provider="static_link",
+        url="https://r.example/a",
+    )
+    online = make_booking(
+        world, status=BookingStatus.CONFIRMED, start=START + timedelta(hours=2), online=True
+    )
+    meeting_booking_changed(booking=online)
     for model in RENDEZVOUS_MODELS:
         obj = model.objects.first()
         response = client.get(url(model, "change", obj.pk))

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rendezvous.bookings",
     "rendezvous.api",
     "rendezvous.notifications",
+    "rendezvous.meetings",
     "rendezvous.public",
     "django_ratelimit",
 ]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("rendezvous.notifications.urls")),
+    path("", include("rendezvous.meetings.urls")),
     # The booking site: /<language>/<company>/...; /manage/<id>/<token>/ redirects into it.
     path("", include((link_patterns, "public_links"))),
 ]

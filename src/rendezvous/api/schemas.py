@@ -1,14 +1,16 @@
 """Input and output shapes of API v1 (shared/API.md). Times are rendered in the zone asked for."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
 from ninja import Schema
 from pydantic import AwareDatetime, Field
 
 from rendezvous.bookings.models import Booking
+from rendezvous.meetings.domain import CustomerViewer, meeting_view
 
 # Hard caps against absurd bodies; the domain gives the precise per-field messages.
 BIG = 10_000
@@ -152,24 +154,27 @@ def manage_url(booking: Booking, token: str) -> str:
     return f"{settings.BASE_URL}/manage/{booking.id}/{token}/"
 
 
-def meeting_out(booking: Booking, zone: ZoneInfo) -> dict | None:
-    """The meeting object of API.md. Meetings are created by the online-meetings
-    capability; until one exists for a booking it is `pending` with no link."""
-    if not booking.online:
+def meeting_out(booking: Booking, zone: ZoneInfo, viewer=None) -> dict | None:
+    """The meeting object of API.md, from the one reveal rule (meetings.domain.meeting_view):
+    `join_url` is our /join/<token>/ link, never the provider's URL."""
+    view = meeting_view(booking=booking, viewer=viewer, now=timezone.now())
+    if view is None:
         return None
-    opens = booking.start - timedelta(minutes=booking.company.join_window_minutes)
     return {
-        "provider": None,
-        "state": "pending",
-        "join_url": None,
-        "opens_at": opens.astimezone(zone),
-        "closes_at": booking.end.astimezone(zone),
-        "instructions": None,
-        "password": None,
+        "provider": view.provider,
+        "state": view.state,
+        "join_url": view.join_url,
+        "opens_at": view.opens_at.astimezone(zone),
+        "closes_at": view.closes_at.astimezone(zone),
+        "instructions": view.instructions,
+        "password": view.password,
     }
 
 
-def booking_out(booking: Booking, zone: ZoneInfo, token: str | None = None) -> dict:
+def booking_out(booking: Booking, zone: ZoneInfo, token: str | None = None, viewer=None) -> dict:
+    """`viewer`: a staff Actor; else a caller holding the manage `token` is the customer."""
+    if viewer is None and token:
+        viewer = CustomerViewer(booking.pk)
     return {
         "id": str(booking.id),
         "status": booking.status,
@@ -184,12 +189,12 @@ def booking_out(booking: Booking, zone: ZoneInfo, token: str | None = None) -> d
         "participants": booking.participants,
         "manage_token": token,
         "manage_url": manage_url(booking, token) if token else None,
-        "meeting": meeting_out(booking, zone),
+        "meeting": meeting_out(booking, zone, viewer),
     }
 
 
-def staff_booking_out(booking: Booking, zone: ZoneInfo) -> dict:
-    return booking_out(booking, zone) | {
+def staff_booking_out(booking: Booking, zone: ZoneInfo, actor=None) -> dict:
+    return booking_out(booking, zone, viewer=actor) | {
         "first_name": booking.first_name,
         "last_name": booking.last_name,
         "email": booking.email,

@@ -69,14 +69,19 @@ def bookings_list(
         params = request.GET.copy()
         params["cursor"] = str(cursor + PAGE_SIZE)
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    return {"results": [staff_booking_out(b, zone) for b in rows[:PAGE_SIZE]], "next": next_url}
+    return {
+        "results": [staff_booking_out(b, zone, actor) for b in rows[:PAGE_SIZE]],
+        "next": next_url,
+    }
 
 
 @router.get("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
 def booking_get(request: HttpRequest, company: str, booking_id: str):
     actor: Actor = request.auth
     access_company(actor, company)
-    return staff_booking_out(access_booking(actor, parse_uuid(booking_id)), actor.company.zone)
+    return staff_booking_out(
+        access_booking(actor, parse_uuid(booking_id)), actor.company.zone, actor
+    )
 
 
 @router.patch("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
@@ -92,7 +97,7 @@ def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: 
         booking = domain.booking_record_payment(booking=booking, status=payload.payment_status)
     if payload.notes is not None:
         booking = domain.booking_set_notes(booking=booking, notes=payload.notes)
-    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone)
+    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone, actor)
 
 
 def _apply_status(booking, status: str):
@@ -120,4 +125,4 @@ def booking_confirm(
     booking = access_booking(actor, parse_uuid(booking_id))
     customer_id = parse_id(payload.customer, "customer") if payload else None
     booking = domain.booking_confirm(booking=booking, customer_id=customer_id)
-    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone)
+    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone, actor)

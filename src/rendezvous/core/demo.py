@@ -15,6 +15,7 @@ from django.db import transaction
 from rendezvous.availability.models import WorkingHours
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Location, Membership, Resource, Role, StaffMember
+from rendezvous.meetings.models import MeetingAccount
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN_USERNAME = "admin"
@@ -156,6 +157,18 @@ def demo_seed(*, today: date | None = None) -> Company:
             )
             for start in _yoga_starts(today)
         )
+    # Video: a made-up self-hosted Jitsi (with token auth); join links work up to the
+    # redirect, which points at a domain that does not exist.
+    MeetingAccount.objects.get_or_create(
+        company=company,
+        staff=None,
+        provider="jitsi",
+        defaults={
+            "url": "https://meet.demo.invalid",
+            "app_id": "rendezvous-demo",
+            "secret": "demo-only-jitsi-secret-not-for-production",
+        },
+    )
     _demo_admin(company)
     return company
 

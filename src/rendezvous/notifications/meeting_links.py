@@ -2,14 +2,14 @@
 
 Emails follow the reveal rule of DESIGN.md invariant 5: they carry our join link
 (never the provider's raw URL), and only once the booking is confirmed and, where
-payment is required, paid. Until a meeting exists (online meetings are not built
-yet) every online booking gets a sentence saying when the link will come instead of
-a link. `meeting_texts` is the only function that decides this; when meetings land,
-it asks the meetings app for the join URLs and keeps the same shape.
+payment is required, paid. `meeting_texts` asks the one reveal rule
+(meetings.domain.meeting_view) for the customer's and the staff member's join links;
+while a link may not be shown, the text says when it will come instead.
 """
 
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -30,8 +30,21 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
     """The meeting variables for `booking`, worded in `language`."""
     if not booking.online:
         return MeetingTexts()
+    from rendezvous.companies.access import Actor
+    from rendezvous.companies.models import Role
+    from rendezvous.meetings.domain import CustomerViewer, meeting_view
+
+    now = timezone.now()
+    view = meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=now)
+    staff_view = None
+    if booking.staff_id:
+        # The staff member themself: a junior sees exactly their own bookings.
+        actor = Actor(company=booking.company, role=Role.JUNIOR, staff_id=booking.staff_id)
+        staff_view = meeting_view(booking=booking, viewer=actor, now=now)
     with override(language):
-        if booking.status == BookingStatus.REQUESTED:
+        if view is not None and view.join_url:
+            customer = view.join_url
+        elif booking.status == BookingStatus.REQUESTED:
             customer = _("Your personal video link will be sent once your booking is confirmed.")
         elif booking.payment_status == PaymentStatus.PENDING:
             customer = _("Your personal video link will be sent once your payment is received.")
@@ -40,8 +53,24 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
                 "Your personal video link will appear on your booking page and be emailed "
                 "to you before the start."
             )
-        staff = _("The meeting link will appear in the back office once the meeting is created.")
-    return MeetingTexts(customer_link=customer, staff_link=staff)
+        if staff_view is not None and staff_view.join_url:
+            staff = staff_view.join_url
+        else:
+            staff = _(
+                "The meeting link will appear in the back office once the meeting is created."
+            )
+        instructions = ""
+        if view is not None and view.join_url:
+            lines = [view.instructions or ""]
+            if view.password:
+                lines.append(_("Password: %(password)s") % {"password": view.password})
+            instructions = "\n".join(line for line in lines if line)
+    return MeetingTexts(
+        customer_link=customer,
+        staff_link=staff,
+        instructions=instructions,
+        link_available=bool(view is not None and view.join_url),
+    )
 
 
 def online_location(language: str) -> str:

@@ -22,6 +22,7 @@ from rendezvous.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.notifications.domain import (
     notify_booking_cancelled,
     notify_booking_confirmed,
@@ -67,6 +68,7 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+        meeting_booking_changed(booking=locked, now=now)
         notify_booking_cancelled(booking=locked, actor=actor)
     return locked
 
@@ -166,6 +168,7 @@ def booking_reschedule(
                 "updated_at",
             ]
         )
+        meeting_booking_changed(booking=locked, now=now)
         notify_booking_rescheduled(booking=locked)
     return locked
 
@@ -220,6 +223,7 @@ def booking_decline(*, booking: Booking, now: datetime | None = None) -> Booking
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+        meeting_booking_changed(booking=locked, now=now)
         notify_booking_declined(booking=locked)
     return locked
 

@@ -23,6 +23,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
+from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.notifications.domain import notify_booking_created
 
 from .customers import customer_get_or_create
@@ -288,6 +289,7 @@ def _write(
         source=source,
         notes=notes,
     )
+    meeting_booking_changed(booking=booking, now=now)
     notify_booking_created(booking=booking)
     return booking, token
 

@@ -1,0 +1,139 @@
+"""Admin for meeting accounts and meetings.
+
+Accounts (static room links, Jitsi settings) are edited here; the secret is a password
+field that is never shown back. A meeting's state changes only through
+meetings.domain: the form takes a *new* link, instructions and a password (the
+`manual` provider) and hands them to meeting_set_link. The link column comes from the
+reveal rule (meeting_view, as an admin): our host join link, never the provider's URL.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from rendezvous.companies.access import Actor
+from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
+from rendezvous.companies.models import Role
+from rendezvous.core.errors import DomainError
+
+from .domain import meeting_set_link, meeting_view
+from .models import JoinToken, Meeting, MeetingAccount
+from .providers import REGISTRY
+
+
+class MeetingAccountForm(forms.ModelForm):
+    provider = forms.ChoiceField(label=_("provider"), choices=[(n, n) for n in REGISTRY])
+    secret = forms.CharField(
+        label=_("secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current secret."),
+    )
+
+    class Meta:
+        model = MeetingAccount
+        fields = ["company", "staff", "provider", "active", "url", "app_id", "secret"]
+
+    def clean_secret(self):
+        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
+
+    def clean(self):
+        data = super().clean()
+        staff, company = data.get("staff"), data.get("company") or self.instance.company
+        if staff is not None and company is not None and staff.company_id != company.pk:
+            self.add_error("staff", _("This staff member works for another company."))
+        return data
+
+
+@admin.register(MeetingAccount)
+class MeetingAccountAdmin(CompanyFixedAdmin):
+    form = MeetingAccountForm
+    list_display = ["__str__", "company", "staff", "provider", "active"]
+    list_filter = ["provider", "active"]
+
+
+class MeetingForm(forms.ModelForm):
+    new_url = forms.URLField(
+        label=_("meeting link"),
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Type or paste the link (manual meetings). Customers see it only through their join page."
+        ),
+    )
+    new_host_url = forms.URLField(label=_("host link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Meeting
+        fields = ["instructions", "password"]
+
+
+@admin.register(Meeting)
+class MeetingAdmin(admin.ModelAdmin):
+    form = MeetingForm
+    list_display = ["__str__", "company", "provider", "state", "when", "attempts"]
+    list_filter = ["provider", "state"]
+    readonly_fields = [
+        "company",
+        "booking",
+        "session",
+        "provider",
+        "state",
+        "when",
+        "join_link",
+        "attempts",
+        "last_error",
+    ]
+    fields = [*readonly_fields, "new_url", "new_host_url", "instructions", "password"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("start"))
+    def when(self, obj):
+        return local_datetime(obj.start, obj.company.zone)
+
+    @admin.display(description=_("join link"))
+    def join_link(self, obj):
+        actor = Actor(company=obj.company, role=Role.ADMIN, staff_id=None)
+        view = meeting_view(booking=obj.booking, viewer=actor, now=timezone.now(), meeting=obj)
+        if view is None or not view.join_url:
+            return view.reason if view else ""
+        return format_html('<a href="{}">{}</a>', view.join_url, _("host join page"))
+
+    def save_model(self, request, obj, form, change):
+        url = form.cleaned_data.get("new_url") or ""
+        if not url:
+            Meeting.objects.filter(pk=obj.pk).update(
+                instructions=obj.instructions, password=obj.password
+            )
+            return
+        try:
+            meeting_set_link(
+                meeting=obj,
+                url=url,
+                host_url=form.cleaned_data.get("new_host_url") or "",
+                instructions=obj.instructions,
+                password=obj.password,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+
+
+@admin.register(JoinToken)
+class JoinTokenAdmin(admin.ModelAdmin):
+    """Read-only: tokens are issued and revoked by meetings.domain. The token itself is
+    never stored; its hash is not shown either."""
+
+    list_display = ["__str__", "role", "booking", "created_at", "revoked_at"]
+    list_filter = ["role"]
+    fields = ["meeting", "booking", "role", "created_at", "revoked_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

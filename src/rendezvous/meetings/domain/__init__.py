@@ -1,0 +1,28 @@
+"""Meeting behaviour. bookings.domain calls meeting_booking_changed inside its
+transactions; pages, API, emails and admin call meeting_view (the one reveal rule)."""
+
+from .lifecycle import (
+    account_for,
+    meeting_booking_changed,
+    meeting_delete_remote,
+    meeting_provision,
+    meeting_provision_due,
+    meeting_push_update,
+    meeting_set_link,
+)
+from .reveal import CustomerViewer, MeetingView, meeting_for, meeting_view, token_lookup
+
+__all__ = [
+    "CustomerViewer",
+    "MeetingView",
+    "account_for",
+    "meeting_booking_changed",
+    "meeting_delete_remote",
+    "meeting_for",
+    "meeting_provision",
+    "meeting_provision_due",
+    "meeting_push_update",
+    "meeting_set_link",
+    "meeting_view",
+    "token_lookup",
+]

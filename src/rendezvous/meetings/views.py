@@ -1,0 +1,78 @@
+"""/join/<token>/: the only meeting link we hand out (meetings.tokens).
+
+| the viewer's meeting view | answer |
+| --- | --- |
+| unknown token | 404 |
+| revoked (booking cancelled) | 410, "this link was cancelled" |
+| in the window, link known | 302 to the provider's URL (the host's for the staff token); a page with the link when there are instructions or a password to read first |
+| before the window | the time in the viewer's zone, a countdown, the page reloads itself when the window opens |
+| after the end | "this meeting has ended" |
+| unconfirmed / unpaid / pending | why there is no link yet |
+
+Never framed, never cached, and no Referer leaves the page (the token is in the URL).
+"""
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from rendezvous.public import formats
+from rendezvous.public.security import apply_policy
+
+from .domain import meeting_view, token_lookup
+from .models import JoinRole
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def join(request, token: str):
+    row = token_lookup(token)
+    if row is None:
+        raise Http404
+    meeting = row.meeting
+    booking = row.booking if row.role == JoinRole.CUSTOMER else meeting.booking
+    company = meeting.company
+    codes = {code for code, _name in settings.LANGUAGES}
+    if row.role == JoinRole.CUSTOMER and booking is not None:
+        language = booking.language
+        zone = ZoneInfo(booking.timezone) if booking.timezone else company.zone
+    else:
+        language = company.languages[0] if company.languages else settings.LANGUAGE_CODE
+        zone = company.zone
+    language = language if language in codes else settings.LANGUAGE_CODE
+    now = timezone.now()
+    view = meeting_view(booking=booking, viewer=row, now=now, meeting=meeting)
+    if view is None:
+        raise Http404
+    if view.raw_url and not (view.instructions or view.password):
+        response = HttpResponseRedirect(view.raw_url)
+        return _headers(response)
+    owner = booking or meeting.session
+    with translation.override(language):
+        context = {
+            "company": company,
+            "view": view,
+            "title": owner.service.name,
+            "staff_name": owner.staff.name if owner.staff_id else "",
+            "when": formats.datetime_label(view.opens_at if view.host else owner.start, zone),
+            "start": formats.datetime_label(owner.start, zone),
+            "opens": formats.datetime_label(view.opens_at, zone),
+            "zone_label": formats.zone_label(zone),
+            "opens_ms": int(view.opens_at.timestamp() * 1000),
+            "now_ms": int(now.timestamp() * 1000),
+            "waiting": not view.is_over and view.reason in ("", "pending") and not view.raw_url,
+        }
+        status = 410 if view.reason == "revoked" else 200
+        response = render(request, "meetings/join.html", context, status=status)
+    return _headers(response)
+
+
+def _headers(response):
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return apply_policy(response)
