@@ -138,3 +138,35 @@ def test_a_hostile_customer_name_gets_no_link_and_no_extra_header(practice, smtp
     assert "[manage_link], manage: http://testserver/manage/" in text
     assert text.count("/manage/") == 1
     assert "x@evil.example" not in received.rcpt_tos
+
+
+def test_each_recipient_gets_only_their_own_join_link(practice, smtp, frozen_now):
+    from rendezvous.meetings.models import JoinToken, MeetingAccount
+    from rendezvous.meetings.tokens import join_link
+
+    for event in (Event.BOOKING_CONFIRMED, Event.BOOKING_CONFIRMED_STAFF):
+        template_save(
+            company=practice.company,
+            event=event,
+            language="en",
+            subject="Booked",
+            body="Where: [location] Link: [online_meeting_link]",
+        )
+    staff = practice.staff[0]
+    MeetingAccount.objects.create(
+        company=practice.company,
+        staff=staff,
+        provider="static_link",
+        url="https://room.example/ada",
+    )
+    booking = book(practice, TOMORROW_10, service=practice.video, staff=staff).booking
+    outbox_deliver_due()
+    tokens = {
+        t.role: join_link(t.nonce) for t in JoinToken.objects.filter(meeting__booking=booking)
+    }
+    customer_link, host_link = tokens["customer"], tokens["host"]
+    customer_text = smtp.to(booking.email)[0].message.get_body(("plain",)).get_content()
+    staff_text = smtp.to(staff.email)[0].message.get_body(("plain",)).get_content()
+    assert customer_link in customer_text and host_link not in customer_text
+    assert host_link in staff_text and customer_link not in staff_text
+    assert "room.example" not in customer_text + staff_text  # our links only, never the raw URL

@@ -77,7 +77,8 @@ def _message(
             return
         to_email, to_name = staff.email, staff.name
         language, zone = company_language(company), company.zone
-    values = booking_values(booking, language=language, zone=zone)
+    to_customer = AUDIENCE[event] == CUSTOMER
+    values = booking_values(booking, language=language, zone=zone, to_customer=to_customer)
     subject, body = template_for(
         company=company,
         event=event,
@@ -87,7 +88,6 @@ def _message(
     )
     rendered = render(subject=subject, body=body, values=values, language=language)
     method = CALENDAR_METHOD.get(event, "")
-    to_customer = AUDIENCE[event] == CUSTOMER
     calendar = ""
     if method and sequence is not None:
         meeting = meeting_texts(booking, language=language)

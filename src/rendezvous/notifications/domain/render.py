@@ -13,7 +13,7 @@ from rendezvous.companies.models import Company
 
 from ..defaults import default_template
 from ..links import manage_link
-from ..meeting_links import MeetingTexts, meeting_texts, online_location
+from ..meeting_links import meeting_texts, online_location
 from ..models import MessageTemplate
 from ..variables import render_html, render_subject, render_text
 
@@ -48,10 +48,10 @@ def format_end(start: datetime, end: datetime, zone: ZoneInfo, language: str) ->
     return format_when(end, zone, language)
 
 
-def place(booking: Booking, meeting: MeetingTexts, language: str) -> str:
+def place(booking: Booking, link: str, available: bool, language: str) -> str:
     if booking.online:
         where = online_location(language)
-        return f"{where}: {meeting.customer_link}" if meeting.link_available else where
+        return f"{where}: {link}" if available else where
     location = booking.session.location if booking.session_id else None
     location = location or booking.service.location
     if location is None:
@@ -60,9 +60,16 @@ def place(booking: Booking, meeting: MeetingTexts, language: str) -> str:
     return f"{location.name}, {address}" if address else location.name
 
 
-def booking_values(booking: Booking, *, language: str, zone: ZoneInfo) -> dict[str, str]:
-    """Every booking variable's value for one recipient (their language and zone)."""
+def booking_values(
+    booking: Booking, *, language: str, zone: ZoneInfo, to_customer: bool = True
+) -> dict[str, str]:
+    """Every booking variable's value for one recipient (their language and zone).
+
+    A staff recipient gets their own host link wherever a link appears: the customer's
+    personal join link would let them in under the customer's name.
+    """
     meeting = meeting_texts(booking, language=language)
+    link = meeting.customer_link if to_customer else meeting.staff_link
     return {
         "customer_first_name": booking.first_name,
         "customer_last_name": booking.last_name,
@@ -71,11 +78,11 @@ def booking_values(booking: Booking, *, language: str, zone: ZoneInfo) -> dict[s
         "company_name": booking.company.name,
         "booking_start": format_when(booking.start, zone, language),
         "booking_end": format_end(booking.start, booking.end, zone, language),
-        "location": place(booking, meeting, language),
+        "location": place(booking, link, meeting.link_available, language),
         "manage_link": manage_link(booking),
         "cancel_link": manage_link(booking, "cancel"),
         "reschedule_link": manage_link(booking, "reschedule"),
-        "online_meeting_link": meeting.customer_link,
+        "online_meeting_link": link,
         "online_meeting_provider_link": meeting.staff_link,
         "online_meeting_instructions": meeting.instructions,
     }
