@@ -209,6 +209,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rendezvous <bookings@
 
 BOOKING_RATE_LIMIT = os.environ.get("RENDEZVOUS_BOOKING_RATE_LIMIT", "30/m").strip().lower()
 
+# Staff are told when an online meeting starting within this many hours still has no link.
+LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))
+
 # Largest range of days the slots endpoint answers for (API.md).
 SLOTS_MAX_DAYS = 62
 

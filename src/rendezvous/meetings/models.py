@@ -90,6 +90,8 @@ class Meeting(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When staff were told the meeting still has no link; cleared when the meeting moves.
+    link_missing_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("meeting")

@@ -12,6 +12,7 @@ from .domain import (
     meeting_provision,
     meeting_provision_due,
     meeting_push_update,
+    meeting_warn_missing_links,
 )
 
 
@@ -33,3 +34,8 @@ def delete_meeting(meeting_id: str) -> None:
 @db_periodic_task(crontab(minute="*"))
 def provision_due_meetings() -> int:
     return meeting_provision_due()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def warn_missing_links() -> int:
+    return meeting_warn_missing_links()

@@ -9,6 +9,7 @@ from .lifecycle import (
     meeting_provision_due,
     meeting_push_update,
     meeting_set_link,
+    meeting_warn_missing_links,
 )
 from .reveal import CustomerViewer, MeetingView, meeting_for, meeting_view, token_lookup
 
@@ -24,5 +25,6 @@ __all__ = [
     "meeting_push_update",
     "meeting_set_link",
     "meeting_view",
+    "meeting_warn_missing_links",
     "token_lookup",
 ]

@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -153,7 +154,8 @@ def _issue(meeting: Meeting, booking: Booking | None, role: str) -> JoinToken:
 
 def _move(meeting: Meeting, start: datetime, end: datetime) -> None:
     meeting.start, meeting.end = start, end
-    meeting.save(update_fields=["start", "end", "updated_at"])
+    meeting.link_missing_notified_at = None  # a new time deserves a new warning
+    meeting.save(update_fields=["start", "end", "link_missing_notified_at", "updated_at"])
     _after_commit("update", meeting.pk)
 
 
@@ -331,6 +333,42 @@ def meeting_provision_due(*, now: datetime | None = None, limit: int = 100) -> i
     for pk in due:
         meeting_provision(meeting_id=pk, now=now)
     return len(due)
+
+
+def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None = None) -> int:
+    """Tell staff, once per meeting, that a meeting starting within `hours` still has no link.
+
+    Side effects, in order, per meeting: lock the meeting row; re-check it is still
+    pending, unwarned and has an active booking; queue the "link still missing" email to
+    the staff member (outbox, same transaction); mark the meeting as warned.
+    Returns how many meetings were warned about.
+    """
+    from rendezvous.notifications.domain import notify_meeting_link_missing
+
+    now = now or timezone.now()
+    hours = settings.LINK_MISSING_HOURS if hours is None else hours
+    candidates = Meeting.objects.filter(
+        state=MeetingState.PENDING,
+        link_missing_notified_at__isnull=True,
+        start__gt=now,
+        start__lte=now + timedelta(hours=hours),
+    ).values_list("pk", flat=True)
+    warned = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            meeting = (
+                Meeting.objects.select_for_update(of=("self",))
+                .filter(pk=pk, state=MeetingState.PENDING, link_missing_notified_at__isnull=True)
+                .first()
+            )
+            bookings = _bookings(meeting) if meeting else []
+            if not bookings:
+                continue
+            notify_meeting_link_missing(booking=bookings[0])
+            meeting.link_missing_notified_at = now
+            meeting.save(update_fields=["link_missing_notified_at", "updated_at"])
+            warned += 1
+    return warned
 
 
 def meeting_push_update(*, meeting_id: uuid.UUID) -> None:
