@@ -15,10 +15,8 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -37,6 +35,7 @@ from rendezvous.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from rendezvous.notifications.domain import send_sign_in_link
 
 from . import access, formats, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
@@ -820,16 +819,8 @@ def _send_signin(request, company, email: str) -> None:
     url = settings.BASE_URL + reverse(
         "public:my_signin", kwargs={"company": company.slug, "token": token}
     )
-    body = render_to_string(
-        "public/email/signin.txt",
-        {"company": company, "url": url, "minutes": access.SIGNIN_MAX_AGE // 60},
-    )
-    subject = _("Your bookings at %(company)s") % {"company": company.name}
-    try:
-        send_mail(subject, body, None, [email])
-    except Exception:
-        # The answer stays the same; the operator sees the mail server is down.
-        logger.exception("Could not send a My bookings sign-in email")
+    # Through the outbox like every email: retried while the mail server is down.
+    send_sign_in_link(company=company, email=email, link=url, language=translation.get_language())
 
 
 def _my_list(request, site: Site, email: str):
