@@ -215,6 +215,12 @@ LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))
 # Largest range of days the slots endpoint answers for (API.md).
 SLOTS_MAX_DAYS = 62
 
+# Zoom's REST API and OAuth hosts (a local fake stands in for them in tests).
+ZOOM_API_BASE = os.environ.get("ZOOM_API_BASE", "https://api.zoom.us/v2").rstrip("/")
+ZOOM_OAUTH_BASE = os.environ.get("ZOOM_OAUTH_BASE", "https://zoom.us").rstrip("/")
+# BigBlueButton API checksums: sha256 (BBB 2.5+) or sha1 for older servers.
+BBB_CHECKSUM_ALGORITHM = os.environ.get("RENDEZVOUS_BBB_CHECKSUM", "sha256")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -249,7 +249,10 @@ def _record_failure(
         for target in [booking] if booking is not None else _bookings(meeting)[:1]:
             notify_meeting_creation_failing(booking=target)
     else:
-        meeting.next_attempt_at = now + backoff(meeting.attempts)
+        wait = backoff(meeting.attempts)
+        if exc.retry_after is not None:  # the provider said when (429 / 503 Retry-After)
+            wait = max(wait, timedelta(seconds=exc.retry_after))
+        meeting.next_attempt_at = now + wait
         meeting.save()
 
 

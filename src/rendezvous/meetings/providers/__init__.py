@@ -28,13 +28,18 @@ REGISTRY: dict[str, str] = {
     "manual": "rendezvous.meetings.providers.manual.Provider",
     "static_link": "rendezvous.meetings.providers.static_link.Provider",
     "jitsi": "rendezvous.meetings.providers.jitsi.Provider",
+    "bigbluebutton": "rendezvous.meetings.providers.bigbluebutton.Provider",
+    "zoom": "rendezvous.meetings.providers.zoom.Provider",
 }
 
 
 class ProviderError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False):
+    """`permanent`: retrying cannot help. `retry_after`: seconds the provider asked us to wait."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
