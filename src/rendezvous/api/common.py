@@ -1,5 +1,6 @@
 """Small parsers shared by the API handlers."""
 
+import functools
 import uuid
 import zoneinfo
 from zoneinfo import ZoneInfo
@@ -19,11 +20,17 @@ def parse_id(value: str | None, field: str, *, missing_is_none: bool = True) -> 
     return int(value)
 
 
+@functools.cache
+def known_zones() -> frozenset[str]:
+    # available_timezones() walks the tzdata files: once per process is enough.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def parse_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
     if not name:
         return default
     try:
-        if name not in zoneinfo.available_timezones():
+        if name not in known_zones():
             raise zoneinfo.ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
