@@ -199,7 +199,8 @@ def staff_calendars(
             Calendar(
                 id=str(member.id),
                 available=normalize(available),
-                busy=normalize(busy.get(member.id, ())),
+                # As queried: the engine takes busy rows in any order (scheduling.slots).
+                busy=busy.get(member.id, []),
                 per_day=dict(per_day.get(member.id, {})),
             )
         )
@@ -217,10 +218,7 @@ def resource_calendars(
         busy[resource_id].append((to_epoch(bstart), to_epoch(bend)))
     for resource_id, start, end in _busy_sessions("resource", ids, window):
         busy[resource_id].append((to_epoch(start), to_epoch(end)))
-    return [
-        Calendar(id=str(r.id), available=ALWAYS, busy=normalize(busy.get(r.id, ())))
-        for r in resources
-    ]
+    return [Calendar(id=str(r.id), available=ALWAYS, busy=busy.get(r.id, [])) for r in resources]
 
 
 def _overrides(exceptions: Iterable[DateException]) -> list[DateOverride]:
