@@ -1,6 +1,5 @@
 """Small parsers shared by the API handlers."""
 
-import functools
 import uuid
 import zoneinfo
 from zoneinfo import ZoneInfo
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import NotFound, ValidationFailed
+from rendezvous.core.zones import is_known_zone
 
 
 def parse_id(value: str | None, field: str, *, missing_is_none: bool = True) -> int | None:
@@ -20,17 +20,11 @@ def parse_id(value: str | None, field: str, *, missing_is_none: bool = True) -> 
     return int(value)
 
 
-@functools.cache
-def known_zones() -> frozenset[str]:
-    # available_timezones() walks the tzdata files: once per process is enough.
-    return frozenset(zoneinfo.available_timezones())
-
-
 def parse_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
     if not name:
         return default
     try:
-        if name not in known_zones():
+        if not is_known_zone(name):
             raise zoneinfo.ZoneInfoNotFoundError(name)
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:

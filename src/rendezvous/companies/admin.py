@@ -23,13 +23,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from rendezvous.availability.admin import DateExceptionInline, TimeOffInline, WorkingHoursInline
+from rendezvous.core.zones import known_zones
 
 from .models import ApiToken, Company, Location, Membership, Resource, StaffMember
 
 
 @functools.cache
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name) for name in sorted(known_zones())]
 
 
 def timezone_field(**kwargs) -> forms.ChoiceField:

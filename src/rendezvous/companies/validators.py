@@ -1,11 +1,11 @@
-import zoneinfo
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from rendezvous.core.zones import is_known_zone
+
 
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if not is_known_zone(value):
         raise ValidationError(
             _("Unknown time zone: %(zone)s"), params={"zone": value}, code="invalid"
         )

@@ -7,7 +7,6 @@ customer's, or the location's for in-person services that lock it.
 from __future__ import annotations
 
 import functools
-import zoneinfo
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,6 +22,8 @@ from babel.numbers import format_currency
 from babel.units import format_unit
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from rendezvous.core.zones import is_known_zone, known_zones
 
 
 def babel_locale() -> str:
@@ -71,10 +72,10 @@ def zone_label(zone: ZoneInfo) -> str:
 @functools.cache
 def zone_names() -> list[str]:
     regions = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/")
-    return sorted(z for z in zoneinfo.available_timezones() if z.startswith((*regions, "Pacific/")))
+    return sorted(z for z in known_zones() if z.startswith((*regions, "Pacific/")))
 
 
 def parse_zone(name: str | None) -> ZoneInfo | None:
-    if not name or len(name) > 64 or name not in zoneinfo.available_timezones():
+    if not name or len(name) > 64 or not is_known_zone(name):
         return None
     return ZoneInfo(name)

@@ -1,6 +1,5 @@
 """booking_create and seat_reserve: the only ways a new booking row is written."""
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +22,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
+from rendezvous.core.zones import is_known_zone
 from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.notifications.domain import notify_booking_created
 
@@ -296,7 +296,7 @@ def _write(
 
 def _check_zone(name: str) -> None:
     """The customer's zone, when given, must be an IANA name (it is shown back to them)."""
-    if name and name not in zoneinfo.available_timezones():
+    if name and not is_known_zone(name):
         raise ValidationFailed(fields={"timezone": [_("Unknown time zone.")]})
 
 
