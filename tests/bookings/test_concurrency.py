@@ -561,17 +561,17 @@ def test_cancel_or_confirm_during_a_reschedule_of_the_same_booking_never_deadloc
         now=NOW,
     ).booking
 
-    # booking_reschedule asks for the service's resources between locking the staff row
+    # booking_reschedule locks the service's resources between locking the staff row
     # and locking the booking row: the pause point. The real function still answers.
     inside, release = threading.Event(), threading.Event()
-    real_bookable_resources = change_module.bookable_resources
+    real_resources_locked = change_module.resources_locked
 
-    def paused_bookable_resources(*args, **kwargs):
+    def paused_resources_locked(*args, **kwargs):
         inside.set()
         release.wait(BARRIER_TIMEOUT)
-        return real_bookable_resources(*args, **kwargs)
+        return real_resources_locked(*args, **kwargs)
 
-    monkeypatch.setattr(change_module, "bookable_resources", paused_bookable_resources)
+    monkeypatch.setattr(change_module, "resources_locked", paused_resources_locked)
     reschedule = lambda: domain.booking_reschedule(  # noqa: E731
         booking=held, start=start.replace(hour=15), actor=domain.STAFF, now=NOW
     )

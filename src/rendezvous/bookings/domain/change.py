@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.availability.domain import bookable_resources, slot_at
+from rendezvous.availability.domain import slot_at
 from rendezvous.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -14,7 +14,7 @@ from rendezvous.bookings.models import (
     PaymentStatus,
 )
 from rendezvous.catalog.models import ClassSession, ServiceKind
-from rendezvous.companies.models import Resource, StaffMember
+from rendezvous.companies.models import StaffMember
 from rendezvous.core.errors import (
     ClassFull,
     InvalidState,
@@ -31,7 +31,7 @@ from rendezvous.notifications.domain import (
     notify_payment_recorded,
 )
 
-from .create import seats_taken
+from .create import resources_locked, seats_taken
 from .customers import customer_get_or_create
 from .details import NOTES_MAX, CustomerDetails, has_control_chars
 from .locking import booking_transaction
@@ -112,13 +112,7 @@ def booking_reschedule(
                 .filter(id=booking.staff_id)
                 .order_by("id")
             )
-            resources = bookable_resources(service, public=False)
-            if resources is not None:
-                resources = list(
-                    Resource.objects.select_for_update(of=("self",))
-                    .filter(id__in=[r.id for r in resources])
-                    .order_by("id")
-                )
+            resources = resources_locked(service, public=False)
         locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidState(_("This booking is not active any more."))

@@ -116,7 +116,7 @@ def booking_create(
         )
         if staff_id is not None and not staff:
             raise NotFound(_("This staff member does not offer this service."))
-        resources = _locked_resources(
+        resources = resources_locked(
             service, public=public, resource_id=resource_id, location_id=location_id
         )
         slot = slot_at(
@@ -324,9 +324,14 @@ def _language(company: Company, requested: str | None) -> str:
     return company.languages[0] if company.languages else "en"
 
 
-def _locked_resources(
-    service: Service, *, public: bool, resource_id: int | None, location_id: int | None
+def resources_locked(
+    service: Service,
+    *,
+    public: bool,
+    resource_id: int | None = None,
+    location_id: int | None = None,
 ) -> list[Resource] | None:
+    """The service's resources, their rows locked in id order (None: it needs none)."""
     resources = bookable_resources(
         service, public=public, resource_id=resource_id, location_id=location_id
     )
