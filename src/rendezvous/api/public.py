@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,11 +13,11 @@ from django_ratelimit.core import get_usage
 from ninja import Header, Query
 
 from rendezvous.availability.cache import availability_version
-from rendezvous.availability.domain import Window, service_slots
+from rendezvous.availability.domain import Window, open_sessions, service_slots
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.tokens import token_matches
-from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
-from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.bookings.models import Booking
+from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
 from rendezvous.public import proof_of_work
 
@@ -138,23 +137,18 @@ def slot_list(
 
 
 def _class_slots(company, service, window, now, zone, staff_id):
-    sessions = ClassSession.objects.filter(
-        service=service,
-        cancelled=False,
-        start__gte=max(window.start, now + timezone.timedelta(minutes=company.min_notice_minutes)),
-        start__lt=window.end,
-    ).annotate(taken=Sum("bookings__participants", filter=Q(bookings__status__in=ACTIVE_STATUSES)))
-    if staff_id is not None:
-        sessions = sessions.filter(staff_id=staff_id)
+    sessions = open_sessions(
+        company=company, service=service, window=window, now=now, staff_id=staff_id
+    )
     return [
         {
             "start": s.start.astimezone(zone).isoformat(),
             "end": s.end.astimezone(zone).isoformat(),
             "staff": [str(s.staff_id)] if s.staff_id else [],
             "session": str(s.id),
-            "seats_left": max(0, s.capacity - (s.taken or 0)),
+            "seats_left": s.seats_left,
         }
-        for s in sessions.order_by("start")
+        for s in sessions
     ]
 
 

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from rendezvous.availability.domain import Window, bookable_staff, service_slots
-from rendezvous.bookings.models import ACTIVE_STATUSES
-from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.availability.domain import Window, bookable_staff, open_sessions, service_slots
+from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.scheduling.intervals import from_epoch
 
@@ -172,26 +171,23 @@ def appointment_options(
 
 
 def class_options(*, scope: Scope, service: Service, window: Window, now: datetime) -> list[Option]:
-    notice = timedelta(minutes=scope.company.min_notice_minutes)
-    sessions = ClassSession.objects.filter(
+    sessions = open_sessions(
+        company=scope.company,
         service=service,
-        cancelled=False,
-        start__gte=max(window.start, now + notice),
-        start__lt=window.end,
-    ).annotate(taken=Sum("bookings__participants", filter=Q(bookings__status__in=ACTIVE_STATUSES)))
-    if scope.staff:
-        sessions = sessions.filter(staff=scope.staff)
-    if scope.location:
-        sessions = sessions.filter(Q(location=scope.location) | Q(location__isnull=True))
+        window=window,
+        now=now,
+        staff_id=scope.staff.pk if scope.staff else None,
+        location_id=scope.location.pk if scope.location else None,
+    )
     return [
         Option(
             s.start,
             s.end,
             str(s.pk),
-            seats_left=max(0, s.capacity - (s.taken or 0)),
+            seats_left=s.seats_left,
             session_id=s.pk,
         )
-        for s in sessions.order_by("start")
+        for s in sessions
     ]
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
@@ -319,3 +319,31 @@ def bookings_per_day(staff_ids: Sequence[str], slot: Slot, zone: ZoneInfo) -> di
     for staff_id in rows:
         counts[str(staff_id)] += 1
     return counts
+
+
+def open_sessions(
+    *,
+    company: Company,
+    service: Service,
+    window: Window,
+    now: datetime,
+    staff_id: int | None = None,
+    location_id: int | None = None,
+) -> list[ClassSession]:
+    """A class service's sessions that start in the window after the minimum notice, in
+    order, each with `seats_left` (full ones included: pages show them as full)."""
+    notice = timedelta(minutes=company.min_notice_minutes)
+    sessions = ClassSession.objects.filter(
+        service=service,
+        cancelled=False,
+        start__gte=max(window.start, now + notice),
+        start__lt=window.end,
+    ).annotate(taken=Sum("bookings__participants", filter=Q(bookings__status__in=ACTIVE_STATUSES)))
+    if staff_id is not None:
+        sessions = sessions.filter(staff_id=staff_id)
+    if location_id is not None:
+        sessions = sessions.filter(Q(location_id=location_id) | Q(location__isnull=True))
+    result = list(sessions.order_by("start"))
+    for session in result:
+        session.seats_left = max(0, session.capacity - (session.taken or 0))
+    return result
