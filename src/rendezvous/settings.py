@@ -3,13 +3,20 @@
 | variable | default | what |
 | --- | --- | --- |
 | DATABASE_URL | SQLite file var/rendezvous.sqlite3 | PostgreSQL in production |
-| REDIS_URL | unset | cache, task queue (huey), rate limits |
-| SECRET_KEY | a development key (refused with DEBUG off) | signing |
+| REDIS_URL | unset | cache, task queue (huey), rate limits, the built-in room's channel layer |
+| SECRET_KEY | a development key (refused with DEBUG off) | signing; also the key OAuth tokens are encrypted with, unless RENDEZVOUS_ENCRYPTION_KEYS is set |
+| SECRET_KEY_FALLBACKS | unset | comma-separated former keys: old signatures and encrypted tokens still read |
+| RENDEZVOUS_ENCRYPTION_KEYS | unset | comma-separated Fernet keys, newest first, for OAuth tokens at rest |
 | DEBUG | off | |
 | RENDEZVOUS_BASE_URL | http://127.0.0.1:8000 | absolute links in API answers and emails |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
 | RENDEZVOUS_BOOKING_RATE_LIMIT | 30/m | per client on booking creation; `off` disables it |
 | EMAIL_HOST ... EMAIL_USE_TLS | localhost:25 | outgoing mail |
+| RENDEZVOUS_STUN_URLS | unset | built-in room: comma-separated `stun:host:port` URLs given to browsers |
+| RENDEZVOUS_TURN_URLS | unset | built-in room: comma-separated `turn:`/`turns:` URLs of a coturn server |
+| RENDEZVOUS_TURN_SECRET | unset | coturn's `static-auth-secret`: signs time-limited TURN credentials |
+| RENDEZVOUS_TURN_TTL | 3600 | seconds a TURN credential stays valid (at least until the meeting ends) |
+| RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi, BigBlueButton or LiveKit |
 """
 
 import os
@@ -33,6 +40,11 @@ _DEV_KEY = "dev-insecure-key-change-me-in-production-0123456789abcdef"
 SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_KEY)
 if SECRET_KEY == _DEV_KEY and env_bool("RENDEZVOUS_PRODUCTION"):
     raise ImproperlyConfigured("Set SECRET_KEY in production.")
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
+# Fernet keys for OAuth tokens at rest (meetings.crypto); unset: derived from SECRET_KEY.
+RENDEZVOUS_ENCRYPTION_KEYS = [
+    k for k in os.environ.get("RENDEZVOUS_ENCRYPTION_KEYS", "").split(",") if k
+]
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -58,6 +70,7 @@ INSTALLED_APPS = [
     "rendezvous.api",
     "rendezvous.notifications",
     "rendezvous.meetings",
+    "rendezvous.rooms",
     "rendezvous.public",
     "django_ratelimit",
 ]
@@ -149,6 +162,32 @@ else:
         "immediate": _huey_immediate,
     }
 
+# The built-in video room's signaling (rendezvous.rooms): Channels, in memory on one
+# machine, Redis once several web processes must see one another's sockets.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "rendezvous:channels"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def _urls(name: str) -> list[str]:
+    return [u.strip() for u in os.environ.get(name, "").split(",") if u.strip()]
+
+
+# ICE servers for the built-in room: STUN finds a browser's public address, TURN relays
+# media when no direct path exists (docs/providers.md). TURN credentials are minted per
+# participant in coturn's REST style from the shared secret, never stored.
+ROOM_STUN_URLS = _urls("RENDEZVOUS_STUN_URLS")
+ROOM_TURN_URLS = _urls("RENDEZVOUS_TURN_URLS")
+ROOM_TURN_SECRET = os.environ.get("RENDEZVOUS_TURN_SECRET", "")
+ROOM_TURN_TTL = int(os.environ.get("RENDEZVOUS_TURN_TTL", "3600"))
+ROOM_MAX_PARTICIPANTS = int(os.environ.get("RENDEZVOUS_ROOM_MAX_PARTICIPANTS", "6"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -218,6 +257,12 @@ SLOTS_MAX_DAYS = 62
 # Zoom's REST API and OAuth hosts (a local fake stands in for them in tests).
 ZOOM_API_BASE = os.environ.get("ZOOM_API_BASE", "https://api.zoom.us/v2").rstrip("/")
 ZOOM_OAUTH_BASE = os.environ.get("ZOOM_OAUTH_BASE", "https://zoom.us").rstrip("/")
+# Microsoft Graph / Entra ID and Google's Calendar API and OAuth hosts (fakes in tests).
+MS_GRAPH_BASE = os.environ.get("MS_GRAPH_BASE", "https://graph.microsoft.com/v1.0").rstrip("/")
+MS_LOGIN_BASE = os.environ.get("MS_LOGIN_BASE", "https://login.microsoftonline.com").rstrip("/")
+GOOGLE_API_BASE = os.environ.get("GOOGLE_API_BASE", "https://www.googleapis.com").rstrip("/")
+GOOGLE_OAUTH_BASE = os.environ.get("GOOGLE_OAUTH_BASE", "https://oauth2.googleapis.com").rstrip("/")
+GOOGLE_AUTH_BASE = os.environ.get("GOOGLE_AUTH_BASE", "https://accounts.google.com").rstrip("/")
 # BigBlueButton API checksums: sha256 (BBB 2.5+) or sha1 for older servers.
 BBB_CHECKSUM_ALGORITHM = os.environ.get("RENDEZVOUS_BBB_CHECKSUM", "sha256")
 
@@ -227,7 +272,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # httpx logs every request URL at INFO; provider URLs can name a calendar or a
+        # user's email (DESIGN.md: no personal data in logs).
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 
 # django-ratelimit: the database cache (one machine, no Redis) has no atomic increment,

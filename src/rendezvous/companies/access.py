@@ -6,6 +6,14 @@ check roles themselves (DESIGN.md invariant 6).
 | admin | every booking of the company; may change settings |
 | senior | every booking of the company |
 | junior | only the bookings of the staff profile tied to them |
+
+What the back office may change (the staff API's /manage/ endpoints, docs/api.md):
+
+| role | services, staff members | class sessions | schedules (hours, time off, exceptions) |
+| --- | --- | --- | --- |
+| admin | read, write | read, write | everyone's: read, write |
+| senior | read | read, write | everyone's: read, write |
+| junior | read | read | their own staff profile's only: read, write |
 """
 
 from dataclasses import dataclass
@@ -15,7 +23,7 @@ from django.db.models import QuerySet
 from rendezvous.bookings.models import Booking
 from rendezvous.core.errors import Forbidden, NotFound
 
-from .models import Company, Role
+from .models import Company, Role, StaffMember
 
 
 @dataclass(frozen=True)
@@ -54,3 +62,51 @@ def access_company(actor: Actor, slug: str) -> Company:
     if actor.company.slug != slug:
         raise Forbidden()
     return actor.company
+
+
+def access_manage_catalog(actor: Actor) -> None:
+    """Services and staff members change what the whole company offers: admins only."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+
+
+def access_manage_sessions(actor: Actor) -> None:
+    """Class sessions are day-to-day planning: admins and senior employees."""
+    if actor.role not in (Role.ADMIN, Role.SENIOR):
+        raise Forbidden()
+
+
+def access_schedule(actor: Actor, staff_id: int) -> StaffMember:
+    """The staff member whose hours, time off and exceptions the actor may read and
+    change: NotFound for another company's, Forbidden for a junior reaching a colleague."""
+    staff = StaffMember.objects.filter(pk=staff_id, company=actor.company).first()
+    if staff is None:
+        raise NotFound()
+    if actor.role == Role.JUNIOR and staff.pk != actor.staff_id:
+        raise Forbidden()
+    return staff
+
+
+def access_company_row(actor: Actor, model, row_id: int | None):
+    """A row of `model` (Service, StaffMember, ClassSession ...) that belongs to the
+    actor's company; NotFound otherwise, so ids of other companies reveal nothing."""
+    row = model.objects.filter(pk=row_id, company=actor.company).first() if row_id else None
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def access_settings(user, company: Company) -> Actor:
+    """A signed-in user who may change `company`'s settings (connect its meeting
+    accounts ...): the company's admins, and the platform's superusers. Forbidden
+    otherwise."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise Forbidden()
+    if user.is_superuser:
+        return Actor(company=company, role=Role.ADMIN, staff_id=None)
+    from .models import Membership
+
+    member = Membership.objects.filter(user=user, company=company).first()
+    if member is None or member.role != Role.ADMIN:
+        raise Forbidden()
+    return Actor(company=company, role=member.role, staff_id=member.staff_id)

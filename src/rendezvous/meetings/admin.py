@@ -1,14 +1,19 @@
 """Admin for meeting accounts and meetings.
 
-Accounts (static room links, Jitsi settings) are edited here; the secret is a password
-field that is never shown back. A meeting's state changes only through
-meetings.domain: the form takes a *new* link, instructions and a password (the
+Accounts (static room links, Jitsi settings, OAuth apps) are edited here; the secret is
+a password field that is never shown back, and OAuth tokens are not shown at all. An
+OAuth account (teams, google_meet, a Zoom OAuth app) shows its connection (connected as
+whom, since when, or "needs reconnecting") and a Connect button that posts the change
+form, CSRF token included, to meetings.oauth_views.connect.
+
+A meeting's state changes only through meetings.domain: the form takes a *new* link, instructions and a password (the
 `manual` provider) and hands them to meeting_set_link. The link column comes from the
 reveal rule (meeting_view, as an admin): our host join link, never the provider's URL.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +24,7 @@ from rendezvous.companies.models import Role
 from rendezvous.core.errors import DomainError
 
 from .domain import meeting_set_link, meeting_view
+from .domain.oauth_connect import oauth_provider
 from .models import JoinToken, Meeting, MeetingAccount
 from .providers import REGISTRY
 
@@ -34,7 +40,7 @@ class MeetingAccountForm(forms.ModelForm):
 
     class Meta:
         model = MeetingAccount
-        fields = ["company", "staff", "provider", "active", "url", "app_id", "secret"]
+        fields = ["company", "staff", "provider", "active", "url", "app_id", "secret", "tenant"]
 
     def clean_secret(self):
         return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
@@ -50,8 +56,58 @@ class MeetingAccountForm(forms.ModelForm):
 @admin.register(MeetingAccount)
 class MeetingAccountAdmin(CompanyFixedAdmin):
     form = MeetingAccountForm
-    list_display = ["__str__", "company", "staff", "provider", "active"]
-    list_filter = ["provider", "active"]
+    list_display = ["__str__", "company", "staff", "provider", "active", "connection_state"]
+    list_filter = ["provider", "active", "needs_reconnect"]
+    readonly_fields = ["connection"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Only what the form edits: the tokens this page loaded may have been rotated by
+        # a refresh meanwhile, and writing the spent copy back would break the connection.
+        obj.save(update_fields=[name for name in form.fields if name != "company"])
+
+    @admin.display(description=_("connection"))
+    def connection_state(self, obj):
+        if oauth_provider(obj) is None:
+            return "-"
+        if obj.needs_reconnect:
+            return _("needs reconnecting")
+        if obj.refresh_token:
+            return obj.connected_as or _("connected")
+        return _("not connected")
+
+    @admin.display(description=_("connection"))
+    def connection(self, obj):
+        if obj is None or obj.pk is None:
+            return _("Save the account first, then connect it.")
+        if oauth_provider(obj) is None:
+            return _("This provider needs no sign-in.")
+        if obj.needs_reconnect:
+            status = _("Needs reconnecting: the provider no longer accepts the connection.")
+        elif obj.refresh_token and obj.connected_as:
+            status = _("Connected as %(who)s since %(when)s.") % {
+                "who": obj.connected_as,
+                "when": local_datetime(obj.connected_at, obj.company.zone),
+            }
+        elif obj.refresh_token:
+            status = _("Connected since %(when)s.") % {
+                "when": local_datetime(obj.connected_at, obj.company.zone)
+            }
+        else:
+            status = _("Not connected.")
+        url = reverse("meetings:oauth_connect", args=[obj.provider, obj.pk])
+        label = _("Reconnect") if obj.refresh_token or obj.needs_reconnect else _("Connect")
+        # The button submits the change form (and its CSRF token) to the connect view:
+        # a form inside the admin's form is not valid HTML.
+        return format_html(
+            '<span class="oauth-status">{}</span> '
+            '<button type="submit" class="button" formaction="{}" formmethod="post" '
+            "formnovalidate>{}</button>",
+            status,
+            url,
+            label,
+        )
 
 
 class MeetingForm(forms.ModelForm):
@@ -73,6 +129,19 @@ class MeetingForm(forms.ModelForm):
 @admin.register(Meeting)
 class MeetingAdmin(admin.ModelAdmin):
     form = MeetingForm
+    # The "Online meetings" report (meetings.admin_report) is linked from the list.
+    change_list_template = "admin/meetings/meeting/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        from .admin_report import report_view
+
+        report = self.admin_site.admin_view(
+            lambda request: report_view(request, admin_site=self.admin_site)
+        )
+        return [path("report/", report, name="meetings_meeting_report"), *super().get_urls()]
+
     list_display = ["__str__", "company", "provider", "state", "when", "attempts"]
     list_filter = ["provider", "state"]
     readonly_fields = [

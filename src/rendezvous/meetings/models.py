@@ -2,7 +2,7 @@
 
 | model | one per | holds |
 | --- | --- | --- |
-| MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret |
+| MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret; for OAuth providers (teams, google_meet, zoom's OAuth app) the connected user's tokens, encrypted (meetings.crypto), and the refresh lease (providers.oauth) |
 | Meeting | online booking (appointment) or online class session | the provider's meeting: state, external id, raw join URL (host URL apart), instructions, password, retry bookkeeping |
 | JoinToken | participant | the SHA-256 of our /join/<token>/ secret, its role, revoked_at |
 
@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import ClassSession
 from rendezvous.companies.models import Company, StaffMember
+
+from .crypto import EncryptedTextField
 
 
 class MeetingAccount(models.Model):
@@ -40,6 +42,25 @@ class MeetingAccount(models.Model):
     )
     app_id = models.CharField(_("app id"), max_length=200, blank=True)
     secret = models.CharField(_("secret"), max_length=500, blank=True)
+    tenant = models.CharField(
+        _("Microsoft tenant"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "teams: your directory (tenant) ID or domain; empty: any work or school account."
+        ),
+    )
+    # OAuth connection (providers.oauth): written by the connect callback and by token
+    # refreshes only, never by a form. The tokens are ciphertext in the database.
+    access_token = EncryptedTextField(blank=True, editable=False)
+    refresh_token = EncryptedTextField(blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    connected_as = models.CharField(_("connected as"), max_length=254, blank=True, editable=False)
+    connected_at = models.DateTimeField(_("connected at"), null=True, blank=True, editable=False)
+    needs_reconnect = models.BooleanField(_("needs reconnecting"), default=False, editable=False)
+    # One refresh at a time: the worker that set this spends the refresh token; the
+    # others wait for its result (a crashed worker's lease simply runs out).
+    refresh_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

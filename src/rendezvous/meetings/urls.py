@@ -1,7 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import oauth_views, views
 
 app_name = "meetings"
 
-urlpatterns = [path("join/<str:token>/", views.join, name="join")]
+urlpatterns = [
+    path("join/<str:token>/", views.join, name="join"),
+    path(
+        "meetings/oauth/<slug:provider>/connect/<int:account_id>/",
+        oauth_views.connect,
+        name="oauth_connect",
+    ),
+    path("meetings/oauth/<slug:provider>/callback/", oauth_views.callback, name="oauth_callback"),
+]

@@ -25,11 +25,14 @@ if TYPE_CHECKING:
     from ..models import MeetingAccount
 
 REGISTRY: dict[str, str] = {
+    "builtin": "rendezvous.meetings.providers.builtin.Provider",
     "manual": "rendezvous.meetings.providers.manual.Provider",
     "static_link": "rendezvous.meetings.providers.static_link.Provider",
     "jitsi": "rendezvous.meetings.providers.jitsi.Provider",
     "bigbluebutton": "rendezvous.meetings.providers.bigbluebutton.Provider",
     "zoom": "rendezvous.meetings.providers.zoom.Provider",
+    "teams": "rendezvous.meetings.providers.teams.Provider",
+    "google_meet": "rendezvous.meetings.providers.google_meet.Provider",
 }
 
 

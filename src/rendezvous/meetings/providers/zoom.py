@@ -1,34 +1,29 @@
-"""`zoom`: Zoom meetings through a Server-to-Server OAuth app (providers-contracts.md §1).
+"""`zoom`: Zoom meetings (providers-contracts.md §1), in one of two modes.
 
-Only Server-to-Server OAuth (`grant_type=account_credentials`) for now: one app an
-account admin installs for the whole Zoom account, no refresh token, a new access token
-whenever the old one is about to expire. The per-user OAuth app (authorization code,
-rotating refresh tokens stored atomically) is a later step and needs its own credential
-storage.
+| mode | app id | tokens | host |
+| --- | --- | --- | --- |
+| Server-to-Server OAuth (`grant_type=account_credentials`) | `<account_id>:<client_id>` or `<account_id>:<client_id>:<zoom user id or email>` | none stored: a new access token whenever the old one is about to expire, cached | the user named in the app id, else the staff member's email |
+| OAuth app (authorization code) | `<client_id>` alone (no colon) | the connected user's, encrypted on the account, refresh tokens rotating (providers.oauth) | `me`: the user who connected the account |
 
-The account's settings map onto MeetingAccount without a migration:
-
-| field | holds |
-| --- | --- |
-| app_id | `<account_id>:<client_id>` or `<account_id>:<client_id>:<zoom user id or email>` |
-| secret | the app's client secret |
-| url | unused (it must stay a URL for the admin form) |
-
-The meeting's host is the Zoom user named in `app_id`, else the staff member's email
-(a staff-level account, or a company account whose staff are users of that Zoom
-account). Without either the meeting fails at once.
+In both, `secret` is the app's client secret and `url` is unused. Server-to-Server is
+one app an account admin installs for the whole Zoom account; the OAuth app is connected
+from the admin by signing in to Zoom (a staff-level account for a staff member's own
+Zoom user). Without a host the meeting fails at once.
 
 | call | request | answer |
 | --- | --- | --- |
 | token | `POST {ZOOM_OAUTH_BASE}/oauth/token?grant_type=account_credentials&account_id=…`, Basic client_id:client_secret | `access_token`, `expires_in` (1 h) |
+| token (OAuth app) | `POST {ZOOM_OAUTH_BASE}/oauth/token`, Basic; `authorization_code` (+ PKCE) or `refresh_token` | `access_token`, a new `refresh_token` every time (the old one dies) |
 | create | `POST {ZOOM_API_BASE}/users/{user}/meetings`, type 2, UTC start | 201, `id`, `join_url`, `start_url`, `password` |
 | update | `PATCH /meetings/{id}` | 204 |
 | delete | `DELETE /meetings/{id}` | 204; 404 = already gone = success |
 | reconcile | `GET /users/{user}/meetings?type=scheduled` then `GET /meetings/{id}` | the meeting our agenda marker names |
 
-- Access tokens live in Django's cache until shortly before they expire. One refresh at
-  a time per account: the worker that wins `cache.add(lock)` asks Zoom, the others wait
-  briefly for its token (and ask themselves only if it never comes).
+- Server-to-Server access tokens live in Django's cache until shortly before they
+  expire. One refresh at a time per account: the worker that wins `cache.add(lock)`
+  asks Zoom, the others wait briefly for its token (and ask themselves only if it never
+  comes). OAuth-app tokens are refreshed through providers.oauth's lease, because a
+  rotating refresh token must be spent exactly once.
 - A 401 drops the cached token, fetches a new one and retries once; a second 401 is
   permanent (the app was deactivated or lost its scopes).
 - 429 is temporary with `retry_after` from `Retry-After` (seconds, an ISO timestamp or
@@ -60,8 +55,10 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
-from . import MeetingRef, MeetingSpec, ProviderError, VideoProvider
+from . import MeetingRef, MeetingSpec, Participant, ProviderError, VideoProvider
 from .http import request
+from .oauth import Failure, OAuthClient, TokenAnswer, authorized_request
+from .oauth import access_token as oauth_access_token
 
 NAME = "zoom"
 TOKEN_MARGIN = 300  # seconds before expiry a cached token is given up
@@ -97,9 +94,37 @@ class Provider(VideoProvider):
 
     # -- settings ----------------------------------------------------------------------
 
+    def uses_oauth(self) -> bool:
+        """The OAuth-app mode: the app id is a client id alone (Server-to-Server app ids
+        always carry `<account_id>:`)."""
+        app_id = (self.account.app_id if self.account else "").strip()
+        return bool(app_id) and ":" not in app_id
+
+    def oauth_client(self) -> OAuthClient:
+        if not self.uses_oauth() or not self.account.secret:
+            raise ProviderError(
+                "zoom: an OAuth app needs its client id alone as app id, and the client secret",
+                permanent=True,
+            )
+        return OAuthClient(
+            provider=NAME,
+            client_id=self.account.app_id.strip(),
+            client_secret=self.account.secret,
+            authorize_url=f"{settings.ZOOM_OAUTH_BASE}/oauth/authorize",
+            token_url=f"{settings.ZOOM_OAUTH_BASE}/oauth/token",
+            secret_in_body=False,  # Zoom wants Basic client_id:client_secret
+        )
+
+    def oauth_identity(self, answer: TokenAnswer) -> str:
+        return ""  # Zoom's token answer names nobody; the admin shows "connected"
+
     def _credentials(self) -> tuple[str, str, str, str]:
         """(account_id, client_id, client_secret, host user or "")."""
         account = self.account
+        if self.uses_oauth():
+            raise ProviderError(
+                "zoom: this account is an OAuth app, not Server-to-Server", permanent=True
+            )
         parts = (account.app_id if account else "").split(":", 2)
         if account is None or len(parts) < 2 or not all(parts[:2]) or not account.secret:
             raise ProviderError(
@@ -110,6 +135,8 @@ class Provider(VideoProvider):
         return parts[0].strip(), parts[1].strip(), account.secret, user
 
     def _host(self, spec: MeetingSpec) -> str:
+        if self.uses_oauth():
+            return "me"  # the Zoom user who connected the account
         user = self._credentials()[3] or spec.host_email
         if not user:
             raise ProviderError(
@@ -188,38 +215,28 @@ class Provider(VideoProvider):
 
     # -- one API call ------------------------------------------------------------------
 
+    def _token(self, rejected: str | None) -> str:
+        """A bearer token for the next call; `rejected` was just refused (401)."""
+        if self.uses_oauth():
+            return oauth_access_token(self.oauth_client(), self.account, rejected=rejected)
+        if rejected:
+            self._drop_token(rejected)
+        return self._access_token()
+
     def _call(self, what: str, method: str, path: str, *, ok=(), **kwargs) -> httpx.Response:
         """An API call with a bearer token: 401 -> new token, one retry. Returns 2xx or a
         status in `ok`; raises ProviderError otherwise."""
-        for attempt in (1, 2):
-            token = self._access_token()
-            response = request(
-                NAME,
-                method,
-                self._api(path),
-                headers={"Authorization": f"Bearer {token}"},
-                ok_statuses=_CLIENT_ERRORS,
-                **kwargs,
-            )
-            if response.status_code == 401 and attempt == 1:
-                self._drop_token(token)
-                continue
-            break
-        status = response.status_code
-        if response.is_success or status in ok:
-            return response
-        code = _json(response).get("code")
-        detail = f", code {code}" if isinstance(code, int) else ""
-        if status == 429:
-            raise ProviderError(
-                f"zoom: {what}: rate limited (HTTP 429{detail})", retry_after=_retry_after(response)
-            )
-        if status == 401:
-            raise ProviderError(
-                f"zoom: {what}: access token refused after a refresh (HTTP 401{detail})",
-                permanent=True,
-            )
-        raise ProviderError(f"zoom: {what}: HTTP {status}{detail}", permanent=True)
+        return authorized_request(
+            NAME,
+            what,
+            method,
+            self._api(path),
+            token=self._token,
+            classify=_classify,
+            retry_after=_retry_after,
+            ok=ok,
+            **kwargs,
+        )
 
     # -- meetings ----------------------------------------------------------------------
 
@@ -284,7 +301,8 @@ class Provider(VideoProvider):
         return _ref(_json(self._call("get", "GET", f"/meetings/{keep}")), "get")
 
     def update_meeting(self, ref: MeetingRef, spec: MeetingSpec) -> MeetingRef:
-        self._credentials()
+        if not self.uses_oauth():
+            self._credentials()
         self._call(
             "update", "PATCH", f"/meetings/{_segment(ref.external_id)}", json=self._body(spec)
         )
@@ -294,6 +312,32 @@ class Provider(VideoProvider):
         if not ref.external_id:
             return
         self._call("delete", "DELETE", f"/meetings/{_segment(ref.external_id)}", ok=(404,))
+
+    def join_url(self, ref: MeetingRef, participant: Participant) -> str:
+        """Participants get the join_url (it does not expire). The host gets a start_url
+        fetched now (`GET /meetings/{id}`): the stored one carries a ZAK that expires
+        after two hours (90 days for API users, providers-contracts.md §1.2), and the
+        join page is exactly "the host clicks start". Called on the join page only,
+        inside the window (meetings.domain.reveal), never in a transaction.
+
+        | Zoom answers | the host gets |
+        | --- | --- |
+        | 200 with a start_url | that start_url |
+        | a temporary error (timeout, 5xx, 429) | the stored start_url (Zoom asks for a sign-in if it expired) |
+        | 404 or another refusal | ProviderError: the meeting is gone, the join page says so |
+        """
+        if not participant.host:
+            return ref.join_url
+        if not ref.external_id:
+            return ref.host_url or ref.join_url
+        try:
+            data = _json(self._call("start", "GET", f"/meetings/{_segment(ref.external_id)}"))
+        except ProviderError as exc:
+            if exc.permanent:
+                raise
+            return ref.host_url or ref.join_url
+        fresh = data.get("start_url")
+        return fresh if isinstance(fresh, str) and fresh else ref.host_url or ref.join_url
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -305,6 +349,11 @@ def _utc(moment: datetime) -> str:
 
 def _segment(value: str) -> str:
     return quote(value, safe="@")
+
+
+def _classify(response: httpx.Response) -> Failure:
+    code = _json(response).get("code")
+    return Failure(detail=f", code {code}" if isinstance(code, int) else "")
 
 
 def _json(response: httpx.Response) -> dict:
