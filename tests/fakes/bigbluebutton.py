@@ -9,6 +9,10 @@ providers-contracts.md §5 (the API, not the client).
   same createTime; a different name answers idNotUnique), join (302 into the client, or
   XML with redirect=false; role, fullName and a matching createTime required), end,
   isMeetingRunning, getMeetingInfo (notFound for unknown or ended meetings).
+- meetings nobody joined are forgotten, as BBB's `meetingExpireIfNoUserJoinedInMinutes`
+  does: `expire_unjoined_after` seconds after their creation (real time, checked on each
+  request), or at once with `reap()`. A later create makes a new meeting with a new
+  createTime; a join into a forgotten one answers invalidMeetingIdentifier.
 - failure switches for the next N requests: `fail(n, status)` (HTTP 500 etc., HTML
   body), `unavailable(n, retry_after)` (503 + Retry-After), `hang(n, seconds)` (answers
   nothing for `seconds`, does nothing), `late(n, seconds)` (does the work, answers after
@@ -43,6 +47,7 @@ class FakeMeeting:
     name: str
     internal_id: str
     create_time: int
+    created_at: float = 0.0  # time.monotonic() at creation
     running: bool = False
     ended: bool = False
     attendees: list[dict] = field(default_factory=list)
@@ -58,8 +63,15 @@ def failed(key: str, message: str) -> bytes:
 
 
 class FakeBBB:
-    def __init__(self, secret: str = SECRET, algorithms=("sha1", "sha256", "sha384", "sha512")):
+    def __init__(
+        self,
+        secret: str = SECRET,
+        algorithms=("sha1", "sha256", "sha384", "sha512"),
+        expire_unjoined_after: float | None = None,
+    ):
         self.secret = secret
+        self.expire_unjoined_after = expire_unjoined_after
+        self.reaped: list[str] = []
         self.algorithms = set(algorithms)
         self.meetings: dict[str, FakeMeeting] = {}
         self.created = 0
@@ -85,6 +97,22 @@ class FakeBBB:
 
     def late(self, n: int = 1, seconds: float = 2.0) -> None:
         self._faults += [("late", seconds)] * n
+
+    def reap(self) -> list[str]:
+        """Forget every meeting nobody has joined now (BBB's expiry, without the wait)."""
+        with self._lock:
+            return self._reap(lambda meeting: True)
+
+    def _reap(self, expired) -> list[str]:
+        gone = [
+            key
+            for key, meeting in self.meetings.items()
+            if not meeting.attendees and not meeting.ended and expired(meeting)
+        ]
+        for key in gone:
+            del self.meetings[key]
+        self.reaped += gone
+        return gone
 
     # -- server -----------------------------------------------------------------------
 
@@ -196,6 +224,9 @@ class FakeBBB:
             return 200, failed("unsupportedRequest", "This request is not supported."), {}
         params.pop("checksum", None)
         with self._lock:
+            if self.expire_unjoined_after is not None:
+                limit = time.monotonic() - self.expire_unjoined_after
+                self._reap(lambda meeting: meeting.created_at <= limit)
             return handler(params)
 
     def _meeting(self, params) -> FakeMeeting | None:
@@ -225,6 +256,7 @@ class FakeBBB:
                 name=name,
                 internal_id=f"{hashlib.sha1(meeting_id.encode()).hexdigest()}-{create_time}",
                 create_time=create_time,
+                created_at=time.monotonic(),
             )
             self.meetings[meeting_id] = meeting
             self.created += 1

@@ -12,13 +12,15 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import PaymentStatus
 from rendezvous.companies.access import Actor
 from rendezvous.companies.models import ApiToken, Role
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
-from rendezvous.meetings.models import Meeting
+from rendezvous.meetings.models import JoinRole, JoinToken, Meeting
+from rendezvous.meetings.tokens import hash_token, new_nonce, token_for
 from tests.conftest import NOW, TOMORROW_10, book
 
 from .conftest import customer_token, host_token, link_of, path_of
@@ -115,21 +117,22 @@ def test_reveal_matrix(client, practice, jitsi, payment, moment):
         assert page.status_code == 200 and room not in page.content.decode()
         assert (link_of(own) in page.content.decode()) == shown
 
-        # -- the rule itself, for staff actors without a token ---------------------------
+        # -- the rule itself, for viewers without a token ------------------------------
+        viewers = {
+            "own": CustomerViewer(booking.pk),
+            "other": CustomerViewer(other.booking.pk),
+            "staff": Actor(practice.company, Role.JUNIOR, ada.id),
+            "junior": Actor(practice.company, Role.JUNIOR, ben.id),
+            "admin": Actor(practice.company, Role.ADMIN, None),
+        }
+        # Pages, API and emails never mint the provider's URL (only the join page does)...
+        for who, viewer in viewers.items():
+            plain = meeting_view(booking=booking, viewer=viewer, now=now)
+            assert plain.raw_url is None, who
+        # ... and when asked to, the window and the viewer decide as on the join page.
         views = {
-            "own": meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=now),
-            "other": meeting_view(
-                booking=booking, viewer=CustomerViewer(other.booking.pk), now=now
-            ),
-            "staff": meeting_view(
-                booking=booking, viewer=Actor(practice.company, Role.JUNIOR, ada.id), now=now
-            ),
-            "junior": meeting_view(
-                booking=booking, viewer=Actor(practice.company, Role.JUNIOR, ben.id), now=now
-            ),
-            "admin": meeting_view(
-                booking=booking, viewer=Actor(practice.company, Role.ADMIN, None), now=now
-            ),
+            who: meeting_view(booking=booking, viewer=viewer, now=now, mint=True)
+            for who, viewer in viewers.items()
         }
     expected = {
         "own": shown and moment in CUSTOMER_WINDOW,
@@ -160,3 +163,22 @@ def test_a_request_shows_no_link_until_confirmed(client, practice, jitsi):
         domain.booking_confirm(booking=booking)
         response = client.get(path_of(customer_token(booking)))
         assert response.status_code == 302
+
+
+def test_staff_get_the_live_host_token_beside_a_revoked_one(practice, jitsi):
+    # PostgreSQL sorts NULLs last: ordering by revoked_at alone once picked the revoked
+    # token there, and staff saw "revoked" for a meeting that was fine.
+    booking = book(practice, START, service=practice.video, staff=practice.staff[0]).booking
+    meeting = Meeting.objects.get(booking=booking)
+    live = host_token(meeting)
+    nonce = new_nonce()
+    JoinToken.objects.create(
+        meeting=meeting,
+        role=JoinRole.HOST,
+        nonce=nonce,
+        token_hash=hash_token(token_for(nonce)),
+        revoked_at=timezone.now(),
+    )
+    admin = Actor(company=practice.company, role=Role.ADMIN, staff_id=None)
+    view = meeting_view(booking=booking, viewer=admin, now=NOW)
+    assert view.reason == "" and view.join_url == link_of(live)

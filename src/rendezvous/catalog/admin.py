@@ -1,20 +1,28 @@
 """Admin for categories, services and class sessions.
 
 A class session's bookings copy its times, staff member and resource, and there is
-no domain function yet that moves or cancels a session with its bookings. So once a
-session holds active bookings, those fields are read-only here, and its capacity
-cannot drop below the seats taken (checked under a lock on the session row, the
-same lock seat reservations take).
+no domain function yet that moves a session with its bookings. So once a session holds
+active bookings, those fields are read-only here, and its capacity cannot drop below
+the seats taken (checked under a lock on the session row, the same lock seat
+reservations take). A session is cancelled only by the "Cancel" action
+(bookings.domain.session_cancel: its bookings, emails, meeting and refunds with it),
+never by ticking a box.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
+from rendezvous.bookings.domain import session_cancel
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
 from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm, local_datetime
+from rendezvous.companies.models import Membership, Role
+from rendezvous.core.errors import DomainError
 
 from .models import Category, ClassSession, Service, ServiceKind
 
@@ -160,7 +168,6 @@ class ClassSessionForm(CompanyScopedForm):
             "end",
             "capacity",
             "online",
-            "cancelled",
         )
 
     def clean(self):
@@ -189,7 +196,6 @@ BOOKED_SESSION_FIELDS = (
     "staff",
     "location",
     "resource",
-    "cancelled",
 )
 
 
@@ -211,6 +217,7 @@ class ClassSessionAdmin(CompanyFixedAdmin):
     autocomplete_fields = ("service", "staff")
     date_hierarchy = "start"
     list_select_related = ("company", "service", "staff")
+    actions = ("cancel_sessions",)
 
     def get_queryset(self, request):
         # A correlated subquery rather than a JOIN + GROUP BY, so filters, search and the
@@ -227,7 +234,12 @@ class ClassSessionAdmin(CompanyFixedAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = (*super().get_readonly_fields(request, obj), "seats_taken")
+        readonly = (
+            *super().get_readonly_fields(request, obj),
+            "seats_taken",
+            "cancelled",
+            "cancelled_at",
+        )
         if obj is not None and getattr(obj, "seats_taken_count", 0):
             readonly += tuple(name for name in BOOKED_SESSION_FIELDS if name not in readonly)
         return readonly
@@ -243,3 +255,65 @@ class ClassSessionAdmin(CompanyFixedAdmin):
     @admin.display(description=_("end (company time)"), ordering="end")
     def end_local(self, obj: ClassSession) -> str:
         return local_datetime(obj.end, obj.company.zone)
+
+    # -- cancelling -------------------------------------------------------------------
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("catalog.change_classsession")
+
+    @admin.action(
+        description=_("Cancel the sessions and all their bookings"), permissions=["cancel"]
+    )
+    def cancel_sessions(self, request, queryset):
+        for session in queryset.select_related("company", "service"):
+            if not _may_cancel(request.user, session):
+                messages.error(
+                    request,
+                    _("%(session)s: only an admin or senior employee of %(company)s may cancel it.")
+                    % {"session": session, "company": session.company},
+                )
+                continue
+            try:
+                result = session_cancel(session=session)
+            except DomainError as exc:
+                messages.error(request, f"{session}: {exc}")
+                continue
+            messages.success(
+                request,
+                ngettext(
+                    "%(session)s cancelled; %(n)d booking cancelled and its customer told.",
+                    "%(session)s cancelled; %(n)d bookings cancelled and their customers told.",
+                    len(result.cancelled),
+                )
+                % {"session": session, "n": len(result.cancelled)},
+            )
+            if result.refunds_due:
+                url = reverse("admin:bookings_booking_changelist") + (
+                    f"?session__id__exact={session.pk}&status__exact={BookingStatus.CANCELLED}"
+                    f"&payment_status__exact={PaymentStatus.PAID}"
+                )
+                count = len(result.refunds_due)
+                messages.warning(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        ngettext(
+                            "%(n)d booking was paid: a refund is due.",
+                            "%(n)d bookings were paid: refunds are due.",
+                            count,
+                        )
+                        % {"n": count},
+                        url,
+                        _("Show them"),
+                    ),
+                )
+
+
+def _may_cancel(user, session: ClassSession) -> bool:
+    """Staff users who belong to companies act there as their role allows (sessions are
+    planned by admins and senior employees); a superuser runs every company."""
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, company_id=session.company_id, role__in=(Role.ADMIN, Role.SENIOR)
+    ).exists()

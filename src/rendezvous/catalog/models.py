@@ -103,7 +103,9 @@ class ClassSession(models.Model):
     end = models.DateTimeField(_("end"))
     capacity = models.PositiveIntegerField(_("capacity"), validators=[MinValueValidator(1)])
     online = models.BooleanField(_("online"), default=False)
+    # Set only by bookings.domain.session_cancel, which cancels the bookings with it.
     cancelled = models.BooleanField(_("cancelled"), default=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("class session")

@@ -1,5 +1,6 @@
 """Meeting tasks: load by id, call the domain. Retries come from the every-minute
-sweep (pending meetings whose backoff passed), as the outbox does for emails."""
+sweep (creates, updates and deletes whose backoff passed; meetings.domain.lifecycle),
+as the outbox does for emails."""
 
 import uuid
 
@@ -10,8 +11,8 @@ from huey.contrib.djhuey import db_periodic_task
 from .domain import (
     meeting_delete_remote,
     meeting_provision,
-    meeting_provision_due,
     meeting_push_update,
+    meeting_retry_due,
     meeting_warn_missing_links,
 )
 
@@ -33,7 +34,7 @@ def delete_meeting(meeting_id: str) -> None:
 
 @db_periodic_task(crontab(minute="*"))
 def provision_due_meetings() -> int:
-    return meeting_provision_due()
+    return meeting_retry_due()
 
 
 @db_periodic_task(crontab(minute="*/5"))

@@ -10,15 +10,19 @@ from .change import (
     booking_record_payment,
     booking_reschedule,
     booking_set_notes,
+    booking_set_online,
 )
 from .create import Created, booking_create, seat_reserve
 from .details import CustomerDetails, clean_details
+from .sessions import REFUND_DUE, SessionCancelled, session_cancel
 
 __all__ = [
     "CUSTOMER",
     "STAFF",
     "Created",
     "CustomerDetails",
+    "REFUND_DUE",
+    "SessionCancelled",
     "booking_cancel",
     "booking_confirm",
     "booking_create",
@@ -27,6 +31,8 @@ __all__ = [
     "booking_record_payment",
     "booking_reschedule",
     "booking_set_notes",
+    "booking_set_online",
     "clean_details",
     "seat_reserve",
+    "session_cancel",
 ]

@@ -8,6 +8,8 @@ from .lifecycle import (
     meeting_provision,
     meeting_provision_due,
     meeting_push_update,
+    meeting_retry_due,
+    meeting_session_cancelled,
     meeting_set_link,
     meeting_warn_missing_links,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "meeting_provision",
     "meeting_provision_due",
     "meeting_push_update",
+    "meeting_retry_due",
+    "meeting_session_cancelled",
     "meeting_set_link",
     "meeting_view",
     "meeting_warn_missing_links",

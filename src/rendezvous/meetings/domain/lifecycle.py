@@ -2,10 +2,33 @@
 
 | booking change | inside the booking's transaction | after commit (task) |
 | --- | --- | --- |
-| created (online) | Meeting `pending` (or the session's existing one), a host token, the customer's token; a `local` provider (manual, static_link, jitsi: no network) is asked at once, so the confirmation email can carry the link | a remote provider creates the meeting; retries with backoff, `failed` (staff told) after MAX_ATTEMPTS or a permanent error |
-| rescheduled | tokens kept; the meeting's times moved (a class booking's token moves to the new session's meeting) | the provider's meeting updated |
-| cancelled / declined | the booking's tokens revoked; an appointment's meeting `revoked` | the provider's meeting deleted |
+| created (online) | Meeting `pending` (or the session's existing one), a host token, the customer's token; a `local` provider (builtin, manual, static_link, jitsi: no network) is asked at once, so the confirmation email can carry the link | a remote provider creates the meeting; retries with backoff, `failed` (staff told) after MAX_ATTEMPTS or a permanent error |
+| rescheduled | tokens kept; the meeting's times moved (a class booking's token moves to the new session's meeting); a remote provider's update marked due | the provider's meeting updated; retried like a create |
+| cancelled / declined | the booking's tokens revoked; an appointment's meeting `revoked`, a remote provider's delete marked due | the provider's meeting deleted; retried like a create |
+| class session cancelled (bookings.domain.session_cancel) | every booking cancelled as above; the session's meeting and host token revoked, its delete marked due | the provider's meeting deleted |
 | link known later (task, or staff typing a manual link) | `ready`; confirmed and paid bookings get notify_meeting_link_added | - |
+
+Retries share one bookkeeping (no column of its own): `attempts`, `last_error` and
+`next_attempt_at`, read together with the state. The every-minute sweep
+(meeting_retry_due) runs whatever is due; the task enqueued after commit usually gets
+there first.
+
+| state | next_attempt_at | last_error | means |
+| --- | --- | --- | --- |
+| pending | set | maybe | create due (a retry after a temporary error) |
+| pending | empty | - | create running, or waiting for staff (manual) |
+| failed | empty | set | create gave up (staff told by email) |
+| ready | set | maybe | update due: the meeting moved and the provider has not heard yet |
+| ready | empty | set | update gave up: the provider's meeting keeps its old time (a problem in the report) |
+| revoked | set (and an external id) | maybe | delete due |
+| revoked | empty | set | delete gave up: the meeting may still exist at the provider (a problem in the report) |
+
+A worker claims an update or delete by moving next_attempt_at LEASE ahead under the
+row lock, so the sweep and the after-commit task do not both call the provider; a
+worker that dies leaves the claim to expire and the sweep takes it up again. An update
+that finishes after the meeting moved again leaves the next update due.
+Backoff: 1, 2, 4 ... minutes up to MAX_BACKOFF, or longer when the provider sent
+Retry-After; MAX_ATTEMPTS in all, and a permanent error stops at once.
 
 No network call runs inside a transaction (DESIGN.md invariant 4).
 """
@@ -27,14 +50,18 @@ from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState, ValidationFailed
 
 from ..models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
-from ..providers import MeetingRef, MeetingSpec, ProviderError, get_provider
+from ..providers import MeetingRef, MeetingSpec, ProviderError, get_provider, provider_class
 from ..tokens import hash_token, new_nonce, token_for
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(hours=1)
-DEFAULT_PROVIDER = "manual"
+# How long a worker holds an update or delete it claimed: longer than any provider call
+# (timeouts in providers.http), short enough that a crashed worker's job comes back soon.
+LEASE = timedelta(minutes=2)
+# A company with online meetings on and no account gets the room Rendezvous serves itself.
+DEFAULT_PROVIDER = "builtin"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -84,7 +111,7 @@ def _attach(booking: Booking, now: datetime) -> None:
                 announce_to=booking,
             )
         elif (meeting.start, meeting.end) != (session.start, session.end):
-            _move(meeting, session.start, session.end)
+            _move(meeting, session.start, session.end, now)
         token = JoinToken.objects.filter(
             booking=booking, role=JoinRole.CUSTOMER, revoked_at__isnull=True
         ).first()
@@ -98,7 +125,11 @@ def _attach(booking: Booking, now: datetime) -> None:
     meeting = Meeting.objects.filter(booking=booking).first()
     if meeting is None or meeting.state == MeetingState.REVOKED:
         if meeting is not None:
-            meeting.delete()  # an online toggle back on: start afresh
+            # An online toggle back on: start afresh. A delete still due for the old
+            # meeting loses its row, so it gets one try after commit (best effort).
+            if _delete_due(meeting):
+                _delete_after_commit(meeting)
+            meeting.delete()
         meeting = _new_meeting(
             company=booking.company,
             booking=booking,
@@ -111,7 +142,7 @@ def _attach(booking: Booking, now: datetime) -> None:
         )
         _issue(meeting, booking, JoinRole.CUSTOMER)
     elif (meeting.start, meeting.end) != (booking.start, booking.end):
-        _move(meeting, booking.start, booking.end)
+        _move(meeting, booking.start, booking.end, now)
 
 
 def _new_meeting(*, company, booking, session, staff_id, start, end, now, announce_to) -> Meeting:
@@ -152,11 +183,47 @@ def _issue(meeting: Meeting, booking: Booking | None, role: str) -> JoinToken:
     )
 
 
-def _move(meeting: Meeting, start: datetime, end: datetime) -> None:
+def _move(meeting: Meeting, start: datetime, end: datetime, now: datetime) -> None:
     meeting.start, meeting.end = start, end
     meeting.link_missing_notified_at = None  # a new time deserves a new warning
-    meeting.save(update_fields=["start", "end", "link_missing_notified_at", "updated_at"])
-    _after_commit("update", meeting.pk)
+    fields = ["start", "end", "link_missing_notified_at", "updated_at"]
+    if meeting.state == MeetingState.ENDED and end > now:
+        # The host ended it early (the built-in room); the new time opens it again.
+        meeting.state = MeetingState.READY
+        fields.append("state")
+    if meeting.state == MeetingState.READY and meeting.external_id:
+        if _is_remote(meeting):
+            # Due now, for the task below or, if the provider is down, the sweep.
+            meeting.next_attempt_at, meeting.attempts, meeting.last_error = now, 0, ""
+            fields += ["next_attempt_at", "attempts", "last_error"]
+            meeting.save(update_fields=fields)
+            _after_commit("update", meeting.pk)
+            return
+        _update_locally(meeting, fields)
+    # A pending meeting is created with its current times; meeting_provision checks
+    # whether it moved while the provider was creating it.
+    meeting.save(update_fields=fields)
+
+
+def _is_remote(meeting: Meeting) -> bool:
+    try:
+        return not provider_class(meeting.provider).local
+    except ProviderError:
+        return False  # an unknown provider: nothing to call
+
+
+def _update_locally(meeting: Meeting, fields: list[str]) -> None:
+    """A local provider (no network) hears of the move inside the transaction."""
+    try:
+        ref = get_provider(meeting.provider, meeting.account).update_meeting(
+            _ref(meeting), _spec(meeting)
+        )
+    except ProviderError as exc:
+        log.warning("meeting %s: local update failed: %s", meeting.pk, exc)
+        return
+    if ref != _ref(meeting):
+        _copy_ref(meeting, ref)
+        fields += ["external_id", "join_url", "host_url", "password", "instructions"]
 
 
 def _detach(booking: Booking, now: datetime) -> None:
@@ -166,12 +233,47 @@ def _detach(booking: Booking, now: datetime) -> None:
     meeting = Meeting.objects.filter(booking=booking).first()
     if meeting is None or meeting.state == MeetingState.REVOKED:
         return
+    _revoke(meeting, now)
+
+
+def _revoke(meeting: Meeting, now: datetime) -> None:
+    """Revoke the meeting and every token into it; a remote provider's meeting is
+    deleted after commit (a delete due, retried by the sweep)."""
     JoinToken.objects.filter(meeting=meeting, revoked_at__isnull=True).update(revoked_at=now)
     meeting.state = MeetingState.REVOKED
     meeting.revoked_at = now
-    meeting.next_attempt_at = None
-    meeting.save(update_fields=["state", "revoked_at", "next_attempt_at", "updated_at"])
-    _after_commit("delete", meeting.pk)
+    due = bool(meeting.external_id) and _is_remote(meeting)
+    meeting.next_attempt_at = now if due else None
+    meeting.attempts, meeting.last_error = 0, ""
+    meeting.save(
+        update_fields=[
+            "state",
+            "revoked_at",
+            "next_attempt_at",
+            "attempts",
+            "last_error",
+            "updated_at",
+        ]
+    )
+    if due:
+        _after_commit("delete", meeting.pk)
+
+
+def meeting_session_cancelled(*, session, now: datetime | None = None) -> Meeting | None:
+    """A class session was cancelled (bookings.domain.session_cancel, inside its
+    transaction, after cancelling its bookings): its meeting and every token revoked.
+
+    Side effects, in order:
+    1. write: the meeting `revoked`, its tokens revoked, a delete due
+    2. after commit: the provider's meeting deleted (retried by the sweep)
+    Returns the meeting, None when the session had none.
+    """
+    now = now or timezone.now()
+    meeting = Meeting.objects.select_for_update(of=("self",)).filter(session=session).first()
+    if meeting is None or meeting.state == MeetingState.REVOKED:
+        return meeting
+    _revoke(meeting, now)
+    return meeting
 
 
 def _after_commit(what: str, meeting_id: uuid.UUID) -> None:
@@ -213,12 +315,16 @@ def _ref(meeting: Meeting) -> MeetingRef:
     )
 
 
-def _apply(meeting: Meeting, ref: MeetingRef, now: datetime) -> None:
+def _copy_ref(meeting: Meeting, ref: MeetingRef) -> None:
     meeting.external_id = ref.external_id
     meeting.join_url = ref.join_url
     meeting.host_url = ref.host_url
     meeting.password = ref.password or meeting.password
     meeting.instructions = ref.instructions or meeting.instructions
+
+
+def _apply(meeting: Meeting, ref: MeetingRef, now: datetime) -> None:
+    _copy_ref(meeting, ref)
     if ref.join_url:
         meeting.state = MeetingState.READY
         meeting.ready_at = now
@@ -228,18 +334,34 @@ def _apply(meeting: Meeting, ref: MeetingRef, now: datetime) -> None:
 
 
 def _record_failure(
-    meeting: Meeting, exc: ProviderError, now: datetime, *, booking: Booking | None = None
+    meeting: Meeting,
+    exc: ProviderError,
+    now: datetime,
+    *,
+    booking: Booking | None = None,
+    what: str = "create",
 ) -> None:
+    """A provider call failed: the next attempt's time, or give up. A create that gives
+    up fails the meeting (staff told); an update or delete that gives up leaves the
+    state as it is, with last_error, for the report's problem list."""
     meeting.attempts += 1
     # Provider messages name no secret (adapters make sure); keep them short.
     meeting.last_error = str(exc)[:500]
     log.warning(
-        "meeting %s: provider %s failed (attempt %d, permanent=%s)",
+        "meeting %s: provider %s %s failed (attempt %d, permanent=%s)",
         meeting.pk,
         meeting.provider,
+        what,
         meeting.attempts,
         exc.permanent,
     )
+    if what != "create":
+        if exc.permanent or meeting.attempts >= MAX_ATTEMPTS:
+            meeting.next_attempt_at = None
+        else:
+            meeting.next_attempt_at = now + _wait(meeting.attempts, exc)
+        meeting.save(update_fields=["attempts", "last_error", "next_attempt_at", "updated_at"])
+        return
     if exc.permanent or meeting.attempts >= MAX_ATTEMPTS:
         meeting.state = MeetingState.FAILED
         meeting.next_attempt_at = None
@@ -249,11 +371,15 @@ def _record_failure(
         for target in [booking] if booking is not None else _bookings(meeting)[:1]:
             notify_meeting_creation_failing(booking=target)
     else:
-        wait = backoff(meeting.attempts)
-        if exc.retry_after is not None:  # the provider said when (429 / 503 Retry-After)
-            wait = max(wait, timedelta(seconds=exc.retry_after))
-        meeting.next_attempt_at = now + wait
+        meeting.next_attempt_at = now + _wait(meeting.attempts, exc)
         meeting.save()
+
+
+def _wait(attempts: int, exc: ProviderError) -> timedelta:
+    wait = backoff(attempts)
+    if exc.retry_after is not None:  # the provider said when (429 / 503 Retry-After)
+        wait = max(wait, timedelta(seconds=exc.retry_after))
+    return wait
 
 
 def _bookings(meeting: Meeting) -> list[Booking]:
@@ -298,22 +424,38 @@ def meeting_provision(*, meeting_id: uuid.UUID, now: datetime | None = None) -> 
     )
     if meeting is None:
         return None
+    sent = (meeting.start, meeting.end)
     try:
         provider = get_provider(meeting.provider, meeting.account)
         ref = provider.create_meeting(_spec(meeting))
     except ProviderError as exc:
         with transaction.atomic():
-            locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+            locked = Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+            if locked is None:
+                return None
             if locked.state == MeetingState.PENDING:
                 _record_failure(locked, exc, now)
             return locked.state
     with transaction.atomic():
-        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
-        if locked.state != MeetingState.PENDING:
-            transaction.on_commit(partial(_delete_quietly, provider, ref), robust=True)
+        locked = Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+        if locked is not None and locked.state == MeetingState.REVOKED and not locked.external_id:
+            # Cancelled while the provider was creating it: delete it, with retries.
+            _copy_ref(locked, ref)
+            locked.next_attempt_at, locked.attempts, locked.last_error = now, 0, ""
+            locked.save()
+            _after_commit("delete", locked.pk)
             return locked.state
+        if locked is None or locked.state != MeetingState.PENDING:
+            # Deleted (an online toggle), or another worker won: this copy is an orphan.
+            transaction.on_commit(partial(_delete_quietly, provider, ref), robust=True)
+            return locked.state if locked is not None else None
         _apply(locked, ref, now)
         if locked.state == MeetingState.READY:
+            if (locked.start, locked.end) != sent and _is_remote(locked):
+                # Moved while the provider was creating it at the old time.
+                locked.next_attempt_at = now
+                locked.save(update_fields=["next_attempt_at", "updated_at"])
+                _after_commit("update", locked.pk)
             _announce(locked)
         return locked.state
 
@@ -323,6 +465,22 @@ def _delete_quietly(provider, ref: MeetingRef) -> None:
         provider.delete_meeting(ref)
     except ProviderError as exc:
         log.warning("could not delete an orphaned %s meeting: %s", provider.name, exc)
+
+
+def _delete_due(meeting: Meeting) -> bool:
+    return (
+        meeting.state == MeetingState.REVOKED
+        and bool(meeting.external_id)
+        and meeting.next_attempt_at is not None
+    )
+
+
+def _delete_after_commit(meeting: Meeting) -> None:
+    try:
+        provider = get_provider(meeting.provider, meeting.account)
+    except ProviderError:
+        return
+    transaction.on_commit(partial(_delete_quietly, provider, _ref(meeting)), robust=True)
 
 
 def meeting_provision_due(*, now: datetime | None = None, limit: int = 100) -> int:
@@ -374,27 +532,119 @@ def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None
     return warned
 
 
-def meeting_push_update(*, meeting_id: uuid.UUID) -> None:
-    """Tell the provider the meeting moved (a task, after a reschedule commits)."""
-    meeting = Meeting.objects.select_related("account", "company").filter(pk=meeting_id).first()
-    if meeting is None or meeting.state != MeetingState.READY or not meeting.external_id:
-        return
-    provider = get_provider(meeting.provider, meeting.account)
-    ref = provider.update_meeting(_ref(meeting), _spec(meeting))
-    if ref != _ref(meeting):
-        with transaction.atomic():
-            locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
-            if locked.state == MeetingState.READY:
-                _apply(locked, ref, timezone.now())
+def _claim(meeting_id: uuid.UUID, state: str, now: datetime) -> Meeting | None:
+    """Take an update or delete that is due: its next_attempt_at moves LEASE ahead under
+    the row lock, so a second worker finds nothing due. None when nothing is due."""
+    with transaction.atomic():
+        meeting = (
+            Meeting.objects.select_for_update()
+            .filter(pk=meeting_id, state=state, next_attempt_at__lte=now)
+            .exclude(external_id="")
+            .first()
+        )
+        if meeting is None:
+            return None
+        meeting.next_attempt_at = now + LEASE
+        meeting.save(update_fields=["next_attempt_at", "updated_at"])
+    return meeting
 
 
-def meeting_delete_remote(*, meeting_id: uuid.UUID) -> None:
-    """Delete a revoked meeting at the provider (a task, after a cancel commits)."""
-    meeting = Meeting.objects.select_related("account").filter(pk=meeting_id).first()
-    if meeting is None or meeting.state != MeetingState.REVOKED:
-        return
-    if meeting.external_id:
+def meeting_push_update(*, meeting_id: uuid.UUID, now: datetime | None = None) -> str | None:
+    """Tell the provider the meeting moved (a task after a reschedule commits, and the
+    sweep while it keeps failing).
+
+    Side effects, in order:
+    1. lock: the meeting row; claim the due update (next_attempt_at + LEASE)
+    2. network: provider.update_meeting with the meeting's current times
+    3. lock: the meeting row again; write: done (nothing due, a changed link kept), or
+       due again at once when it moved meanwhile, or the failure with the next attempt's
+       time (none after MAX_ATTEMPTS or a permanent error: the report shows it)
+    Returns "done", "retry", "gave_up", or None when no update was due.
+    """
+    now = now or timezone.now()
+    meeting = _claim(meeting_id, MeetingState.READY, now)
+    if meeting is None:
+        return None
+    sent = (meeting.start, meeting.end)
+    try:
+        ref = get_provider(meeting.provider, meeting.account).update_meeting(
+            _ref(meeting), _spec(meeting)
+        )
+    except ProviderError as exc:
+        return _settle_failure(meeting.pk, MeetingState.READY, exc, now, "update")
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+        if locked is None or locked.state != MeetingState.READY:
+            return None  # cancelled meanwhile: its delete is due instead
+        if ref.join_url and ref != _ref(locked):
+            _copy_ref(locked, ref)
+        if (locked.start, locked.end) != sent:
+            locked.next_attempt_at = now  # moved again while we talked: once more
+            _after_commit("update", locked.pk)
+        else:
+            locked.next_attempt_at = None
+            locked.attempts, locked.last_error = 0, ""
+        locked.save()
+    return "done"
+
+
+def meeting_delete_remote(*, meeting_id: uuid.UUID, now: datetime | None = None) -> str | None:
+    """Delete a revoked meeting at the provider (a task after a cancel commits, and the
+    sweep while it keeps failing). "Already gone" is success (the adapters' rule).
+
+    Side effects, in order:
+    1. lock: the meeting row; claim the due delete (next_attempt_at + LEASE)
+    2. network: provider.delete_meeting
+    3. lock: the meeting row again; write: done, or the failure with the next attempt's
+       time (none after MAX_ATTEMPTS or a permanent error: the report shows it)
+    Returns "done", "retry", "gave_up", or None when no delete was due.
+    """
+    now = now or timezone.now()
+    meeting = _claim(meeting_id, MeetingState.REVOKED, now)
+    if meeting is None:
+        return None
+    try:
         get_provider(meeting.provider, meeting.account).delete_meeting(_ref(meeting))
+    except ProviderError as exc:
+        return _settle_failure(meeting.pk, MeetingState.REVOKED, exc, now, "delete")
+    with transaction.atomic():
+        Meeting.objects.filter(pk=meeting.pk, state=MeetingState.REVOKED).update(
+            next_attempt_at=None, attempts=0, last_error="", updated_at=now
+        )
+    return "done"
+
+
+def _settle_failure(
+    meeting_id: uuid.UUID, state: str, exc: ProviderError, now: datetime, what: str
+) -> str | None:
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().filter(pk=meeting_id, state=state).first()
+        if locked is None:
+            return None
+        _record_failure(locked, exc, now, what=what)
+        return "retry" if locked.next_attempt_at else "gave_up"
+
+
+def meeting_retry_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Every due provider call (every minute): creates (pending meetings whose backoff
+    passed), updates (ready meetings that moved) and deletes (revoked meetings with a
+    provider meeting). Returns how many were tried."""
+    now = now or timezone.now()
+    tried = meeting_provision_due(now=now, limit=limit)
+    for state, run in (
+        (MeetingState.READY, meeting_push_update),
+        (MeetingState.REVOKED, meeting_delete_remote),
+    ):
+        due = list(
+            Meeting.objects.filter(state=state, next_attempt_at__lte=now)
+            .exclude(external_id="")
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        for pk in due:
+            run(meeting_id=pk, now=now)
+        tried += len(due)
+    return tried
 
 
 def meeting_set_link(

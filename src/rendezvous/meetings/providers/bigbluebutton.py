@@ -10,11 +10,30 @@ are XML with a `returncode`: HTTP 200 alone means nothing.
 | create_meeting | `create?name&meetingID&record=false` | meetingID `rdv-<our meeting id>`: a retry after a lost answer gets `duplicateWarning` and the same meeting, never a second one; the same parameters every time |
 | update_meeting | none | BBB has no update; the schedule is ours, the meetingID stays |
 | delete_meeting | `end?meetingID` | `notFound` (already ended or reaped) counts as done |
-| join_url | none (signed `join?fullName&meetingID&role&userID&createTime`) | minted per participant on the join page; the name is covered by the checksum so it cannot be edited |
+| join_url | `create` again (same parameters), then a signed `join?fullName&meetingID&role&userID&createTime` | minted per participant on the join page; the name is covered by the checksum so it cannot be edited |
 
-The stored join URL is the unsigned `join?meetingID&createTime` (useless without a
-checksum); join_url() reads the createTime back from it so a link from an earlier
-session of the same meetingID is refused by BBB.
+The stored join URL is the unsigned `join?meetingID&createTime&name` (useless without a
+checksum); it keeps the createTime and the exact name the meeting was created with.
+
+Why join_url() creates the meeting again: BBB removes a meeting nobody joined within
+`meetingExpireIfNoUserJoinedInMinutes` (5 by default) of its creation, so the meeting
+the task made days ahead is usually gone when the first participant arrives, and a
+join into it fails (providers-contracts.md §5: "call create again right before handing
+out join URLs"). Create is idempotent, so calling it at every join:
+
+| BBB has | create answers | the join URL carries |
+| --- | --- | --- |
+| the meeting (someone is in it, or it was just created) | SUCCESS, duplicateWarning, the same createTime | that createTime: the same room as everyone else |
+| nothing (reaped, or ended by its duration) | SUCCESS with a new createTime | the new createTime |
+| a temporary error, or idNotUnique | - | the stored createTime (best effort: right while the meeting lives) |
+| checksumError (wrong secret) | - | nothing: ProviderError, the join page says so |
+
+A sweep that creates the meeting just before the window opens was the alternative;
+it fails whenever nobody joins within BBB's few minutes after the sweep (a customer
+arriving 10 minutes late to find the host absent), and costs a periodic task. One
+extra idempotent call per join page visit costs nothing that matters. join_url() is
+only called on the join page (meetings.domain.reveal mints for join tokens only),
+never inside a transaction.
 
 | answer | ProviderError |
 | --- | --- |
@@ -155,7 +174,30 @@ class Provider(VideoProvider):
         query = [("meetingID", meeting_id)]
         if create_time.isdigit():
             query.append(("createTime", create_time))
+        query.append(("name", params[0][1]))
         return MeetingRef(external_id=meeting_id, join_url=f"{self._api()}/join?{urlencode(query)}")
+
+    def _create_again(self, ref: MeetingRef) -> str:
+        """Create the meeting again (idempotent) so a reaped one is back before anyone
+        joins; its createTime, or the stored one when BBB could not say."""
+        stored = parse_qs(urlsplit(ref.join_url).query)
+        create_time = stored.get("createTime", [""])[0]
+        name = stored.get("name", [""])[0]
+        if not name:
+            return create_time  # stored before names were kept: cannot repeat the create
+        params = [("name", name), ("meetingID", ref.external_id), ("record", "false")]
+        try:
+            root = self._call("create", params)
+        except Failed as exc:
+            if exc.key == "idNotUnique" or not exc.permanent:
+                return create_time
+            raise
+        except ProviderError as exc:
+            if exc.permanent:
+                raise
+            return create_time  # BBB unreachable for a moment: the stored one may still work
+        fresh = (root.findtext("createTime") or "").strip()
+        return fresh if fresh.isdigit() else create_time
 
     def update_meeting(self, ref: MeetingRef, spec: MeetingSpec) -> MeetingRef:
         return ref
@@ -173,13 +215,13 @@ class Provider(VideoProvider):
     def join_url(self, ref: MeetingRef, participant: Participant) -> str:
         if not ref.external_id:
             raise ProviderError("bigbluebutton: the meeting has no id yet", permanent=True)
+        create_time = self._create_again(ref)
         params = [
             ("fullName", participant.name.strip() or ("Host" if participant.host else "Guest")),
             ("meetingID", ref.external_id),
             ("role", "MODERATOR" if participant.host else "VIEWER"),
             ("userID", participant.id),
         ]
-        create_time = parse_qs(urlsplit(ref.join_url).query).get("createTime", [""])[0]
         if create_time.isdigit():
             params.append(("createTime", create_time))
         return self._signed("join", params)
