@@ -1,10 +1,14 @@
 """The ASGI application `rendezvous serve` runs under uvicorn.
 
-HTTP goes to Django's WSGI handler on a thread pool (a2wsgi) rather than to Django's
-ASGI handler: that one runs every synchronous view on a single shared thread, so
-concurrent requests queued behind one another (at concurrency 8 a request waited for
-the seven before it). The views and the ORM are synchronous, so threads serve them
-best; WebSocket routes can be added beside this dispatcher.
+| protocol | served by |
+| --- | --- |
+| HTTP | Django's WSGI handler on a thread pool (a2wsgi) |
+| WebSocket | Channels: the built-in video room's signaling (rendezvous.rooms.routing), behind an Origin check against ALLOWED_HOSTS |
+
+HTTP goes to Django's WSGI handler rather than to Django's ASGI handler: that one runs
+every synchronous view on a single shared thread, so concurrent requests queued behind
+one another (at concurrency 8 a request waited for the seven before it). The views and
+the ORM are synchronous, so threads serve them best.
 """
 
 import os
@@ -17,4 +21,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rendezvous.settings")
 # Threads, not processes: SQLite writers queue on an in-process lock (bookings.domain.locking).
 HTTP_THREADS = int(os.environ.get("RENDEZVOUS_HTTP_THREADS", "8"))
 
-application = WSGIMiddleware(get_wsgi_application(), workers=HTTP_THREADS)
+http_application = WSGIMiddleware(get_wsgi_application(), workers=HTTP_THREADS)
+
+# Imported after Django is set up (get_wsgi_application): they load models.
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from rendezvous.rooms.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rendezvous.availability.cache import availability_version
 from rendezvous.bookings.models import Booking, BookingStatus, Customer
+from rendezvous.meetings.models import MeetingAccount
 from tests.conftest import TOMORROW_10, snapshot
 from tests.factories import StaffFactory
 
@@ -229,6 +230,7 @@ def test_booking_get_cancel_reschedule_with_token(client, practice):
 
 
 def test_online_booking_has_pending_meeting_without_link(client, practice):
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     body = booking_body(practice, service=str(practice.video.id))
     meeting = post(client, "/api/v1/companies/practice/bookings", body).json()["meeting"]
     assert (
@@ -240,6 +242,14 @@ def test_online_booking_has_pending_meeting_without_link(client, practice):
         meeting["opens_at"] == "2026-12-02T09:55:00+01:00"
         and meeting["closes_at"] == "2026-12-02T10:30:00+01:00"
     )
+
+
+def test_online_booking_gets_the_builtin_room_by_default(client, practice):
+    body = booking_body(practice, service=str(practice.video.id))
+    meeting = post(client, "/api/v1/companies/practice/bookings", body).json()["meeting"]
+    # No account configured: the built-in room, ready at once, reached through our join page.
+    assert meeting["state"] == "ready" and meeting["provider"] == "builtin"
+    assert meeting["join_url"].startswith("http://testserver/join/")
 
 
 def test_request_mode_gives_requested(client, practice):

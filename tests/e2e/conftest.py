@@ -1,5 +1,5 @@
 """Browser tests: Playwright (the Python package) driving Debian's Chromium against
-pytest-django's live server. One browser per session; each test gets a fresh context.
+pytest-django's live server. One browser per test module; each test gets a fresh context.
 
 Chromium missing: the tests skip locally with the reason, and fail in CI
 (RENDEZVOUS_REQUIRE_BROWSER=1, set by .ci/run). `playwright install` is never used.
@@ -43,8 +43,11 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def playwright():
+    """One Playwright per test module: a second sync_playwright() in the same thread
+    fails, and a live one keeps an event loop running that later asyncio.run() calls
+    (the room's signaling tests) refuse to share."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _unavailable(f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium.sh")
     if not AXE.exists():
@@ -54,9 +57,14 @@ def browser():
     except ImportError:
         _unavailable("the playwright package is missing: pip install -e '.[dev]'")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from rendezvous.bookings import domain
-from rendezvous.meetings.models import Meeting
+from rendezvous.meetings.models import Meeting, MeetingAccount
 from tests.conftest import NOW, TOMORROW_10, book
 
 from .conftest import customer_token, host_token, path_of
@@ -97,6 +97,7 @@ def test_unpaid_says_the_link_comes_with_the_payment(client, practice, jitsi):
 
 
 def test_pending_manual_meeting_in_the_window_waits(client, practice):
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     booking = book(practice, TOMORROW_10, service=practice.video, staff=practice.staff[0]).booking
     with time_machine.travel(TOMORROW_10, tick=False):
         response = client.get(path_of(customer_token(booking)))

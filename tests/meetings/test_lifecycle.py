@@ -33,7 +33,17 @@ def test_in_person_booking_has_no_meeting(practice):
     assert created.booking.online is False
 
 
-def test_without_a_provider_the_meeting_is_manual_and_pending(practice):
+def test_without_a_provider_the_meeting_is_the_builtin_room_and_ready(practice):
+    booking = video(practice).booking
+    meeting = Meeting.objects.get(booking=booking)
+    assert (meeting.provider, meeting.state) == ("builtin", MeetingState.READY)
+    assert meeting.account is None
+    roles = sorted(JoinToken.objects.filter(meeting=meeting).values_list("role", flat=True))
+    assert roles == [JoinRole.CUSTOMER, JoinRole.HOST]
+
+
+def test_a_manual_account_leaves_the_meeting_pending(practice):
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     booking = video(practice).booking
     meeting = Meeting.objects.get(booking=booking)
     assert (meeting.provider, meeting.state) == ("manual", MeetingState.PENDING)
@@ -42,6 +52,7 @@ def test_without_a_provider_the_meeting_is_manual_and_pending(practice):
 
 
 def test_manual_link_added_later_releases_it_and_emails_the_customer(practice):
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     booking = video(practice).booking
     meeting = Meeting.objects.get(booking=booking)
     meeting_set_link(

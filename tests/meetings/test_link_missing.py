@@ -6,11 +6,18 @@ import pytest
 
 from rendezvous.bookings import domain
 from rendezvous.meetings.domain import meeting_set_link, meeting_warn_missing_links
-from rendezvous.meetings.models import Meeting
+from rendezvous.meetings.models import Meeting, MeetingAccount
 from rendezvous.notifications.models import OutboxMessage
 from tests.conftest import NOW, TOMORROW_10, book
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def manual(practice):
+    """Links typed in by staff: the built-in room (the default) is ready at once."""
+    return MeetingAccount.objects.create(company=practice.company, provider="manual")
+
 
 LATER = TOMORROW_10 + timedelta(days=2)  # 74 h after NOW
 

@@ -7,6 +7,7 @@ import pytest
 from rendezvous.bookings import domain as bookings
 from rendezvous.bookings.models import Booking
 from rendezvous.core.errors import SlotUnavailable
+from rendezvous.meetings.models import MeetingAccount
 from rendezvous.notifications.domain import outbox as outbox_module
 from rendezvous.notifications.domain import outbox_deliver, outbox_deliver_due, outbox_resend
 from rendezvous.notifications.domain.outbox import _claim
@@ -23,6 +24,8 @@ def customer_row(booking: Booking, event: str) -> OutboxMessage:
 
 
 def test_booking_delivers_confirmation_with_parts_language_and_invitation(practice, smtp):
+    # A link typed in by staff (the manual provider): none is known at booking time.
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     booking = book(practice, TOMORROW_10, service=practice.video, n="de", language="de").booking
     staff = booking.staff
     row = customer_row(booking, Event.BOOKING_CONFIRMED)

@@ -5,6 +5,7 @@ import pytest
 from rendezvous.bookings import domain as bookings
 from rendezvous.bookings.domain.tokens import hash_token
 from rendezvous.bookings.models import Booking, PaymentStatus
+from rendezvous.meetings.models import MeetingAccount
 from rendezvous.notifications import links
 from rendezvous.notifications.domain import (
     notify_meeting_creation_failing,
@@ -72,6 +73,8 @@ def test_an_in_person_booking_has_no_meeting_lines(practice):
 
 
 def test_payment_confirmed_tells_the_customer_and_updates_the_invitation(practice, smtp):
+    # A link typed in by staff (the manual provider): none is known at booking time.
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     practice.video.requires_payment = True
     practice.video.save()
     booking = book(practice, TOMORROW_10, service=practice.video).booking

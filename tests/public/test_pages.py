@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import override_settings
 
 from rendezvous.bookings.models import Booking, BookingStatus
+from rendezvous.meetings.models import MeetingAccount
 from rendezvous.public import access
 from tests.conftest import NOW, TOMORROW_10, book, snapshot
 
@@ -103,6 +104,8 @@ def test_times_in_the_customers_zone_name_the_business_zone(client, practice):
 
 
 def test_book_end_to_end_confirmed(client, practice):
+    # A link typed in by staff (the manual provider): none is known at booking time.
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     response = post_booking(client, practice, lang="de", tz="America/New_York")
     assert response.status_code == 302
     booking = Booking.objects.get()
@@ -327,6 +330,8 @@ def test_ics_download(client, practice):
 
 
 def test_join_section_for_online_bookings(client, practice):
+    # A link typed in by staff (the manual provider): none is known at booking time.
+    MeetingAccount.objects.create(company=practice.company, provider="manual")
     created = book(practice, TOMORROW_10, service=practice.video)
     html = client.get(manage_path(created)).content.decode()
     assert "Your video link will appear here." in html

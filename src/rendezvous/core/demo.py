@@ -157,18 +157,11 @@ def demo_seed(*, today: date | None = None) -> Company:
             )
             for start in _yoga_starts(today)
         )
-    # Video: a made-up self-hosted Jitsi (with token auth); join links work up to the
-    # redirect, which points at a domain that does not exist.
-    MeetingAccount.objects.get_or_create(
-        company=company,
-        staff=None,
-        provider="jitsi",
-        defaults={
-            "url": "https://meet.demo.invalid",
-            "app_id": "rendezvous-demo",
-            "secret": "demo-only-jitsi-secret-not-for-production",
-        },
-    )
+    # Video: the built-in room (no account needed). Earlier demos seeded a Jitsi account
+    # at a made-up domain; switch it off so that new meetings get a room that works.
+    MeetingAccount.objects.filter(
+        company=company, provider="jitsi", url="https://meet.demo.invalid", active=True
+    ).update(active=False)
     _demo_admin(company)
     return company
 

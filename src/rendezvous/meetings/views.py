@@ -5,6 +5,8 @@
 | unknown token | 404 |
 | revoked (booking cancelled) | 410, "this link was cancelled" |
 | in the window, link known | 302 to the provider's URL (the host's for the staff token); a page with the link when there are instructions or a password to read first |
+| in the window, the `builtin` provider | the video room itself, on this page (rendezvous.rooms; its WebSocket checks the token and the window again) |
+| a `builtin` meeting its host ended | "this meeting has ended" |
 | before the window | the time in the viewer's zone, a countdown, the page reloads itself when the window opens |
 | after the end | "this meeting has ended" |
 | unconfirmed / unpaid / pending | why there is no link yet |
@@ -23,9 +25,10 @@ from django.views.decorators.http import require_http_methods
 
 from rendezvous.public import formats
 from rendezvous.public.security import apply_policy
+from rendezvous.rooms.page import room_context, room_policy
 
 from .domain import meeting_view, token_lookup
-from .models import JoinRole
+from .models import JoinRole, MeetingState
 
 
 @never_cache
@@ -49,7 +52,10 @@ def join(request, token: str):
     view = meeting_view(booking=booking, viewer=row, now=now, meeting=meeting)
     if view is None:
         raise Http404
-    if view.raw_url and not (view.instructions or view.password):
+    builtin = view.provider == "builtin"
+    ended = view.is_over or (builtin and meeting.state == MeetingState.ENDED)
+    in_room = builtin and view.is_open and not view.reason and not ended
+    if view.raw_url and not builtin and not (view.instructions or view.password):
         response = HttpResponseRedirect(view.raw_url)
         return _headers(response)
     owner = booking or meeting.session
@@ -65,14 +71,20 @@ def join(request, token: str):
             "zone_label": formats.zone_label(zone),
             "opens_ms": int(view.opens_at.timestamp() * 1000),
             "now_ms": int(now.timestamp() * 1000),
-            "waiting": not view.is_over and view.reason in ("", "pending") and not view.raw_url,
+            "waiting": not ended and view.reason in ("", "pending") and not view.raw_url,
+            "ended": ended,
+            "room": room_context(token=token, meeting=meeting, host=view.host) if in_room else None,
         }
         status = 410 if view.reason == "revoked" else 200
         response = render(request, "meetings/join.html", context, status=status)
+    if in_room:
+        return _headers(room_policy(response))
     return _headers(response)
 
 
 def _headers(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
+    if "Content-Security-Policy" in response.headers:
+        return response  # the room's own policy (rooms.page.room_policy)
     return apply_policy(response)

@@ -1,0 +1,278 @@
+"""The built-in room in real Chromium pages with fake camera and microphone.
+
+The app runs under a real uvicorn server on loopback (HTTP and WebSockets, the
+configured channel layer) in a thread of this process, on the test database. The
+server's clock is the real one, so the bookings here start a few minutes from now and
+the company's join window is widened to include the present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+
+import pytest
+import uvicorn
+from channels.layers import get_channel_layer
+
+from rendezvous.availability.models import WorkingHours
+from rendezvous.bookings import domain as bookings
+from rendezvous.meetings.domain import meeting_for
+from rendezvous.rooms.presence import presence
+from tests.conftest import book
+from tests.factories import ClassSessionFactory
+from tests.rooms.conftest import customer, host
+
+from .conftest import ARGS, AXE, CHROMIUM, check_axe
+
+pytestmark = [pytest.mark.e2e]
+
+MEDIA_ARGS = [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    # Plain loopback host candidates: no mDNS names to resolve.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+
+@pytest.fixture(scope="module")
+def media_browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + MEDIA_ARGS)
+    yield browser
+    browser.close()
+
+
+class AsgiServer:
+    """uvicorn serving rendezvous.asgi in a thread; `call` runs a coroutine in its loop."""
+
+    def __init__(self):
+        from rendezvous.asgi import application
+
+        config = uvicorn.Config(
+            application, host="127.0.0.1", port=0, lifespan="off", log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self.server.serve())
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def server(transactional_db):
+    asgi = AsgiServer()
+    base = asgi.start()
+    yield asgi, base
+    asgi.stop()
+
+
+@pytest.fixture
+def room_practice(practice):
+    """The practice, its first staff member working around the clock, no notice, and
+    a join window wide enough that a booking a few minutes ahead is open now."""
+    ada = practice.staff[0]
+    WorkingHours.objects.filter(staff=ada).delete()
+    WorkingHours.objects.bulk_create(
+        WorkingHours(staff=ada, weekday=day, start=clock(0), end=clock(0)) for day in range(7)
+    )
+    company = practice.company
+    company.min_notice_minutes = 0
+    company.join_window_minutes = 60
+    company.save()
+    return practice
+
+
+def soon(minutes: int = 15) -> datetime:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    return now + timedelta(minutes=minutes - now.minute % 15)
+
+
+@pytest.fixture
+def pages(media_browser, server):
+    _asgi, base = server
+    contexts = []
+
+    def make(locale="en-GB", axe=False):
+        # Only a page that gets axe-core injected skips the CSP; the others run the room
+        # under the policy the server sends.
+        context = media_browser.new_context(
+            locale=locale, timezone_id="Europe/Berlin", base_url=base, bypass_csp=axe
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def enter(page, token: str) -> None:
+    page.goto(f"/join/{token}/")
+    page.get_by_role("button", name=JOIN_LABELS).first.click()
+    page.wait_for_function("() => window.rdvRoom && window.rdvRoom.open()")
+
+
+JOIN_LABELS = __import__("re").compile("^(Join the meeting|Deltag i mødet)$")
+
+
+def wait_media(page, peers: int) -> None:
+    """Every peer connection `connected`, a video track from each, frames decoding."""
+    try:
+        page.wait_for_function(
+            """n => {
+                const ps = window.rdvRoom.peers();
+                return ps.length === n && ps.every(p => p.state === 'connected' && p.videoTracks > 0);
+            }""",
+            arg=peers,
+        )
+    except Exception:
+        seen = page.evaluate("() => [window.rdvRoom.me(), window.rdvRoom.peers()]")
+        raise AssertionError(f"media did not flow: {seen}") from None
+    first = page.evaluate("window.rdvRoom.framesDecoded()")
+    page.wait_for_function(
+        """async before => {
+            const now = await window.rdvRoom.framesDecoded();
+            const keys = Object.keys(before);
+            return keys.length > 0 && keys.every(k => (now[k] || 0) > before[k]);
+        }""",
+        arg=first,
+        polling=200,
+    )
+
+
+def raw_socket(page, token: str) -> dict:
+    """Open the room's WebSocket by hand from the page: what the server answers."""
+    return page.evaluate(
+        """token => new Promise(resolve => {
+            const ws = new WebSocket(`ws://${location.host}/ws/join/${token}/`);
+            let first = null;
+            ws.onmessage = e => { first = first || JSON.parse(e.data); };
+            ws.onclose = e => resolve({code: e.code, message: first});
+        })""",
+        token,
+    )
+
+
+def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, server, pages):
+    asgi, _base = server
+    start = soon()
+    booking = book(
+        room_practice,
+        start,
+        service=room_practice.video,
+        staff=room_practice.staff[0],
+        now=datetime.now(UTC),
+        language="da",
+    ).booking
+    later = book(
+        room_practice,
+        start + timedelta(hours=3),
+        service=room_practice.video,
+        staff=room_practice.staff[0],
+        now=datetime.now(UTC),
+    ).booking
+    cancelled = book(
+        room_practice,
+        start + timedelta(minutes=30),
+        service=room_practice.video,
+        staff=room_practice.staff[0],
+        now=datetime.now(UTC),
+    ).booking
+    meeting = meeting_for(booking)
+    staff_token, guest_token = host(meeting), customer(booking)
+    later_token, cancelled_token = customer(later), customer(cancelled)
+    bookings.booking_cancel(booking=cancelled, actor=bookings.STAFF, now=datetime.now(UTC))
+
+    staff, guest = pages(axe=True), pages(locale="da-DK")
+    enter(staff, staff_token)
+    enter(guest, guest_token)
+    # The customer's page is in the booking's language, with its controls labelled.
+    guest.get_by_role("button", name="Slå mikrofonen fra").wait_for()
+    wait_media(staff, 1)
+    wait_media(guest, 1)
+    names = guest.evaluate("window.rdvRoom.peers().map(p => p.name)")
+    assert names == ["Ada"]
+    assert staff.evaluate("window.rdvRoom.peers().map(p => p.name)") == [
+        f"{booking.first_name} {booking.last_name}"
+    ]
+    if AXE.exists():
+        check_axe(staff, "room (host)")
+
+    # The server refuses, whatever the page shows: too early, cancelled.
+    early = raw_socket(guest, later_token)
+    assert (early["code"], early["message"]["reason"]) == (4425, "early")
+    gone = raw_socket(guest, cancelled_token)
+    assert (gone["code"], gone["message"]["reason"]) == (4403, "forbidden")
+    # Another booking's page is its own room: this one still holds exactly two.
+    assert guest.evaluate("window.rdvRoom.peers().length") == 1
+
+    # The server drops the guest's socket: the page comes back, media flows again.
+    room = meeting.pk.hex
+
+    async def drop_guest():
+        [entry] = [m for m in await presence().members(room) if not m["host"]]
+        await get_channel_layer().send(entry["channel"], {"type": "room.drop"})
+
+    asgi.call(drop_guest())
+    guest.wait_for_function("() => window.rdvRoom.welcomes() >= 2")
+    wait_media(guest, 1)
+    wait_media(staff, 1)
+
+    staff.get_by_role("button", name="End meeting for all").click()
+    staff.get_by_text("The host ended this meeting.").wait_for()
+    guest.get_by_text("Værten afsluttede dette møde.").wait_for()
+    refused = raw_socket(guest, guest_token)
+    assert refused["code"] == 4410
+    staff.reload()
+    assert staff.get_by_text("This meeting has ended.").is_visible()
+
+
+def test_a_class_of_three_meets_in_one_mesh(room_practice, server, pages):
+    start = soon()
+    session = ClassSessionFactory(
+        service=room_practice.yoga,
+        staff=room_practice.staff[0],
+        start=start,
+        end=start + timedelta(minutes=60),
+        capacity=10,
+        online=True,
+    )
+    seats = [
+        book(
+            room_practice,
+            None,
+            service=room_practice.yoga,
+            session_id=session.pk,
+            now=datetime.now(UTC),
+        ).booking
+        for _ in range(2)
+    ]
+    tokens = [host(meeting_for(seats[0]))] + [customer(b) for b in seats]
+    trio = [pages() for _ in tokens]
+    for page, token in zip(trio, tokens, strict=True):
+        enter(page, token)
+    for page in trio:
+        wait_media(page, 2)
