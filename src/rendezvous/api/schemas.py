@@ -1,6 +1,6 @@
 """Input and output shapes of API v1 (shared/API.md). Times are rendered in the zone asked for."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field
 
 from rendezvous.bookings.models import Booking
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
+from rendezvous.meetings.domain.reveal import Prefetched
 
 # Hard caps against absurd bodies; the domain gives the precise per-field messages.
 BIG = 10_000
@@ -142,6 +143,12 @@ class BookingPage(Schema):
 
 class BookingPatch(Schema):
     status: str | None = Field(default=None, max_length=16)
+    online: bool | None = Field(
+        default=None,
+        description='"By video": true makes the meeting and join links (the company must '
+        "have online meetings on; a class booking needs an online session), false revokes "
+        "them and deletes the provider's meeting. Not for a cancelled or past booking (409).",
+    )
     notes: str | None = Field(default=None, max_length=BIG)
     payment_status: str | None = Field(default=None, max_length=16)
 
@@ -154,10 +161,12 @@ def manage_url(booking: Booking, token: str) -> str:
     return f"{settings.BASE_URL}/manage/{booking.id}/{token}/"
 
 
-def meeting_out(booking: Booking, zone: ZoneInfo, viewer=None) -> dict | None:
+def meeting_out(
+    booking: Booking, zone: ZoneInfo, viewer=None, prefetched: Prefetched | None = None
+) -> dict | None:
     """The meeting object of API.md, from the one reveal rule (meetings.domain.meeting_view):
     `join_url` is our /join/<token>/ link, never the provider's URL."""
-    view = meeting_view(booking=booking, viewer=viewer, now=timezone.now())
+    view = meeting_view(booking=booking, viewer=viewer, now=timezone.now(), prefetched=prefetched)
     if view is None:
         return None
     return {
@@ -171,7 +180,13 @@ def meeting_out(booking: Booking, zone: ZoneInfo, viewer=None) -> dict | None:
     }
 
 
-def booking_out(booking: Booking, zone: ZoneInfo, token: str | None = None, viewer=None) -> dict:
+def booking_out(
+    booking: Booking,
+    zone: ZoneInfo,
+    token: str | None = None,
+    viewer=None,
+    prefetched: Prefetched | None = None,
+) -> dict:
     """`viewer`: a staff Actor; else a caller holding the manage `token` is the customer."""
     if viewer is None and token:
         viewer = CustomerViewer(booking.pk)
@@ -189,12 +204,14 @@ def booking_out(booking: Booking, zone: ZoneInfo, token: str | None = None, view
         "participants": booking.participants,
         "manage_token": token,
         "manage_url": manage_url(booking, token) if token else None,
-        "meeting": meeting_out(booking, zone, viewer),
+        "meeting": meeting_out(booking, zone, viewer, prefetched),
     }
 
 
-def staff_booking_out(booking: Booking, zone: ZoneInfo, actor=None) -> dict:
-    return booking_out(booking, zone, viewer=actor) | {
+def staff_booking_out(
+    booking: Booking, zone: ZoneInfo, actor=None, prefetched: Prefetched | None = None
+) -> dict:
+    return booking_out(booking, zone, viewer=actor, prefetched=prefetched) | {
         "first_name": booking.first_name,
         "last_name": booking.last_name,
         "email": booking.email,
@@ -207,3 +224,212 @@ def staff_booking_out(booking: Booking, zone: ZoneInfo, actor=None) -> dict:
 
 def date_range_days(first: date, last: date) -> int:
     return (last - first).days + 1
+
+
+# -- back office (/manage/): services, staff members, schedules, class sessions --------
+# Input fields are typed loosely on purpose (plain int, str, datetime): the domain
+# (catalog.editing, companies.editing, availability.editing) checks ranges, lengths and
+# ids with translated messages, and a PATCH changes only the fields sent.
+
+
+class ServicePatch(Schema):
+    name: str | None = Field(default=None, max_length=BIG)
+    description: str | None = Field(default=None, max_length=BIG)
+    kind: str | None = Field(
+        default=None, max_length=16, description="appointment or class (fixed once used)"
+    )
+    category: str | None = Field(default=None, max_length=64, description="a category id")
+    duration_minutes: int | None = Field(default=None, description="5 to 1440")
+    buffer_before_minutes: int | None = Field(default=None, description="0 to 1440")
+    buffer_after_minutes: int | None = Field(default=None, description="0 to 1440")
+    price: Decimal | None = Field(default=None, description='a decimal string, e.g. "45.00"')
+    currency: str | None = Field(
+        default=None, max_length=16, description="ISO code; empty: the company's"
+    )
+    online_meeting: bool | None = None
+    requires_confirmation: bool | None = None
+    requires_payment: bool | None = None
+    resource_kind: str | None = Field(
+        default=None, max_length=BIG, description="the kind of resource it needs; empty: none"
+    )
+    max_per_staff_per_day: int | None = Field(default=None, description="null: no limit")
+    staff: list[str] | None = Field(
+        default=None, max_length=1000, description="ids of the staff who give it"
+    )
+    location: str | None = Field(default=None, max_length=64)
+    active: bool | None = None
+    position: int | None = None
+
+
+class ServiceCreate(ServicePatch):
+    name: str = Field(max_length=BIG)
+    duration_minutes: int = Field(description="5 to 1440")
+
+
+class ManagedServiceOut(Schema):
+    id: str
+    name: str
+    description: str
+    kind: str
+    category: str | None
+    category_name: str | None
+    duration_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    price: Decimal
+    currency: str
+    online_meeting: bool
+    requires_confirmation: bool
+    requires_payment: bool
+    resource_kind: str
+    max_per_staff_per_day: int | None
+    staff: list[str]
+    location: str | None
+    active: bool
+    position: int
+
+
+class ServicePage(Schema):
+    results: list[ManagedServiceOut]
+    next: str | None
+
+
+class StaffMemberPatch(Schema):
+    name: str | None = Field(default=None, max_length=BIG)
+    email: str | None = Field(default=None, max_length=BIG)
+    locations: list[str] | None = Field(default=None, max_length=1000)
+    services: list[str] | None = Field(default=None, max_length=1000)
+    online_bookable: bool | None = None
+    active: bool | None = None
+
+
+class StaffMemberCreate(StaffMemberPatch):
+    name: str = Field(max_length=BIG)
+
+
+class StaffMemberOut(Schema):
+    id: str
+    name: str
+    email: str
+    locations: list[str]
+    services: list[str]
+    online_bookable: bool
+    active: bool
+
+
+class StaffMemberPage(Schema):
+    results: list[StaffMemberOut]
+    next: str | None
+
+
+class HoursSpan(Schema):
+    weekday: int = Field(description="0 Monday ... 6 Sunday")
+    start: time
+    end: time = Field(description="00:00 means midnight at the end of the day")
+    location: str | None = Field(default=None, max_length=64, description="null: at every location")
+
+
+class HoursIn(Schema):
+    hours: list[HoursSpan] = Field(max_length=1000)
+
+
+class HoursSpanOut(HoursSpan):
+    id: str
+
+
+class HoursOut(Schema):
+    staff: str
+    hours: list[HoursSpanOut]
+
+
+class TimeOffIn(Schema):
+    start: datetime
+    end: datetime
+    reason: str | None = Field(default=None, max_length=BIG)
+
+
+class TimeOffOut(Schema):
+    id: str
+    staff: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+class TimeOffPage(Schema):
+    results: list[TimeOffOut]
+    next: str | None
+
+
+class DateExceptionIn(Schema):
+    date: date
+    kind: str = Field(
+        max_length=16, description="closed (all day), hours (instead of the week's), extra"
+    )
+    start: time | None = None
+    end: time | None = None
+    location: str | None = Field(default=None, max_length=64)
+
+
+class DateExceptionOut(Schema):
+    id: str
+    staff: str
+    date: date
+    kind: str
+    start: time | None
+    end: time | None
+    location: str | None
+
+
+class DateExceptionPage(Schema):
+    results: list[DateExceptionOut]
+    next: str | None
+
+
+class SessionPatch(Schema):
+    start: datetime | None = None
+    end: datetime | None = Field(
+        default=None, description="moving the start alone keeps the session's length"
+    )
+    capacity: int | None = Field(default=None, description="not below the seats taken")
+    online: bool | None = Field(default=None, description="fixed once the session has bookings")
+    staff: str | None = Field(default=None, max_length=64)
+    location: str | None = Field(default=None, max_length=64)
+    resource: str | None = Field(default=None, max_length=64)
+
+
+class SessionCreate(SessionPatch):
+    service: str = Field(max_length=64, description="a class service's id")
+    start: datetime
+    end: datetime | None = Field(default=None, description="default: start + the duration")
+    capacity: int
+
+
+class SessionOut(Schema):
+    id: str
+    service: str
+    service_name: str
+    staff: str | None
+    location: str | None
+    resource: str | None
+    start: datetime
+    end: datetime
+    timezone: str
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    online: bool
+    cancelled: bool
+
+
+class SessionPage(Schema):
+    results: list[SessionOut]
+    next: str | None
+
+
+class SessionCancelledOut(SessionOut):
+    cancelled_bookings: list[str] = Field(description="ids of the bookings this cancelled")
+    refunds_due: list[str] = Field(
+        description="of those, the paid ones: record each refund with PATCH .../bookings/{id} "
+        '{"payment_status": "refunded"}'
+    )

@@ -1,5 +1,9 @@
 """Staff endpoints (Authorization: Bearer <api token>). Every lookup goes through the
-access_* helpers, so a junior's token reaches only their own staff profile's bookings."""
+access_* helpers, so a junior's token reaches only their own staff profile's bookings.
+
+Bookings live here; the back office's services and class sessions are in staff_catalog,
+staff members and their schedules in staff_team (same router, docs/api.md).
+"""
 
 import datetime as dt
 
@@ -14,6 +18,7 @@ from rendezvous.bookings.models import BookingStatus, PaymentStatus
 from rendezvous.companies.access import Actor, access_booking, access_bookings, access_company
 from rendezvous.companies.models import ApiToken
 from rendezvous.core.errors import InvalidState, ValidationFailed
+from rendezvous.meetings.domain.reveal import meeting_prefetch
 
 from .common import parse_id, parse_uuid, parse_zone
 from .routing import router
@@ -38,6 +43,18 @@ class TokenAuth(HttpBearer):
 STAFF = {"auth": TokenAuth(), "tags": ["staff"]}
 
 
+def paginate(request: HttpRequest, qs, cursor: int) -> tuple[list, str | None]:
+    """One page of an ordered queryset and the URL of the next (None on the last): the
+    same `cursor` offset parameter on every staff list."""
+    rows = list(qs[cursor : cursor + PAGE_SIZE + 1])
+    next_url = None
+    if len(rows) > PAGE_SIZE:
+        params = request.GET.copy()
+        params["cursor"] = str(cursor + PAGE_SIZE)
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return rows[:PAGE_SIZE], next_url
+
+
 @router.get("/companies/{company}/bookings", **STAFF, response=BookingPage)
 def bookings_list(
     request: HttpRequest,
@@ -52,7 +69,8 @@ def bookings_list(
     actor: Actor = request.auth
     c = access_company(actor, company)
     zone = parse_zone(tz, c.zone)
-    qs = access_bookings(actor).select_related("company").order_by("start", "id")
+    # company and staff: the reveal rule reads them for every online row.
+    qs = access_bookings(actor).select_related("company", "staff").order_by("start", "id")
     if from_:
         qs = qs.filter(start__gte=dt.datetime.combine(from_, dt.time(0), zone))
     if to:
@@ -63,14 +81,12 @@ def bookings_list(
         if status not in BookingStatus.values:
             raise ValidationFailed(fields={"status": [_("Unknown status.")]})
         qs = qs.filter(status=status)
-    rows = list(qs[cursor : cursor + PAGE_SIZE + 1])
-    next_url = None
-    if len(rows) > PAGE_SIZE:
-        params = request.GET.copy()
-        params["cursor"] = str(cursor + PAGE_SIZE)
-        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    rows, next_url = paginate(request, qs, cursor)
+    # Meetings, host tokens and visibility for the whole page at once: the query count
+    # stays the same however many rows are online (a test counts them).
+    prefetched = meeting_prefetch(rows, actor)
     return {
-        "results": [staff_booking_out(b, zone, actor) for b in rows[:PAGE_SIZE]],
+        "results": [staff_booking_out(b, zone, actor, prefetched) for b in rows],
         "next": next_url,
     }
 
@@ -89,6 +105,10 @@ def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: 
     actor: Actor = request.auth
     access_company(actor, company)
     booking = access_booking(actor, parse_uuid(booking_id))
+    # "By video" before the status: unticking it on a booking being cancelled in the same
+    # request must not meet the "not active any more" refusal.
+    if payload.online is not None:
+        booking = domain.booking_set_online(booking=booking, online=payload.online)
     if payload.status is not None:
         booking = _apply_status(booking, payload.status)
     if payload.payment_status is not None:
@@ -126,3 +146,7 @@ def booking_confirm(
     customer_id = parse_id(payload.customer, "customer") if payload else None
     booking = domain.booking_confirm(booking=booking, customer_id=customer_id)
     return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone, actor)
+
+
+# The back-office endpoints register on the same router (api.routing).
+from . import staff_catalog, staff_team  # noqa: E402, F401

@@ -271,3 +271,63 @@ def booking_set_notes(*, booking: Booking, notes: str) -> Booking:
     Booking.objects.filter(pk=booking.pk).update(notes=notes, updated_at=timezone.now())
     booking.refresh_from_db()
     return booking
+
+
+def booking_set_online(*, booking: Booking, online: bool, now: datetime | None = None) -> Booking:
+    """Staff tick or untick "by video" on one booking (issue #4): on makes its meeting and
+    join links, off revokes them and deletes the provider's meeting.
+
+    Side effects, in order:
+    1. lock: the booking row (for a class booking, its session row first, the lock
+       seat_reserve and session changes take)
+    2. re-check: still active and not over; turning on needs the company's online
+       meetings on and, for a class, a session held online
+    3. write: `online`; the meeting and tokens through meeting_booking_changed (made,
+       or revoked); a meeting whose link is known at once is announced to the customer
+       where they may see it
+    4. after commit: the provider's meeting created or deleted (meetings tasks)
+    Raises InvalidState or ValidationFailed; nothing is written then.
+    """
+    from rendezvous.meetings.domain import meeting_for
+    from rendezvous.meetings.models import MeetingState
+    from rendezvous.notifications.domain import notify_meeting_link_added
+
+    now = now or timezone.now()
+    with booking_transaction():
+        if booking.session_id:
+            ClassSession.objects.select_for_update(of=("self",)).filter(
+                pk=booking.session_id
+            ).first()
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company", "service", "session")
+            .get(pk=booking.pk)
+        )
+        if locked.online == online:
+            return locked
+        if locked.status not in ACTIVE_STATUSES:
+            raise InvalidState(_("This booking is not active any more."))
+        if locked.end <= now:
+            raise InvalidState(_("This booking is over; it cannot be changed."))
+        if online and not locked.company.online_meetings_enabled:
+            raise ValidationFailed(
+                fields={"online": [_("Online meetings are switched off for this company.")]}
+            )
+        if online and locked.session_id and not locked.session.online:
+            raise ValidationFailed(fields={"online": [_("This class session is not held online.")]})
+        locked.online = online
+        locked.save(update_fields=["online", "updated_at"])
+        meeting_booking_changed(booking=locked, now=now)
+        if online:
+            meeting = meeting_for(locked)
+            # The link came at once (a local provider, or a class's meeting that already
+            # has one): nothing else will announce it. A remote provider's new link is
+            # announced when its task brings it.
+            if (
+                meeting is not None
+                and meeting.state == MeetingState.READY
+                and locked.status == BookingStatus.CONFIRMED
+                and locked.payment_status not in (PaymentStatus.PENDING, PaymentStatus.REFUNDED)
+            ):
+                notify_meeting_link_added(booking=locked)
+    return locked

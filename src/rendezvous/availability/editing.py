@@ -1,0 +1,263 @@
+"""Back-office writes to a staff member's schedule: weekly hours, time off, date exceptions.
+
+| function | writes | refuses (400, field errors) |
+| --- | --- | --- |
+| working_hours_replace | the whole week at once: every WorkingHours row of the staff member | an end before the start (00:00 means midnight), seconds, spans of one weekday that overlap (at any location: one person, one place), another company's location |
+| time_off_create / time_off_replace | one TimeOff | times without an offset, an end before the start, more than MAX_TIME_OFF, a reason with control characters |
+| date_exception_create / date_exception_replace | one DateException | hours on a "closed" day, no hours on a "different" or "extra" one, a date that is already closed or whose hours overlap (same location, or all locations) |
+| time_off_delete / date_exception_delete | the row | - |
+
+The week is replaced as a whole rather than edited row by row: a change of hours is
+usually several rows at once (Monday 9-12 and 13-17), and checking overlaps against
+rows that are about to change would refuse valid edits. The staff row is locked
+first, so two replacements never interleave into an overlapping week.
+
+Hours that now exclude existing bookings do not cancel them: the bookings stay, and
+only new bookings see the new hours (the back office moves or cancels the others).
+Saves and deletes go through the model, so availability.signals bump the version after
+commit; bulk_create sends no signal, so working_hours_replace bumps it itself.
+"""
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rendezvous.companies.editing import FieldErrors, clean_text, company_row
+from rendezvous.companies.models import Location, StaffMember
+from rendezvous.core.errors import ValidationFailed
+
+from .cache import availability_changed
+from .models import DateException, ExceptionKind, TimeOff, WorkingHours
+
+MIDNIGHT = time(0)
+MAX_SPANS = 50
+MAX_TIME_OFF = timedelta(days=3 * 366)
+REASON_MAX = 200
+
+
+def _clean_span(errors: FieldErrors, prefix: str, start: Any, end: Any) -> bool:
+    """Checks a start and end wall time; True when both are usable."""
+    ok = True
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, time):
+            errors.add(f"{prefix}{name}", _("Enter a time such as 09:30."))
+            ok = False
+        elif value.tzinfo is not None or value.second or value.microsecond:
+            errors.add(f"{prefix}{name}", _("Give hours and minutes only, without a zone."))
+            ok = False
+    if ok and end != MIDNIGHT and end <= start:
+        errors.add(f"{prefix}end", _("The end must be after the start (00:00 means midnight)."))
+        ok = False
+    return ok
+
+
+def _minutes(start: time, end: time) -> tuple[int, int]:
+    """A wall-time span as minutes of the day; an end of 00:00 is the day's end."""
+    end_minutes = 24 * 60 if end == MIDNIGHT else end.hour * 60 + end.minute
+    return start.hour * 60 + start.minute, end_minutes
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+# -- weekly hours --------------------------------------------------------------------
+
+
+def working_hours_replace(
+    *, staff: StaffMember, spans: Sequence[Mapping[str, Any]]
+) -> list[WorkingHours]:
+    """Replace a staff member's whole week with `spans`
+    ({"weekday": 0-6, "start": time, "end": time, "location": id|None} each).
+
+    Side effects, in order:
+    1. validate: each span (field names `hours.<n>.<field>`), no overlap within a weekday
+    2. lock: the staff row
+    3. write: the old rows deleted, the new ones inserted
+    4. after commit: the availability version bumped
+    Raises ValidationFailed; nothing is written then.
+    """
+    errors = FieldErrors()
+    if len(spans) > MAX_SPANS:
+        errors.add("hours", _("At most %(n)d spans.") % {"n": MAX_SPANS})
+        errors.raise_if_any()
+    rows: list[WorkingHours] = []
+    by_day: dict[int, list[tuple[int, tuple[int, int]]]] = {}
+    for n, span in enumerate(spans):
+        prefix = f"hours.{n}."
+        weekday = span.get("weekday")
+        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+            errors.add(f"{prefix}weekday", _("Enter a weekday from 0 (Monday) to 6 (Sunday)."))
+            weekday = None
+        start, end = span.get("start"), span.get("end")
+        usable = _clean_span(errors, prefix, start, end)
+        location = company_row(
+            errors, f"{prefix}location", Location, staff.company, span.get("location")
+        )
+        if weekday is None or not usable:
+            continue
+        minutes = _minutes(start, end)
+        for other_n, other in by_day.get(weekday, []):
+            if _overlaps(minutes, other):
+                errors.add(
+                    f"{prefix}start",
+                    _("Overlaps span %(n)d of the same weekday.") % {"n": other_n},
+                )
+                break
+        by_day.setdefault(weekday, []).append((n, minutes))
+        rows.append(
+            WorkingHours(staff=staff, location=location, weekday=weekday, start=start, end=end)
+        )
+    errors.raise_if_any()
+    with transaction.atomic():
+        StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
+        WorkingHours.objects.filter(staff=staff).delete()
+        created = WorkingHours.objects.bulk_create(rows)
+        availability_changed(staff.company_id)
+    return created
+
+
+# -- time off ------------------------------------------------------------------------
+
+
+def _clean_time_off(staff: StaffMember, values: Mapping[str, Any]) -> dict[str, Any]:
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    for name in ("start", "end"):
+        value = values.get(name)
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            errors.add(name, _("A date and time with a UTC offset is required."))
+        else:
+            cleaned[name] = value
+    if "start" in cleaned and "end" in cleaned:
+        if cleaned["end"] <= cleaned["start"]:
+            errors.add("end", _("The end must be after the start."))
+        elif cleaned["end"] - cleaned["start"] > MAX_TIME_OFF:
+            errors.add("end", _("At most three years at once."))
+    cleaned["reason"] = clean_text(
+        errors, "reason", values.get("reason"), max_length=REASON_MAX, required=False
+    )
+    errors.raise_if_any()
+    return cleaned
+
+
+def time_off_create(*, staff: StaffMember, values: Mapping[str, Any]) -> TimeOff:
+    """Add time off (holiday, sick leave). Existing bookings in it stay.
+
+    Side effects: validate (start, end, reason); write the TimeOff; after commit the
+    availability version bumped (signals). Raises ValidationFailed.
+    """
+    cleaned = _clean_time_off(staff, values)
+    return TimeOff.objects.create(staff=staff, **cleaned)
+
+
+def time_off_replace(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
+    """Replace a time off's start, end and reason (a PUT: every field as sent).
+
+    Side effects: validate; write; after commit the availability version bumped.
+    Raises ValidationFailed.
+    """
+    cleaned = _clean_time_off(time_off.staff, values)
+    for name, value in cleaned.items():
+        setattr(time_off, name, value)
+    time_off.save(update_fields=list(cleaned))
+    return time_off
+
+
+def time_off_delete(*, time_off: TimeOff) -> None:
+    """Remove time off; its hours are bookable again (version bumped by signals)."""
+    time_off.delete()
+
+
+# -- date exceptions -----------------------------------------------------------------
+
+
+def _clean_exception(
+    staff: StaffMember, values: Mapping[str, Any], *, exclude_id: int | None
+) -> dict[str, Any]:
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    day = values.get("date")
+    if not isinstance(day, date) or isinstance(day, datetime):
+        errors.add("date", _("Enter a date such as 2026-12-24."))
+    else:
+        cleaned["date"] = day
+    kind = values.get("kind")
+    if kind not in ExceptionKind.values:
+        errors.add("kind", _("Choose closed, hours or extra."))
+    else:
+        cleaned["kind"] = kind
+    start, end = values.get("start"), values.get("end")
+    if kind == ExceptionKind.CLOSED:
+        if start is not None or end is not None:
+            errors.add("start", _("A day closed all day has no hours; leave them empty."))
+        cleaned["start"] = cleaned["end"] = None
+    elif kind in (ExceptionKind.HOURS, ExceptionKind.EXTRA):
+        if start is None or end is None:
+            for name, value in (("start", start), ("end", end)):
+                if value is None:
+                    errors.add(name, _("Give the hours for this date."))
+        elif _clean_span(errors, "", start, end):
+            cleaned["start"], cleaned["end"] = start, end
+    cleaned["location"] = company_row(
+        errors, "location", Location, staff.company, values.get("location")
+    )
+    errors.raise_if_any()
+    _check_exception_conflicts(staff, cleaned, exclude_id=exclude_id)
+    return cleaned
+
+
+def _check_exception_conflicts(
+    staff: StaffMember, cleaned: Mapping[str, Any], *, exclude_id: int | None
+) -> None:
+    """A date is closed, or has hours; hours of one date must not overlap. A row
+    without a location applies at every location, so it meets them all; rows at two
+    different locations are separate schedules."""
+    location_id = cleaned["location"].pk if cleaned["location"] else None
+    others = DateException.objects.filter(staff=staff, date=cleaned["date"]).exclude(pk=exclude_id)
+    if location_id is not None:
+        others = others.filter(location_id__in=[location_id, None])
+    others = list(others)
+    closed = cleaned["kind"] == ExceptionKind.CLOSED
+    for other in others:
+        if closed or other.kind == ExceptionKind.CLOSED:
+            raise _conflict("date", _("This date already has an exception that conflicts."))
+        if _overlaps(_minutes(cleaned["start"], cleaned["end"]), _minutes(other.start, other.end)):
+            raise _conflict("start", _("These hours overlap other hours of this date."))
+
+
+def _conflict(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(fields={field: [message]})
+
+
+def date_exception_create(*, staff: StaffMember, values: Mapping[str, Any]) -> DateException:
+    """Add a date exception (closed, different hours, extra hours).
+
+    Side effects: validate (fields, conflicts with the date's other exceptions); write the
+    DateException; after commit the availability version bumped (signals).
+    Raises ValidationFailed.
+    """
+    with transaction.atomic():
+        StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
+        cleaned = _clean_exception(staff, values, exclude_id=None)
+        return DateException.objects.create(staff=staff, **cleaned)
+
+
+def date_exception_replace(*, exception: DateException, values: Mapping[str, Any]) -> DateException:
+    """Replace a date exception with the fields sent (a PUT). Same checks as creating."""
+    with transaction.atomic():
+        StaffMember.objects.select_for_update(of=("self",)).filter(pk=exception.staff_id).first()
+        cleaned = _clean_exception(exception.staff, values, exclude_id=exception.pk)
+        for name, value in cleaned.items():
+            setattr(exception, name, value)
+        exception.save()
+    return exception
+
+
+def date_exception_delete(*, exception: DateException) -> None:
+    """Remove a date exception; the weekly hours hold again (version bumped by signals)."""
+    exception.delete()
