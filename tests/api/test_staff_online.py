@@ -168,6 +168,26 @@ def test_refusals_change_nothing(client, practice, admin, frozen_now):
     assert state() == before
 
 
+def test_a_refusal_later_in_the_same_patch_undoes_by_video(client, practice, admin):
+    """One PATCH is one change: "by video" is applied first, so a status or payment
+    status refused after it must take it back (nothing written, no email queued)."""
+    MeetingAccount.objects.create(
+        company=practice.company, provider="static_link", url="https://rooms.example/ours"
+    )
+    booking = in_person(practice)
+    url = f"{BOOKINGS}/{booking.id}"
+    for body, status, code in (
+        ({"online": True, "status": "requested"}, 409, "invalid_state"),
+        ({"online": True, "status": "no-such"}, 409, "invalid_state"),
+        ({"online": True, "payment_status": "no-such"}, 400, "validation_error"),
+    ):
+        before = state()
+        outbox = list(OutboxMessage.objects.order_by("id").values_list("id", flat=True))
+        assert_error(send(client, "patch", url, body, admin), status, code)
+        assert state() == before, body
+        assert list(OutboxMessage.objects.order_by("id").values_list("id", flat=True)) == outbox
+
+
 def test_a_class_participant_joins_the_sessions_meeting(client, practice, admin):
     seat = book(practice, practice.session.start, service=practice.yoga, online=False).booking
     other = book(practice, practice.session.start, service=practice.yoga).booking

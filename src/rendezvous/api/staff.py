@@ -14,6 +14,7 @@ from ninja import Query
 from ninja.security import HttpBearer
 
 from rendezvous.bookings import domain
+from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
 from rendezvous.companies.access import Actor, access_booking, access_bookings, access_company
 from rendezvous.companies.models import ApiToken
@@ -105,18 +106,21 @@ def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: 
     actor: Actor = request.auth
     access_company(actor, company)
     booking = access_booking(actor, parse_uuid(booking_id))
-    # "By video" before the status: unticking it on a booking being cancelled in the same
-    # request must not meet the "not active any more" refusal.
-    if payload.online is not None:
-        booking = domain.booking_set_online(booking=booking, online=payload.online)
-    if payload.status is not None:
-        booking = _apply_status(booking, payload.status)
-    if payload.payment_status is not None:
-        if payload.payment_status not in PaymentStatus.values:
-            raise ValidationFailed(fields={"payment_status": [_("Unknown payment status.")]})
-        booking = domain.booking_record_payment(booking=booking, status=payload.payment_status)
-    if payload.notes is not None:
-        booking = domain.booking_set_notes(booking=booking, notes=payload.notes)
+    if payload.payment_status is not None and payload.payment_status not in PaymentStatus.values:
+        raise ValidationFailed(fields={"payment_status": [_("Unknown payment status.")]})
+    # One request, one change: a refusal of a later field takes back the earlier ones (the
+    # domain functions' own transactions nest; their after-commit work waits for this one).
+    with booking_transaction():
+        # "By video" before the status: unticking it on a booking being cancelled in the
+        # same request must not meet the "not active any more" refusal.
+        if payload.online is not None:
+            booking = domain.booking_set_online(booking=booking, online=payload.online)
+        if payload.status is not None:
+            booking = _apply_status(booking, payload.status)
+        if payload.payment_status is not None:
+            booking = domain.booking_record_payment(booking=booking, status=payload.payment_status)
+        if payload.notes is not None:
+            booking = domain.booking_set_notes(booking=booking, notes=payload.notes)
     return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone, actor)
 
 

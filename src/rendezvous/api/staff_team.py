@@ -134,6 +134,15 @@ def staff_deactivate(request: HttpRequest, company: str, staff_id: str):
     return member_out(_members(c).get(pk=staff.pk))
 
 
+def _staff_row(model, staff: StaffMember, row_id: str, what: str):
+    """A time off or date exception of `staff` (whose schedule the actor may reach);
+    NotFound for anyone else's, so ids reveal nothing."""
+    row = model.objects.filter(staff=staff, pk=parse_id(row_id, what)).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
 # -- weekly hours --------------------------------------------------------------------
 
 
@@ -187,13 +196,6 @@ def time_off_out(row: TimeOff, zone) -> dict:
     }
 
 
-def _time_off(staff: StaffMember, time_off_id: str) -> TimeOff:
-    row = TimeOff.objects.filter(staff=staff, pk=parse_id(time_off_id, "time off")).first()
-    if row is None:
-        raise NotFound()
-    return row
-
-
 @router.get(MEMBER + "/time-off", **STAFF, response=TimeOffPage)
 def time_off_list(
     request: HttpRequest,
@@ -229,7 +231,7 @@ def time_off_put(
 ):
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.time_off_replace(
-        time_off=_time_off(staff, time_off_id), values=payload.model_dump()
+        time_off=_staff_row(TimeOff, staff, time_off_id, "time off"), values=payload.model_dump()
     )
     return time_off_out(row, staff.company.zone)
 
@@ -237,7 +239,7 @@ def time_off_put(
 @router.delete(MEMBER + "/time-off/{time_off_id}", **STAFF, response={204: None})
 def time_off_delete(request: HttpRequest, company: str, staff_id: str, time_off_id: str):
     staff = _schedule_owner(request.auth, company, staff_id)
-    schedule.time_off_delete(time_off=_time_off(staff, time_off_id))
+    schedule.time_off_delete(time_off=_staff_row(TimeOff, staff, time_off_id, "time off"))
     return Status(204, None)
 
 
@@ -254,13 +256,6 @@ def exception_out(row: DateException) -> dict:
         "end": row.end,
         "location": str(row.location_id) if row.location_id else None,
     }
-
-
-def _exception(staff: StaffMember, exception_id: str) -> DateException:
-    row = DateException.objects.filter(staff=staff, pk=parse_id(exception_id, "exception")).first()
-    if row is None:
-        raise NotFound()
-    return row
 
 
 @router.get(MEMBER + "/exceptions", **STAFF, response=DateExceptionPage)
@@ -301,7 +296,8 @@ def exception_put(
 ):
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.date_exception_replace(
-        exception=_exception(staff, exception_id), values=payload.model_dump()
+        exception=_staff_row(DateException, staff, exception_id, "exception"),
+        values=payload.model_dump(),
     )
     return exception_out(row)
 
@@ -309,5 +305,7 @@ def exception_put(
 @router.delete(MEMBER + "/exceptions/{exception_id}", **STAFF, response={204: None})
 def exception_delete(request: HttpRequest, company: str, staff_id: str, exception_id: str):
     staff = _schedule_owner(request.auth, company, staff_id)
-    schedule.date_exception_delete(exception=_exception(staff, exception_id))
+    schedule.date_exception_delete(
+        exception=_staff_row(DateException, staff, exception_id, "exception")
+    )
     return Status(204, None)

@@ -343,8 +343,7 @@ def session_update(
        updated; the emails sent
     Raises ValidationFailed, InvalidState or SlotUnavailable; nothing is written then.
     """
-    from rendezvous.meetings.domain import meeting_booking_changed
-    from rendezvous.notifications.domain import notify_booking_rescheduled
+    from rendezvous.bookings.domain.change import booking_save_moved
 
     now = now or timezone.now()
     cleaned = _clean_session(session.company, values, session=session, now=now)
@@ -401,19 +400,7 @@ def session_update(
                 booking.start = booking.blocked_start = locked.start
                 booking.end = booking.blocked_end = locked.end
                 booking.staff_id, booking.resource_id = locked.staff_id, locked.resource_id
-                booking.save(
-                    update_fields=[
-                        "start",
-                        "end",
-                        "blocked_start",
-                        "blocked_end",
-                        "staff",
-                        "resource",
-                        "updated_at",
-                    ]
-                )
-                meeting_booking_changed(booking=booking, now=now)
-                notify_booking_rescheduled(booking=booking)
+                booking_save_moved(booking=booking, now=now)
     return locked
 
 

@@ -150,21 +150,31 @@ def booking_reschedule(
             locked.start, locked.end = start, start + service.duration
             locked.blocked_start = start - service.buffer_before
             locked.blocked_end = locked.end + service.buffer_after
-        locked.save(
-            update_fields=[
-                "start",
-                "end",
-                "blocked_start",
-                "blocked_end",
-                "session",
-                "staff",
-                "resource",
-                "updated_at",
-            ]
-        )
-        meeting_booking_changed(booking=locked, now=now)
-        notify_booking_rescheduled(booking=locked)
+        booking_save_moved(booking=locked, now=now)
     return locked
+
+
+def booking_save_moved(*, booking: Booking, now: datetime) -> None:
+    """Write a locked booking's new time, blocked range, session, staff and resource
+    (a reschedule, or its class session moved), inside the caller's transaction.
+
+    Side effects, in order: the row saved; its meeting moved (meeting_booking_changed);
+    the rescheduled notices queued (outbox).
+    """
+    booking.save(
+        update_fields=[
+            "start",
+            "end",
+            "blocked_start",
+            "blocked_end",
+            "session",
+            "staff",
+            "resource",
+            "updated_at",
+        ]
+    )
+    meeting_booking_changed(booking=booking, now=now)
+    notify_booking_rescheduled(booking=booking)
 
 
 def booking_confirm(

@@ -8,7 +8,7 @@ REGISTRY, a fake in tests/fakes/ if it talks HTTP, and tests against that fake.
 | `create_meeting(spec) -> MeetingRef` | after the booking commits (a task), or inline when `local` | remote providers only |
 | `update_meeting(ref, spec) -> MeetingRef` | after a reschedule commits | remote providers only |
 | `delete_meeting(ref)` | after a cancel commits; "already gone" is success | remote providers only |
-| `join_url(ref, participant) -> str` | on the join page, inside the window only | never (Jitsi signs a JWT here) |
+| `join_url(ref, participant) -> str` | on the join page, inside the window only, never inside a transaction | Jitsi signs a JWT; BigBlueButton may re-create a reaped room and Zoom fetches the host's fresh start URL |
 
 Errors raise ProviderError(permanent=...): permanent ones (bad settings, refused
 credentials) fail the meeting at once, the others are retried with backoff.

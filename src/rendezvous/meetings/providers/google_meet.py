@@ -35,22 +35,14 @@ Google account whose calendar holds the meetings (offline access, scope
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
 from django.conf import settings
 
-from . import MeetingRef, MeetingSpec, ProviderError, VideoProvider
-from .oauth import (
-    Failure,
-    OAuthClient,
-    TokenAnswer,
-    access_token,
-    authorized_request,
-    json_of,
-    safe_code,
-)
+from . import MeetingRef, MeetingSpec, ProviderError
+from .http import path_segment, utc_stamp
+from .oauth import Failure, OAuthAppProvider, OAuthClient, TokenAnswer, json_of, safe_code
 
 NAME = "google_meet"
 SCOPES = ("openid", "email", "https://www.googleapis.com/auth/calendar.events")
@@ -64,21 +56,10 @@ def event_id(meeting_id: str) -> str:
     return f"rdv{meeting_id}"
 
 
-class Provider(VideoProvider):
+class Provider(OAuthAppProvider):
+    """`_settings()` is (client id, client secret, calendar id or "")."""
+
     name = NAME
-    local = False
-
-    # -- settings ----------------------------------------------------------------------
-
-    def _settings(self) -> tuple[str, str, str]:
-        """(client id, client secret, calendar id)."""
-        account = self.account
-        client_id, _sep, calendar = (account.app_id if account else "").partition(":")
-        if account is None or not client_id.strip() or not account.secret:
-            raise ProviderError(
-                "google_meet account needs the OAuth client id and client secret", permanent=True
-            )
-        return client_id.strip(), account.secret, calendar.strip() or "primary"
 
     def oauth_client(self) -> OAuthClient:
         client_id, secret, _calendar = self._settings()
@@ -104,18 +85,9 @@ class Provider(VideoProvider):
     # -- calls -------------------------------------------------------------------------
 
     def _call(self, what: str, method: str, path: str, *, ok=(), **kwargs) -> httpx.Response:
-        client = self.oauth_client()
-        calendar = quote(self._settings()[2], safe="@")
-        return authorized_request(
-            NAME,
-            what,
-            method,
-            f"{settings.GOOGLE_API_BASE}/calendar/v3/calendars/{calendar}/events{path}",
-            token=lambda rejected: access_token(client, self.account, rejected=rejected),
-            classify=_classify,
-            ok=ok,
-            **kwargs,
-        )
+        calendar = quote(self._settings()[2] or "primary", safe="@")
+        url = f"{settings.GOOGLE_API_BASE}/calendar/v3/calendars/{calendar}/events{path}"
+        return self._authorized(what, method, url, classify=_classify, ok=ok, **kwargs)
 
     def create_meeting(self, spec: MeetingSpec) -> MeetingRef:
         eid = event_id(spec.meeting_id)
@@ -147,7 +119,11 @@ class Provider(VideoProvider):
             raise ProviderError("google_meet: update: the meeting has no id", permanent=True)
         event = json_of(
             self._call(
-                "update", "PATCH", f"/{_segment(ref.external_id)}", params=_QUERY, json=_times(spec)
+                "update",
+                "PATCH",
+                f"/{path_segment(ref.external_id)}",
+                params=_QUERY,
+                json=_times(spec),
             )
         )
         link = _link(event)
@@ -161,7 +137,7 @@ class Provider(VideoProvider):
         self._call(
             "delete",
             "DELETE",
-            f"/{_segment(ref.external_id)}",
+            f"/{path_segment(ref.external_id)}",
             params={"sendUpdates": "none"},
             ok=(404, 410),
         )
@@ -170,17 +146,9 @@ class Provider(VideoProvider):
 def _times(spec: MeetingSpec) -> dict:
     return {
         "summary": (spec.title or "Meeting")[:200],
-        "start": {"dateTime": _utc(spec.start), "timeZone": spec.timezone},
-        "end": {"dateTime": _utc(spec.end), "timeZone": spec.timezone},
+        "start": {"dateTime": utc_stamp(spec.start), "timeZone": spec.timezone},
+        "end": {"dateTime": utc_stamp(spec.end), "timeZone": spec.timezone},
     }
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _status(event: dict) -> str:

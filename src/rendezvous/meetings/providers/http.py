@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import email.utils
 import time
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 import httpx
 
@@ -49,3 +51,13 @@ def retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def utc_stamp(moment: datetime) -> str:
+    """`2026-05-04T08:00:00Z`: the UTC form Graph and the Calendar API both take."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def path_segment(value: str) -> str:
+    """A provider's id as one URL path segment (a `/` in it cannot reach another path)."""
+    return quote(value, safe="")

@@ -8,6 +8,7 @@ Google Meet and Zoom's OAuth app (providers-contracts.md §1.1, §2.1, §3.1).
 | `exchange_code` | the callback's code -> tokens (`authorization_code` grant) |
 | `access_token` | a valid access token for an account, refreshing it when needed, one refresh at a time |
 | `authorized_request` | one API call with the bearer token: a 401 gets a fresh token and one retry |
+| `OAuthAppProvider` | what Teams and Google Meet share: the app id `<client id>[:<extra>]` with the secret, and their calls through `authorized_request` with the account's tokens |
 
 Tokens live on MeetingAccount, encrypted (meetings.crypto). Refresh tokens rotate
 (Zoom, Microsoft: the old one is dead once the new one is issued; Google usually keeps
@@ -52,7 +53,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from . import ProviderError
+from . import ProviderError, VideoProvider
 from .http import request
 from .http import retry_after as header_retry_after
 
@@ -358,3 +359,49 @@ def safe_code(value) -> str:
     text = str(value or "")
     ok = text and len(text) <= 64 and all(c.isalnum() or c in "_.-" for c in text)
     return text if ok else ""
+
+
+class OAuthAppProvider(VideoProvider):
+    """A provider a business connects by signing in to its own OAuth app (Teams, Google
+    Meet): `app_id` is `<client id>` or `<client id>:<extra>` (what the extra means is
+    the provider's), `secret` the app's client secret."""
+
+    local = False
+    # The end of "<name> account needs ...", naming the provider's own words for them.
+    credentials_needed = "the OAuth client id and client secret"
+
+    def _settings(self) -> tuple[str, str, str]:
+        """(client id, client secret, the app id's extra part or "")."""
+        account = self.account
+        client_id, _sep, extra = (account.app_id if account else "").partition(":")
+        if account is None or not client_id.strip() or not account.secret:
+            raise ProviderError(
+                f"{self.name} account needs {self.credentials_needed}", permanent=True
+            )
+        return client_id.strip(), account.secret, extra.strip()
+
+    def oauth_client(self) -> OAuthClient:
+        raise NotImplementedError
+
+    def _authorized(
+        self,
+        what: str,
+        method: str,
+        url: str,
+        *,
+        classify: Callable[[httpx.Response], Failure],
+        ok: tuple[int, ...] = (),
+        **kwargs,
+    ) -> httpx.Response:
+        """One API call with the connected account's token (authorized_request)."""
+        client = self.oauth_client()
+        return authorized_request(
+            self.name,
+            what,
+            method,
+            url,
+            token=lambda rejected: access_token(client, self.account, rejected=rejected),
+            classify=classify,
+            ok=ok,
+            **kwargs,
+        )

@@ -32,21 +32,20 @@ the `organizations` authority (or the business's own tenant), and a token whose
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from . import MeetingRef, MeetingSpec, ProviderError, VideoProvider
+from . import MeetingRef, MeetingSpec, ProviderError
+from .http import path_segment, utc_stamp
 from .oauth import (
     AccountRefused,
     Failure,
+    OAuthAppProvider,
     OAuthClient,
     TokenAnswer,
-    access_token,
-    authorized_request,
     json_of,
     safe_code,
 )
@@ -67,22 +66,11 @@ class PersonalAccount(AccountRefused):
         )
 
 
-class Provider(VideoProvider):
+class Provider(OAuthAppProvider):
+    """`_settings()` is (client id, client secret, host user id or "")."""
+
     name = NAME
-    local = False
-
-    # -- settings ----------------------------------------------------------------------
-
-    def _settings(self) -> tuple[str, str, str]:
-        """(client id, client secret, host user id or "")."""
-        account = self.account
-        client_id, _sep, user = (account.app_id if account else "").partition(":")
-        if account is None or not client_id.strip() or not account.secret:
-            raise ProviderError(
-                "teams account needs the application (client) id and a client secret",
-                permanent=True,
-            )
-        return client_id.strip(), account.secret, user.strip()
+    credentials_needed = "the application (client) id and a client secret"
 
     def oauth_client(self) -> OAuthClient:
         client_id, secret, _user = self._settings()
@@ -115,17 +103,8 @@ class Provider(VideoProvider):
         return f"/users/{quote(user, safe='@')}" if user else "/me"
 
     def _call(self, what: str, method: str, path: str, *, ok=(), **kwargs) -> httpx.Response:
-        client = self.oauth_client()
-        return authorized_request(
-            NAME,
-            what,
-            method,
-            f"{settings.MS_GRAPH_BASE}{self._owner()}/onlineMeetings{path}",
-            token=lambda rejected: access_token(client, self.account, rejected=rejected),
-            classify=_classify,
-            ok=ok,
-            **kwargs,
-        )
+        url = f"{settings.MS_GRAPH_BASE}{self._owner()}/onlineMeetings{path}"
+        return self._authorized(what, method, url, classify=_classify, ok=ok, **kwargs)
 
     def create_meeting(self, spec: MeetingSpec) -> MeetingRef:
         body = {"externalId": spec.meeting_id, **_times(spec)}
@@ -135,7 +114,7 @@ class Provider(VideoProvider):
         if not ref.external_id:
             raise ProviderError("teams: update: the meeting has no id", permanent=True)
         answer = json_of(
-            self._call("update", "PATCH", f"/{_segment(ref.external_id)}", json=_times(spec))
+            self._call("update", "PATCH", f"/{path_segment(ref.external_id)}", json=_times(spec))
         )
         join_url = answer.get("joinWebUrl") or answer.get("joinUrl")
         if isinstance(join_url, str) and join_url and join_url != ref.join_url:
@@ -151,23 +130,15 @@ class Provider(VideoProvider):
     def delete_meeting(self, ref: MeetingRef) -> None:
         if not ref.external_id:
             return
-        self._call("delete", "DELETE", f"/{_segment(ref.external_id)}", ok=(404,))
+        self._call("delete", "DELETE", f"/{path_segment(ref.external_id)}", ok=(404,))
 
 
 def _times(spec: MeetingSpec) -> dict:
     return {
-        "startDateTime": _utc(spec.start),
-        "endDateTime": _utc(spec.end),
+        "startDateTime": utc_stamp(spec.start),
+        "endDateTime": utc_stamp(spec.end),
         "subject": (spec.title or "Meeting")[:255],
     }
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
 
 
 def _classify(response: httpx.Response) -> Failure:
