@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.utils import translation
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking
@@ -57,6 +58,14 @@ def _clear_cache(request):
             "transactional_db" if "transactional_db" in request.fixturenames else "db"
         )
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """The test client runs LocaleMiddleware in the test's own thread, and its activate()
+    outlives the request: without this, a German page leaves German for the next test."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
