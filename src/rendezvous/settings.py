@@ -16,7 +16,7 @@
 | RENDEZVOUS_TURN_URLS | unset | built-in room: comma-separated `turn:`/`turns:` URLs of a coturn server |
 | RENDEZVOUS_TURN_SECRET | unset | coturn's `static-auth-secret`: signs time-limited TURN credentials |
 | RENDEZVOUS_TURN_TTL | 3600 | seconds a TURN credential stays valid (at least until the meeting ends) |
-| RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi, BigBlueButton or LiveKit |
+| RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi or BigBlueButton |
 """
 
 import os
