@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from rendezvous.scheduling.intervals import normalize, to_epoch
 from rendezvous.scheduling.rules import WeeklyHours, working_intervals
-from rendezvous.scheduling.slots import Calendar, Slot, SlotQuery, find_slots, is_free
+from rendezvous.scheduling.slots import (
+    MASK_LIMIT,
+    Calendar,
+    Slot,
+    SlotQuery,
+    find_slots,
+    is_free,
+)
 
 MIN = 60
 ZONES = [ZoneInfo(z) for z in ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/New_York")]
@@ -58,7 +65,7 @@ def oracle(q: SlotQuery, staff, resources):
 
 
 @st.composite
-def cases(draw, steps=STEPS, zones=ZONES, dates=DATES):
+def cases(draw, steps=STEPS, zones=ZONES, dates=DATES, staff_counts=(1, 3)):
     zone = draw(st.sampled_from(zones))
     day = draw(st.sampled_from(dates))
     base = to_epoch(datetime.combine(day - timedelta(days=1), time(0), UTC))
@@ -87,7 +94,7 @@ def cases(draw, steps=STEPS, zones=ZONES, dates=DATES):
         per_day = {d: draw(st.integers(0, 3)) for d in local_days} if daily else {}
         return Calendar(ident, available(), busy, per_day)
 
-    staff = [calendar(f"s{i}", True) for i in range(draw(st.integers(1, 3)))]
+    staff = [calendar(f"s{i}", True) for i in range(draw(st.integers(*staff_counts)))]
     resources = None
     if draw(st.booleans()):
         resources = [calendar(f"r{i}", False) for i in range(draw(st.integers(0, 2)))]
@@ -131,6 +138,14 @@ def test_find_slots_matches_the_oracle(case):
     )
 )
 def test_uneven_grids_match_the_oracle(case):
+    q, staff, resources = case
+    assert find_slots(q, staff, resources) == oracle(q, staff, resources)
+
+
+@settings(max_examples=25, deadline=None)
+@given(cases(steps=[15, 30, 60], staff_counts=(MASK_LIMIT - 1, MASK_LIMIT + 8)))
+def test_many_staff_match_the_oracle(case):
+    # Past MASK_LIMIT calendars the engine keeps free sets as sets instead of bit masks.
     q, staff, resources = case
     assert find_slots(q, staff, resources) == oracle(q, staff, resources)
 

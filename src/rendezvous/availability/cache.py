@@ -20,7 +20,17 @@ from django.db import transaction
 KEY = "availability:{}"
 
 
-def availability_version(company_id: int) -> int:
+def version_key(company_id: int) -> str:
+    """The cache key of the company's version, for readers that fetch it together with
+    their own entries in one ``get_many`` (one round trip, one query on the database
+    cache)."""
+    return KEY.format(company_id)
+
+
+def availability_version(company_id: int, *, known: int | None = None) -> int:
+    """The company's current version; ``known`` is one just read with ``version_key``."""
+    if known is not None:
+        return known
     key = KEY.format(company_id)
     version = cache.get(key)
     if version is None:

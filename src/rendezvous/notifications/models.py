@@ -127,6 +127,11 @@ class OutboxMessage(models.Model):
     body_html = models.TextField(_("HTML"))
     calendar = models.TextField(_("iCalendar"), blank=True)
     calendar_method = models.CharField(_("iCalendar method"), max_length=8, blank=True)
+    # A row written by a booking transaction holds only who gets which event; its text
+    # is rendered right after the commit (or, if the process died first, before its
+    # first send). See domain/outbox.py.
+    to_render = models.BooleanField(_("not rendered yet"), default=False, editable=False)
+    calendar_sequence = models.IntegerField(null=True, blank=True, editable=False)
     message_id = models.CharField(_("Message-ID"), max_length=200, unique=True, editable=False)
     state = models.CharField(
         _("state"), max_length=8, choices=OutboxState.choices, default=OutboxState.QUEUED

@@ -33,12 +33,29 @@ Staff and resource ids in a :class:`Slot` are in the order of the input sequence
 the engine needs no normalized busy list, and skipping ``normalize`` saves a pass.
 
 How it stays fast on a big request (500 staff, 90 days): each calendar's free
-intervals become *ranges of valid starts* in one linear pass (an available
-``[a, b)`` allows starts ``[a, b - duration]``; a busy ``[p, q)`` forbids starts
-``(p - duration - buffer_after, q + buffer_before)``), the ranges become grid
-positions by integer division, and one sweep over the grid keeps the set of free
-staff, adding and removing ids only where a range starts or ends. A start then costs
-one tuple build, and consecutive starts with the same free set share that tuple.
+intervals become *ranges of valid starts* (an available ``[a, b)`` allows starts
+``[a, b - duration]``; a busy ``[p, q)`` forbids starts
+``(p - duration - buffer_after, q + buffer_before)``), mapped to grid positions by
+integer division, and one sweep over the grid tracks the set of free calendars,
+touching only positions where a range starts or ends. A start then costs one tuple
+build, and consecutive starts with the same free set share that tuple.
+
+=============================  ===============================================
+part                           how
+=============================  ===============================================
+busy rows (one per booking)    on a uniform grid, one fused loop per calendar
+                               (``_fill_rows``): each row is divided and cut out
+                               of the allowed ranges in the same pass, with no
+                               position list, tuple or sort of its own
+free set, <= MASK_LIMIT ids    a bit mask: ``toggles[g]`` holds the bits that flip
+                               at position ``g`` (one flat list of ints), and a
+                               mask becomes its id tuple a byte at a time
+                               (``_subsets``), once per distinct mask
+free set, more ids             ids per position and a set (``_changes_sets``):
+                               many-digit masks cost more than they save there
+``Slot``                       a named tuple built at C speed
+                               (``tuple.__new__`` over ``zip``)
+=============================  ===============================================
 """
 
 from __future__ import annotations
@@ -47,16 +64,21 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import compress
-from operator import itemgetter
+from functools import partial
+from itertools import chain, compress, repeat
+from operator import add, getitem, itemgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from .intervals import Interval
+from .intervals import Interval, subtract
 from .rules import DAY, _days, _epoch_date, _wall
 
 __all__ = ["Calendar", "Slot", "SlotQuery", "find_slots", "fits", "is_free"]
 
 _first = itemgetter(0)
+
+# Up to this many calendars the free set is a bit mask of at most two 30-bit digits.
+MASK_LIMIT = 60
 
 
 @dataclass(frozen=True)
@@ -101,12 +123,21 @@ class SlotQuery:
             raise ValueError("max_per_day cannot be negative")
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
+    """One bookable start with the staff (and resources) free for it, in input order.
+
+    A named tuple rather than a frozen dataclass: a big answer holds thousands, and
+    :func:`find_slots` builds them at C speed (``tuple.__new__`` over ``zip``), several
+    times faster than a frozen dataclass's ``__init__``.
+    """
+
     start: int
     end: int
     staff: tuple[str, ...]
     resources: tuple[str, ...] = ()
+
+
+_new_slot = partial(tuple.__new__, Slot)
 
 
 # --- single start --------------------------------------------------------------------
@@ -197,6 +228,20 @@ class _Grid:
             self.size = len(times)
             self.c = 0
 
+    def allowed(self, intervals: Sequence[Interval], trail: int) -> list[tuple[int, int]]:
+        """Uniform grid: ``spans(intervals, 0, trail)`` cut to ``[0, size]``, in one pass.
+
+        Cut because the fill loops index per-position lists with these numbers, where a
+        negative one would count from the end.
+        """
+        st, n = self.step, self.size
+        c1, c2 = self.c, self.c + trail
+        return [
+            (i if i > 0 else 0, j if j < n else n)
+            for a, b in intervals
+            if a < b and (i := (a + c1) // st) < (j := (b + c2) // st) and j > 0 and i < n
+        ]
+
     def spans(self, intervals: Sequence[Interval], lead: int, trail: int) -> list[tuple[int, int]]:
         """Non-empty position ranges ``[position(a + lead), position(b + trail))``.
 
@@ -219,6 +264,244 @@ class _Grid:
 
 
 def _fill(
+    bit: int,
+    allowed: list[tuple[int, int]],
+    blocked: list[tuple[int, int]],
+    size: int,
+    toggles: list[int],
+) -> None:
+    """Toggle ``bit`` where the calendar becomes free and busy: ``allowed`` minus ``blocked``.
+
+    Both are position ranges sorted by start; ``blocked`` may overlap itself. The free
+    ranges that come out are disjoint, so XOR-ing the bit at both ends of each leaves it
+    set exactly inside them, also where one range ends at the next one's start.
+    """
+    nb = len(blocked)
+    k = 0
+    for s, e in allowed:
+        if s < 0:
+            s = 0
+        if e > size:
+            e = size
+        if s >= e:
+            continue
+        while k < nb and blocked[k][1] <= s:
+            k += 1
+        m = k
+        while m < nb:
+            bs, be = blocked[m]
+            if bs >= e:
+                break
+            if bs > s:
+                toggles[s] ^= bit
+                toggles[bs] ^= bit
+            if be > s:
+                s = be
+            m += 1
+        if s < e:
+            toggles[s] ^= bit
+            toggles[e] ^= bit
+
+
+def _fill_rows(
+    bit: int,
+    allowed: list[tuple[int, int]],
+    busy: list[Interval],
+    c1: int,
+    c2: int,
+    step: int,
+    toggles: list[int],
+) -> None:
+    """:func:`_fill` on a uniform grid, reading busy rows (epoch seconds) directly.
+
+    ``allowed`` is cut to the grid; ``busy`` is sorted by start. A row forbids positions
+    ``[(p + c1) // step, (q + c2) // step)``, worked out here once per row: this is the
+    loop every booking of every calendar goes through, so it builds no position list
+    and no tuple. A forbidden range may reach over several allowed ranges.
+    """
+    na = len(allowed)
+    if not na:
+        return
+    ai = 0
+    s, e = allowed[0]
+    for p, q in busy:
+        if p >= q:
+            continue  # an empty row blocks nothing, not even widened by buffers
+        i = (p + c1) // step
+        while e <= i:
+            if s < e:
+                toggles[s] ^= bit
+                toggles[e] ^= bit
+            ai += 1
+            if ai == na:
+                return
+            s, e = allowed[ai]
+        if i > s:
+            toggles[s] ^= bit
+            toggles[i] ^= bit
+        j = (q + c2) // step
+        if j > s:
+            s = j
+            while s >= e:
+                ai += 1
+                if ai == na:
+                    return
+                s, e = allowed[ai]
+                if j > s:
+                    s = j
+    if s < e:
+        toggles[s] ^= bit
+        toggles[e] ^= bit
+    for s, e in allowed[ai + 1 :]:
+        toggles[s] ^= bit
+        toggles[e] ^= bit
+
+
+def _fill_rows_lists(
+    n: int,
+    allowed: list[tuple[int, int]],
+    busy: list[Interval],
+    c1: int,
+    c2: int,
+    step: int,
+    adds: list[list[int]],
+    drops: list[list[int]],
+) -> None:
+    """The same, recording ``n`` in per-position lists for :func:`_changes_sets`."""
+    na = len(allowed)
+    if not na:
+        return
+    ai = 0
+    s, e = allowed[0]
+    for p, q in busy:
+        if p >= q:
+            continue  # an empty row blocks nothing, not even widened by buffers
+        i = (p + c1) // step
+        while e <= i:
+            if s < e:
+                adds[s].append(n)
+                drops[e].append(n)
+            ai += 1
+            if ai == na:
+                return
+            s, e = allowed[ai]
+        if i > s:
+            adds[s].append(n)
+            drops[i].append(n)
+        j = (q + c2) // step
+        if j > s:
+            s = j
+            while s >= e:
+                ai += 1
+                if ai == na:
+                    return
+                s, e = allowed[ai]
+                if j > s:
+                    s = j
+    if s < e:
+        adds[s].append(n)
+        drops[e].append(n)
+    for s, e in allowed[ai + 1 :]:
+        adds[s].append(n)
+        drops[e].append(n)
+
+
+def _subsets(ids: Sequence[str]) -> list[list[tuple[str, ...]]]:
+    """Per byte of a free-set mask, the id tuple for each of its 256 values.
+
+    Byte ``k`` covers calendars ``8k .. 8k + 7``; entry ``v`` lists those whose bit is
+    set in ``v``, in input order, so joining the entries of a mask's bytes gives its
+    ids in input order.
+    """
+    tables = []
+    for k in range(0, len(ids), 8):
+        table: list[tuple[str, ...]] = [()]
+        for one in ids[k : k + 8]:
+            # Doubling keeps index == bit pattern: the new id is the highest bit so far.
+            table += [t + (one,) for t in table]
+        tables.append(table)
+    return tables
+
+
+def _changes(
+    query: SlotQuery,
+    grid: _Grid,
+    calendars: Sequence[Calendar],
+    daily_limit: bool,
+) -> list[tuple[int, tuple[str, ...] | None]]:
+    """``(position, ids free from there on)`` wherever the set of free calendars changes.
+
+    ids are in input order; ``None`` when nobody is free.
+
+    The free set is a bit mask (calendar ``n`` is bit ``n``), and ``toggles[g]`` holds
+    the bits that flip at position ``g``: one flat list of ints instead of a list of
+    ids per position, and one XOR per change instead of set updates. A mask becomes a
+    tuple once (masks repeat), a byte at a time through :func:`_subsets`.
+    """
+    if len(calendars) > MASK_LIMIT:
+        return _changes_sets(query, grid, calendars, daily_limit)
+    size = grid.size
+    toggles = [0] * (size + 1)
+    d, before, after = query.duration, query.buffer_before, query.buffer_after
+    limit = query.max_per_day if daily_limit else None
+    # An available [a, b) allows starts [a, b - d + 1); a busy [p, q) forbids starts
+    # [p - d - after + 1, q + before).
+    uniform = grid.uniform
+    c1, c2 = grid.c + 1 - d - after, grid.c + before
+    for n, cal in enumerate(calendars):
+        if uniform:
+            allowed = grid.allowed(cal.available, 1 - d)
+        else:
+            allowed = grid.spans(cal.available, 0, 1 - d)
+        if not allowed:
+            continue
+        full = None
+        if limit is not None and cal.per_day:
+            full = grid.spans(
+                [
+                    (day.start, day.end)
+                    for dt, count in cal.per_day.items()
+                    if count >= limit and (day := grid.days.get(dt)) is not None
+                ],
+                0,
+                0,
+            )
+        if uniform:
+            if full:
+                # Days at the maximum are few: take them off the allowed ranges first
+                # and leave the busy rows to the fast loop.
+                full.sort()
+                allowed = subtract(allowed, full)
+            # Linear when busy came sorted, as rows ordered by start do.
+            _fill_rows(1 << n, allowed, sorted(cal.busy), c1, c2, grid.step, toggles)
+            continue
+        blocked = grid.spans(cal.busy, 1 - d - after, before)
+        if full:
+            blocked += full
+        blocked.sort()
+        _fill(1 << n, allowed, blocked, size, toggles)
+
+    tables = _subsets([c.id for c in calendars])
+    width = len(tables)
+    known: dict[int, tuple[str, ...]] = {}
+    out: list[tuple[int, tuple[str, ...] | None]] = []
+    active = 0
+    # Only positions where something flips; compress() finds them at C speed.
+    for g in compress(range(size + 1), toggles):
+        active ^= toggles[g]
+        if not active:
+            out.append((g, None))
+            continue
+        ids = known.get(active)
+        if ids is None:
+            ids = known[active] = tuple(
+                chain.from_iterable(map(getitem, tables, active.to_bytes(width, "little")))
+            )
+        out.append((g, ids))
+    return out
+
+
+def _fill_lists(
     n: int,
     allowed: list[tuple[int, int]],
     blocked: list[tuple[int, int]],
@@ -257,15 +540,17 @@ def _fill(
             drops[e].append(n)
 
 
-def _changes(
+def _changes_sets(
     query: SlotQuery,
     grid: _Grid,
     calendars: Sequence[Calendar],
     daily_limit: bool,
 ) -> list[tuple[int, tuple[str, ...] | None]]:
-    """``(position, ids free from there on)`` wherever the set of free calendars changes.
+    """:func:`_changes` for many calendars: ids per position and a set of free ids.
 
-    ids are in input order; ``None`` when nobody is free.
+    Past a few dozen calendars a bit mask is a many-digit int, and XOR-ing it per range
+    end costs more than appending an id; building each free set's tuple by sorting the
+    set of small ints is then the cheaper way too.
     """
     size = grid.size
     adds: list[list[int]] = [[] for _ in range(size + 1)]
@@ -274,13 +559,18 @@ def _changes(
     limit = query.max_per_day if daily_limit else None
     # An available [a, b) allows starts [a, b - d + 1); a busy [p, q) forbids starts
     # [p - d - after + 1, q + before).
+    uniform = grid.uniform
+    c1, c2 = grid.c + 1 - d - after, grid.c + before
     for n, cal in enumerate(calendars):
-        allowed = grid.spans(cal.available, 0, 1 - d)
+        if uniform:
+            allowed = grid.allowed(cal.available, 1 - d)
+        else:
+            allowed = grid.spans(cal.available, 0, 1 - d)
         if not allowed:
             continue
-        blocked = grid.spans(cal.busy, 1 - d - after, before)
+        full = None
         if limit is not None and cal.per_day:
-            blocked += grid.spans(
+            full = grid.spans(
                 [
                     (day.start, day.end)
                     for dt, count in cal.per_day.items()
@@ -289,9 +579,18 @@ def _changes(
                 0,
                 0,
             )
+        if uniform:
+            if full:
+                full.sort()
+                allowed = subtract(allowed, full)
+            _fill_rows_lists(n, allowed, sorted(cal.busy), c1, c2, grid.step, adds, drops)
+            continue
+        blocked = grid.spans(cal.busy, 1 - d - after, before)
+        if full:
+            blocked += full
         # Linear when busy came sorted, as rows ordered by start do.
         blocked.sort()
-        _fill(n, allowed, blocked, size, adds, drops)
+        _fill_lists(n, allowed, blocked, size, adds, drops)
 
     ids = [c.id for c in calendars]
     out: list[tuple[int, tuple[str, ...] | None]] = []
@@ -348,6 +647,9 @@ def find_slots(
             j += 1
         nxt = min(who[i][0] if i < nw else size, what[j][0] if j < nr else size)
         if s_ids is not None and r_ids is not None:
-            out += [Slot(t, t + d, s_ids, r_ids) for t in times[g:nxt]]
+            starts = times[g:nxt]
+            out += map(
+                _new_slot, zip(starts, map(add, starts, repeat(d)), repeat(s_ids), repeat(r_ids))
+            )
         g = nxt
     return out

@@ -24,7 +24,7 @@ from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.core.zones import is_known_zone
 from rendezvous.meetings.domain import meeting_booking_changed
-from rendezvous.notifications.domain import notify_booking_created
+from rendezvous.notifications.domain import notify_booking_created, render_after_commit
 
 from .customers import customer_get_or_create
 from .details import CustomerDetails, clean_details
@@ -69,8 +69,10 @@ def booking_create(
        resource rows, in id order (PostgreSQL)
     3. re-check: the start against the live schedule, with the code that lists slots;
        "any staff" picks the free member with the fewest bookings that day
-    4. write: the Booking, and for an instant booking its Customer
-    5. after commit: nothing yet (meetings and notifications attach here)
+    4. write: the Booking, for an instant booking its Customer, its meeting, and its
+       outbox rows (recipients only, see notifications render_after_commit)
+    5. after commit: delivery tasks, which render the outbox rows (templates, links,
+       iCalendar) and send them, outside the lock and off the request
     Raises ValidationFailed, NotFound or SlotUnavailable; nothing is written then.
     """
     now = now or timezone.now()
@@ -101,7 +103,7 @@ def booking_create(
     online = _resolve_online(company, service.online_meeting, online)
     language = _language(company, language)
 
-    with booking_transaction():
+    with render_after_commit(), booking_transaction():
         staff = list(
             StaffMember.objects.select_for_update(of=("self",))
             .filter(
@@ -178,8 +180,9 @@ def seat_reserve(
     1. validate: participants, the session belongs to the service, `online`
     2. lock: the class session row
     3. re-check: not cancelled, not started (minimum notice), seats left
-    4. write: the Booking (and its Customer unless the class needs confirmation)
-    5. after commit: nothing yet
+    4. write: the Booking (and its Customer unless the class needs confirmation), its
+       outbox rows (recipients only)
+    5. after commit: delivery tasks, which render the outbox rows and send them
     Raises ValidationFailed, NotFound, SlotUnavailable or ClassFull.
     """
     now = now or timezone.now()
@@ -196,7 +199,7 @@ def seat_reserve(
         raise ValidationFailed(fields={"session": [_("Choose a class session.")]})
     language = _language(company, language)
 
-    with booking_transaction():
+    with render_after_commit(), booking_transaction():
         session = sessions.select_for_update(of=("self",)).first()
         if session is None:
             raise NotFound(_("This class session does not exist."))

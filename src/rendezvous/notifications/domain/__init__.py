@@ -22,7 +22,14 @@ from .misc import (
     template_preview,
     template_save,
 )
-from .outbox import outbox_deliver, outbox_deliver_due, outbox_enqueue, outbox_resend
+from .outbox import (
+    outbox_deliver,
+    outbox_deliver_due,
+    outbox_enqueue,
+    outbox_render,
+    outbox_resend,
+    render_after_commit,
+)
 
 __all__ = [
     "notify_booking_cancelled",
@@ -37,8 +44,10 @@ __all__ = [
     "outbox_deliver",
     "outbox_deliver_due",
     "outbox_enqueue",
+    "outbox_render",
     "outbox_resend",
     "reminders_schedule",
+    "render_after_commit",
     "reminders_send_due",
     "send_sign_in_link",
     "staff_feed_issue",

@@ -1,5 +1,9 @@
 """What each booking change sends. Called by bookings.domain inside its transaction,
 with the locked booking, so the outbox rows commit (or roll back) with the change.
+booking_create and seat_reserve run inside ``render_after_commit``: there the rows only
+name event, recipient, language and SEQUENCE, and the text, which reads the meeting,
+templates and links (half the queries of a booking), is rendered by the delivery task,
+outside SQLite's single writer lock and off the request.
 
 | booking change | customer | staff member | reminders | SEQUENCE |
 | --- | --- | --- | --- | --- |
@@ -30,8 +34,9 @@ from ..events import AUDIENCE, CALENDAR_METHOD, CUSTOMER, Event
 from ..links import manage_link
 from ..meeting_links import meeting_texts
 from ..models import CalendarSequence, NotificationSettings, ScheduledReminder
-from .outbox import outbox_enqueue
+from .outbox import outbox_enqueue, rendering_deferred
 from .render import (
+    Rendered,
     booking_values,
     company_language,
     customer_zone,
@@ -65,19 +70,72 @@ def _message(
     now: datetime | None = None,
     options: NotificationSettings | None = None,
 ) -> None:
-    """Render `event` for its audience and queue it; nothing when there is no recipient."""
+    """Render `event` for its audience and queue it; nothing when there is no recipient.
+
+    Inside :func:`~.outbox.render_after_commit` (a booking transaction) only the row
+    naming the recipient is written; its delivery renders the text.
+    """
     company = booking.company
     if AUDIENCE[event] == CUSTOMER:
         to_email, to_name = booking.email, f"{booking.first_name} {booking.last_name}"
-        language, zone = booking.language, customer_zone(booking)
+        language = booking.language
     else:
         staff = booking.staff
         options = options or settings_for(company)
         if staff is None or not staff.email or not options.notify_staff:
             return
         to_email, to_name = staff.email, staff.name
-        language, zone = company_language(company), company.zone
+        language = company_language(company)
+    if rendering_deferred():
+        outbox_enqueue(
+            company=company,
+            booking=booking,
+            event=event,
+            to_email=to_email,
+            to_name=to_name,
+            language=language,
+            rendered=None,
+            sequence=sequence,
+            now=now,
+        )
+        return
+    rendered, calendar, method = message_content(
+        booking,
+        event,
+        to_email=to_email,
+        to_name=to_name,
+        language=language,
+        sequence=sequence,
+        now=now,
+    )
+    outbox_enqueue(
+        company=company,
+        booking=booking,
+        event=event,
+        to_email=to_email,
+        to_name=to_name,
+        language=language,
+        rendered=rendered,
+        calendar=calendar,
+        calendar_method=method,
+        now=now,
+    )
+
+
+def message_content(
+    booking: Booking,
+    event: str,
+    *,
+    to_email: str,
+    to_name: str,
+    language: str,
+    sequence: int | None,
+    now: datetime | None = None,
+) -> tuple[Rendered, str, str]:
+    """(text, iCalendar, iCalendar method) of one message: the slow part, no writes."""
+    company = booking.company
     to_customer = AUDIENCE[event] == CUSTOMER
+    zone = customer_zone(booking) if to_customer else company.zone
     values = booking_values(booking, language=language, zone=zone, to_customer=to_customer)
     subject, body = template_for(
         company=company,
@@ -115,18 +173,7 @@ def _message(
             attendee_name=to_name,
             now=now,
         )
-    outbox_enqueue(
-        company=company,
-        booking=booking,
-        event=event,
-        to_email=to_email,
-        to_name=to_name,
-        language=language,
-        rendered=rendered,
-        calendar=calendar,
-        calendar_method=method if calendar else "",
-        now=now,
-    )
+    return rendered, calendar, method if calendar else ""
 
 
 def _invited(booking: Booking) -> bool:

@@ -3,6 +3,7 @@
 | step | what happens |
 | --- | --- |
 | enqueue | `outbox_enqueue` inserts the row (state `queued`, a fixed Message-ID) inside the caller's transaction and asks, on commit, for a delivery task; no network inside the transaction (DESIGN.md invariant 4) |
+| enqueue, deferred | inside `render_after_commit` (booking_create, seat_reserve) the row holds only event, recipient, language and SEQUENCE (`to_render`); its delivery task renders it (templates, links, meeting, iCalendar) when it claims it, then sends. Neither the booking's write lock nor the request waits for rendering; a lost task is covered by the sweep, which renders the same way. When the booking transaction is nested in a caller's, the rows are rendered at the end of the block instead, inside the caller's transaction |
 | claim | `outbox_deliver` moves one row to `sending` with a lease by a conditional UPDATE: two workers never send the same row at once |
 | send | through Django's mailer (`MAILERS`), outside any transaction |
 | success | `sent` |
@@ -16,6 +17,9 @@ Log lines name the row id and event, never an address or a name.
 import logging
 import smtplib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -25,7 +29,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -52,6 +56,36 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+# Row ids written inside render_after_commit, to render once it ends; None outside.
+_deferred: ContextVar[list[uuid.UUID] | None] = ContextVar("outbox_deferred", default=None)
+
+
+def rendering_deferred() -> bool:
+    return _deferred.get() is not None
+
+
+@contextmanager
+def render_after_commit() -> Iterator[None]:
+    """Write outbox rows inside the block unrendered; they are rendered when sent.
+
+    Wrap a booking transaction in it: its rows still commit (or roll back) with the
+    booking, but rendering them (templates, links, meeting, iCalendar: half the
+    queries of a booking and most of its CPU) is done by their delivery task, outside
+    the write lock and off the request. If the block ends inside a caller's
+    transaction (the booking was nested in it), the rows are rendered right away
+    instead, so that whoever reads them in that transaction sees them complete. Left
+    by an exception, nothing is rendered: the transaction inside rolled back.
+    """
+    token = _deferred.set([])
+    try:
+        yield
+        pending = _deferred.get()
+    finally:
+        _deferred.reset(token)
+    if pending and connection.in_atomic_block:
+        outbox_render(message_ids=pending)
+
+
 def outbox_enqueue(
     *,
     company: Company,
@@ -59,20 +93,27 @@ def outbox_enqueue(
     to_email: str,
     to_name: str,
     language: str,
-    rendered: Rendered,
+    rendered: Rendered | None,
     booking: Booking | None = None,
     calendar: str = "",
     calendar_method: str = "",
+    sequence: int | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage:
     """Queue one email.
 
     Side effects, in order:
-    1. write: an OutboxMessage (queued, due now, with its Message-ID)
+    1. write: an OutboxMessage (queued, due now, with its Message-ID); with
+       ``rendered=None`` (inside render_after_commit, booking required) a row that its
+       delivery renders, its id noted for the end of the block
     2. after commit: a delivery task is enqueued (a failure to enqueue is logged; the
        every-minute sweep sends the row anyway)
     """
     host = urlsplit(settings.BASE_URL).hostname or "rendezvous"
+    deferred = _deferred.get()
+    later = rendered is None
+    if later and (booking is None or deferred is None):
+        raise ValueError("only a booking's message inside render_after_commit renders later")
     row = OutboxMessage.objects.create(
         company=company,
         booking=booking,
@@ -80,16 +121,64 @@ def outbox_enqueue(
         to_email=to_email,
         to_name=fold(to_name)[:200],
         language=language,
-        subject=rendered.subject[:998],
-        body_text=rendered.text,
-        body_html=rendered.html,
+        subject="" if later else rendered.subject[:998],
+        body_text="" if later else rendered.text,
+        body_html="" if later else rendered.html,
         calendar=calendar,
         calendar_method=calendar_method,
+        to_render=later,
+        calendar_sequence=sequence,
         message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=host),
         next_attempt_at=now or timezone.now(),
     )
+    if later:
+        deferred.append(row.pk)
     transaction.on_commit(partial(_enqueue_delivery, row.pk), robust=True)
     return row
+
+
+def outbox_render(*, message_ids: list[uuid.UUID]) -> None:
+    """Render rows written by render_after_commit now (a booking nested in a caller's
+    transaction). Side effects: reads each row's booking, templates, meeting and links;
+    writes each row still `to_render` with its text. Delivery was already asked for."""
+    rows = OutboxMessage.objects.filter(pk__in=message_ids, to_render=True).select_related(
+        "booking__company", "booking__service", "booking__staff"
+    )
+    for row in rows:
+        _render_row(row)
+
+
+def _content(row: OutboxMessage) -> tuple[Rendered, str, str]:
+    from .bookings import message_content  # bookings imports this module
+
+    if row.booking is None:
+        raise ValueError("the booking of this message was deleted before it was rendered")
+    return message_content(
+        row.booking,
+        row.event,
+        to_email=row.to_email,
+        to_name=row.to_name,
+        language=row.language,
+        sequence=row.calendar_sequence,
+        now=row.created_at,
+    )
+
+
+def _render_row(row: OutboxMessage) -> None:
+    """Fill in a `to_render` row's text (its delivery, or outbox_render)."""
+    rendered, calendar, method = _content(row)
+    row.subject, row.body_text, row.body_html = rendered.subject[:998], rendered.text, rendered.html
+    row.calendar, row.calendar_method, row.to_render = calendar, method, False
+    row.save(
+        update_fields=[
+            "subject",
+            "body_text",
+            "body_html",
+            "calendar",
+            "calendar_method",
+            "to_render",
+        ]
+    )
 
 
 def _enqueue_delivery(message_id: uuid.UUID) -> None:
@@ -156,6 +245,8 @@ def _deliver(message_id: uuid.UUID, now: datetime) -> tuple[str | None, bool]:
         return None, False
     row = OutboxMessage.objects.select_related("company").get(pk=message_id)
     try:
+        if row.to_render:
+            _render_row(row)
         _send(row)
     except Exception as exc:  # every failure is recorded on the row
         failure = classify(exc)
