@@ -191,6 +191,10 @@
       send({ type: "signal", to: peer.pid, data: { candidate: event.candidate } });
     };
     pc.onnegotiationneeded = async function () {
+      // Tracks added while answering an offer queue this event; a bare
+      // setLocalDescription() then would make a second answer, or an offer that crosses
+      // the one being answered. The browser fires it again once the state is stable.
+      if (pc.signalingState !== "stable") return;
       try {
         peer.makingOffer = true;
         await pc.setLocalDescription();
