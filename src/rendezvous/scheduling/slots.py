@@ -423,31 +423,26 @@ def _subsets(ids: Sequence[str]) -> list[list[tuple[str, ...]]]:
     return tables
 
 
-def _changes(
-    query: SlotQuery,
-    grid: _Grid,
-    calendars: Sequence[Calendar],
-    daily_limit: bool,
-) -> list[tuple[int, tuple[str, ...] | None]]:
-    """``(position, ids free from there on)`` wherever the set of free calendars changes.
+def _row_shift(query: SlotQuery, grid: _Grid) -> tuple[int, int]:
+    """A busy [p, q) forbids starts [p - d - after + 1, q + before): the offsets, on the
+    grid's origin, that the fast row loops apply to raw busy rows."""
+    return (
+        grid.c + 1 - query.duration - query.buffer_after,
+        grid.c + query.buffer_before,
+    )
 
-    ids are in input order; ``None`` when nobody is free.
 
-    The free set is a bit mask (calendar ``n`` is bit ``n``), and ``toggles[g]`` holds
-    the bits that flip at position ``g``: one flat list of ints instead of a list of
-    ids per position, and one XOR per change instead of set updates. A mask becomes a
-    tuple once (masks repeat), a byte at a time through :func:`_subsets`.
+def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool):
+    """Per calendar with any allowed start: (index, allowed start ranges, rows, on_grid).
+
+    An available [a, b) allows starts [a, b - d + 1). On a uniform grid `rows` are the
+    raw busy rows, sorted (linear when they came ordered by start), for the fast loops;
+    days at the daily maximum are few, so they come off the allowed ranges first.
+    Otherwise `rows` are the blocked start ranges, days at the maximum included.
     """
-    if len(calendars) > MASK_LIMIT:
-        return _changes_sets(query, grid, calendars, daily_limit)
-    size = grid.size
-    toggles = [0] * (size + 1)
     d, before, after = query.duration, query.buffer_before, query.buffer_after
     limit = query.max_per_day if daily_limit else None
-    # An available [a, b) allows starts [a, b - d + 1); a busy [p, q) forbids starts
-    # [p - d - after + 1, q + before).
     uniform = grid.uniform
-    c1, c2 = grid.c + 1 - d - after, grid.c + before
     for n, cal in enumerate(calendars):
         if uniform:
             allowed = grid.allowed(cal.available, 1 - d)
@@ -468,18 +463,42 @@ def _changes(
             )
         if uniform:
             if full:
-                # Days at the maximum are few: take them off the allowed ranges first
-                # and leave the busy rows to the fast loop.
                 full.sort()
                 allowed = subtract(allowed, full)
-            # Linear when busy came sorted, as rows ordered by start do.
-            _fill_rows(1 << n, allowed, sorted(cal.busy), c1, c2, grid.step, toggles)
+            yield n, allowed, sorted(cal.busy), True
             continue
         blocked = grid.spans(cal.busy, 1 - d - after, before)
         if full:
             blocked += full
         blocked.sort()
-        _fill(1 << n, allowed, blocked, size, toggles)
+        yield n, allowed, blocked, False
+
+
+def _changes(
+    query: SlotQuery,
+    grid: _Grid,
+    calendars: Sequence[Calendar],
+    daily_limit: bool,
+) -> list[tuple[int, tuple[str, ...] | None]]:
+    """``(position, ids free from there on)`` wherever the set of free calendars changes.
+
+    ids are in input order; ``None`` when nobody is free.
+
+    The free set is a bit mask (calendar ``n`` is bit ``n``), and ``toggles[g]`` holds
+    the bits that flip at position ``g``: one flat list of ints instead of a list of
+    ids per position, and one XOR per change instead of set updates. A mask becomes a
+    tuple once (masks repeat), a byte at a time through :func:`_subsets`.
+    """
+    if len(calendars) > MASK_LIMIT:
+        return _changes_sets(query, grid, calendars, daily_limit)
+    size = grid.size
+    toggles = [0] * (size + 1)
+    c1, c2 = _row_shift(query, grid)
+    for n, allowed, rows, on_grid in _calendar_ranges(query, grid, calendars, daily_limit):
+        if on_grid:
+            _fill_rows(1 << n, allowed, rows, c1, c2, grid.step, toggles)
+        else:
+            _fill(1 << n, allowed, rows, size, toggles)
 
     tables = _subsets([c.id for c in calendars])
     width = len(tables)
@@ -555,42 +574,12 @@ def _changes_sets(
     size = grid.size
     adds: list[list[int]] = [[] for _ in range(size + 1)]
     drops: list[list[int]] = [[] for _ in range(size + 1)]
-    d, before, after = query.duration, query.buffer_before, query.buffer_after
-    limit = query.max_per_day if daily_limit else None
-    # An available [a, b) allows starts [a, b - d + 1); a busy [p, q) forbids starts
-    # [p - d - after + 1, q + before).
-    uniform = grid.uniform
-    c1, c2 = grid.c + 1 - d - after, grid.c + before
-    for n, cal in enumerate(calendars):
-        if uniform:
-            allowed = grid.allowed(cal.available, 1 - d)
+    c1, c2 = _row_shift(query, grid)
+    for n, allowed, rows, on_grid in _calendar_ranges(query, grid, calendars, daily_limit):
+        if on_grid:
+            _fill_rows_lists(n, allowed, rows, c1, c2, grid.step, adds, drops)
         else:
-            allowed = grid.spans(cal.available, 0, 1 - d)
-        if not allowed:
-            continue
-        full = None
-        if limit is not None and cal.per_day:
-            full = grid.spans(
-                [
-                    (day.start, day.end)
-                    for dt, count in cal.per_day.items()
-                    if count >= limit and (day := grid.days.get(dt)) is not None
-                ],
-                0,
-                0,
-            )
-        if uniform:
-            if full:
-                full.sort()
-                allowed = subtract(allowed, full)
-            _fill_rows_lists(n, allowed, sorted(cal.busy), c1, c2, grid.step, adds, drops)
-            continue
-        blocked = grid.spans(cal.busy, 1 - d - after, before)
-        if full:
-            blocked += full
-        # Linear when busy came sorted, as rows ordered by start do.
-        blocked.sort()
-        _fill_lists(n, allowed, blocked, size, adds, drops)
+            _fill_lists(n, allowed, rows, size, adds, drops)
 
     ids = [c.id for c in calendars]
     out: list[tuple[int, tuple[str, ...] | None]] = []
