@@ -61,7 +61,7 @@ free set, more ids             ids per position and a set (``_changes_sets``):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -263,18 +263,14 @@ class _Grid:
         ]
 
 
-def _fill(
-    bit: int,
-    allowed: list[tuple[int, int]],
-    blocked: list[tuple[int, int]],
-    size: int,
-    toggles: list[int],
-) -> None:
-    """Toggle ``bit`` where the calendar becomes free and busy: ``allowed`` minus ``blocked``.
+def _free(
+    allowed: list[tuple[int, int]], blocked: list[tuple[int, int]], size: int
+) -> Iterator[tuple[int, int]]:
+    """``allowed`` minus ``blocked``, cut to ``[0, size]``: disjoint position ranges.
 
-    Both are position ranges sorted by start; ``blocked`` may overlap itself. The free
-    ranges that come out are disjoint, so XOR-ing the bit at both ends of each leaves it
-    set exactly inside them, also where one range ends at the next one's start.
+    Both are position ranges sorted by start; ``blocked`` may overlap itself. Only
+    uneven grids come here (the uniform ones take the row loops below), so a generator
+    costs nothing that matters.
     """
     nb = len(blocked)
     k = 0
@@ -293,14 +289,12 @@ def _fill(
             if bs >= e:
                 break
             if bs > s:
-                toggles[s] ^= bit
-                toggles[bs] ^= bit
+                yield s, bs
             if be > s:
                 s = be
             m += 1
         if s < e:
-            toggles[s] ^= bit
-            toggles[e] ^= bit
+            yield s, e
 
 
 def _fill_rows(
@@ -312,7 +306,7 @@ def _fill_rows(
     step: int,
     toggles: list[int],
 ) -> None:
-    """:func:`_fill` on a uniform grid, reading busy rows (epoch seconds) directly.
+    """What :func:`_free` gives, on a uniform grid, reading busy rows (epoch seconds) directly.
 
     ``allowed`` is cut to the grid; ``busy`` is sorted by start. A row forbids positions
     ``[(p + c1) // step, (q + c2) // step)``, worked out here once per row: this is the
@@ -498,7 +492,12 @@ def _changes(
         if on_grid:
             _fill_rows(1 << n, allowed, rows, c1, c2, grid.step, toggles)
         else:
-            _fill(1 << n, allowed, rows, size, toggles)
+            bit = 1 << n
+            # Free ranges are disjoint: XOR at both ends leaves the bit set exactly inside,
+            # also where one range ends at the next one's start.
+            for fs, fe in _free(allowed, rows, size):
+                toggles[fs] ^= bit
+                toggles[fe] ^= bit
 
     tables = _subsets([c.id for c in calendars])
     width = len(tables)
@@ -518,45 +517,6 @@ def _changes(
             )
         out.append((g, ids))
     return out
-
-
-def _fill_lists(
-    n: int,
-    allowed: list[tuple[int, int]],
-    blocked: list[tuple[int, int]],
-    size: int,
-    adds: list[list[int]],
-    drops: list[list[int]],
-) -> None:
-    """Record where calendar ``n`` becomes free and busy: ``allowed`` minus ``blocked``.
-
-    Both are position ranges sorted by start; ``blocked`` may overlap itself.
-    """
-    nb = len(blocked)
-    k = 0
-    for s, e in allowed:
-        if s < 0:
-            s = 0
-        if e > size:
-            e = size
-        if s >= e:
-            continue
-        while k < nb and blocked[k][1] <= s:
-            k += 1
-        m = k
-        while m < nb:
-            bs, be = blocked[m]
-            if bs >= e:
-                break
-            if bs > s:
-                adds[s].append(n)
-                drops[bs].append(n)
-            if be > s:
-                s = be
-            m += 1
-        if s < e:
-            adds[s].append(n)
-            drops[e].append(n)
 
 
 def _changes_sets(
@@ -579,7 +539,9 @@ def _changes_sets(
         if on_grid:
             _fill_rows_lists(n, allowed, rows, c1, c2, grid.step, adds, drops)
         else:
-            _fill_lists(n, allowed, rows, size, adds, drops)
+            for fs, fe in _free(allowed, rows, size):
+                adds[fs].append(n)
+                drops[fe].append(n)
 
     ids = [c.id for c in calendars]
     out: list[tuple[int, tuple[str, ...] | None]] = []
