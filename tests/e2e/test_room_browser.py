@@ -16,7 +16,7 @@ from datetime import time as clock
 
 import pytest
 import uvicorn
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 
 from rendezvous.availability.models import WorkingHours
 from rendezvous.bookings import domain as bookings
@@ -82,10 +82,14 @@ class AsgiServer:
 
 @pytest.fixture
 def server(transactional_db):
+    # Each server runs its own event loop, and a Redis channel layer keeps locks bound
+    # to the loop that first used it: every server starts with fresh layers.
+    channel_layers.backends.clear()
     asgi = AsgiServer()
     base = asgi.start()
     yield asgi, base
     asgi.stop()
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
@@ -250,11 +254,6 @@ def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, 
     assert staff.get_by_text("This meeting has ended.").is_visible()
 
 
-@pytest.mark.xfail(
-    reason="flaky on PostgreSQL in CI: the host's two peer connections can stay 'new' "
-    "(issue #5 stays open until the mesh negotiation is fixed)",
-    strict=False,
-)
 def test_a_class_of_three_meets_in_one_mesh(room_practice, server, pages):
     start = soon()
     session = ClassSessionFactory(
