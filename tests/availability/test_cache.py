@@ -28,3 +28,20 @@ def test_writes_bump_the_version_after_commit(practice, django_capture_on_commit
             practice.session.save()
         assert availability_version(practice.company.id) == before  # not before commit
     assert availability_version(practice.company.id) > before
+
+
+def test_a_company_saved_from_an_old_copy_never_brings_an_old_version_back(
+    practice, django_capture_on_commit_callbacks
+):
+    # A form loaded the company; bookings bumped the version meanwhile; the form saves.
+    stale = type(practice.company).objects.get(pk=practice.company.pk)
+    seen = set()
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            practice.session.save()
+        seen.add(availability_version(practice.company.id))
+    with django_capture_on_commit_callbacks(execute=True):
+        stale.name = "Renamed"
+        stale.save()
+    # Answers cached under any earlier version must never be read again.
+    assert availability_version(practice.company.id) > max(seen)

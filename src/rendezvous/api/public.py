@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 from ninja import Header, Query
 
-from rendezvous.availability.cache import availability_version, version_key
 from rendezvous.availability.domain import Window, open_sessions, service_slots
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.tokens import token_matches
@@ -110,16 +109,15 @@ def slot_list(
     staff_id = parse_id(staff, "staff")
     now = timezone.now()
     # Cached per minute (minimum notice moves with the clock) with the availability
-    # version it was computed at: one get_many reads the entry and the current version
-    # together, and a hit needs no other query. The service lookup is skipped on a hit
-    # too: an answer stored at the current version was for an active service then, and
-    # any change to a service bumps the version (availability/cache.py).
+    # version it was computed at, which came with the company row: a hit costs one
+    # cache read. The service lookup is skipped on a hit too: an answer stored at the
+    # current version was for an active service then, and any change to a service
+    # bumps the version (availability/cache.py).
     key = (
         f"slots:{c.id}:{service_id}:{staff_id}:{from_}:{to}:{zone.key}:{int(now.timestamp()) // 60}"
     )
-    found = cache.get_many([version_key(c.id), key])
-    version = availability_version(c.id, known=found.get(version_key(c.id)))
-    entry = found.get(key)
+    version = c.availability_version
+    entry = cache.get(key)
     if entry is not None and entry[0] == version:
         body = entry[1]
     else:

@@ -6,6 +6,13 @@ next reader misses and recomputes. Bumping after commit (not before) means a rea
 that raced the write can only have stored its answer under the old version, which
 nobody reads any more.
 
+The version is a column of the company row: a reader has it with the company it
+loads anyway, and a bump is one UPDATE in its own short statement, rather than a
+read-modify-write of a cache entry (six statements and a second write transaction
+per booking on the database cache). It is not bumped inside the writer's
+transaction: on PostgreSQL that would lock the company row until commit and
+serialise bookings for different staff members.
+
 | written | bumps |
 | --- | --- |
 | Booking, ClassSession, Service (and its staff), StaffMember, Resource, Company, Location | its company |
@@ -14,40 +21,28 @@ nobody reads any more.
 
 import time
 
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 
-KEY = "availability:{}"
-
-
-def version_key(company_id: int) -> str:
-    """The cache key of the company's version, for readers that fetch it together with
-    their own entries in one ``get_many`` (one round trip, one query on the database
-    cache)."""
-    return KEY.format(company_id)
+from rendezvous.companies.models import Company
 
 
-def availability_version(company_id: int, *, known: int | None = None) -> int:
-    """The company's current version; ``known`` is one just read with ``version_key``."""
-    if known is not None:
-        return known
-    key = KEY.format(company_id)
-    version = cache.get(key)
-    if version is None:
-        # Start from the clock, not 1: after a cache flush an old number must not come back.
-        cache.add(key, time.time_ns(), timeout=None)
-        version = cache.get(key)
-    return version
+def availability_version(company_id: int) -> int:
+    """The company's current version (a reader holding the company row has it as
+    ``company.availability_version``)."""
+    return Company.objects.values_list("availability_version", flat=True).get(pk=company_id)
 
 
 def availability_changed(company_id: int) -> None:
     """Bump the company's version once the current transaction commits."""
 
     def bump() -> None:
-        key = KEY.format(company_id)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, time.time_ns(), timeout=None)
+        # Never back to a number used before: a company saved from a form loaded
+        # earlier writes its old version back (then bumps it; post_save), so the
+        # bump jumps to at least the clock.
+        Company.objects.filter(pk=company_id).update(
+            availability_version=Greatest(F("availability_version") + 1, time.time_ns())
+        )
 
     transaction.on_commit(bump)

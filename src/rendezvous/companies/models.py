@@ -58,6 +58,8 @@ class Company(models.Model):
             "It needs JavaScript: without it the booking form cannot be sent."
         ),
     )
+    # Changes whenever the company's free times may change (availability.cache).
+    availability_version = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
