@@ -101,3 +101,12 @@ def calendar_part(message: email.message.EmailMessage) -> tuple[str, Calendar]:
     parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     assert len(parts) == 1
     return parts[0].get_param("method"), Calendar.from_ical(parts[0].get_content())
+
+
+def as_if_just_booked(booking) -> None:
+    """Remove what notify_booking_created wrote for the booking, so that a test can call
+    it again (it writes the sequence and reminders of a new booking without looking)."""
+    from rendezvous.notifications.models import CalendarSequence, OutboxMessage, ScheduledReminder
+
+    for model in (OutboxMessage, CalendarSequence, ScheduledReminder):
+        model.objects.filter(booking=booking).delete()

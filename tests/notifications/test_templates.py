@@ -16,6 +16,7 @@ from rendezvous.notifications.events import Event
 from rendezvous.notifications.models import MessageTemplate, OutboxMessage
 from tests.conftest import TOMORROW_10, book
 from tests.factories import CompanyFactory, ServiceFactory
+from tests.notifications.conftest import as_if_just_booked
 
 pytestmark = pytest.mark.integration
 
@@ -119,7 +120,7 @@ def test_a_hostile_customer_name_gets_no_link_and_no_extra_header(practice, smtp
         body="Hello [customer_first_name] [customer_last_name], manage: [manage_link]",
     )
     booking = book(practice, TOMORROW_10, n="evil").booking
-    OutboxMessage.objects.all().delete()
+    as_if_just_booked(booking)
     # The booking API refuses control characters; the emails must not rely on that.
     Booking.objects.filter(pk=booking.pk).update(
         first_name="Bob\r\nBcc: x@evil.example", last_name="[manage_link]"

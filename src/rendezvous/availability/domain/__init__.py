@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, Sum
@@ -70,6 +71,19 @@ def bookable_staff(
     location_id: int | None = None,
 ) -> list[StaffMember]:
     """Who gives the service; `location_id` keeps those who work at that location."""
+    return list(
+        bookable_staff_query(service, public=public, staff_id=staff_id, location_id=location_id)
+    )
+
+
+def bookable_staff_query(
+    service: Service,
+    *,
+    public: bool,
+    staff_id: int | None = None,
+    location_id: int | None = None,
+):
+    """bookable_staff as a query, in id order, for a caller that locks the rows."""
     qs = service.staff.filter(active=True, company_id=service.company_id).order_by("id")
     if public:
         qs = qs.filter(online_bookable=True)
@@ -77,7 +91,7 @@ def bookable_staff(
         qs = qs.filter(id=staff_id)
     if location_id is not None:
         qs = qs.filter(locations__id=location_id)
-    return list(qs)
+    return qs
 
 
 def bookable_resources(
@@ -106,28 +120,33 @@ def _busy_bookings(
     field: str, ids: Sequence[int], window: Window, exclude: Iterable
 ) -> Iterable[tuple]:
     margin = timedelta(days=1)
-    return (
-        Booking.objects.filter(
-            **{f"{field}_id__in": ids},
-            status__in=ACTIVE_STATUSES,
-            session__isnull=True,
-            blocked_start__lt=window.end + margin,
-            blocked_end__gt=window.start - margin,
-        )
-        .exclude(id__in=list(exclude))
-        .values_list(f"{field}_id", "blocked_start", "blocked_end", "start")
+    rows = Booking.objects.filter(
+        **{f"{field}_id__in": ids},
+        status__in=ACTIVE_STATUSES,
+        session__isnull=True,
+        blocked_start__lt=window.end + margin,
+        blocked_end__gt=window.start - margin,
     )
+    exclude = list(exclude)
+    if exclude:
+        rows = rows.exclude(id__in=exclude)
+    # Unordered: the engine takes busy rows in any order (scheduling.slots).
+    return rows.order_by().values_list(f"{field}_id", "blocked_start", "blocked_end", "start")
 
 
 def _busy_sessions(field: str, ids: Sequence[int], window: Window) -> Iterable[tuple]:
     """Class sessions near the window that hold these staff members or resources."""
     margin = timedelta(days=1)
-    return ClassSession.objects.filter(
-        **{f"{field}_id__in": ids},
-        cancelled=False,
-        start__lt=window.end + margin,
-        end__gt=window.start - margin,
-    ).values_list(f"{field}_id", "start", "end")
+    return (
+        ClassSession.objects.filter(
+            **{f"{field}_id__in": ids},
+            cancelled=False,
+            start__lt=window.end + margin,
+            end__gt=window.start - margin,
+        )
+        .order_by()
+        .values_list(f"{field}_id", "start", "end")
+    )
 
 
 def staff_calendars(
@@ -150,26 +169,36 @@ def staff_calendars(
 
     hours: dict[tuple[int, int | None], list[WeeklyHours]] = defaultdict(list)
     zones: dict[int | None, ZoneInfo] = {None: company_zone}
-    rows = WorkingHours.objects.filter(staff_id__in=ids).select_related("location")
+    # Rows as tuples, unordered: this runs inside every booking's write lock, where
+    # model instances and the models' default ordering (a join) cost more than the rest.
+    rows = WorkingHours.objects.filter(staff_id__in=ids)
     if location_id is not None:
         rows = rows.filter(Q(location_id=location_id) | Q(location__isnull=True))
-    for row in rows:
-        hours[(row.staff_id, row.location_id)].append(WeeklyHours(row.weekday, row.start, row.end))
-        if row.location_id is not None:
-            zones[row.location_id] = ZoneInfo(row.location.timezone)
-
-    overrides_by_staff: dict[int, list[tuple[int | None, DateException]]] = defaultdict(list)
-    for ex in DateException.objects.filter(
-        staff_id__in=ids, date__gte=first_day, date__lte=last_day
+    for staff_id, loc, weekday, start, end, zone in rows.order_by().values_list(
+        "staff_id", "location_id", "weekday", "start", "end", "location__timezone"
     ):
-        overrides_by_staff[ex.staff_id].append((ex.location_id, ex))
+        hours[(staff_id, loc)].append(WeeklyHours(weekday, start, end))
+        if loc is not None:
+            zones[loc] = ZoneInfo(zone)
+
+    overrides_by_staff: dict[int, list[tuple[int | None, _Exception]]] = defaultdict(list)
+    for staff_id, loc, *ex in (
+        DateException.objects.filter(staff_id__in=ids, date__gte=first_day, date__lte=last_day)
+        .order_by()
+        .values_list("staff_id", "location_id", "date", "kind", "start", "end")
+    ):
+        overrides_by_staff[staff_id].append((loc, _Exception(*ex)))
 
     busy: dict[int, list[Interval]] = defaultdict(list)
     per_day: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     margin = timedelta(days=1)
-    for staff_id, start, end in TimeOff.objects.filter(
-        staff_id__in=ids, start__lt=window.end + margin, end__gt=window.start - margin
-    ).values_list("staff_id", "start", "end"):
+    for staff_id, start, end in (
+        TimeOff.objects.filter(
+            staff_id__in=ids, start__lt=window.end + margin, end__gt=window.start - margin
+        )
+        .order_by()
+        .values_list("staff_id", "start", "end")
+    ):
         busy[staff_id].append((to_epoch(start), to_epoch(end)))
     for staff_id, bstart, bend, start in _busy_bookings("staff", ids, window, exclude):
         busy[staff_id].append((to_epoch(bstart), to_epoch(bend)))
@@ -221,7 +250,16 @@ def resource_calendars(
     return [Calendar(id=str(r.id), available=ALWAYS, busy=busy.get(r.id, [])) for r in resources]
 
 
-def _overrides(exceptions: Iterable[DateException]) -> list[DateOverride]:
+class _Exception(NamedTuple):
+    """The fields of a DateException row that the rules need."""
+
+    date: date
+    kind: str
+    start: time | None
+    end: time | None
+
+
+def _overrides(exceptions: Iterable[_Exception]) -> list[DateOverride]:
     """Fold the exception rows of each date into one override per date and mode."""
     replace: dict[date, list[tuple[time, time]]] = {}
     add: dict[date, list[tuple[time, time]]] = defaultdict(list)
@@ -310,12 +348,18 @@ def bookings_per_day(staff_ids: Sequence[str], slot: Slot, zone: ZoneInfo) -> di
     day = datetime.fromtimestamp(slot.start, zone).date()
     start = datetime.combine(day, time(0), zone)
     counts = dict.fromkeys(staff_ids, 0)
-    rows = Booking.objects.filter(
-        staff_id__in=[int(s) for s in staff_ids],
-        status__in=ACTIVE_STATUSES,
-        start__gte=start,
-        start__lt=start + timedelta(days=1),
-    ).values_list("staff_id", flat=True)
+    if len(staff_ids) < 2:
+        return counts  # no choice to make
+    rows = (
+        Booking.objects.filter(
+            staff_id__in=[int(s) for s in staff_ids],
+            status__in=ACTIVE_STATUSES,
+            start__gte=start,
+            start__lt=start + timedelta(days=1),
+        )
+        .order_by()
+        .values_list("staff_id", flat=True)
+    )
     for staff_id in rows:
         counts[str(staff_id)] += 1
     return counts

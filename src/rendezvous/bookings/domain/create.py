@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from rendezvous.availability.domain import (
     bookable_resources,
-    bookable_staff,
+    bookable_staff_query,
     bookings_per_day,
     slot_at,
 )
@@ -20,7 +20,7 @@ from rendezvous.bookings.models import (
     PaymentStatus,
 )
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
-from rendezvous.companies.models import Company, Resource, StaffMember
+from rendezvous.companies.models import Company, Resource
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.core.zones import is_known_zone
 from rendezvous.meetings.domain import meeting_booking_changed
@@ -105,16 +105,9 @@ def booking_create(
 
     with render_after_commit(), booking_transaction():
         staff = list(
-            StaffMember.objects.select_for_update(of=("self",))
-            .filter(
-                id__in=[
-                    s.id
-                    for s in bookable_staff(
-                        service, public=public, staff_id=staff_id, location_id=location_id
-                    )
-                ]
-            )
-            .order_by("id")
+            bookable_staff_query(
+                service, public=public, staff_id=staff_id, location_id=location_id
+            ).select_for_update(of=("self",))
         )
         if staff_id is not None and not staff:
             raise NotFound(_("This staff member does not offer this service."))
@@ -134,6 +127,7 @@ def booking_create(
             raise SlotUnavailable()
         counts = bookings_per_day(slot.staff, slot, company.zone)
         chosen_staff = min(slot.staff, key=lambda sid: (counts[sid], int(sid)))
+        member = next(m for m in staff if str(m.id) == chosen_staff)
         chosen_resource = int(slot.resources[0]) if slot.resources else None
         booking, token = _write(
             company=company,
@@ -145,7 +139,7 @@ def booking_create(
                 start - service.buffer_before,
                 start + service.duration + service.buffer_after,
             ),
-            staff_id=int(chosen_staff),
+            staff=member,
             resource_id=chosen_resource,
             session=None,
             online=online,
@@ -218,7 +212,7 @@ def seat_reserve(
             start=session.start,
             end=session.end,
             blocked=(session.start, session.end),
-            staff_id=session.staff_id,
+            staff=session.staff,
             resource_id=session.resource_id,
             session=session,
             online=online,
@@ -249,7 +243,7 @@ def _write(
     start,
     end,
     blocked,
-    staff_id,
+    staff,
     resource_id,
     session,
     online,
@@ -265,7 +259,7 @@ def _write(
     booking = Booking.objects.create(
         company=company,
         service=service,
-        staff_id=staff_id,
+        staff=staff,
         resource_id=resource_id,
         session=session,
         customer=customer_get_or_create(company=company, details=details, language=language)
@@ -292,7 +286,7 @@ def _write(
         source=source,
         notes=notes,
     )
-    meeting_booking_changed(booking=booking, now=now)
+    meeting_booking_changed(booking=booking, now=now, new=True)
     notify_booking_created(booking=booking)
     return booking, token
 

@@ -75,7 +75,9 @@ def account_for(company: Company, staff_id: int | None) -> MeetingAccount | None
     return own or accounts.filter(staff__isnull=True).first()
 
 
-def meeting_booking_changed(*, booking: Booking, now: datetime | None = None) -> None:
+def meeting_booking_changed(
+    *, booking: Booking, now: datetime | None = None, new: bool = False
+) -> None:
     """Bring the booking's meeting and join tokens in line with the booking. Called by
     bookings.domain inside its transaction with the locked booking, after create,
     reschedule, cancel and decline.
@@ -87,11 +89,14 @@ def meeting_booking_changed(*, booking: Booking, now: datetime | None = None) ->
        inactive or no longer online: the booking's tokens revoked, an appointment's
        meeting `revoked`
     2. after commit: a task creates, updates or deletes the provider's meeting
+
+    `new`: the booking was created in this transaction (bookings.domain.create).
     """
     now = now or timezone.now()
     if booking.online and booking.status in ACTIVE_STATUSES:
         _attach(booking, now)
-    else:
+    elif not new:
+        # A booking created just now has no tokens and no meeting to let go of.
         _detach(booking, now)
 
 

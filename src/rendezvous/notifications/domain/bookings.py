@@ -191,10 +191,11 @@ def notify_booking_created(*, booking: Booking) -> None:
     """
     options = settings_for(booking.company)
     if booking.status == BookingStatus.CONFIRMED:
-        sequence = _sequence(booking, bump=False)
+        # A new booking has no sequence row and no reminders yet: write, never look up.
+        sequence = CalendarSequence.objects.create(booking=booking, sequence=0).sequence
         _message(booking, Event.BOOKING_CONFIRMED, sequence=sequence)
         _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=sequence, options=options)
-        reminders_schedule(booking=booking, options=options)
+        _reminders_add(booking, timezone.now(), options)
     else:
         _message(booking, Event.REQUEST_RECEIVED, sequence=None)
         _message(booking, Event.REQUEST_RECEIVED_STAFF, sequence=None, options=options)
@@ -273,11 +274,13 @@ def reminders_schedule(
 ) -> None:
     """Replace the booking's unsent reminders by ones for its current start (offsets
     from the company's settings, only those still in the future)."""
-    now = now or timezone.now()
     reminders_clear(booking=booking)
-    if booking.status != BookingStatus.CONFIRMED:
-        return
-    offsets = (options or settings_for(booking.company)).reminder_offsets_minutes or []
+    if booking.status == BookingStatus.CONFIRMED:
+        _reminders_add(booking, now or timezone.now(), options or settings_for(booking.company))
+
+
+def _reminders_add(booking: Booking, now: datetime, options: NotificationSettings) -> None:
+    offsets = options.reminder_offsets_minutes or []
     ScheduledReminder.objects.bulk_create(
         ScheduledReminder(
             booking=booking,
