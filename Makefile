@@ -8,7 +8,11 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Tests use their own SQLite file; DATABASE_URL (if PostgreSQL) adds a second run there.
-PYTEST_ARGS ?=
+# They run on one pytest-xdist worker per core (at most 4); `make test TEST_JOBS=0` runs
+# them in this process. Thread-storm and browser tests keep to one worker each
+# (tests/conftest.py), so parallel storms never exhaust PostgreSQL's connections.
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+PYTEST_ARGS ?= $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup)
 
 
 .PHONY: locale run test test-sqlite test-postgres lint bench venv clean messages assets browser

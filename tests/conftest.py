@@ -44,6 +44,17 @@ class Practice:
     session: ClassSession
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (--dist loadgroup), the thread storms run on one worker, one
+    after another: two at once could open more PostgreSQL connections than it allows.
+    The browser tests keep to one worker too, so two Chromiums never share the cores."""
+    for item in items:
+        for marker in ("concurrency", "e2e"):
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(marker))
+                break
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache(request):
     """The cache (rate-limit counters, cached slot answers) is a table no test rolls back

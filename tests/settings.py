@@ -1,7 +1,17 @@
 """Test settings: the real settings, with tasks run inline and a fast password hasher."""
 
-from rendezvous.settings import *  # noqa: F403
-from rendezvous.settings import HUEY
+import os
+
+# Every test that uses the database starts with an empty cache, which on Redis is a
+# FLUSHDB: parallel workers (pytest-xdist) get a Redis database each, counting down
+# from the one REDIS_URL names. Set before the settings read it.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_base, _, _db = os.environ.get("REDIS_URL", "").rpartition("/")
+if _worker.startswith("gw") and _db.isdigit():
+    os.environ["REDIS_URL"] = f"{_base}/{(int(_db) - int(_worker[2:])) % 16}"
+
+from rendezvous.settings import *  # noqa: E402, F403
+from rendezvous.settings import HUEY  # noqa: E402
 
 HUEY = {**HUEY, "immediate": True}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -19,8 +19,8 @@ def test_a_cache_hit_reads_the_company_and_one_cache_entry(client, practice):
         again = client.get(url(practice.service.id))
     assert again.content == first.content
     sqls = [q["sql"] for q in ctx.captured_queries]
-    # The company row, then the version and the answer in one get_many: a query on the
-    # database cache, a Redis MGET (no SQL) when REDIS_URL is set, as in CI.
+    # The company row (with the availability version), then the answer: a query on the
+    # database cache, a Redis GET (no SQL) when REDIS_URL is set, as in CI.
     cache_reads = 0 if settings.REDIS_URL else 1
     assert len(sqls) == 1 + cache_reads, sqls
     assert '"companies_company"' in sqls[0]

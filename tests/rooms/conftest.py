@@ -7,7 +7,6 @@ when no Redis is reachable, with the reason.
 
 import asyncio
 import json
-import os
 import uuid
 
 import pytest
@@ -18,14 +17,19 @@ from rendezvous.meetings.tokens import token_for
 from rendezvous.rooms import presence as presence_module
 from tests.meetings.conftest import customer_token, host_token
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+def _redis_url() -> str:
+    # The settings' URL: under pytest-xdist each worker has its own Redis database.
+    from django.conf import settings
+
+    return settings.REDIS_URL or "redis://127.0.0.1:6379/15"
 
 
 def _redis_reachable() -> bool:
     import redis
 
     try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+        return bool(redis.Redis.from_url(_redis_url(), socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
 
@@ -34,13 +38,13 @@ def _redis_reachable() -> bool:
 def layer(request, settings):
     if request.param == "redis":
         if not _redis_reachable():
-            pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+            pytest.skip(f"Redis is not reachable at {_redis_url()}")
         # A prefix of our own: other test runs may share this Redis database.
         prefix = f"rdv-test-{uuid.uuid4().hex[:8]}"
         settings.CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix},
+                "CONFIG": {"hosts": [_redis_url()], "prefix": prefix},
             }
         }
     else:
