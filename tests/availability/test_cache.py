@@ -1,10 +1,13 @@
 """The availability version changes after any write that can change slots."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
 
-from rendezvous.availability.cache import availability_version
+from rendezvous.availability.cache import availability_version, cached_answer
 from rendezvous.availability.models import TimeOff, WorkingHours
 from tests.conftest import BERLIN
 
@@ -45,3 +48,30 @@ def test_a_company_saved_from_an_old_copy_never_brings_an_old_version_back(
         stale.save()
     # Answers cached under any earlier version must never be read again.
     assert availability_version(practice.company.id) > max(seen)
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_identical_misses_computes_the_answer_once():
+    from django.db import connection
+
+    calls = []
+    start = threading.Barrier(8)
+
+    def compute() -> str:
+        calls.append(1)
+        time.sleep(0.2)  # long enough for every other thread to arrive meanwhile
+        return f"answer {len(calls)}"
+
+    def visitor() -> str:
+        try:
+            start.wait()
+            return cached_answer("burst-test", 7, compute)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: visitor(), range(8)))
+    assert answers == ["answer 1"] * 8 and len(calls) == 1
+    # A newer version is a miss again.
+    assert cached_answer("burst-test", 8, compute) == "answer 2"

@@ -5,13 +5,13 @@ import json
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 from ninja import Header, Query
 
+from rendezvous.availability.cache import cached_answer
 from rendezvous.availability.domain import Window, open_sessions, service_slots
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.tokens import token_matches
@@ -116,11 +116,8 @@ def slot_list(
     key = (
         f"slots:{c.id}:{service_id}:{staff_id}:{from_}:{to}:{zone.key}:{int(now.timestamp()) // 60}"
     )
-    version = c.availability_version
-    entry = cache.get(key)
-    if entry is not None and entry[0] == version:
-        body = entry[1]
-    else:
+
+    def compute() -> str:
         svc = Service.objects.filter(company=c, active=True, id=service_id).first()
         if svc is None:
             raise NotFound(_("Unknown service."))
@@ -140,8 +137,9 @@ def slot_list(
             ]
         # Rendered here rather than through the response schema: validating a thousand
         # slot objects one by one cost more than computing them. SlotsOut documents the shape.
-        body = json.dumps({"service": str(svc.id), "timezone": zone.key, "slots": slots})
-        cache.set(key, (version, body), timeout=120)
+        return json.dumps({"service": str(svc.id), "timezone": zone.key, "slots": slots})
+
+    body = cached_answer(key, c.availability_version, compute)
     return HttpResponse(body, content_type="application/json")
 
 

@@ -19,8 +19,11 @@ serialise bookings for different staff members.
 | WorkingHours, DateException, TimeOff | the staff member's company |
 """
 
+import threading
 import time
+from collections.abc import Callable
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -46,3 +49,26 @@ def availability_changed(company_id: int) -> None:
         )
 
     transaction.on_commit(bump)
+
+
+# Striped locks: one per key would grow without end (keys carry the minute).
+_COMPUTING = [threading.Lock() for _ in range(64)]
+
+
+def cached_answer(key: str, version: int, compute: Callable[[], str]) -> str:
+    """The answer stored under `key` at `version`, or `compute()`'s, stored for 2 min.
+
+    A burst of identical requests right after a change (every visitor of a page that
+    just saw a booking) computes the answer once in this process: the others wait for
+    it instead of computing it alongside and slowing each other down.
+    """
+    entry = cache.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    with _COMPUTING[hash(key) % len(_COMPUTING)]:
+        entry = cache.get(key)
+        if entry is not None and entry[0] == version:
+            return entry[1]
+        body = compute()
+        cache.set(key, (version, body), timeout=120)
+        return body
