@@ -598,9 +598,15 @@ def find_slots(
             j += 1
         nxt = min(who[i][0] if i < nw else size, what[j][0] if j < nr else size)
         if s_ids is not None and r_ids is not None:
-            starts = times[g:nxt]
-            out += map(
-                _new_slot, zip(starts, map(add, starts, repeat(d)), repeat(s_ids), repeat(r_ids))
-            )
+            if nxt - g == 1:
+                # Busy calendars change the free set at most starts: skip the iterators.
+                t = times[g]
+                out.append(_new_slot((t, t + d, s_ids, r_ids)))
+            else:
+                starts = times[g:nxt]
+                out += map(
+                    _new_slot,
+                    zip(starts, map(add, starts, repeat(d)), repeat(s_ids), repeat(r_ids)),
+                )
         g = nxt
     return out
