@@ -21,6 +21,7 @@ from channels.layers import channel_layers, get_channel_layer
 from rendezvous.availability.models import WorkingHours
 from rendezvous.bookings import domain as bookings
 from rendezvous.meetings.domain import meeting_for
+from rendezvous.meetings.models import Meeting, MeetingState
 from rendezvous.rooms.presence import presence
 from tests.conftest import book
 from tests.factories import ClassSessionFactory
@@ -156,13 +157,27 @@ def wait_media(page, peers: int) -> None:
         seen = page.evaluate("() => [window.rdvRoom.me(), window.rdvRoom.peers()]")
         raise AssertionError(f"media did not flow: {seen}") from None
     first = page.evaluate("window.rdvRoom.framesDecoded()")
+    wait_stats(
+        page,
+        "framesDecoded",
+        "Object.keys(arg).length > 0 && Object.keys(arg).every(k => (now[k] || 0) > arg[k])",
+        first,
+    )
+
+
+def wait_stats(page, helper: str, condition: str, arg=None) -> None:
+    """Wait until `condition` (JS on `now`, the answer of window.rdvRoom.<helper>(), and
+    `arg`) holds. wait_for_function does not await a promise: a pending one is truthy
+    and the wait ends at once. So each poll asks for fresh stats and judges the answer
+    to the one before."""
+    page.evaluate("() => { window.rdvStats = undefined; }")
     page.wait_for_function(
-        """async before => {
-            const now = await window.rdvRoom.framesDecoded();
-            const keys = Object.keys(before);
-            return keys.length > 0 && keys.every(k => (now[k] || 0) > before[k]);
-        }""",
-        arg=first,
+        f"""arg => {{
+            window.rdvRoom.{helper}().then(s => {{ window.rdvStats = s; }});
+            const now = window.rdvStats;
+            return now !== undefined && ({condition});
+        }}""",
+        arg=arg,
         polling=200,
     )
 
@@ -215,6 +230,7 @@ def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, 
     enter(guest, guest_token)
     # The customer's page is in the booking's language, with its controls labelled.
     guest.get_by_role("button", name="Slå mikrofonen fra").wait_for()
+    assert guest.locator("[data-room-lobby]").is_hidden()
     wait_media(staff, 1)
     wait_media(guest, 1)
     names = guest.evaluate("window.rdvRoom.peers().map(p => p.name)")
@@ -233,6 +249,24 @@ def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, 
     # Another booking's page is its own room: this one still holds exactly two.
     assert guest.evaluate("window.rdvRoom.peers().length") == 1
 
+    # A third page joins with another booking's link, its window open now: it is alone,
+    # and the first two still see only each other.
+    other = book(
+        room_practice,
+        start + timedelta(minutes=45),
+        service=room_practice.video,
+        staff=room_practice.staff[0],
+        now=datetime.now(UTC),
+    ).booking
+    third = pages()
+    enter(third, customer(other))
+    third.wait_for_function("() => window.rdvRoom.welcomes() >= 1")
+    assert third.evaluate("window.rdvRoom.me().name") == f"{other.first_name} {other.last_name}"
+    assert third.evaluate("window.rdvRoom.peers().length") == 0
+    third.get_by_text("Waiting for the others to join.").wait_for()
+    assert staff.evaluate("window.rdvRoom.peers().length") == 1
+    assert guest.evaluate("window.rdvRoom.peers().length") == 1
+
     # The server drops the guest's socket: the page comes back, media flows again.
     room = meeting.pk.hex
 
@@ -245,9 +279,36 @@ def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, 
     wait_media(guest, 1)
     wait_media(staff, 1)
 
-    staff.get_by_role("button", name="End meeting for all").click()
+    # Ending asks first, inside the toolbar, focused on the harmless choice; Escape and
+    # Cancel go back to the button, and the meeting goes on for both.
+    end = staff.get_by_role("button", name="End meeting for all")
+    confirm = staff.get_by_role("group", name="End the meeting for everyone?")
+    focused = "sel => document.activeElement === document.querySelector(sel)"
+    end.click()
+    confirm.wait_for()
+    assert end.is_hidden()
+    assert staff.evaluate(focused, "[data-room-end-no]")
+    if AXE.exists():
+        check_axe(staff, "room (host, confirming the end)")
+    staff.keyboard.press("Escape")
+    confirm.wait_for(state="hidden")
+    assert staff.evaluate(focused, "[data-room-end]")
+    staff.keyboard.press("Enter")
+    confirm.wait_for()
+    confirm.get_by_role("button", name="Cancel").click()
+    confirm.wait_for(state="hidden")
+    assert staff.evaluate(focused, "[data-room-end]")
+    for page in (staff, guest):
+        assert page.evaluate("window.rdvRoom.open()")
+        wait_media(page, 1)
+    assert Meeting.objects.get(pk=meeting.pk).state != MeetingState.ENDED
+
+    end.click()
+    confirm.get_by_role("button", name="Yes, end it").click()
     staff.get_by_text("The host ended this meeting.").wait_for()
     guest.get_by_text("Værten afsluttede dette møde.").wait_for()
+    # Ended by the host: nothing to join again.
+    assert guest.get_by_role("button", name="Deltag igen").is_hidden()
     refused = raw_socket(guest, guest_token)
     assert refused["code"] == 4410
     staff.reload()
@@ -280,3 +341,103 @@ def test_a_class_of_three_meets_in_one_mesh(room_practice, server, pages):
         enter(page, token)
     for page in trio:
         wait_media(page, 2)
+
+
+LUMA = """() => {
+    const video = document.querySelector('[data-peer] video');
+    if (!video || !video.videoWidth) return -1;
+    const canvas = document.createElement('canvas');
+    canvas.width = 64;
+    canvas.height = 48;
+    const g = canvas.getContext('2d');
+    g.drawImage(video, 0, 0, 64, 48);
+    const px = g.getImageData(0, 0, 64, 48).data;
+    let sum = 0;
+    for (let i = 0; i < px.length; i += 4) sum += 0.2126 * px[i] + 0.7152 * px[i + 1] + 0.0722 * px[i + 2];
+    return sum / (px.length / 4);
+}"""
+
+
+def wait_luma(page, condition: str) -> None:
+    """The mean luminance (0-255) of the one remote video on `page`, drawn into a
+    canvas, meets `condition` (a JS expression on `luma`)."""
+    page.wait_for_function(
+        f"() => {{ const luma = ({LUMA})(); return luma >= 0 && ({condition}); }}", polling=100
+    )
+
+
+def wait_sound(page) -> None:
+    """The sound from the one peer carries energy: Chrome's fake microphone beeps
+    every half second, so its energy grows by well over 0.05 within a few seconds."""
+    before = page.evaluate("async () => Object.values(await window.rdvRoom.audioIn())[0]")
+    wait_stats(page, "audioIn", "Object.values(now)[0].energy > arg.energy + 0.05", before)
+
+
+def wait_silence(page) -> None:
+    """1.5 seconds of sound received from the one peer (packets keep coming) without
+    its energy growing: three beeps' worth, had the microphone been on."""
+    page.evaluate("() => { window.quietSince = null; }")
+    quiet = """(audio => {
+        const since = window.quietSince;
+        if (!since || audio.energy - since.energy > 1e-3) { window.quietSince = audio; return false; }
+        return audio.seconds - since.seconds >= 1.5;
+    })(Object.values(now)[0])"""
+    wait_stats(page, "audioIn", quiet)
+
+
+ASPECT = """() => {
+    const video = document.querySelector('[data-peer] video');
+    return video && video.videoHeight ? video.videoWidth / video.videoHeight : 0;
+}"""
+
+
+def test_muting_the_camera_and_sharing_the_screen_reach_the_other_page(
+    room_practice, server, pages
+):
+    booking = book(
+        room_practice,
+        soon(),
+        service=room_practice.video,
+        staff=room_practice.staff[0],
+        now=datetime.now(UTC),
+        language="da",
+    ).booking
+    staff, guest = pages(), pages(locale="da-DK")
+    enter(staff, host(meeting_for(booking)))
+    enter(guest, customer(booking))
+    wait_media(staff, 1)
+    wait_media(guest, 1)
+    # Chrome's fake camera is a bright moving picture, its microphone a beep.
+    wait_luma(staff, "luma > 40")
+    wait_sound(staff)
+
+    # The guest mutes: the host hears silence, still receiving the (silent) stream.
+    guest.get_by_role("button", name="Slå mikrofonen fra").click()
+    guest.get_by_role("button", name="Slå mikrofonen til").wait_for()
+    wait_silence(staff)
+    wait_luma(staff, "luma > 40")  # the picture is not affected
+    guest.get_by_role("button", name="Slå mikrofonen til").click()
+    guest.get_by_role("button", name="Slå mikrofonen fra").wait_for()
+    wait_sound(staff)
+
+    # Camera off: the host's picture of the guest turns black, and comes back.
+    guest.get_by_role("button", name="Slå kameraet fra").click()
+    guest.get_by_role("button", name="Slå kameraet til").wait_for()
+    wait_luma(staff, "luma < 5")
+    wait_sound(staff)  # the sound is not affected
+    guest.get_by_role("button", name="Slå kameraet til").click()
+    guest.get_by_role("button", name="Slå kameraet fra").wait_for()
+    wait_luma(staff, "luma > 40")
+
+    # Screen sharing (Chrome's fake capture, 16:9) replaces the camera (4:3) for the
+    # host, frames keep coming, and stopping brings the camera back.
+    assert abs(staff.evaluate(ASPECT) - 4 / 3) < 0.05
+    guest.get_by_role("button", name="Del skærm").click()
+    guest.get_by_role("button", name="Stop deling").wait_for()
+    staff.wait_for_function(f"() => Math.abs(({ASPECT})() - 16 / 9) < 0.05")
+    wait_media(staff, 1)
+    guest.get_by_role("button", name="Stop deling").click()
+    guest.get_by_role("button", name="Del skærm").wait_for()
+    staff.wait_for_function(f"() => Math.abs(({ASPECT})() - 4 / 3) < 0.05")
+    wait_media(staff, 1)
+    wait_luma(staff, "luma > 40")

@@ -18,6 +18,7 @@
   var over = $("[data-room-over]"), overText = $("[data-room-over-text]");
   var micBtn = $("[data-room-mic-toggle]"), camBtn = $("[data-room-cam-toggle]");
   var shareBtn = $("[data-room-share]"), leaveBtn = $("[data-room-leave]"), endBtn = $("[data-room-end]");
+  var endAsk = $("[data-room-end-confirm]"), endYes = $("[data-room-end-yes]"), endNo = $("[data-room-end-no]");
   var joinBtn = $("[data-room-join]"), joinAudioBtn = $("[data-room-join-audio]");
   var rejoinBtn = $("[data-room-rejoin]");
   var wsUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.getAttribute("data-room-ws");
@@ -29,6 +30,8 @@
   };
 
   function say(text) { statusEl.textContent = text; }
+  // public/app.css makes [hidden] win over the classes that set `display`.
+  function show(el, visible) { el.hidden = !visible; }
   function warn(text) { alertEl.textContent = text; alertEl.hidden = !text; }
   function supported() {
     return !!(window.RTCPeerConnection && window.WebSocket && navigator.mediaDevices &&
@@ -303,7 +306,7 @@
   function enterStage() {
     if (!S.inRoom) {
       S.inRoom = true;
-      lobby.hidden = true;
+      show(lobby, false);
       stage.hidden = false;
       preview.srcObject = null;
       micBtn.focus();
@@ -315,7 +318,7 @@
     micBtn.textContent = S.micOn ? T.mic_on : T.mic_off;
     camBtn.textContent = S.camOn && S.camTrack ? T.cam_on : T.cam_off;
     shareBtn.textContent = S.screen ? T.unshare : T.share;
-    shareBtn.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    show(shareBtn, !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia));
   }
   function finish(text, replaced) {
     if (S.finished) return;
@@ -325,11 +328,11 @@
     Object.keys(S.peers).forEach(closePeer);
     stopTracks(S.local);
     stopTracks(S.screen);
-    lobby.hidden = true;
+    show(lobby, false);
     stage.hidden = true;
     over.hidden = false;
     overText.textContent = text;
-    rejoinBtn.hidden = !replaced;
+    show(rejoinBtn, replaced);
     say("");
     overText.focus();
   }
@@ -386,7 +389,21 @@
     updateButtons();
   }
   leaveBtn.addEventListener("click", function () { finish(T.left, true); });
-  if (endBtn) endBtn.addEventListener("click", function () { send({ type: "end" }); });
+  // Ending is for everyone and cannot be undone: a second, explicit step, focused on
+  // its harmless choice so a double press or a stray Enter does not end the meeting.
+  function askEnd(asking) {
+    show(endBtn, !asking);
+    show(endAsk, asking);
+    (asking ? endNo : endBtn).focus();
+  }
+  if (endBtn) {
+    endBtn.addEventListener("click", function () { askEnd(true); });
+    endNo.addEventListener("click", function () { askEnd(false); });
+    endAsk.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); askEnd(false); }
+    });
+    endYes.addEventListener("click", function () { send({ type: "end" }); });
+  }
   rejoinBtn.addEventListener("click", function () { window.location.reload(); });
 
   // For the browser tests and for support: what this page sees, without secrets.
@@ -400,6 +417,23 @@
         return { pid: pid, name: p.name, state: p.pc.connectionState,
           videoTracks: p.stream.getVideoTracks().length };
       });
+    },
+    // Per peer: the energy of the sound received so far and how many seconds of it.
+    // Chrome counts the energy where it plays the sound out, so only for an unmuted element.
+    audioIn: async function () {
+      var out = {};
+      for (var pid in S.peers) {
+        var energy = 0, seconds = 0;
+        var stats = await S.peers[pid].pc.getStats();
+        stats.forEach(function (r) {
+          if (r.type === "inbound-rtp" && r.kind === "audio") {
+            energy += r.totalAudioEnergy || 0;
+            seconds += r.totalSamplesDuration || 0;
+          }
+        });
+        out[pid] = { energy: energy, seconds: seconds };
+      }
+      return out;
     },
     framesDecoded: async function () {
       var out = {};
