@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
-from ninja import Header, Query
+from ninja import Header, Query, Status
 
 from rendezvous.availability.cache import cached_answer
 from rendezvous.availability.domain import Window, open_sessions, service_slots
@@ -196,7 +196,7 @@ def booking_create(request: HttpRequest, company: str, payload: BookingIn):
                 for k, v in exc.fields.items()
             }
         raise
-    return 201, booking_out(created.booking, c.zone, created.manage_token)
+    return Status(201, booking_out(created.booking, c.zone, created.manage_token))
 
 
 def _booking_for_token(booking_id: str, token: str | None) -> Booking:
