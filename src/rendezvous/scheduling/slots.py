@@ -459,7 +459,7 @@ def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool
             if full:
                 full.sort()
                 allowed = subtract(allowed, full)
-            yield n, allowed, sorted(cal.busy), True
+            yield n, allowed, sorted(cal.busy, key=_first), True
             continue
         blocked = grid.spans(cal.busy, 1 - d - after, before)
         if full:
@@ -581,22 +581,26 @@ def find_slots(
     who = _changes(query, grid, staff, True)
     what = [(0, ())] if resources is None else _changes(query, grid, resources, False)
     # Walk both change lists together; between two changes every start shares the
-    # same staff and resource tuples.
+    # same staff and resource tuples. Positions rise strictly in each list, and a
+    # sentinel at `size` ends each, so every step moves one list or both by one.
     out: list[Slot] = []
     times, d, size = grid.times, query.duration, grid.size
-    i = j = 0
+    who.append((size, None))
+    what.append((size, None))
+    i = j = g = 0
     s_ids: tuple[str, ...] | None = None
     r_ids: tuple[str, ...] | None = None
-    g = 0
-    nw, nr = len(who), len(what)
+    ng, nr = who[0][0], what[0][0]
     while g < size:
-        while i < nw and who[i][0] <= g:
+        if ng <= g:
             s_ids = who[i][1]
             i += 1
-        while j < nr and what[j][0] <= g:
+            ng = who[i][0]
+        if nr <= g:
             r_ids = what[j][1]
             j += 1
-        nxt = min(who[i][0] if i < nw else size, what[j][0] if j < nr else size)
+            nr = what[j][0]
+        nxt = ng if ng < nr else nr
         if s_ids is not None and r_ids is not None:
             if nxt - g == 1:
                 # Busy calendars change the free set at most starts: skip the iterators.
