@@ -288,3 +288,19 @@ def test_record_payment_transitions(practice):
     )
     with pytest.raises(InvalidState):
         domain.booking_record_payment(booking=b, status=PaymentStatus.PENDING)
+
+
+def test_a_returning_customer_is_found_whatever_the_case_of_their_email(practice):
+    # A customer entered by staff with capitals, then booking online in lower case.
+    known = Customer.objects.create(
+        company=practice.company, first_name="Bo", last_name="Berg", email="Bo.Berg@Example.COM"
+    )
+    created = domain.booking_create(
+        company=practice.company,
+        service=practice.service,
+        start=TOMORROW_10,
+        details=domain.CustomerDetails("Bo", "Berg", "bo.berg@example.com", ""),
+        now=NOW,
+    )
+    assert created.booking.customer_id == known.id
+    assert Customer.objects.filter(company=practice.company).count() == 1

@@ -1,6 +1,7 @@
 from contextlib import nullcontext
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
 
 from rendezvous.bookings.models import Customer
 from rendezvous.companies.models import Company
@@ -17,7 +18,7 @@ def customer_get_or_create(
     caught in a savepoint and the winner's row returned.
     """
     email = details.email.lower()
-    existing = Customer.objects.filter(company=company, email__iexact=email).first()
+    existing = _same_email(company, email).first()
     if existing:
         return existing
     # The savepoint keeps a PostgreSQL transaction usable after a lost race. SQLite
@@ -35,4 +36,15 @@ def customer_get_or_create(
                 language=language,
             )
     except IntegrityError:
-        return Customer.objects.get(company=company, email__iexact=email)
+        return _same_email(company, email).get()
+
+
+def _same_email(company: Company, email: str):
+    # LOWER(email) is what the unique index holds (Customer.Meta), so this lookup uses
+    # it; email__iexact (LIKE on SQLite, UPPER on PostgreSQL) would scan the table.
+    # (the model's default ordering would join the company, for one row at most).
+    return (
+        Customer.objects.alias(email_lower=Lower("email"))
+        .filter(company=company, email_lower=email)
+        .order_by()
+    )
