@@ -109,6 +109,18 @@ def room_practice(practice):
     return practice
 
 
+def video_booking(practice, start: datetime, **extra):
+    """A video consultation with the first staff member, booked now (the real clock)."""
+    return book(
+        practice,
+        start,
+        service=practice.video,
+        staff=practice.staff[0],
+        now=datetime.now(UTC),
+        **extra,
+    ).booking
+
+
 def soon(minutes: int = 15) -> datetime:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     return now + timedelta(minutes=minutes - now.minute % 15)
@@ -198,28 +210,9 @@ def raw_socket(page, token: str) -> dict:
 def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, server, pages):
     asgi, _base = server
     start = soon()
-    booking = book(
-        room_practice,
-        start,
-        service=room_practice.video,
-        staff=room_practice.staff[0],
-        now=datetime.now(UTC),
-        language="da",
-    ).booking
-    later = book(
-        room_practice,
-        start + timedelta(hours=3),
-        service=room_practice.video,
-        staff=room_practice.staff[0],
-        now=datetime.now(UTC),
-    ).booking
-    cancelled = book(
-        room_practice,
-        start + timedelta(minutes=30),
-        service=room_practice.video,
-        staff=room_practice.staff[0],
-        now=datetime.now(UTC),
-    ).booking
+    booking = video_booking(room_practice, start, language="da")
+    later = video_booking(room_practice, start + timedelta(hours=3))
+    cancelled = video_booking(room_practice, start + timedelta(minutes=30))
     meeting = meeting_for(booking)
     staff_token, guest_token = host(meeting), customer(booking)
     later_token, cancelled_token = customer(later), customer(cancelled)
@@ -251,13 +244,7 @@ def test_two_pages_see_each_other_reconnect_and_the_host_ends_it(room_practice, 
 
     # A third page joins with another booking's link, its window open now: it is alone,
     # and the first two still see only each other.
-    other = book(
-        room_practice,
-        start + timedelta(minutes=45),
-        service=room_practice.video,
-        staff=room_practice.staff[0],
-        now=datetime.now(UTC),
-    ).booking
+    other = video_booking(room_practice, start + timedelta(minutes=45))
     third = pages()
     enter(third, customer(other))
     third.wait_for_function("() => window.rdvRoom.welcomes() >= 1")
@@ -394,14 +381,7 @@ ASPECT = """() => {
 def test_muting_the_camera_and_sharing_the_screen_reach_the_other_page(
     room_practice, server, pages
 ):
-    booking = book(
-        room_practice,
-        soon(),
-        service=room_practice.video,
-        staff=room_practice.staff[0],
-        now=datetime.now(UTC),
-        language="da",
-    ).booking
+    booking = video_booking(room_practice, soon(), language="da")
     staff, guest = pages(), pages(locale="da-DK")
     enter(staff, host(meeting_for(booking)))
     enter(guest, customer(booking))
