@@ -32,7 +32,7 @@ def parse_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
 
 
 def get_company(slug: str) -> Company:
-    company = Company.objects.filter(slug=slug).first()
+    company = Company.objects.filter(slug=slug).order_by().first()
     if company is None:
         raise NotFound(_("Unknown company."))
     return company
