@@ -15,6 +15,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import Service
@@ -119,7 +120,7 @@ class OutboxMessage(models.Model):
         Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
     event = models.CharField(_("event"), max_length=32, choices=Event.choices)
-    to_email = models.EmailField(_("to"), max_length=254)
+    to_email = models.EmailField(pgettext_lazy("email recipient", "to"), max_length=254)
     to_name = models.CharField(_("to (name)"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8)
     subject = models.CharField(_("subject"), max_length=998)
