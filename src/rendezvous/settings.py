@@ -156,7 +156,7 @@ if REDIS_URL:
     }
 else:
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "rendezvous.core.queue.SqliteHuey",
         "name": "rendezvous",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": _huey_immediate,
