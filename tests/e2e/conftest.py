@@ -56,6 +56,11 @@ def playwright():
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the playwright package is missing: pip install -e '.[dev]'")
+    from playwright.sync_api import expect
+
+    # Assertions wait as long as actions do (contexts use 15 s): the default 5 s was
+    # missed now and then when the other xdist worker kept both cores busy.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         yield playwright
 
