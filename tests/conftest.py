@@ -27,6 +27,9 @@ from tests.factories import (
     StaffFactory,
 )
 
+# The real SMTP server fixture (aiosmtpd), for any test that follows an email out.
+from tests.notifications.conftest import smtp  # noqa: F401
+
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=BERLIN)  # Tuesday
 TOMORROW_10 = datetime(2026, 12, 2, 10, 0, tzinfo=BERLIN)

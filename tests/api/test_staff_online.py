@@ -16,10 +16,12 @@ from rendezvous.companies.models import Role
 from rendezvous.meetings.models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import http as provider_http
 from rendezvous.meetings.tokens import join_link
+from rendezvous.notifications.domain import outbox_deliver_due
 from rendezvous.notifications.models import OutboxMessage
 from tests.conftest import TOMORROW_10, book
 from tests.factories import CompanyFactory
 from tests.fakes.bigbluebutton import SECRET, FakeBBB
+from tests.notifications.conftest import calendar_part
 
 from .staff_support import assert_error, send, state, token_for
 
@@ -262,3 +264,39 @@ def test_the_list_reveals_exactly_what_the_detail_reveals(client, practice, role
         assert row["meeting"] == detail["meeting"], row["id"]
     shown = [r["meeting"]["join_url"] for r in listed["results"] if r["meeting"]]
     assert any(shown) and not all(shown)  # paid ones show the link, unpaid ones do not
+
+
+def test_unticking_by_video_tells_the_customer_it_is_in_person_now(client, practice, admin, smtp):
+    MeetingAccount.objects.create(
+        company=practice.company, provider="static_link", url="https://rooms.example/ours"
+    )
+    booking = in_person(practice)
+    url = f"{BOOKINGS}/{booking.id}"
+    assert send(client, "patch", url, {"online": True}, admin).status_code == 200
+    link = join_link(JoinToken.objects.get(booking=booking, role=JoinRole.CUSTOMER).nonce)
+    assert send(client, "patch", url, {"online": False}, admin).status_code == 200
+    outbox_deliver_due()
+
+    told = {r.message["Subject"]: r.message for r in smtp.to(booking.email)}
+    [added] = [m for s, m in told.items() if s.startswith("Your video link")]
+    [removed] = [m for s, m in told.items() if "now in person" in s]
+    text = removed.get_body(("plain",)).get_content()
+    assert "no longer works" in text and "/join/" not in text and link not in text
+    method, calendar = calendar_part(removed)
+    [event] = calendar.walk("VEVENT")
+    [earlier] = calendar_part(added)[1].walk("VEVENT")
+    # The same invitation, updated: a higher SEQUENCE, the place instead of the link.
+    assert method == "REQUEST" and event["UID"] == earlier["UID"]
+    assert int(event["SEQUENCE"]) > int(earlier["SEQUENCE"])
+    assert "/join/" not in str(event.get("LOCATION", "")) + str(event.get("DESCRIPTION", ""))
+
+
+def test_unticking_by_video_on_a_request_sends_nothing(client, practice, admin):
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    booking = in_person(practice)
+    url = f"{BOOKINGS}/{booking.id}"
+    assert send(client, "patch", url, {"online": True}, admin).status_code == 200
+    assert send(client, "patch", url, {"online": False}, admin).status_code == 200
+    # A request was never confirmed as a video meeting: nothing to take back.
+    assert not OutboxMessage.objects.filter(booking=booking, event="meeting_removed").exists()

@@ -1019,6 +1019,83 @@ Un saludo,
 [company_name]""",
         ),
     },
+    E.MEETING_REMOVED: {
+        "en": (
+            "[service_name] on [booking_start] is now in person",
+            """Hello [customer_first_name],
+
+your booking is no longer a video meeting: we will see you in person. The video link
+you received for it no longer works.
+
+When: [booking_start] – [booking_end]
+Where: [location]
+
+Your booking: [manage_link]
+
+Kind regards,
+[company_name]""",
+        ),
+        "da": (
+            "[service_name] [booking_start] foregår nu ved fremmøde",
+            """Hej [customer_first_name]
+
+Din booking er ikke længere et videomøde: vi ses ved fremmøde. Det videolink, du
+fik til den, virker ikke længere.
+
+Hvornår: [booking_start] – [booking_end]
+Hvor: [location]
+
+Din booking: [manage_link]
+
+Venlig hilsen
+[company_name]""",
+        ),
+        "de": (
+            "[service_name] am [booking_start] findet jetzt vor Ort statt",
+            """Guten Tag [customer_first_name] [customer_last_name],
+
+Ihre Buchung ist kein Videotermin mehr: Wir sehen uns vor Ort. Der Videolink, den
+Sie dafür erhalten haben, funktioniert nicht mehr.
+
+Wann: [booking_start] – [booking_end]
+Wo: [location]
+
+Ihre Buchung: [manage_link]
+
+Mit freundlichen Grüßen
+[company_name]""",
+        ),
+        "ro": (
+            "[service_name], [booking_start], are loc acum cu prezență fizică",
+            """Bună ziua, [customer_first_name],
+
+rezervarea dumneavoastră nu mai este o întâlnire video: vă așteptăm la fața locului.
+Linkul video primit pentru ea nu mai funcționează.
+
+Când: [booking_start] – [booking_end]
+Unde: [location]
+
+Rezervarea dumneavoastră: [manage_link]
+
+Cu stimă,
+[company_name]""",
+        ),
+        "es": (
+            "[service_name], [booking_start], ahora es presencial",
+            """Hola, [customer_first_name]:
+
+Su reserva ya no es una videollamada: le esperamos en persona. El enlace de vídeo
+que recibió para ella ya no funciona.
+
+Cuándo: [booking_start] – [booking_end]
+Dónde: [location]
+
+Su reserva: [manage_link]
+
+Un saludo,
+[company_name]""",
+        ),
+    },
     E.MEETING_LINK_MISSING: {
         "en": (
             "Meeting link still missing: [service_name], [booking_start]",

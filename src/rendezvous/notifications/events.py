@@ -14,6 +14,7 @@
 | reminder | customer | none |
 | payment_confirmed | customer | REQUEST (the join link may now be in it) |
 | meeting_link_added | customer | REQUEST |
+| meeting_removed | customer (staff unticked "by video") | REQUEST, higher SEQUENCE, no link |
 | meeting_link_missing | staff member | none |
 | meeting_creation_failing | staff member | none |
 | sign_in_link | customer (My bookings) | none |
@@ -44,6 +45,7 @@ class Event(models.TextChoices):
     REMINDER = "reminder", _("Reminder (customer)")
     PAYMENT_CONFIRMED = "payment_confirmed", _("Payment confirmed (customer)")
     MEETING_LINK_ADDED = "meeting_link_added", _("Meeting link added (customer)")
+    MEETING_REMOVED = "meeting_removed", _("Video meeting replaced by a visit (customer)")
     MEETING_LINK_MISSING = "meeting_link_missing", _("Meeting link still missing (staff)")
     MEETING_CREATION_FAILING = "meeting_creation_failing", _("Meeting creation failing (staff)")
     SIGN_IN_LINK = "sign_in_link", _("My bookings sign-in link (customer)")
@@ -64,6 +66,7 @@ AUDIENCE: dict[str, str] = {
     Event.REMINDER: CUSTOMER,
     Event.PAYMENT_CONFIRMED: CUSTOMER,
     Event.MEETING_LINK_ADDED: CUSTOMER,
+    Event.MEETING_REMOVED: CUSTOMER,
     Event.MEETING_LINK_MISSING: STAFF,
     Event.MEETING_CREATION_FAILING: STAFF,
     Event.SIGN_IN_LINK: CUSTOMER,
@@ -80,4 +83,5 @@ CALENDAR_METHOD: dict[str, str] = {
     Event.BOOKING_CANCELLED_STAFF: CANCEL,
     Event.PAYMENT_CONFIRMED: REQUEST,
     Event.MEETING_LINK_ADDED: REQUEST,
+    Event.MEETING_REMOVED: REQUEST,
 }

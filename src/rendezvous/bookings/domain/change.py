@@ -294,13 +294,14 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
        meetings on and, for a class, a session held online
     3. write: `online`; the meeting and tokens through meeting_booking_changed (made,
        or revoked); a meeting whose link is known at once is announced to the customer
-       where they may see it
+       where they may see it; turned off, a confirmed booking's customer is told it
+       is in person now
     4. after commit: the provider's meeting created or deleted (meetings tasks)
     Raises InvalidState or ValidationFailed; nothing is written then.
     """
     from rendezvous.meetings.domain import meeting_for
     from rendezvous.meetings.models import MeetingState
-    from rendezvous.notifications.domain import notify_meeting_link_added
+    from rendezvous.notifications.domain import notify_meeting_link_added, notify_meeting_removed
 
     now = now or timezone.now()
     with booking_transaction():
@@ -340,4 +341,7 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
                 and locked.payment_status not in (PaymentStatus.PENDING, PaymentStatus.REFUNDED)
             ):
                 notify_meeting_link_added(booking=locked)
+        elif locked.status == BookingStatus.CONFIRMED:
+            # The customer was told it is a video meeting (and may hold a link).
+            notify_meeting_removed(booking=locked)
     return locked

@@ -15,6 +15,7 @@ outside SQLite's single writer lock and off the request.
 | cancelled | cancelled_by_customer / _by_staff + CANCEL | booking_cancelled_staff + CANCEL | removed | +1 |
 | paid | payment_confirmed + REQUEST | - | - | +1 |
 | meeting link added (issue 4) | meeting_link_added + REQUEST | - | - | +1 |
+| "by video" unticked | meeting_removed + REQUEST | - | - | +1 |
 
 An invitation (REQUEST or CANCEL) goes only with a booking that was confirmed at
 some point: a request that was never confirmed is in nobody's calendar.
@@ -251,6 +252,14 @@ def notify_meeting_link_added(*, booking: Booking) -> None:
     Side effects: SEQUENCE + 1, an outbox row with an updated invitation."""
     sequence = _sequence(booking, bump=True) if _invited(booking) else None
     _message(booking, Event.MEETING_LINK_ADDED, sequence=sequence)
+
+
+def notify_meeting_removed(*, booking: Booking) -> None:
+    """Staff unticked "by video" on a confirmed booking: tell the customer it is in
+    person now and their join link is dead. Side effects: SEQUENCE + 1, an outbox row
+    with the updated invitation (its location the place, not a link)."""
+    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    _message(booking, Event.MEETING_REMOVED, sequence=sequence)
 
 
 def notify_meeting_link_missing(*, booking: Booking) -> None:
