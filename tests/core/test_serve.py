@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_demo(base: str, proc: subprocess.Popen, output: Callable[[], str]) -> None:
+    """Poll until the served demo answers; fail with the server's output otherwise."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/companies/demo", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail("server exited:\n" + output())
+        time.sleep(0.3)
+    proc.kill()
+    proc.wait(10)
+    pytest.fail("server did not start:\n" + output())
+
+
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
@@ -33,16 +51,7 @@ def server(tmp_path):
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/companies/demo", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("server did not start:\n" + proc.stdout.read())
+    wait_for_demo(base, proc, proc.stdout.read)
     yield base
     proc.terminate()
     output, _ = proc.communicate(timeout=20)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.core.test_serve import free_port
+from tests.core.test_serve import free_port, wait_for_demo
 from tests.notifications.conftest import SmtpServer
 
 from .conftest import ARGS, CHROMIUM
@@ -76,20 +76,7 @@ def served(tmp_path, smtp_server):
             stderr=subprocess.STDOUT,
             text=True,
         )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/companies/demo", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail("server exited:\n" + log_path.read_text())
-        time.sleep(0.3)
-    else:
-        proc.kill()
-        proc.wait(10)
-        pytest.fail("server did not start:\n" + log_path.read_text())
+    wait_for_demo(base, proc, log_path.read_text)
     try:
         yield base, tmp_path
     finally:
