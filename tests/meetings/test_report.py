@@ -280,3 +280,12 @@ def test_the_meetings_list_links_to_the_report(client, practice):
     login(client, practice, Role.ADMIN, superuser=True)
     page = client.get("/admin/meetings/meeting/")
     assert page.status_code == 200 and URL in page.content.decode()
+
+
+def test_the_admin_index_links_to_the_report_for_whoever_sees_meetings(client, practice):
+    stranger = get_user_model().objects.create_user("nobody", password="pw", is_staff=True)
+    client.force_login(stranger)
+    assert URL not in client.get("/admin/").content.decode()  # no meetings app for them
+    login(client, practice, Role.ADMIN, superuser=True)
+    page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de")
+    assert page.status_code == 200 and URL in page.content.decode()
