@@ -20,10 +20,10 @@ from rendezvous.meetings.providers import (
 )
 from rendezvous.meetings.providers import http as provider_http
 from rendezvous.meetings.providers.bigbluebutton import checksum
-from tests.conftest import NOW, TOMORROW_10, book, details
+from tests.conftest import NOW, TOMORROW_10, book
 from tests.fakes.bigbluebutton import SECRET, FakeBBB
 
-from .conftest import customer_token, host_token
+from .conftest import customer_token, host_token, three_class_seats
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("frozen_now")]
 
@@ -411,19 +411,7 @@ def test_a_class_of_three_gets_three_links_into_one_bbb_meeting(
     practice, account, fake, django_capture_on_commit_callbacks
 ):
     session = practice.session
-    bookings = []
-    for n in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            bookings.append(
-                domain.seat_reserve(
-                    company=practice.company,
-                    service=practice.yoga,
-                    session_id=session.id,
-                    start=None,
-                    details=details(f"class-{n}"),
-                    now=NOW,
-                ).booking
-            )
+    bookings = three_class_seats(practice, django_capture_on_commit_callbacks)
     meeting = Meeting.objects.get(session=session)
     assert meeting.state == MeetingState.READY and fake.created == 1
     inside = session.start - timedelta(minutes=1)

@@ -12,15 +12,19 @@ import httpx
 import pytest
 
 from rendezvous.bookings import domain
-from rendezvous.meetings.domain import meeting_provision_due, meeting_view
+from rendezvous.meetings.domain import meeting_provision_due
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import MeetingRef, MeetingSpec, ProviderError, get_provider, http
 from rendezvous.meetings.providers.google_meet import event_id
 from rendezvous.meetings.providers.oauth import ReconnectNeeded
-from tests.conftest import NOW, TOMORROW_10, book, details
+from tests.conftest import NOW, TOMORROW_10, book
 from tests.fakes.google import FakeGoogle
 
-from .conftest import customer_token, host_token, link_of
+from .conftest import (
+    assert_join_page_opens_only_inside_the_window,
+    assert_one_meeting_behind_three_links,
+    three_class_seats,
+)
 from .oauth_support import raw_tokens
 
 SECRET = "google-secret-0123456789"
@@ -280,29 +284,11 @@ def test_booking_survives_an_outage_then_gets_one_meeting_moves_and_is_deleted(
 def test_a_class_of_three_gets_three_links_into_one_meet(
     practice, google, account, django_capture_on_commit_callbacks
 ):
-    session = practice.session
-    bookings = []
-    for n in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            bookings.append(
-                domain.seat_reserve(
-                    company=practice.company,
-                    service=practice.yoga,
-                    session_id=session.id,
-                    start=None,
-                    details=details(f"class-{n}"),
-                    now=NOW,
-                ).booking
-            )
+    bookings = three_class_seats(practice, django_capture_on_commit_callbacks)
     (event,) = google.events.values()
-    meeting = Meeting.objects.get(session=session)
-    assert meeting.state == MeetingState.READY and meeting.external_id == event["id"]
-    assert len({link_of(customer_token(b)) for b in bookings}) == 3
-    inside = session.start - timedelta(minutes=1)
-    raws = {meeting_view(booking=b, viewer=customer_token(b), now=inside).raw_url for b in bookings}
-    assert raws == {event["hangoutLink"]}
-    host = meeting_view(booking=None, viewer=host_token(meeting), now=inside, meeting=meeting)
-    assert host.raw_url == event["hangoutLink"]
+    assert_one_meeting_behind_three_links(
+        practice.session, bookings, event["id"], event["hangoutLink"]
+    )
     assert len(google.calls("POST", "/calendar/")) == 1
 
 
@@ -310,19 +296,9 @@ def test_a_class_of_three_gets_three_links_into_one_meet(
 def test_the_join_page_opens_the_meet_only_inside_the_window(
     practice, google, account, django_capture_on_commit_callbacks, client
 ):
-    import time_machine
-
-    from .conftest import path_of
-
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        booking = book(
-            practice, TOMORROW_10, service=practice.video, staff=practice.staff[0]
-        ).booking
-    (event,) = google.events.values()
-    path = path_of(customer_token(booking))
-    with time_machine.travel(TOMORROW_10 - timedelta(minutes=6), tick=False):
-        early = client.get(path)
-    assert early.status_code == 200 and event["hangoutLink"] not in early.content.decode()
-    with time_machine.travel(TOMORROW_10 - timedelta(minutes=4), tick=False):
-        inside = client.get(path)
-    assert inside.status_code == 302 and inside["Location"] == event["hangoutLink"]
+    assert_join_page_opens_only_inside_the_window(
+        practice,
+        client,
+        django_capture_on_commit_callbacks,
+        lambda: next(iter(google.events.values()))["hangoutLink"],
+    )

@@ -12,14 +12,18 @@ import pytest
 from django.db import connection
 
 from rendezvous.bookings import domain
-from rendezvous.meetings.domain import meeting_provision_due, meeting_view
+from rendezvous.meetings.domain import meeting_provision_due
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import MeetingSpec, ProviderError, get_provider, http
 from rendezvous.meetings.providers.oauth import ReconnectNeeded, access_token
-from tests.conftest import NOW, TOMORROW_10, book, details
+from tests.conftest import NOW, TOMORROW_10, book
 from tests.fakes.msgraph import FakeGraph, personal_user, work_user
 
-from .conftest import customer_token, host_token, link_of
+from .conftest import (
+    assert_join_page_opens_only_inside_the_window,
+    assert_one_meeting_behind_three_links,
+    three_class_seats,
+)
 from .oauth_support import raw_tokens
 
 SECRET = "graph-secret-0123456789"
@@ -411,30 +415,11 @@ def test_a_dead_connection_fails_the_meeting_at_once_and_asks_for_reconnecting(
 def test_a_class_of_three_gets_three_links_into_one_teams_meeting(
     practice, graph, account, django_capture_on_commit_callbacks
 ):
-    session = practice.session
-    bookings = []
-    for n in range(3):
-        with django_capture_on_commit_callbacks(execute=True):
-            bookings.append(
-                domain.seat_reserve(
-                    company=practice.company,
-                    service=practice.yoga,
-                    session_id=session.id,
-                    start=None,
-                    details=details(f"class-{n}"),
-                    now=NOW,
-                ).booking
-            )
-    meeting = Meeting.objects.get(session=session)
+    bookings = three_class_seats(practice, django_capture_on_commit_callbacks)
     (created,) = graph.meetings.values()
-    assert meeting.state == MeetingState.READY and meeting.external_id == created["id"]
-    links = {link_of(customer_token(b)) for b in bookings}
-    assert len(links) == 3
-    inside = session.start - timedelta(minutes=1)
-    raws = {meeting_view(booking=b, viewer=customer_token(b), now=inside).raw_url for b in bookings}
-    assert raws == {created["joinWebUrl"]}
-    host = meeting_view(booking=None, viewer=host_token(meeting), now=inside, meeting=meeting)
-    assert host.raw_url == created["joinWebUrl"]
+    assert_one_meeting_behind_three_links(
+        practice.session, bookings, created["id"], created["joinWebUrl"]
+    )
     assert len(graph.calls("POST", "/v1.0/")) == 1
 
 
@@ -442,19 +427,9 @@ def test_a_class_of_three_gets_three_links_into_one_teams_meeting(
 def test_the_join_page_opens_the_teams_meeting_only_inside_the_window(
     practice, graph, account, django_capture_on_commit_callbacks, client
 ):
-    import time_machine
-
-    from .conftest import path_of
-
-    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
-        booking = book(
-            practice, TOMORROW_10, service=practice.video, staff=practice.staff[0]
-        ).booking
-    (created,) = graph.meetings.values()
-    path = path_of(customer_token(booking))
-    with time_machine.travel(TOMORROW_10 - timedelta(minutes=6), tick=False):
-        early = client.get(path)
-    assert early.status_code == 200 and created["joinWebUrl"] not in early.content.decode()
-    with time_machine.travel(TOMORROW_10 - timedelta(minutes=4), tick=False):
-        inside = client.get(path)
-    assert inside.status_code == 302 and inside["Location"] == created["joinWebUrl"]
+    assert_join_page_opens_only_inside_the_window(
+        practice,
+        client,
+        django_capture_on_commit_callbacks,
+        lambda: next(iter(graph.meetings.values()))["joinWebUrl"],
+    )
