@@ -1,6 +1,9 @@
 """Meetings fixtures: the practice of tests/conftest.py with a Jitsi account, and
 helpers to read a booking's join links back (tokens are derived, never stored)."""
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from rendezvous.meetings.models import JoinRole, JoinToken, MeetingAccount
@@ -99,3 +102,30 @@ def assert_join_page_opens_only_inside_the_window(
     with time_machine.travel(TOMORROW_10 - timedelta(minutes=4), tick=False):
         inside = client.get(path)
     assert inside.status_code == 302 and inside["Location"] == url
+
+
+@pytest.fixture
+def short_timeout(monkeypatch):
+    """The shared provider transport with a short read timeout (never the adapter)."""
+    import httpx
+
+    from rendezvous.meetings.providers import http
+
+    client = httpx.Client(timeout=httpx.Timeout(0.3, connect=2.0))
+    monkeypatch.setattr(http, "_client", client)
+    yield
+    client.close()
+
+
+def spec(meeting_id=None, start=datetime(2026, 12, 2, 9, 0, tzinfo=UTC), minutes=30, **kw):
+    """What the lifecycle asks a provider for: a 30-minute call, the day after NOW."""
+    from rendezvous.meetings.providers import MeetingSpec
+
+    return MeetingSpec(
+        meeting_id=meeting_id or uuid.uuid4().hex,
+        title="Video call",
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        timezone="Europe/Berlin",
+        **kw,
+    )

@@ -5,16 +5,14 @@ The adapter's own poll delays (0.5 s, 1 s, 2 s) are real, so the pending cases t
 few seconds."""
 
 import logging
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from rendezvous.bookings import domain
 from rendezvous.meetings.domain import meeting_provision_due
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount, MeetingState
-from rendezvous.meetings.providers import MeetingRef, MeetingSpec, ProviderError, get_provider, http
+from rendezvous.meetings.providers import MeetingRef, MeetingSpec, ProviderError, get_provider
 from rendezvous.meetings.providers.google_meet import event_id
 from rendezvous.meetings.providers.oauth import ReconnectNeeded
 from tests.conftest import NOW, TOMORROW_10, book
@@ -23,6 +21,7 @@ from tests.fakes.google import FakeGoogle
 from .conftest import (
     assert_join_page_opens_only_inside_the_window,
     assert_one_meeting_behind_three_links,
+    spec,
     three_class_seats,
 )
 from .oauth_support import raw_tokens
@@ -39,14 +38,6 @@ def google(settings):
         yield fake
 
 
-@pytest.fixture
-def short_timeout(monkeypatch):
-    client = httpx.Client(timeout=httpx.Timeout(0.3, connect=2.0))
-    monkeypatch.setattr(http, "_client", client)
-    yield
-    client.close()
-
-
 def connected(company, google, app_id="google-client.apps.example") -> MeetingAccount:
     account = MeetingAccount.objects.create(
         company=company, provider="google_meet", app_id=app_id, secret=SECRET
@@ -59,16 +50,6 @@ def connected(company, google, app_id="google-client.apps.example") -> MeetingAc
 @pytest.fixture
 def account(practice, google):
     return connected(practice.company, google)
-
-
-def spec(meeting_id=None, start=datetime(2026, 12, 2, 9, 0, tzinfo=UTC), minutes=30):
-    return MeetingSpec(
-        meeting_id=meeting_id or uuid.uuid4().hex,
-        title="Video call",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        timezone="Europe/Berlin",
-    )
 
 
 def meet(account):

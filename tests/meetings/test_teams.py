@@ -4,17 +4,15 @@ fake, and only the shared transport's timeout is shortened for the timeout cases
 
 import logging
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from django.db import connection
 
 from rendezvous.bookings import domain
 from rendezvous.meetings.domain import meeting_provision_due
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount, MeetingState
-from rendezvous.meetings.providers import MeetingSpec, ProviderError, get_provider, http
+from rendezvous.meetings.providers import ProviderError, get_provider
 from rendezvous.meetings.providers.oauth import ReconnectNeeded, access_token
 from tests.conftest import NOW, TOMORROW_10, book
 from tests.fakes.msgraph import FakeGraph, personal_user, work_user
@@ -22,6 +20,7 @@ from tests.fakes.msgraph import FakeGraph, personal_user, work_user
 from .conftest import (
     assert_join_page_opens_only_inside_the_window,
     assert_one_meeting_behind_three_links,
+    spec,
     three_class_seats,
 )
 from .oauth_support import raw_tokens
@@ -34,14 +33,6 @@ def graph(settings):
     with FakeGraph(client_secret=SECRET) as fake:
         settings.MS_LOGIN_BASE, settings.MS_GRAPH_BASE = fake.login_base, fake.graph_base
         yield fake
-
-
-@pytest.fixture
-def short_timeout(monkeypatch):
-    client = httpx.Client(timeout=httpx.Timeout(0.3, connect=2.0))
-    monkeypatch.setattr(http, "_client", client)
-    yield
-    client.close()
 
 
 def connected(company, graph, user=None, **kwargs) -> MeetingAccount:
@@ -57,16 +48,6 @@ def connected(company, graph, user=None, **kwargs) -> MeetingAccount:
 @pytest.fixture
 def account(practice, graph):
     return connected(practice.company, graph)
-
-
-def spec(meeting_id=None, start=datetime(2026, 12, 2, 9, 0, tzinfo=UTC), minutes=30):
-    return MeetingSpec(
-        meeting_id=meeting_id or uuid.uuid4().hex,
-        title="Video call",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        timezone="Europe/Berlin",
-    )
 
 
 def teams(account):

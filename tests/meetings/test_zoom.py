@@ -5,10 +5,8 @@ and only the shared transport's timeout is shortened for the timeout cases.
 """
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from rendezvous.bookings import domain
@@ -16,15 +14,15 @@ from rendezvous.meetings.domain import meeting_provision_due
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import (
     MeetingRef,
-    MeetingSpec,
     Participant,
     ProviderError,
     get_provider,
-    http,
 )
 from rendezvous.meetings.providers.zoom import marker
 from tests.conftest import NOW, TOMORROW_10, book
 from tests.fakes.zoom import FakeZoom
+
+from .conftest import spec
 
 SECRET = "zoom-client-secret-0123456789"
 HOST = "host@example.com"
@@ -49,28 +47,8 @@ def local_cache(settings):
     cache.clear()
 
 
-@pytest.fixture
-def short_timeout(monkeypatch):
-    """The shared transport with a short read timeout (not the adapter)."""
-    client = httpx.Client(timeout=httpx.Timeout(0.3, connect=2.0))
-    monkeypatch.setattr(http, "_client", client)
-    yield
-    client.close()
-
-
 def account(secret=SECRET, app_id=f"acc-1:client-1:{HOST}") -> MeetingAccount:
     return MeetingAccount(provider="zoom", app_id=app_id, secret=secret)
-
-
-def spec(meeting_id=None, start=datetime(2026, 12, 2, 9, 0, tzinfo=UTC), minutes=30, **kw):
-    return MeetingSpec(
-        meeting_id=meeting_id or uuid.uuid4().hex,
-        title="Video call",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        timezone="Europe/Berlin",
-        **kw,
-    )
 
 
 def zoom_provider(acc=None):

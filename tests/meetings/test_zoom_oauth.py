@@ -3,10 +3,8 @@ Zoom fake with an OAuth token endpoint, over real HTTP. Server-to-Server mode ha
 own tests (test_zoom.py) and must keep passing unchanged."""
 
 import threading
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -15,11 +13,12 @@ from django.test import Client
 from rendezvous.bookings import domain
 from rendezvous.meetings.domain import meeting_provision_due
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount, MeetingState
-from rendezvous.meetings.providers import MeetingSpec, ProviderError, get_provider, http
+from rendezvous.meetings.providers import ProviderError, get_provider
 from rendezvous.meetings.providers.oauth import ReconnectNeeded, access_token
 from tests.conftest import NOW, TOMORROW_10, book
 from tests.fakes.zoom_oauth import FakeZoomOAuth
 
+from .conftest import spec
 from .oauth_support import messages_of, query_of, raw_tokens, sign_in, snapshot
 
 SECRET = "zoom-oauth-secret-0123456789"
@@ -31,14 +30,6 @@ def zoom(settings):
     with FakeZoomOAuth(client_id=CLIENT_ID, client_secret=SECRET) as fake:
         settings.ZOOM_OAUTH_BASE, settings.ZOOM_API_BASE = fake.oauth_base, fake.api_base
         yield fake
-
-
-@pytest.fixture
-def short_timeout(monkeypatch):
-    client = httpx.Client(timeout=httpx.Timeout(0.3, connect=2.0))
-    monkeypatch.setattr(http, "_client", client)
-    yield
-    client.close()
 
 
 def connected(company, zoom) -> MeetingAccount:
@@ -53,17 +44,6 @@ def connected(company, zoom) -> MeetingAccount:
 @pytest.fixture
 def account(practice, zoom):
     return connected(practice.company, zoom)
-
-
-def spec(meeting_id=None, minutes=30):
-    start = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-    return MeetingSpec(
-        meeting_id=meeting_id or uuid.uuid4().hex,
-        title="Video call",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        timezone="Europe/Berlin",
-    )
 
 
 def provider(account):
