@@ -303,13 +303,16 @@ class FakeServer:
 class Handler(BaseHTTPRequestHandler):
     fake: FakeServer
     protocol_version = "HTTP/1.1"
+    json_type = "application/json; charset=UTF-8"
 
     def log_message(self, format, *args):  # noqa: A002 - quiet test output
         return
 
     def send(self, status: int, body=None, headers: dict | None = None) -> None:
+        """A dict as JSON, a str as HTML, else an empty body; a client that already
+        hung up (a timeout test) is not an error."""
         if isinstance(body, dict):
-            payload, ctype = json.dumps(body).encode(), "application/json; charset=UTF-8"
+            payload, ctype = json.dumps(body).encode(), self.json_type
         elif isinstance(body, str):
             payload, ctype = body.encode(), "text/html"
         else:

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from .oauth_server import Handler as OAuthHandler
+
 START_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ?$")
 PASSWORD = re.compile(r"^[a-zA-Z0-9@\-_*]{1,10}$")
 
@@ -187,24 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _send(self, status: int, body=None, headers: dict | None = None) -> None:
-        if isinstance(body, dict):
-            payload, ctype = json.dumps(body).encode(), "application/json;charset=UTF-8"
-        elif isinstance(body, str):
-            payload, ctype = body.encode(), "text/html"
-        else:
-            payload, ctype = b"", None
-        try:
-            self.send_response(status)
-            if ctype:
-                self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)
+    # The shared fake plumbing, with Zoom's own spelling of the JSON type.
+    json_type = "application/json;charset=UTF-8"
+    _send = OAuthHandler.send
 
     def _handle(self) -> None:
         fake = self.fake
