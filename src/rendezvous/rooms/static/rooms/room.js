@@ -30,8 +30,6 @@
   };
 
   function say(text) { statusEl.textContent = text; }
-  // public/app.css makes [hidden] win over the classes that set `display`.
-  function show(el, visible) { el.hidden = !visible; }
   function warn(text) { alertEl.textContent = text; alertEl.hidden = !text; }
   function supported() {
     return !!(window.RTCPeerConnection && window.WebSocket && navigator.mediaDevices &&
@@ -306,7 +304,7 @@
   function enterStage() {
     if (!S.inRoom) {
       S.inRoom = true;
-      show(lobby, false);
+      lobby.hidden = true;
       stage.hidden = false;
       preview.srcObject = null;
       micBtn.focus();
@@ -318,7 +316,7 @@
     micBtn.textContent = S.micOn ? T.mic_on : T.mic_off;
     camBtn.textContent = S.camOn && S.camTrack ? T.cam_on : T.cam_off;
     shareBtn.textContent = S.screen ? T.unshare : T.share;
-    show(shareBtn, !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia));
+    shareBtn.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
   }
   function finish(text, replaced) {
     if (S.finished) return;
@@ -328,11 +326,11 @@
     Object.keys(S.peers).forEach(closePeer);
     stopTracks(S.local);
     stopTracks(S.screen);
-    show(lobby, false);
+    lobby.hidden = true;
     stage.hidden = true;
     over.hidden = false;
     overText.textContent = text;
-    show(rejoinBtn, replaced);
+    rejoinBtn.hidden = !replaced;
     say("");
     overText.focus();
   }
@@ -392,8 +390,8 @@
   // Ending is for everyone and cannot be undone: a second, explicit step, focused on
   // its harmless choice so a double press or a stray Enter does not end the meeting.
   function askEnd(asking) {
-    show(endBtn, !asking);
-    show(endAsk, asking);
+    endBtn.hidden = asking;
+    endAsk.hidden = !asking;
     (asking ? endNo : endBtn).focus();
   }
   if (endBtn) {
