@@ -142,6 +142,11 @@ def book(
     )
 
 
+def availability_version(company_id: int) -> int:
+    """The company's availability version as stored now (availability.cache)."""
+    return Company.objects.values_list("availability_version", flat=True).get(pk=company_id)
+
+
 def snapshot() -> list[tuple]:
     """Every booking row's state, to prove a refusal changed nothing."""
     return list(

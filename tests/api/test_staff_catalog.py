@@ -4,10 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from rendezvous.availability.cache import availability_version
 from rendezvous.catalog.models import Category, Service
 from rendezvous.companies.models import Role
-from tests.conftest import TOMORROW_10, book
+from tests.conftest import TOMORROW_10, availability_version, book
 from tests.factories import CompanyFactory, LocationFactory, StaffFactory
 
 from .staff_support import M, assert_error, send, state, token_for

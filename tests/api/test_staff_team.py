@@ -6,11 +6,10 @@ from datetime import datetime, time
 import pytest
 
 from rendezvous.availability import editing as schedule
-from rendezvous.availability.cache import availability_version
 from rendezvous.availability.models import DateException, TimeOff, WorkingHours
 from rendezvous.companies.models import Role, StaffMember
 from tests.bookings.test_concurrency import race, shop  # noqa: F401 (shop is a fixture)
-from tests.conftest import BERLIN
+from tests.conftest import BERLIN, availability_version
 from tests.factories import CompanyFactory, LocationFactory, StaffFactory
 
 from .staff_support import M, assert_error, send, state, token_for

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from rendezvous.availability.cache import availability_version, cached_answer
+from rendezvous.availability.cache import cached_answer
 from rendezvous.availability.models import TimeOff, WorkingHours
-from tests.conftest import BERLIN
+from tests.conftest import BERLIN, availability_version
 
 pytestmark = pytest.mark.integration
 

@@ -31,12 +31,6 @@ from django.db.models.functions import Greatest
 from rendezvous.companies.models import Company
 
 
-def availability_version(company_id: int) -> int:
-    """The company's current version (a reader holding the company row has it as
-    ``company.availability_version``)."""
-    return Company.objects.values_list("availability_version", flat=True).get(pk=company_id)
-
-
 def availability_changed(company_id: int) -> None:
     """Bump the company's version once the current transaction commits."""
 
