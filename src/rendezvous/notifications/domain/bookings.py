@@ -88,27 +88,19 @@ def _message(
         to_email, to_name = staff.email, staff.name
         language = company_language(company)
     if rendering_deferred():
-        outbox_enqueue(
-            company=company,
-            booking=booking,
-            event=event,
+        # Only the recipient and the sequence now; the delivery renders the text.
+        content = {"rendered": None, "sequence": sequence}
+    else:
+        rendered, calendar, method = message_content(
+            booking,
+            event,
             to_email=to_email,
             to_name=to_name,
             language=language,
-            rendered=None,
             sequence=sequence,
             now=now,
         )
-        return
-    rendered, calendar, method = message_content(
-        booking,
-        event,
-        to_email=to_email,
-        to_name=to_name,
-        language=language,
-        sequence=sequence,
-        now=now,
-    )
+        content = {"rendered": rendered, "calendar": calendar, "calendar_method": method}
     outbox_enqueue(
         company=company,
         booking=booking,
@@ -116,10 +108,8 @@ def _message(
         to_email=to_email,
         to_name=to_name,
         language=language,
-        rendered=rendered,
-        calendar=calendar,
-        calendar_method=method,
         now=now,
+        **content,
     )
 
 
