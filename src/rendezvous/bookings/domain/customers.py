@@ -42,7 +42,7 @@ def customer_get_or_create(
 def _same_email(company: Company, email: str):
     # LOWER(email) is what the unique index holds (Customer.Meta), so this lookup uses
     # it; email__iexact (LIKE on SQLite, UPPER on PostgreSQL) would scan the table.
-    # (the model's default ordering would join the company, for one row at most).
+    # Unordered: the model's default ordering would join the company for one row.
     return (
         Customer.objects.alias(email_lower=Lower("email"))
         .filter(company=company, email_lower=email)
