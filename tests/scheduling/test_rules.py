@@ -1,7 +1,7 @@
 from bisect import bisect_left
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from hypothesis import given, settings
@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 
 from rendezvous.scheduling.intervals import normalize, to_epoch
 from rendezvous.scheduling.rules import (
+    DAY,
     DateOverride,
     WeeklyHours,
+    _day,
+    _day_run,
+    _wall_to_epoch,
     local_day,
     local_to_epoch,
     working_intervals,
@@ -343,3 +347,50 @@ def test_working_intervals_match_the_minute_oracle(case):
     result = working_intervals(hours, overrides, zone, first, last)
     assert result == normalize(result)
     assert minutes_of(result) == oracle(hours, overrides, zone, first, last)
+
+
+# --- the fast paths against the exact per-day mapping --------------------------------
+
+
+def test_day_run_agrees_with_the_exact_day_in_every_zone():
+    # Every zone of the tz database over a year and a half: every kind of change day
+    # (DST both ways, midnight changes, Ramadan pauses, Lord Howe's half hour) comes
+    # through, and the fast path must give exactly what the probing one gives.
+    first, last = date(2026, 1, 1), date(2027, 6, 30)
+    uneven = 0
+    for name in sorted(available_timezones()):
+        zone = ZoneInfo(name)
+        fast = _day_run(zone, first, last)
+        exact = [_day(zone, first + timedelta(days=i)) for i in range(len(fast))]
+        assert fast == exact, name
+        uneven += sum(not d.simple for d in fast)
+    assert uneven > 500  # the change days were really there
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(available_timezones())),
+    st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    st.integers(0, DAY),
+)
+def test_a_days_own_wall_mapping_agrees_with_zoneinfo(name, day, seconds):
+    zone = ZoneInfo(name)
+    d = _day(zone, day)
+    assert d.at(seconds) == _wall_to_epoch(zone, d.wall + seconds)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [
+        (BERLIN, SPRING),
+        (BERLIN, AUTUMN),
+        (NEW_YORK, date(2026, 3, 8)),
+        (NEW_YORK, date(2026, 11, 1)),
+    ],
+)
+def test_a_change_days_wall_mapping_agrees_with_zoneinfo_each_minute(zone, day):
+    d = _day(zone, day)
+    assert not d.simple
+    assert [d.at(s) for s in range(0, DAY + 1, 60)] == [
+        _wall_to_epoch(zone, d.wall + s) for s in range(0, DAY + 1, 60)
+    ]

@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .intervals import Interval, to_epoch
@@ -188,8 +188,8 @@ def _transitions(zone: ZoneInfo, a: int, b: int) -> list[int]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Day:
+class _Day(NamedTuple):
+    # A named tuple: a request builds one per date, and this is the cheapest record.
     day: date
     wall: int  # wall seconds of this day's 00:00
     start: int  # instant of 00:00 (mapped by the table above)
@@ -199,6 +199,22 @@ class _Day:
     # True when wall second s of the day is the instant start + s for every s in
     # [0, DAY]: one offset all day and a midnight that exists.
     simple: bool
+
+    def at(self, seconds: int) -> int:
+        """``_wall_to_epoch(zone, self.wall + seconds)`` for 0 <= seconds <= DAY, read
+        off the pieces instead of asking zoneinfo (an uneven day costs no probes)."""
+        if seconds >= DAY:
+            return self.end
+        wall = self.wall + seconds
+        # The earliest instant showing the reading: fold=0 when it is repeated.
+        for a, b, off in self.pieces:
+            if a <= wall - off < b:
+                return wall - off
+        # A skipped reading: the jump, where the first later reading shows.
+        for a, _, off in self.pieces:
+            if a + off > wall:
+                return a
+        return self.end  # pragma: no cover - a day's last piece reaches its end
 
 
 @lru_cache(maxsize=4096)
@@ -231,11 +247,36 @@ class _Days:
         return found
 
 
+def _day_run(zone: ZoneInfo, first_day: date, last_day: date) -> list[_Day]:
+    """``[_day(zone, d) for d in first_day..last_day]`` with one probe per ordinary day.
+
+    A day whose midnight shows at ``wall - off`` with offset ``off``, and whose next
+    midnight shows at ``wall + DAY - off`` with the same offset, is simple (the
+    assumption :func:`_transitions` makes: no offset changes and changes back within a
+    day). Only the others, the zone's change days, take the slow exact path.
+    """
+    out: list[_Day] = []
+    wall = (first_day - _NAIVE_EPOCH.date()).days * DAY
+    start = _wall_to_epoch(zone, wall)
+    off = _offset(zone, start)
+    day = first_day
+    for _ in range((last_day - first_day).days + 1):
+        end = wall + DAY - off
+        next_off = _offset(zone, end)
+        if next_off == off and start == wall - off:
+            out.append(_Day(day, wall, start, end, ((start, end, off),), True))
+        else:
+            slow = _day(zone, day)
+            out.append(slow)
+            end = slow.end
+            next_off = _offset(zone, end)
+        start, off, wall, day = end, next_off, wall + DAY, day + _ONE_DAY
+    return out
+
+
 @lru_cache(maxsize=256)
 def _days(zone: ZoneInfo, first_day: date, last_day: date) -> _Days:
-    days = [
-        _day(zone, first_day + timedelta(days=i)) for i in range((last_day - first_day).days + 1)
-    ]
+    days = _day_run(zone, first_day, last_day)
     simple_starts: list[list[int]] = [[] for _ in range(7)]
     other = []
     for day in days:
@@ -325,8 +366,7 @@ def working_intervals(
             if day.simple:
                 a, b = day.start + s, day.start + e
             else:
-                a = _wall_to_epoch(zone, day.wall + s)
-                b = _wall_to_epoch(zone, day.wall + e)
+                a, b = day.at(s), day.at(e)
             if a < b:
                 starts.append(a)
                 ends.append(b)
