@@ -61,7 +61,7 @@ free set, more ids             ids per position and a set (``_changes_sets``):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
@@ -473,18 +473,17 @@ def _changes(
     grid: _Grid,
     calendars: Sequence[Calendar],
     daily_limit: bool,
-) -> list[tuple[int, tuple[str, ...] | None]]:
-    """``(position, ids free from there on)`` wherever the set of free calendars changes.
-
-    ids are in input order; ``None`` when nobody is free.
+) -> tuple[list[tuple[int, int | None]], Callable[[int], tuple[str, ...]]]:
+    """``(position, free set from there on)`` wherever the set of free calendars
+    changes (``None`` when nobody is free), and the function that names a free set:
+    its ids, in input order.
 
     The free set is a bit mask (calendar ``n`` is bit ``n``), and ``toggles[g]`` holds
     the bits that flip at position ``g``: one flat list of ints instead of a list of
-    ids per position, and one XOR per change instead of set updates. A mask becomes a
-    tuple once (masks repeat), a byte at a time through :func:`_subsets`.
+    ids per position, and one XOR per change instead of set updates. Naming waits for
+    a start that is offered: many changes fall where the other side (staff or
+    resources) has nobody free, and their sets are never named.
     """
-    if len(calendars) > MASK_LIMIT:
-        return _changes_sets(query, grid, calendars, daily_limit)
     size = grid.size
     toggles = [0] * (size + 1)
     c1, c2 = _row_shift(query, grid)
@@ -498,25 +497,33 @@ def _changes(
             for fs, fe in _free(allowed, rows, size):
                 toggles[fs] ^= bit
                 toggles[fe] ^= bit
-
-    tables = _subsets([c.id for c in calendars])
-    width = len(tables)
-    known: dict[int, tuple[str, ...]] = {}
-    out: list[tuple[int, tuple[str, ...] | None]] = []
+    out: list[tuple[int, int | None]] = []
     active = 0
     # Only positions where something flips; compress() finds them at C speed.
     for g in compress(range(size + 1), toggles):
         active ^= toggles[g]
-        if not active:
-            out.append((g, None))
-            continue
-        ids = known.get(active)
+        out.append((g, active or None))
+    return out, _namer([c.id for c in calendars])
+
+
+def _namer(ids: Sequence[str]) -> Callable[[int], tuple[str, ...]]:
+    """Free-set mask -> its ids in input order, a byte at a time through
+    :func:`_subsets`, each mask once (the same sets come back day after day)."""
+    tables = _subsets(ids)
+    width = len(tables)
+    if width == 1:
+        return tables[0].__getitem__
+    known: dict[int, tuple[str, ...]] = {}
+
+    def name(mask: int) -> tuple[str, ...]:
+        ids = known.get(mask)
         if ids is None:
-            ids = known[active] = tuple(
-                chain.from_iterable(map(getitem, tables, active.to_bytes(width, "little")))
+            ids = known[mask] = tuple(
+                chain.from_iterable(map(getitem, tables, mask.to_bytes(width, "little")))
             )
-        out.append((g, ids))
-    return out
+        return ids
+
+    return name
 
 
 def _changes_sets(
@@ -525,7 +532,8 @@ def _changes_sets(
     calendars: Sequence[Calendar],
     daily_limit: bool,
 ) -> list[tuple[int, tuple[str, ...] | None]]:
-    """:func:`_changes` for many calendars: ids per position and a set of free ids.
+    """:func:`_changes` for many calendars: ids per position and a set of free ids,
+    named at once (a set's ids are its name: there is no mask to keep).
 
     Past a few dozen calendars a bit mask is a many-digit int, and XOR-ing it per range
     end costs more than appending an id; building each free set's tuple by sorting the
@@ -578,30 +586,33 @@ def find_slots(
     grid = _Grid(query.zone, query.step, lo, hi)
     if grid.size == 0:
         return []
-    who = _changes(query, grid, staff, True)
-    what = [(0, ())] if resources is None else _changes(query, grid, resources, False)
+    who, s_name = _sweep(query, grid, staff, True)
+    if resources is None:
+        what, r_name = [(0, 0)], _no_resource
+    else:
+        what, r_name = _sweep(query, grid, resources, False)
     # Walk both change lists together; between two changes every start shares the
-    # same staff and resource tuples. Positions rise strictly in each list, and a
+    # same staff and resource sets. Positions rise strictly in each list, and a
     # sentinel at `size` ends each, so every step moves one list or both by one.
     out: list[Slot] = []
     times, d, size = grid.times, query.duration, grid.size
     who.append((size, None))
     what.append((size, None))
     i = j = g = 0
-    s_ids: tuple[str, ...] | None = None
-    r_ids: tuple[str, ...] | None = None
+    s_key = r_key = None
     ng, nr = who[0][0], what[0][0]
     while g < size:
         if ng <= g:
-            s_ids = who[i][1]
+            s_key = who[i][1]
             i += 1
             ng = who[i][0]
         if nr <= g:
-            r_ids = what[j][1]
+            r_key = what[j][1]
             j += 1
             nr = what[j][0]
         nxt = ng if ng < nr else nr
-        if s_ids is not None and r_ids is not None:
+        if s_key is not None and r_key is not None:
+            s_ids, r_ids = s_name(s_key), r_name(r_key)
             if nxt - g == 1:
                 # Busy calendars change the free set at most starts: skip the iterators.
                 t = times[g]
@@ -614,3 +625,18 @@ def find_slots(
                 )
         g = nxt
     return out
+
+
+def _no_resource(key: object) -> tuple[str, ...]:
+    return ()
+
+
+def _itself(key: tuple[str, ...]) -> tuple[str, ...]:
+    return key
+
+
+def _sweep(query: SlotQuery, grid: _Grid, calendars: Sequence[Calendar], daily_limit: bool):
+    """The change list and its namer, by free-set representation (see the module table)."""
+    if len(calendars) > MASK_LIMIT:
+        return _changes_sets(query, grid, calendars, daily_limit), _itself
+    return _changes(query, grid, calendars, daily_limit)
