@@ -10,6 +10,7 @@
 | DEBUG | off | |
 | RENDEZVOUS_BASE_URL | http://127.0.0.1:8000 | absolute links in API answers and emails |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
+| RENDEZVOUS_DB_CONN_MAX_AGE | 600 | seconds a web or worker thread keeps its database connection (0: a new one per request) |
 | RENDEZVOUS_BOOKING_RATE_LIMIT | 30/m | per client on booking creation; `off` disables it |
 | EMAIL_HOST ... EMAIL_USE_TLS | localhost:25 | outgoing mail |
 | RENDEZVOUS_STUN_URLS | unset | built-in room: comma-separated `stun:host:port` URLs given to browsers |
@@ -114,7 +115,15 @@ TEMPLATES = [
 # writers) unless DATABASE_URL says otherwise.
 SQLITE_PATH = VAR_DIR / "rendezvous.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+# Persistent connections: opening one costs a request about a millisecond on SQLite (the
+# PRAGMAs, Django's SQL functions) and several on PostgreSQL. The web threads and the
+# worker threads are a fixed pool, so this holds a bounded number open; each request
+# checks its connection before use (CONN_HEALTH_CHECKS) and a broken one is replaced.
+_db = dj_database_url.parse(
+    DATABASE_URL,
+    conn_max_age=int(os.environ.get("RENDEZVOUS_DB_CONN_MAX_AGE", "600")),
+    conn_health_checks=True,
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
