@@ -37,6 +37,23 @@ application = ProtocolTypeRouter(
     }
 )
 
+
+def _warm_up() -> None:
+    """Do now what the first requests would each do at once, in parallel, and slowly.
+
+    Django compiles its email regexes on first use (about 50 ms; the lazy object has no
+    lock, so eight first bookings compiled them eight times over) and imports the URL
+    conf on the first request.
+    """
+    from django.core.validators import validate_email
+    from django.urls import get_resolver
+
+    validate_email("warm-up@example.com")
+    get_resolver().url_patterns  # noqa: B018 - the property imports every URL module
+
+
+_warm_up()
+
 # Everything loaded so far (Django, the URL conf, the models) lives as long as the
 # process: keep it out of the collector's full passes, which otherwise walk it all
 # and stall every request in flight for tens of milliseconds.
