@@ -48,10 +48,11 @@ def format_end(start: datetime, end: datetime, zone: ZoneInfo, language: str) ->
     return format_when(end, zone, language)
 
 
-def place(booking: Booking, link: str, available: bool, language: str) -> str:
+def place(booking: Booking, language: str) -> str:
+    # An online booking's link has a variable of its own ([online_meeting_link], shown
+    # as a link in HTML): repeating it here printed it twice in every default email.
     if booking.online:
-        where = online_location(language)
-        return f"{where}: {link}" if available else where
+        return online_location(language)
     location = booking.session.location if booking.session_id else None
     location = location or booking.service.location
     if location is None:
@@ -78,7 +79,7 @@ def booking_values(
         "company_name": booking.company.name,
         "booking_start": format_when(booking.start, zone, language),
         "booking_end": format_end(booking.start, booking.end, zone, language),
-        "location": place(booking, link, meeting.link_available, language),
+        "location": place(booking, language),
         "manage_link": manage_link(booking),
         "cancel_link": manage_link(booking, "cancel"),
         "reschedule_link": manage_link(booking, "reschedule"),
