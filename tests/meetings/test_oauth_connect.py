@@ -18,11 +18,15 @@ from django.utils import timezone
 
 from rendezvous.companies.models import Membership, Role
 from rendezvous.meetings import crypto
-from rendezvous.meetings.models import MeetingAccount
+from rendezvous.meetings.models import Meeting, MeetingAccount, MeetingState
+from rendezvous.notifications.events import Event
+from rendezvous.notifications.models import OutboxMessage
+from tests.conftest import TOMORROW_10, book
 from tests.factories import CompanyFactory
 from tests.fakes.google import FakeGoogle, google_user
 from tests.fakes.msgraph import FakeGraph, personal_user, work_user
 
+from .conftest import customer_token, link_of
 from .oauth_support import (
     callback,
     csrf_token,
@@ -151,6 +155,38 @@ def test_connecting_again_replaces_a_connection_that_needed_reconnecting(
     account = MeetingAccount.objects.get(pk=teams.pk)
     assert not account.needs_reconnect and account.connected_as == "ines@contoso.example"
     assert messages_of(response) == ["The account is connected as ines@contoso.example."]
+
+
+def test_connecting_again_creates_the_meetings_the_dead_connection_failed(
+    admin_client, practice, teams, graph, django_capture_on_commit_callbacks
+):
+    sign_in(admin_client, teams, graph.issuer)
+    graph.issuer.refresh.clear()  # the grant is revoked at Microsoft...
+    graph.issuer.expire_all()  # ... and the access token we hold runs out
+    with django_capture_on_commit_callbacks(execute=True):
+        soon = book(practice, TOMORROW_10, service=practice.video, staff=practice.staff[0])
+        over = book(practice, TOMORROW_10, service=practice.video, staff=practice.staff[1])
+    failed = Meeting.objects.filter(state=MeetingState.FAILED)
+    assert failed.count() == 2 and MeetingAccount.objects.get(pk=teams.pk).needs_reconnect
+    told = OutboxMessage.objects.get(booking=soon.booking, event=Event.MEETING_CREATION_FAILING)
+    assert "connect it again" in told.body_text and "no further attempts" in told.body_text
+    # A meeting that has ended by the time the account is back stays as it was.
+    past = timezone.now() - timedelta(days=1)
+    Meeting.objects.filter(booking=over.booking).update(start=past, end=past + timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _q, response = sign_in(admin_client, teams, graph.issuer, user=work_user("ines"))
+    assert messages_of(response) == [
+        "The account is connected as ines@contoso.example.",
+        "1 video meeting that could not be created is being created now.",
+    ]
+    meeting = Meeting.objects.get(booking=soon.booking)
+    (created,) = graph.meetings.values()
+    assert meeting.state == MeetingState.READY and meeting.join_url == created["joinWebUrl"]
+    assert Meeting.objects.get(booking=over.booking).state == MeetingState.FAILED
+    added = OutboxMessage.objects.get(booking=soon.booking, event=Event.MEETING_LINK_ADDED)
+    assert added.to_email == soon.booking.email
+    assert link_of(customer_token(soon.booking)) in added.body_text
 
 
 # -- refusals: each with its message and the account unchanged ---------------------------

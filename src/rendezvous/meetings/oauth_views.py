@@ -15,6 +15,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponseForbidden, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -102,16 +103,27 @@ def callback(request, provider: str):
         )
         return back
     try:
-        account = oauth_connect_finish(
+        connected = oauth_connect_finish(
             account_id=account.pk, code=request.GET["code"], verifier=verifier
         )
     except ConnectError as exc:
         messages.error(request, exc.message)
         return back
-    if account.connected_as:
+    if connected.account.connected_as:
         messages.success(
-            request, _("The account is connected as %(who)s.") % {"who": account.connected_as}
+            request,
+            _("The account is connected as %(who)s.") % {"who": connected.account.connected_as},
         )
     else:
         messages.success(request, _("The account is connected."))
+    if connected.retried:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d video meeting that could not be created is being created now.",
+                "%(count)d video meetings that could not be created are being created now.",
+                connected.retried,
+            )
+            % {"count": connected.retried},
+        )
     return back

@@ -1143,7 +1143,7 @@ La reserva online de [customer_first_name] [customer_last_name] para [service_na
             "Video meeting could not be created: [service_name], [booking_start]",
             """Hello [staff_name],
 
-the video meeting for the booking of [customer_first_name] [customer_last_name] ([service_name], [booking_start]) could not be created yet. We keep trying; if it does not work in time, please add a link by hand in the back office.
+the video meeting for the booking of [customer_first_name] [customer_last_name] ([service_name], [booking_start]) could not be created, and no further attempts will be made. Please add a link by hand in the back office. If the video account's connection stopped working, connect it again in the back office (Meeting accounts): its failed meetings are then created again by themselves.
 
 [company_name]""",
         ),
@@ -1151,7 +1151,7 @@ the video meeting for the booking of [customer_first_name] [customer_last_name] 
             "Videomødet kunne ikke oprettes: [service_name], [booking_start]",
             """Hej [staff_name]
 
-Videomødet til bookingen fra [customer_first_name] [customer_last_name] ([service_name], [booking_start]) kunne endnu ikke oprettes. Vi prøver igen; lykkes det ikke i tide, så tilføj et link manuelt i backoffice.
+Videomødet til bookingen fra [customer_first_name] [customer_last_name] ([service_name], [booking_start]) kunne ikke oprettes, og der gøres ikke flere forsøg. Tilføj venligst et link manuelt i backoffice. Hvis forbindelsen til videokontoen er holdt op med at virke, så forbind den igen i backoffice (Mødekonti): kontoens mislykkede møder oprettes så igen af sig selv.
 
 [company_name]""",
         ),
@@ -1159,7 +1159,7 @@ Videomødet til bookingen fra [customer_first_name] [customer_last_name] ([servi
             "Videotermin konnte nicht angelegt werden: [service_name], [booking_start]",
             """Hallo [staff_name],
 
-der Videotermin für die Buchung von [customer_first_name] [customer_last_name] ([service_name], [booking_start]) konnte noch nicht angelegt werden. Wir versuchen es weiter; klappt es nicht rechtzeitig, tragen Sie bitte im Backoffice einen Link von Hand ein.
+der Videotermin für die Buchung von [customer_first_name] [customer_last_name] ([service_name], [booking_start]) konnte nicht angelegt werden, und es folgen keine weiteren Versuche. Bitte tragen Sie im Backoffice einen Link von Hand ein. Funktioniert die Verbindung des Videokontos nicht mehr, verbinden Sie es im Backoffice erneut (Besprechungskonten): seine fehlgeschlagenen Termine werden dann von selbst neu angelegt.
 
 [company_name]""",
         ),
@@ -1167,7 +1167,7 @@ der Videotermin für die Buchung von [customer_first_name] [customer_last_name] 
             "Întâlnirea video nu a putut fi creată: [service_name], [booking_start]",
             """Bună ziua, [staff_name],
 
-întâlnirea video pentru rezervarea clientului [customer_first_name] [customer_last_name] ([service_name], [booking_start]) nu a putut fi creată încă. Încercăm în continuare; dacă nu reușește la timp, vă rugăm să adăugați manual un link în back office.
+întâlnirea video pentru rezervarea clientului [customer_first_name] [customer_last_name] ([service_name], [booking_start]) nu a putut fi creată și nu se mai fac alte încercări. Vă rugăm să adăugați manual un link în back office. Dacă legătura contului video nu mai funcționează, conectați-l din nou în back office (Conturi de întâlniri): întâlnirile eșuate ale contului vor fi apoi create din nou automat.
 
 [company_name]""",
         ),
@@ -1175,7 +1175,7 @@ der Videotermin für die Buchung von [customer_first_name] [customer_last_name] 
             "No se ha podido crear la videollamada: [service_name], [booking_start]",
             """Hola, [staff_name]:
 
-La videollamada de la reserva de [customer_first_name] [customer_last_name] ([service_name], [booking_start]) todavía no se ha podido crear. Seguimos intentándolo; si no funciona a tiempo, añada un enlace a mano en el back office.
+La videollamada de la reserva de [customer_first_name] [customer_last_name] ([service_name], [booking_start]) no se ha podido crear y no se harán más intentos. Añada un enlace a mano en el back office. Si la conexión de la cuenta de vídeo ha dejado de funcionar, vuelva a conectarla en el back office (Cuentas de reuniones): sus reuniones fallidas se crearán de nuevo por sí solas.
 
 [company_name]""",
         ),

@@ -7,6 +7,7 @@
 | cancelled / declined | the booking's tokens revoked; an appointment's meeting `revoked`, a remote provider's delete marked due | the provider's meeting deleted; retried like a create |
 | class session cancelled (bookings.domain.session_cancel) | every booking cancelled as above; the session's meeting and host token revoked, its delete marked due | the provider's meeting deleted |
 | link known later (task, or staff typing a manual link) | `ready`; confirmed and paid bookings get notify_meeting_link_added | - |
+| its OAuth account connected again (meeting_retry_failed) | a `failed` meeting that has not ended: `pending` again, attempts reset | created as above |
 
 Retries share one bookkeeping (no column of its own): `attempts`, `last_error` and
 `next_attempt_at`, read together with the state. The every-minute sweep
@@ -499,6 +500,31 @@ def meeting_provision_due(*, now: datetime | None = None, limit: int = 100) -> i
     for pk in due:
         meeting_provision(meeting_id=pk, now=now)
     return len(due)
+
+
+def meeting_retry_failed(*, account: MeetingAccount, now: datetime | None = None) -> int:
+    """Start over the meetings that gave up on `account` and have not ended: it was just
+    connected again, and most of them failed because the old connection died.
+
+    Call inside the transaction that stores the new connection. Side effects, in order:
+    1. lock: the account's failed meetings that end after `now`
+    2. write: `pending`, attempts 0, due now (last_error stays until one succeeds)
+    3. after commit: a create task each (the every-minute sweep would also find them)
+    Returns how many.
+    """
+    now = now or timezone.now()
+    ids = list(
+        Meeting.objects.select_for_update()
+        .filter(account=account, state=MeetingState.FAILED, end__gt=now)
+        .order_by("start")
+        .values_list("pk", flat=True)
+    )
+    Meeting.objects.filter(pk__in=ids).update(
+        state=MeetingState.PENDING, attempts=0, next_attempt_at=now, updated_at=now
+    )
+    for pk in ids:
+        _after_commit("provision", pk)
+    return len(ids)
 
 
 def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None = None) -> int:

@@ -28,6 +28,7 @@ from ..models import MeetingAccount
 from ..providers import ProviderError, VideoProvider, get_provider
 from ..providers.oauth import AccountRefused, exchange_code, new_pkce, store_tokens
 from ..providers.oauth import authorization_url as build_authorization_url
+from .lifecycle import meeting_retry_failed
 
 STATE_SALT = "rendezvous.meetings.oauth.state"
 STATE_MAX_AGE = 600  # seconds between the redirect and the callback
@@ -102,9 +103,15 @@ def oauth_state_spend(nonce: str) -> bool:
     return cache.add(f"meetings:oauth:state:{nonce}", 1, timeout=_SPENT_TTL)
 
 
+@dataclass(frozen=True)
+class Connected:
+    account: MeetingAccount
+    retried: int  # failed meetings created again now that the account works
+
+
 def oauth_connect_finish(
     *, account_id: int, code: str, verifier: str, now: datetime | None = None
-) -> MeetingAccount:
+) -> Connected:
     """Exchange the code and store the connection.
 
     Side effects, in order:
@@ -113,7 +120,8 @@ def oauth_connect_finish(
        a refresh token present
     3. lock: the account row
     4. write: access and refresh token (encrypted), expiry, who connected, when;
-       `needs_reconnect` cleared
+       `needs_reconnect` cleared; the account's failed meetings that have not ended
+       start over (meeting_retry_failed: created after commit)
     Raises ConnectError (nothing written).
     """
     account = MeetingAccount.objects.filter(pk=account_id).first()
@@ -144,4 +152,5 @@ def oauth_connect_finish(
         locked.connected_as = who
         locked.connected_at = now
         locked.save(update_fields=["connected_as", "connected_at"])
-    return locked
+        retried = meeting_retry_failed(account=locked, now=now)
+    return Connected(account=locked, retried=retried)
