@@ -63,6 +63,7 @@ class DateException(models.Model):
 
     class Meta:
         verbose_name = _("date exception")
+        verbose_name_plural = _("date exceptions")
         ordering = ["staff", "date", "start"]
         constraints = [
             # "Different" and "extra" hours need a span that ends after it starts

@@ -21,6 +21,7 @@ class Customer(models.Model):
 
     class Meta:
         verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         ordering = ["company", "last_name", "first_name"]
         constraints = [
             # Case-insensitive: Ana@x and ana@x are one customer.
@@ -118,6 +119,7 @@ class Booking(models.Model):
 
     class Meta:
         verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
         ordering = ["-start"]
         indexes = [
             models.Index(fields=["staff", "blocked_start"]),

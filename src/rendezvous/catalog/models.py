@@ -69,6 +69,7 @@ class Service(models.Model):
 
     class Meta:
         verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["company", "position", "name"]
 
     def __str__(self) -> str:
@@ -109,6 +110,7 @@ class ClassSession(models.Model):
 
     class Meta:
         verbose_name = _("class session")
+        verbose_name_plural = _("class sessions")
         ordering = ["start"]
         indexes = [models.Index(fields=["service", "start"])]
         constraints = [

@@ -83,6 +83,7 @@ class Location(models.Model):
 
     class Meta:
         verbose_name = _("location")
+        verbose_name_plural = _("locations")
         ordering = ["company", "name"]
 
     def __str__(self) -> str:
@@ -103,6 +104,7 @@ class Resource(models.Model):
 
     class Meta:
         verbose_name = _("resource")
+        verbose_name_plural = _("resources")
         ordering = ["company", "kind", "name"]
 
     def __str__(self) -> str:
@@ -128,6 +130,7 @@ class StaffMember(models.Model):
 
     class Meta:
         verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
         ordering = ["company", "name"]
 
     def __str__(self) -> str:
@@ -152,6 +155,7 @@ class Membership(models.Model):
 
     class Meta:
         verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["company", "user"], name="one_membership_per_company")
         ]
@@ -178,6 +182,7 @@ class ApiToken(models.Model):
 
     class Meta:
         verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -65,6 +65,7 @@ class MeetingAccount(models.Model):
 
     class Meta:
         verbose_name = _("meeting account")
+        verbose_name_plural = _("meeting accounts")
         ordering = ["company", "staff", "id"]
 
     def __str__(self) -> str:
@@ -116,6 +117,7 @@ class Meeting(models.Model):
 
     class Meta:
         verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
         ordering = ["-start"]
         indexes = [models.Index(fields=["state", "next_attempt_at"])]
         constraints = [
@@ -148,6 +150,7 @@ class JoinToken(models.Model):
 
     class Meta:
         verbose_name = _("join token")
+        verbose_name_plural = _("join tokens")
         indexes = [models.Index(fields=["meeting", "role"])]
 
     def __str__(self) -> str:

@@ -74,6 +74,7 @@ class MessageTemplate(models.Model):
 
     class Meta:
         verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         ordering = ["company", "event", "language"]
         # NULLs are distinct in a unique index, so each scope gets its own constraint.
         constraints = [
@@ -163,6 +164,7 @@ class ScheduledReminder(models.Model):
 
     class Meta:
         verbose_name = _("scheduled reminder")
+        verbose_name_plural = _("scheduled reminders")
         ordering = ["due_at"]
         indexes = [models.Index(fields=["sent_at", "due_at"])]
 
@@ -178,6 +180,7 @@ class CalendarSequence(models.Model):
 
     class Meta:
         verbose_name = _("invitation sequence")
+        verbose_name_plural = _("invitation sequences")
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.sequence}"
@@ -194,6 +197,7 @@ class StaffCalendarFeed(models.Model):
 
     class Meta:
         verbose_name = _("staff calendar feed")
+        verbose_name_plural = _("staff calendar feeds")
 
     def __str__(self) -> str:
         return str(self.staff)
