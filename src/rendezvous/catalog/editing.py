@@ -378,7 +378,7 @@ def session_update(
         if bookings and "online" in changed:
             raise InvalidState(
                 _(
-                    "This class session has bookings; switch \u201cby video\u201d on or off "
+                    "This class session has bookings; switch “by video” on or off "
                     "per booking instead."
                 )
             )
