@@ -275,14 +275,20 @@ GOOGLE_AUTH_BASE = os.environ.get("GOOGLE_AUTH_BASE", "https://accounts.google.c
 # BigBlueButton API checksums: sha256 (BBB 2.5+) or sha1 for older servers.
 BBB_CHECKSUM_ALGORITHM = os.environ.get("RENDEZVOUS_BBB_CHECKSUM", "sha256")
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
+# The task worker logs two lines per task at INFO, and the periodic ones run every
+# minute: at the default level that buried everything else. LOG_LEVEL=DEBUG shows them.
+_TASK_LOG_LEVEL = "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "huey": {"level": _TASK_LOG_LEVEL},
+        "django.tasks": {"level": _TASK_LOG_LEVEL},
         # httpx logs every request URL at INFO; provider URLs can name a calendar or a
         # user's email (DESIGN.md: no personal data in logs).
         "httpx": {"level": "WARNING"},
