@@ -1,17 +1,18 @@
 """A version number per company that changes whenever its availability may change.
 
 Answers that depend on availability (the slots endpoint) are cached under the
-current version; a write that can change availability bumps it after commit, so the
-next reader misses and recomputes. Bumping after commit (not before) means a reader
-that raced the write can only have stored its answer under the old version, which
-nobody reads any more.
+current version; a write that can change availability bumps it when it commits, so
+the next reader misses and recomputes. Bumping with or after the commit (never before)
+means a reader that raced the write can only have stored its answer under the old
+version, which nobody reads any more.
 
 The version is a column of the company row: a reader has it with the company it
 loads anyway, and a bump is one UPDATE in its own short statement, rather than a
 read-modify-write of a cache entry (six statements and a second write transaction
-per booking on the database cache). It is not bumped inside the writer's
-transaction: on PostgreSQL that would lock the company row until commit and
-serialise bookings for different staff members.
+per booking on the database cache). On PostgreSQL it is not bumped inside the
+writer's transaction: that would lock the company row until commit and serialise
+bookings for different staff members. On SQLite it is, since writers are serialised
+anyway: the version then changes in the same commit as the data.
 
 | written | bumps |
 | --- | --- |
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
@@ -32,7 +33,8 @@ from rendezvous.companies.models import Company
 
 
 def availability_changed(company_id: int) -> None:
-    """Bump the company's version once the current transaction commits."""
+    """Bump the company's version once the current transaction commits (on SQLite: in
+    it, see below)."""
 
     def bump() -> None:
         # Never back to a number used before: a company saved from a form loaded
@@ -42,7 +44,14 @@ def availability_changed(company_id: int) -> None:
             availability_version=Greatest(F("availability_version") + 1, time.time_ns())
         )
 
-    transaction.on_commit(bump)
+    if connection.vendor == "sqlite" and connection.in_atomic_block:
+        # SQLite: the transaction already holds the database's one write lock, so the
+        # bump locks nothing more here, and it commits together with the change. After
+        # commit it would be a second write transaction, queueing behind every other
+        # writer (through SQLite's sleeping busy handler) before the answer goes out.
+        bump()
+    else:
+        transaction.on_commit(bump)
 
 
 # Striped locks: one per key would grow without end (keys carry the minute).
