@@ -25,7 +25,12 @@ from rendezvous.companies.models import (
 )
 from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount
-from rendezvous.notifications.domain import notify_booking_created, staff_feed_issue, template_save
+from rendezvous.notifications.domain import (
+    notify_booking_created,
+    notify_booking_rescheduled,
+    staff_feed_issue,
+    template_save,
+)
 from rendezvous.notifications.models import (
     CalendarSequence,
     NotificationSettings,
@@ -199,6 +204,7 @@ def test_every_change_page(client, world):
     # Notification rows come from the notifications domain, as in production.
     booking = make_booking(world, status=BookingStatus.CONFIRMED, confirmed_at=START)
     notify_booking_created(booking=booking)
+    notify_booking_rescheduled(booking=booking)  # the first change writes its sequence row
     template_save(company=world["company"], event="reminder", language="en", subject="S", body="B")
     NotificationSettings.objects.create(company=world["company"])
     staff_feed_issue(staff=world["anna"])

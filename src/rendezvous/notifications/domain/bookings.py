@@ -175,17 +175,16 @@ def notify_booking_created(*, booking: Booking) -> None:
     """Queue the messages of a new booking (inside its transaction).
 
     Side effects, in order:
-    1. write: the invitation sequence (instant bookings)
-    2. write: outbox rows for the customer and the staff member
-    3. write: the booking's reminders (instant bookings)
-    4. after commit: delivery tasks
+    1. write: outbox rows for the customer and the staff member
+    2. write: the booking's reminders (instant bookings)
+    3. after commit: delivery tasks
     """
     options = settings_for(booking.company)
     if booking.status == BookingStatus.CONFIRMED:
-        # A new booking has no sequence row and no reminders yet: write, never look up.
-        sequence = CalendarSequence.objects.create(booking=booking, sequence=0).sequence
-        _message(booking, Event.BOOKING_CONFIRMED, sequence=sequence)
-        _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=sequence, options=options)
+        # A first invitation is SEQUENCE 0, which is what a booking without a
+        # CalendarSequence row reads as; the first change writes the row with 1.
+        _message(booking, Event.BOOKING_CONFIRMED, sequence=0)
+        _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=0, options=options)
         _reminders_add(booking, timezone.now(), options)
     else:
         _message(booking, Event.REQUEST_RECEIVED, sequence=None)
