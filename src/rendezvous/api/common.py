@@ -32,7 +32,11 @@ def parse_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
 
 
 def get_company(slug: str) -> Company:
-    company = Company.objects.filter(slug=slug).order_by().first()
+    # Its notification settings come along (one join, no second query): every booking
+    # change reads them to queue its emails.
+    company = (
+        Company.objects.filter(slug=slug).select_related("notification_settings").order_by().first()
+    )
     if company is None:
         raise NotFound(_("Unknown company."))
     return company

@@ -49,9 +49,12 @@ CUSTOMER_ACTOR = "customer"
 
 
 def settings_for(company: Company) -> NotificationSettings:
-    return NotificationSettings.objects.filter(company=company).first() or NotificationSettings(
-        company=company
-    )
+    """The company's settings, or the defaults; read from the company when it was loaded
+    with them (api.common.get_company), else one query."""
+    try:
+        return company.notification_settings
+    except NotificationSettings.DoesNotExist:
+        return NotificationSettings(company=company)
 
 
 def _sequence(booking: Booking, *, bump: bool) -> int:
