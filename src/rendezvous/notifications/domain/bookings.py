@@ -57,11 +57,13 @@ def settings_for(company: Company) -> NotificationSettings:
         return NotificationSettings(company=company)
 
 
-def _sequence(booking: Booking, *, bump: bool) -> int:
-    if bump and CalendarSequence.objects.filter(booking=booking).update(sequence=F("sequence") + 1):
+def _next_sequence(booking: Booking) -> int:
+    """The SEQUENCE of a changed invitation. A first invitation is 0 and writes no row
+    (a booking without one reads as 0); the first change writes it with 1."""
+    if CalendarSequence.objects.filter(booking=booking).update(sequence=F("sequence") + 1):
         return CalendarSequence.objects.get(booking=booking).sequence
     row, _created = CalendarSequence.objects.get_or_create(
-        booking=booking, defaults={"sequence": 1 if bump else 0}
+        booking=booking, defaults={"sequence": 1}
     )
     return row.sequence
 
@@ -184,8 +186,7 @@ def notify_booking_created(*, booking: Booking) -> None:
     """
     options = settings_for(booking.company)
     if booking.status == BookingStatus.CONFIRMED:
-        # A first invitation is SEQUENCE 0, which is what a booking without a
-        # CalendarSequence row reads as; the first change writes the row with 1.
+        # The first invitation: SEQUENCE 0 (_next_sequence).
         _message(booking, Event.BOOKING_CONFIRMED, sequence=0)
         _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=0, options=options)
         _reminders_add(booking, timezone.now(), options)
@@ -195,11 +196,11 @@ def notify_booking_created(*, booking: Booking) -> None:
 
 
 def notify_booking_confirmed(*, booking: Booking) -> None:
-    """Staff confirmed a request. Side effects: sequence, outbox rows for the customer
+    """Staff confirmed a request. Side effects: outbox rows for the customer
     (request_confirmed) and the staff member, reminders; delivery after commit."""
-    sequence = _sequence(booking, bump=False)
-    _message(booking, Event.REQUEST_CONFIRMED, sequence=sequence)
-    _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=sequence)
+    # A request had no invitation: this is the first, SEQUENCE 0 (_next_sequence).
+    _message(booking, Event.REQUEST_CONFIRMED, sequence=0)
+    _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=0)
     reminders_schedule(booking=booking)
 
 
@@ -213,7 +214,7 @@ def notify_booking_rescheduled(*, booking: Booking) -> None:
     """The booking moved. Side effects, in order: SEQUENCE + 1 (if it was ever
     confirmed), outbox rows for the customer and the staff member, the unsent
     reminders replaced by ones for the new start; delivery after commit."""
-    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    sequence = _next_sequence(booking) if _invited(booking) else None
     _message(booking, Event.BOOKING_RESCHEDULED, sequence=sequence)
     _message(booking, Event.BOOKING_RESCHEDULED_STAFF, sequence=sequence)
     reminders_schedule(booking=booking)
@@ -223,7 +224,7 @@ def notify_booking_cancelled(*, booking: Booking, actor: str) -> None:
     """The booking was cancelled by `actor` ("customer" or "staff"). Side effects, in
     order: SEQUENCE + 1, outbox rows (METHOD:CANCEL) for the customer and the staff
     member, the unsent reminders removed; delivery after commit."""
-    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    sequence = _next_sequence(booking) if _invited(booking) else None
     event = Event.CANCELLED_BY_CUSTOMER if actor == CUSTOMER_ACTOR else Event.CANCELLED_BY_STAFF
     _message(booking, event, sequence=sequence)
     _message(booking, Event.BOOKING_CANCELLED_STAFF, sequence=sequence)
@@ -235,14 +236,14 @@ def notify_payment_recorded(*, booking: Booking) -> None:
     booking, that the meeting link is on its way or here). Nothing for a refund."""
     if booking.payment_status != PaymentStatus.PAID:
         return
-    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    sequence = _next_sequence(booking) if _invited(booking) else None
     _message(booking, Event.PAYMENT_CONFIRMED, sequence=sequence)
 
 
 def notify_meeting_link_added(*, booking: Booking) -> None:
     """For issue 4: the join link became known after the confirmation was sent.
     Side effects: SEQUENCE + 1, an outbox row with an updated invitation."""
-    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    sequence = _next_sequence(booking) if _invited(booking) else None
     _message(booking, Event.MEETING_LINK_ADDED, sequence=sequence)
 
 
@@ -250,7 +251,7 @@ def notify_meeting_removed(*, booking: Booking) -> None:
     """Staff unticked "by video" on a confirmed booking: tell the customer it is in
     person now and their join link is dead. Side effects: SEQUENCE + 1, an outbox row
     with the updated invitation (its location the place, not a link)."""
-    sequence = _sequence(booking, bump=True) if _invited(booking) else None
+    sequence = _next_sequence(booking) if _invited(booking) else None
     _message(booking, Event.MEETING_REMOVED, sequence=sequence)
 
 
