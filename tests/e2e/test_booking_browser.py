@@ -171,6 +171,13 @@ def test_embed_on_another_site_sends_events(demo, new_page, live_server, host_si
     )
     page = new_page()
     page.goto(host)
+    iframe = page.locator("iframe[title='Book a video consultation']")
+    # Wait for the framed page's load event, as goto() does for a page: before its
+    # stylesheet applies, the link found by a click is not yet where it is drawn, and
+    # the click (seen under load) lands beside it and nothing happens.
+    framed = iframe.element_handle().content_frame()
+    framed.wait_for_url(re.compile("/embed/"))
+    framed.wait_for_load_state("load")
     frame = page.frame_locator("iframe[title='Book a video consultation']")
     frame.get_by_role("link", name="Any available").click()
     radios = frame.locator(".slots input[type=radio]")
