@@ -48,9 +48,11 @@ busy rows (one per booking)    on a uniform grid, one fused loop per calendar
                                of the allowed ranges in the same pass, with no
                                position list, tuple or sort of its own
 free set, <= MASK_LIMIT ids    a bit mask: ``toggles[g]`` holds the bits that flip
-                               at position ``g`` (one flat list of ints), and a
-                               mask becomes its id tuple a byte at a time
-                               (``_subsets``), once per distinct mask
+                               at position ``g`` (one flat list of ints); staff and
+                               resources are walked together (``_walk_masks``), and
+                               a mask becomes its id tuple a byte at a time
+                               (``_namer``), once per distinct mask, only where a
+                               start is offered
 free set, more ids             ids per position and a set (``_changes_sets``):
                                many-digit masks cost more than they save there
 ``Slot``                       a named tuple built at C speed
@@ -63,10 +65,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 from itertools import compress, repeat
-from operator import add, itemgetter
+from operator import add, itemgetter, or_
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -195,10 +197,9 @@ class _Grid:
     __slots__ = ("c", "days", "size", "step", "times", "uniform")
 
     def __init__(self, zone: ZoneInfo, step: int, lo: int, hi: int) -> None:
-        one = timedelta(days=1)
-        # One day of margin each side: a day's range is found from wall dates, and an
-        # instant's wall date can sit one day off a naive UTC guess.
-        info = _days(zone, _epoch_date(zone, lo) - one, _epoch_date(zone, hi - 1) + one)
+        # The local dates of the first and the last start: the days that hold [lo, hi).
+        # A request for whole days asks the same of the rules, which share the cache.
+        info = _days(zone, _epoch_date(zone, lo), _epoch_date(zone, hi - 1))
         self.days = info.by_date
         self.step = step
         segments = []
@@ -400,23 +401,6 @@ def _fill_rows_lists(
         drops[e].append(n)
 
 
-def _subsets(ids: Sequence[str]) -> list[list[tuple[str, ...]]]:
-    """Per byte of a free-set mask, the id tuple for each of its 256 values.
-
-    Byte ``k`` covers calendars ``8k .. 8k + 7``; entry ``v`` lists those whose bit is
-    set in ``v``, in input order, so joining the entries of a mask's bytes gives its
-    ids in input order.
-    """
-    tables = []
-    for k in range(0, len(ids), 8):
-        table: list[tuple[str, ...]] = [()]
-        for one in ids[k : k + 8]:
-            # Doubling keeps index == bit pattern: the new id is the highest bit so far.
-            table += [t + (one,) for t in table]
-        tables.append(table)
-    return tables
-
-
 def _row_shift(query: SlotQuery, grid: _Grid) -> tuple[int, int]:
     """A busy [p, q) forbids starts [p - d - after + 1, q + before): the offsets, on the
     grid's origin, that the fast row loops apply to raw busy rows."""
@@ -468,21 +452,18 @@ def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool
         yield n, allowed, blocked, False
 
 
-def _changes(
+def _toggles(
     query: SlotQuery,
     grid: _Grid,
     calendars: Sequence[Calendar],
     daily_limit: bool,
-) -> tuple[list[tuple[int, int | None]], Callable[[int], tuple[str, ...]]]:
-    """``(position, free set from there on)`` wherever the set of free calendars
-    changes (``None`` when nobody is free), and the function that names a free set:
-    its ids, in input order.
+) -> list[int]:
+    """Per grid position, the bits of the calendars whose freedom flips there.
 
-    The free set is a bit mask (calendar ``n`` is bit ``n``), and ``toggles[g]`` holds
-    the bits that flip at position ``g``: one flat list of ints instead of a list of
-    ids per position, and one XOR per change instead of set updates. Naming waits for
-    a start that is offered: many changes fall where the other side (staff or
-    resources) has nobody free, and their sets are never named.
+    The free set is a bit mask (calendar ``n`` is bit ``n``): one flat list of ints
+    instead of a list of ids per position, and one XOR per change instead of set
+    updates. XOR-ing the entries up to position ``g`` gives the free set at ``g``; every
+    range ends by ``size``, so at ``size`` the set is empty again.
     """
     size = grid.size
     toggles = [0] * (size + 1)
@@ -497,36 +478,58 @@ def _changes(
             for fs, fe in _free(allowed, rows, size):
                 toggles[fs] ^= bit
                 toggles[fe] ^= bit
+    return toggles
+
+
+def _changes(toggles: list[int]) -> list[tuple[int, int | None]]:
+    """``(position, free set from there on)`` wherever the set of free calendars
+    changes (``None`` when nobody is free), for the general walk in :func:`find_slots`."""
     out: list[tuple[int, int | None]] = []
     active = 0
     # Only positions where something flips; compress() finds them at C speed.
-    for g in compress(range(size + 1), toggles):
+    for g in compress(range(len(toggles)), toggles):
         active ^= toggles[g]
         out.append((g, active or None))
-    return out, _namer([c.id for c in calendars])
+    return out
 
 
 def _namer(ids: Sequence[str]) -> Callable[[int], tuple[str, ...]]:
-    """Free-set mask -> its ids in input order, a byte at a time through
-    :func:`_subsets`, each mask once (the same sets come back day after day)."""
-    tables = _subsets(ids)
-    if len(tables) == 1:
-        return tables[0].__getitem__
+    """Free-set mask -> its ids in input order, each mask once (the same sets come back
+    day after day).
+
+    A mask is named a byte at a time: byte ``k`` covers calendars ``8k .. 8k + 7``, and
+    ``tables[k][v]`` lists those whose bit is set in ``v``, in input order. Entries are
+    built when first needed, each from the one without its highest bit: a busy company
+    has few calendars free at once, so a request meets a few dozen of the 256 values
+    per byte, and building all of them up front cost as much as the naming itself.
+    """
+    chunks = [tuple(ids[k : k + 8]) for k in range(0, len(ids), 8)]
+    tables: list[list[tuple[str, ...] | None]] = [[(), *[None] * 255] for _ in chunks]
     known: dict[int, tuple[str, ...]] = {}
 
+    def entry(table: list[tuple[str, ...] | None], chunk: tuple[str, ...], v: int):
+        top = v.bit_length() - 1
+        head = table[v ^ 1 << top]
+        if head is None:
+            head = entry(table, chunk, v ^ 1 << top)
+        part = table[v] = head + (chunk[top],)
+        return part
+
     def name(mask: int) -> tuple[str, ...]:
-        ids = known.get(mask)
-        if ids is None:
+        found = known.get(mask)
+        if found is None:
             # A shift and an index per byte, empty bytes skipped: measured 1.6x faster
             # than to_bytes() through a chain() of the tables.
-            ids, rest, table = (), mask, 0
+            found, rest, k = (), mask, 0
             while rest:
-                if rest & 255:
-                    ids += tables[table][rest & 255]
+                v = rest & 255
+                if v:
+                    part = tables[k][v]
+                    found += entry(tables[k], chunks[k], v) if part is None else part
                 rest >>= 8
-                table += 1
-            known[mask] = ids
-        return ids
+                k += 1
+            known[mask] = found
+        return found
 
     return name
 
@@ -591,6 +594,8 @@ def find_slots(
     grid = _Grid(query.zone, query.step, lo, hi)
     if grid.size == 0:
         return []
+    if len(staff) <= MASK_LIMIT and (resources is None or len(resources) <= MASK_LIMIT):
+        return _walk_masks(query, grid, staff, resources)
     who, s_name = _sweep(query, grid, staff, True)
     if resources is None:
         what, r_name = [(0, 0)], _no_resource
@@ -632,6 +637,66 @@ def find_slots(
     return out
 
 
+def _walk_masks(
+    query: SlotQuery,
+    grid: _Grid,
+    staff: Sequence[Calendar],
+    resources: Sequence[Calendar] | None,
+) -> list[Slot]:
+    """:func:`find_slots` when both sides fit in bit masks: one pass over the positions
+    where either side's free set flips, with no change lists in between.
+
+    Between two such positions every start shares the same staff and resource sets.
+    """
+    size = grid.size
+    st = _toggles(query, grid, staff, True)
+    s_name = _namer([c.id for c in staff])
+    if resources is None:
+        # No resource side: a set that never flips and is never empty, named ().
+        rt, r, r_name = [0] * (size + 1), -1, _no_resource
+        flips = compress(range(size + 1), st)
+    else:
+        rt, r, r_name = (
+            _toggles(query, grid, resources, False),
+            0,
+            _namer([c.id for c in resources]),
+        )
+        flips = compress(range(size + 1), map(or_, st, rt))
+    out: list[Slot] = []
+    times, d = grid.times, query.duration
+    s = 0
+    s_ids: tuple[str, ...] = ()
+    r_ids: tuple[str, ...] = ()
+    s_named = r_named = 0  # the masks s_ids and r_ids name (0: none yet)
+    opened = -1  # where the current run of offered starts began, -1 outside one
+    for g in flips:
+        if opened >= 0:
+            if g - opened == 1:
+                # Busy calendars change the free set at most starts: skip the iterators.
+                t = times[opened]
+                out.append(_new_slot((t, t + d, s_ids, r_ids)))
+            else:
+                starts = times[opened:g]
+                out += map(
+                    _new_slot,
+                    zip(starts, map(add, starts, repeat(d)), repeat(s_ids), repeat(r_ids)),
+                )
+        s ^= st[g]
+        r ^= rt[g]
+        if s and r:
+            opened = g
+            # Most flips change one side only: the other keeps its name.
+            if s != s_named:
+                s_ids, s_named = s_name(s), s
+            if r != r_named:
+                r_ids, r_named = r_name(r), r
+        else:
+            opened = -1
+    # Every free range ends by `size`, where its end flips its bit off again.
+    assert opened < 0
+    return out
+
+
 def _no_resource(key: object) -> tuple[str, ...]:
     return ()
 
@@ -644,4 +709,6 @@ def _sweep(query: SlotQuery, grid: _Grid, calendars: Sequence[Calendar], daily_l
     """The change list and its namer, by free-set representation (see the module table)."""
     if len(calendars) > MASK_LIMIT:
         return _changes_sets(query, grid, calendars, daily_limit), _itself
-    return _changes(query, grid, calendars, daily_limit)
+    return _changes(_toggles(query, grid, calendars, daily_limit)), _namer(
+        [c.id for c in calendars]
+    )
