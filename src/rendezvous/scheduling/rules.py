@@ -34,10 +34,10 @@ round and gives wall hours that lie wholly in the gap no time at all.
 
 Speed: a request expands the rules of every staff member for the same zone and days,
 so the per-day facts (UTC instant of local midnight, whether the day has an offset
-change) are computed once per ``(zone, day)`` and cached, and so is "this wall time on
-every ordinary Monday of the range", which staff with the same opening time share.
-Only the two DST days, and dates with overrides, go through the slower per-day path.
-Every cache is keyed by its arguments alone, never by a clock.
+change) are computed once per ``(zone, range of days)`` and cached. A staff member's
+hours then come out day by day in date order, already sorted, with one list
+comprehension per run of ordinary days; only the DST days go through the slower
+per-day path. Every cache is keyed by its arguments alone, never by a clock.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from .intervals import Interval, to_epoch
+from .intervals import Interval, merge_sorted, to_epoch
 
 __all__ = [
     "DateOverride",
@@ -232,19 +232,11 @@ def _day(zone: ZoneInfo, day: date) -> _Day:
 class _Days:
     days: tuple[_Day, ...]
     by_date: dict[date, _Day]
-    # Per weekday, the simple days' midnight instants.
-    simple_starts: tuple[tuple[int, ...], ...]
-    other: tuple[_Day, ...]
-    # (weekday, wall seconds) -> that wall time on every simple day of that weekday.
-    # Staff share a handful of opening times, so most lookups hit.
-    shifted: dict[tuple[int, int], list[int]]
-
-    def at(self, weekday: int, seconds: int) -> list[int]:
-        key = (weekday, seconds)
-        found = self.shifted.get(key)
-        if found is None:
-            found = self.shifted[key] = [m + seconds for m in self.simple_starts[weekday]]
-        return found
+    # Per day, in order: the instant of its midnight and its weekday.
+    starts: tuple[int, ...]
+    weekdays: tuple[int, ...]
+    # Positions of the days that are not simple (offset changes, missing midnight).
+    odd: tuple[int, ...]
 
 
 def _day_run(zone: ZoneInfo, first_day: date, last_day: date) -> list[_Day]:
@@ -276,20 +268,13 @@ def _day_run(zone: ZoneInfo, first_day: date, last_day: date) -> list[_Day]:
 
 @lru_cache(maxsize=256)
 def _days(zone: ZoneInfo, first_day: date, last_day: date) -> _Days:
-    days = _day_run(zone, first_day, last_day)
-    simple_starts: list[list[int]] = [[] for _ in range(7)]
-    other = []
-    for day in days:
-        if day.simple:
-            simple_starts[day.day.weekday()].append(day.start)
-        else:
-            other.append(day)
+    days = tuple(_day_run(zone, first_day, last_day))
     return _Days(
-        days=tuple(days),
+        days=days,
         by_date={day.day: day for day in days},
-        simple_starts=tuple(map(tuple, simple_starts)),
-        other=tuple(other),
-        shifted={},
+        starts=tuple(day.start for day in days),
+        weekdays=tuple(day.day.weekday() for day in days),
+        odd=tuple(k for k, day in enumerate(days) if not day.simple),
     )
 
 
@@ -323,64 +308,44 @@ def working_intervals(
         return []
     info = _days(zone, first_day, last_day)
     collected: list[list[tuple[int, int]]] = [[], [], [], [], [], [], []]
+    # Spans can only touch across midnight or on either side of a DST gap.
+    may_touch = False
     for h in hours:
         collected[h.weekday].append(h._span)
-    weekly = tuple(tuple(c) if len(c) < 2 else _merge_spans(c) for c in collected)
+        may_touch = may_touch or h._span[0] == 0 or h._span[1] == DAY
+    weekly = [c if len(c) < 2 else _merge_spans(c) for c in collected]
+    # The spans of each day, in date order: the days come out sorted, so no sort.
+    spans = [weekly[wd] for wd in info.weekdays]
+    for d, day_spans in _override_spans(overrides, weekly, first_day, last_day).items():
+        spans[(d - first_day).days] = day_spans
+        may_touch = may_touch or (
+            bool(day_spans) and (day_spans[0][0] == 0 or day_spans[-1][1] == DAY)
+        )
 
-    special = _override_spans(overrides, weekly, first_day, last_day)
-
-    # Start and end instants are collected apart and sorted as plain ints, several
-    # times faster than sorting pairs. That pairs them up again correctly because the
-    # spans are disjoint: a day's spans are merged and days do not overlap.
-    starts: list[int] = []
-    ends: list[int] = []
-    skip: list[set[int]] = [set(), set(), set(), set(), set(), set(), set()]
-    for d in special:
-        day = info.by_date[d]
-        if day.simple:
-            skip[d.weekday()].add(day.start)
-    for wd in range(7):
-        spans = weekly[wd]
-        if not spans:
-            continue
-        if skip[wd]:
-            mids = [m for m in info.simple_starts[wd] if m not in skip[wd]]
-            for s, e in spans:
-                starts += [m + s for m in mids]
-                ends += [m + e for m in mids]
-        else:
-            for s, e in spans:
-                starts += info.at(wd, s)
-                ends += info.at(wd, e)
-
-    irregular: list[tuple[_Day, tuple[tuple[int, int], ...]]] = [
-        (day, weekly[day.day.weekday()]) for day in info.other if day.day not in special
+    starts = info.starts
+    out: list[Interval] = []
+    done = 0
+    # Simple days map wall second s to midnight + s; the few others go through the
+    # pieces of their offsets.
+    for k in info.odd:
+        out += [
+            (m + a, m + b)
+            for m, ab in zip(starts[done:k], spans[done:k], strict=True)
+            for a, b in ab
+        ]
+        day = info.days[k]
+        may_touch = may_touch or len(spans[k]) > 1
+        for a, b in spans[k]:
+            ta, tb = day.at(a), day.at(b)
+            if ta < tb:
+                out.append((ta, tb))
+        done = k + 1
+    out += [
+        (m + a, m + b) for m, ab in zip(starts[done:], spans[done:], strict=True) for a, b in ab
     ]
-    irregular += [(info.by_date[d], spans) for d, spans in special.items()]
-    may_touch = any(
-        spans[0][0] == 0 or spans[-1][1] == DAY for spans in (*weekly, *special.values()) if spans
-    )
-    for day, spans in irregular:
-        may_touch = may_touch or (len(spans) > 1 and not day.simple)
-        for s, e in spans:
-            if day.simple:
-                a, b = day.start + s, day.start + e
-            else:
-                a, b = day.at(s), day.at(e)
-            if a < b:
-                starts.append(a)
-                ends.append(b)
-
-    starts.sort()
-    ends.sort()
-    # Spans can only touch across midnight or on either side of a DST gap; a touching
-    # point is both an end and a start, and dropping it from both merges the two.
-    if may_touch:
-        touching = set(starts).intersection(ends)
-        if touching:
-            starts = [t for t in starts if t not in touching]
-            ends = [t for t in ends if t not in touching]
-    return list(zip(starts, ends, strict=True))
+    # A day's spans are merged and days do not overlap, so only touching ones (a
+    # midnight, a gap) are left to join.
+    return merge_sorted(out) if may_touch else out
 
 
 def _override_spans(
