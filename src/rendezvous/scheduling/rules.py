@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
@@ -136,7 +136,9 @@ def _merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 def _offset(zone: ZoneInfo, t: int) -> int:
     off = datetime.fromtimestamp(t, zone).utcoffset()
     assert off is not None
-    return off // timedelta(seconds=1)
+    # Whole seconds, as ``off // timedelta(seconds=1)`` but twice as fast: a request
+    # asks this a few dozen times per zone and range.
+    return off.days * DAY + off.seconds
 
 
 def _wall(zone: ZoneInfo, t: int) -> int:
@@ -370,4 +372,4 @@ def _override_spans(
 
 def _epoch_date(zone: ZoneInfo, t: int) -> date:
     """Local date of an instant (its wall-clock date)."""
-    return datetime.fromtimestamp(t, UTC).astimezone(zone).date()
+    return datetime.fromtimestamp(t, zone).date()
