@@ -421,6 +421,13 @@ def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool
     d, before, after = query.duration, query.buffer_before, query.buffer_after
     limit = query.max_per_day if daily_limit else None
     uniform = grid.uniform
+    # The positions of each local day with any, once: staff at the maximum on a day
+    # lose its starts.
+    day_spans = {}
+    if limit is not None:
+        for dt, day in grid.days.items():
+            for span in grid.spans(((day.start, day.end),), 0, 0):
+                day_spans[dt] = span
     for n, cal in enumerate(calendars):
         if uniform:
             allowed = grid.allowed(cal.available, 1 - d)
@@ -430,15 +437,11 @@ def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool
             continue
         full = None
         if limit is not None and cal.per_day:
-            full = grid.spans(
-                [
-                    (day.start, day.end)
-                    for dt, count in cal.per_day.items()
-                    if count >= limit and (day := grid.days.get(dt)) is not None
-                ],
-                0,
-                0,
-            )
+            full = [
+                day_spans[dt]
+                for dt, count in cal.per_day.items()
+                if count >= limit and dt in day_spans
+            ]
         if uniform:
             if full:
                 full.sort()
