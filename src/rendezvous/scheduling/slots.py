@@ -510,7 +510,9 @@ def _namer(ids: Sequence[str]) -> Callable[[int], tuple[str, ...]]:
     tables: list[list[tuple[str, ...] | None]] = [[(), *[None] * 255] for _ in chunks]
     known: dict[int, tuple[str, ...]] = {}
 
-    def entry(table: list[tuple[str, ...] | None], chunk: tuple[str, ...], v: int):
+    def entry(
+        table: list[tuple[str, ...] | None], chunk: tuple[str, ...], v: int
+    ) -> tuple[str, ...]:
         top = v.bit_length() - 1
         head = table[v ^ 1 << top]
         if head is None:
