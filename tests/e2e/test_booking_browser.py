@@ -182,9 +182,14 @@ def test_embed_on_another_site_sends_events(demo, new_page, live_server, host_si
     # Enter rather than a click: a click aims at where the link is drawn, and once in a
     # while in CI (never seen locally) it left the framed page where it was.
     frame.get_by_role("link", name="Any available").press("Enter")
-    expect(frame.get_by_role("heading", name="Pick a time")).to_be_visible()
     radios = frame.locator(".slots input[type=radio]")
-    expect(radios.first).to_be_attached()
+    try:
+        expect(frame.get_by_role("heading", name="Pick a time")).to_be_visible()
+        expect(radios.first).to_be_attached()
+    except AssertionError as failed:
+        # Seen in CI only: say where the framed page stayed, and what it showed.
+        shown = framed.inner_text("body")[:1500]
+        raise AssertionError(f"{failed}\nframed page {framed.url}:\n{shown}") from failed
     frame.locator(f"label[for='{radios.first.get_attribute('id')}']").click()
     page.wait_for_function("window.events.some(e => e.type === 'rendezvous:slot_selected')")
     frame.get_by_role("button", name="Continue").click()
