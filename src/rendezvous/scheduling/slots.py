@@ -53,7 +53,8 @@ free set, <= MASK_LIMIT ids    a bit mask: ``toggles[g]`` holds the bits that fl
                                a mask becomes its id tuple a byte at a time
                                (``_namer``), once per distinct mask, only where a
                                start is offered
-free set, more ids             ids per position and a set (``_changes_sets``):
+free set, more ids             ids per position and a sorted list of the free
+                               ones, updated in place (``_changes_sets``):
                                many-digit masks cost more than they save there
 ``Slot``                       a named tuple built at C speed
                                (``tuple.__new__`` over ``zip``)
@@ -545,12 +546,12 @@ def _changes_sets(
     calendars: Sequence[Calendar],
     daily_limit: bool,
 ) -> list[tuple[int, tuple[str, ...] | None]]:
-    """:func:`_changes` for many calendars: ids per position and a set of free ids,
-    named at once (a set's ids are its name: there is no mask to keep).
+    """:func:`_changes` for many calendars: ids per position and the free ones, named
+    at once (their ids are the name: there is no mask to keep).
 
     Past a few dozen calendars a bit mask is a many-digit int, and XOR-ing it per range
-    end costs more than appending an id; building each free set's tuple by sorting the
-    set of small ints is then the cheaper way too.
+    end costs more than appending an id; picking each free set's ids from a sorted list
+    of small ints is then the cheaper way too.
     """
     size = grid.size
     adds: list[list[int]] = [[] for _ in range(size + 1)]
