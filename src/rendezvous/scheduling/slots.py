@@ -607,6 +607,7 @@ def find_slots(
         return []
     if len(staff) <= MASK_LIMIT and (resources is None or len(resources) <= MASK_LIMIT):
         return _walk_masks(query, grid, staff, resources)
+    # A side with more calendars than a mask holds: a change list per side.
     who, s_name = _sweep(query, grid, staff, True)
     if resources is None:
         what, r_name = [(0, 0)], _no_resource
