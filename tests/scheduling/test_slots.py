@@ -195,6 +195,24 @@ def test_daily_maximum_closes_a_full_day_for_that_member_only():
     assert unlimited[0].staff == ("a",) and unlimited[0].start == at(MONDAY, 9)
 
 
+@pytest.mark.parametrize("same_list", [True, False])
+def test_members_with_the_same_hours_keep_their_own_daily_maximum(same_list):
+    # The engine reuses the allowed starts of identical hours; a full day of the first
+    # member must not close it for the next one, nor the other way round.
+    tuesday = MONDAY + timedelta(days=1)
+    week = hours(MONDAY, time(9), time(11), days=2).available
+    second = week if same_list else list(week)
+    calendars = [
+        Calendar("a", week, per_day={MONDAY: 2}),
+        Calendar("b", second, per_day={tuesday: 2}),
+        Calendar("c", list(week)),
+    ]
+    slots = find_slots(query(MONDAY, days=2, max_per_day=2), calendars)
+    split = local_day(BERLIN, tuesday)[0]
+    assert {s.staff for s in slots if s.start < split} == {("b", "c")}
+    assert {s.staff for s in slots if s.start >= split} == {("a", "c")}
+
+
 # --- staff and resources ---------------------------------------------------------------
 
 

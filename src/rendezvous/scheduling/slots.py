@@ -429,11 +429,18 @@ def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool
         for dt, day in grid.days.items():
             for span in grid.spans(((day.start, day.end),), 0, 0):
                 day_spans[dt] = span
+    last_available: Sequence[Interval] | None = None
+    shared: list[tuple[int, int]] = []
     for n, cal in enumerate(calendars):
-        if uniform:
-            allowed = grid.allowed(cal.available, 1 - d)
-        else:
-            allowed = grid.spans(cal.available, 0, 1 - d)
+        # The same hours as the calendar before (resources often share theirs) allow
+        # the same starts: a list nobody changes, so it can be used again.
+        if cal.available is not last_available and cal.available != last_available:
+            if uniform:
+                shared = grid.allowed(cal.available, 1 - d)
+            else:
+                shared = grid.spans(cal.available, 0, 1 - d)
+            last_available = cal.available
+        allowed = shared
         if not allowed:
             continue
         full = None
