@@ -1,5 +1,9 @@
 """Free intervals -> bookable starts.
 
+`find_slots` is, by contract, equal to `reference.slots` (the same rule tried minute by
+minute): the property tests hold the two together, and the rule below is the one both
+implement.
+
 A start ``t`` is offered to a calendar (staff member or resource) when
 
 * the appointment ``[t, t + duration)`` lies inside ``available``;
