@@ -73,10 +73,23 @@ def pytest_report_header(config):
         return f"clock moved {CLOCK_AHEAD_DAYS} days ahead: it is {datetime.now(UTC):%Y-%m-%d} here"
 
 
+# Every test says what it needs to run (pyproject.toml lists the markers), so that a
+# run can pick a kind (`-m unit`) and a reader knows what a failure involves.
+TEST_KINDS = ("unit", "integration", "concurrency", "e2e")
+
+
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (--dist loadgroup), the thread storms run on one worker, one
+    """Refuse a test without one of TEST_KINDS.
+
+    Under pytest-xdist (--dist loadgroup), the thread storms run on one worker, one
     after another: two at once could open more PostgreSQL connections than it allows.
     The browser tests keep to one worker too, so two Chromiums never share the cores."""
+    unmarked = [i.nodeid for i in items if not any(map(i.get_closest_marker, TEST_KINDS))]
+    if unmarked:
+        raise pytest.UsageError(
+            f"every test needs one of the markers {', '.join(TEST_KINDS)}; these have none:\n"
+            + "\n".join(unmarked)
+        )
     for item in items:
         for marker in ("concurrency", "e2e"):
             if item.get_closest_marker(marker):

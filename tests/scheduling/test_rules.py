@@ -19,6 +19,8 @@ from rendezvous.scheduling.rules import (
     working_intervals,
 )
 
+pytestmark = pytest.mark.unit
+
 BERLIN = ZoneInfo("Europe/Berlin")
 KOLKATA = ZoneInfo("Asia/Kolkata")
 NEW_YORK = ZoneInfo("America/New_York")
