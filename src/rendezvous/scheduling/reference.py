@@ -94,8 +94,9 @@ def slots(
         blocked = range(t - q.buffer_before, t + q.duration + q.buffer_after, MINUTE)
         if any(m in busy[c.id] for m in blocked):
             return False
-        limit = q.max_per_day if day is not None else None
-        return limit is None or c.per_day.get(day, 0) < limit
+        if day is None or q.max_per_day is None:
+            return True
+        return c.per_day.get(day, 0) < q.max_per_day
 
     out = []
     first = max(q.window[0], q.not_before)

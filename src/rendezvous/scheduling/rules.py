@@ -355,7 +355,7 @@ def working_intervals(
 
 def _override_spans(
     overrides: Sequence[DateOverride],
-    weekly: tuple[tuple[tuple[int, int], ...], ...],
+    weekly: Sequence[Sequence[tuple[int, int]]],
     first_day: date,
     last_day: date,
 ) -> dict[date, tuple[tuple[int, int], ...]]:
