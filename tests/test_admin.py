@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
+from rendezvous.bookings.domain import booking_set_notes
 from rendezvous.bookings.models import Booking, BookingStatus, Customer, PaymentStatus
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
 from rendezvous.companies.models import (
@@ -23,6 +24,7 @@ from rendezvous.companies.models import (
     Resource,
     StaffMember,
 )
+from rendezvous.core.models import AuditEntry
 from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.meetings.models import JoinToken, Meeting, MeetingAccount
 from rendezvous.notifications.domain import (
@@ -189,7 +191,15 @@ def test_every_rendezvous_model_is_registered():
 
 
 # Rows that only the domain writes: no "add" in the admin.
-READ_ONLY = {Booking, OutboxMessage, ScheduledReminder, CalendarSequence, Meeting, JoinToken}
+READ_ONLY = {
+    Booking,
+    OutboxMessage,
+    ScheduledReminder,
+    CalendarSequence,
+    Meeting,
+    JoinToken,
+    AuditEntry,
+}
 
 
 @pytest.mark.parametrize("model", RENDEZVOUS_MODELS, ids=lambda m: m._meta.label)
@@ -205,6 +215,7 @@ def test_every_change_page(client, world):
     booking = make_booking(world, status=BookingStatus.CONFIRMED, confirmed_at=START)
     notify_booking_created(booking=booking)
     notify_booking_rescheduled(booking=booking)  # the first change writes its sequence row
+    booking_set_notes(booking=booking, notes="Call first")  # an audit entry
     template_save(company=world["company"], event="reminder", language="en", subject="S", body="B")
     NotificationSettings.objects.create(company=world["company"])
     staff_feed_issue(staff=world["anna"])

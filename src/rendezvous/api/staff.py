@@ -18,6 +18,8 @@ from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
 from rendezvous.companies.access import Actor, access_booking, access_bookings, access_company
 from rendezvous.companies.models import ApiToken
+from rendezvous.core.audit import STAFF as STAFF_ACTOR
+from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.meetings.domain.reveal import meeting_prefetch
 
@@ -38,6 +40,7 @@ class TokenAuth(HttpBearer):
         if row is None:
             return None
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        acting_as(Who(STAFF_ACTOR, row.user_id, _("API token %(name)s") % {"name": row.name}))
         return Actor(company=row.company, role=row.role, staff_id=row.staff_id)
 
 

@@ -13,11 +13,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
+from rendezvous.core.audit import who_label
 from rendezvous.core.errors import DomainError
 
 from .domain import (
@@ -30,6 +31,7 @@ from .domain import (
     booking_set_notes,
 )
 from .domain.details import NOTES_MAX, has_control_chars
+from .domain.history import action_label, booking_history
 from .models import Booking, BookingStatus, Customer, PaymentStatus
 
 
@@ -116,6 +118,7 @@ BOOKING_READONLY = (
     "updated_at",
     "confirmed_at",
     "cancelled_at",
+    "audit_history",
 )
 
 
@@ -162,7 +165,7 @@ class BookingAdmin(admin.ModelAdmin):
             {"fields": ("customer", "first_name", "last_name", "email", "phone", "language")},
         ),
         (_("Payment"), {"fields": ("payment_status",)}),
-        (_("History"), {"fields": ("confirmed_at", "cancelled_at")}),
+        (_("History"), {"fields": ("confirmed_at", "cancelled_at", "audit_history")}),
         (_("Notes"), {"fields": ("notes",)}),
     )
     actions = (
@@ -200,6 +203,21 @@ class BookingAdmin(admin.ModelAdmin):
         zone = obj.company.zone
         return (
             f"{local_datetime(obj.blocked_start, zone)} – {local_datetime(obj.blocked_end, zone)}"
+        )
+
+    @admin.display(description=_("changes"))
+    def audit_history(self, obj: Booking) -> str:
+        entries = booking_history(obj)
+        if not entries:
+            return "-"
+        zone = obj.company.zone
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} ({})</li>",
+                ((local_datetime(e.at, zone), action_label(e), who_label(e)) for e in entries),
+            ),
         )
 
     @admin.display(description=_("customer"), ordering="last_name")

@@ -15,6 +15,7 @@ from rendezvous.bookings.models import (
 )
 from rendezvous.catalog.models import ClassSession, ServiceKind
 from rendezvous.companies.models import StaffMember
+from rendezvous.core.audit import CUSTOMER, STAFF
 from rendezvous.core.errors import (
     ClassFull,
     InvalidState,
@@ -34,10 +35,8 @@ from rendezvous.notifications.domain import (
 from .create import resources_locked, seats_taken
 from .customers import customer_get_or_create
 from .details import NOTES_MAX, CustomerDetails, has_control_chars
+from .history import booking_logged
 from .locking import booking_transaction
-
-CUSTOMER = "customer"
-STAFF = "staff"
 
 
 def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None) -> Booking:
@@ -46,7 +45,7 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
     Side effects, in order:
     1. lock: the booking row
     2. re-check: still active; for a customer, before the company's cancel cut-off
-    3. write: status `cancelled`, cancelled_at
+    3. write: status `cancelled`, cancelled_at; the audit entry
     Raises InvalidState.
     """
     now = now or timezone.now()
@@ -65,6 +64,7 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
                     _("This booking can only be cancelled up to %(hours)d hours before it starts.")
                     % {"hours": hours}
                 )
+        booking_logged(locked, "cancelled", kind=actor, status=(locked.status, "cancelled"))
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -85,7 +85,7 @@ def booking_reschedule(
     3. re-check: the booking is still active; the new start is free for the same staff
        member, not counting the booking itself (classes: a session of the same service
        at that start with seats left)
-    4. write: start, end, blocked range (and resource or session)
+    4. write: start, end, blocked range (and resource or session); the audit entry
     Raises ValidationFailed, InvalidState, SlotUnavailable or ClassFull.
     """
     now = now or timezone.now()
@@ -125,6 +125,7 @@ def booking_reschedule(
                     )
                     % {"hours": hours}
                 )
+        was = (locked.start, locked.staff_id)
         if service.kind == ServiceKind.CLASS:
             moving = session.id != locked.session_id
             if moving and seats_taken(session) + locked.participants > session.capacity:
@@ -150,6 +151,13 @@ def booking_reschedule(
             locked.start, locked.end = start, start + service.duration
             locked.blocked_start = start - service.buffer_before
             locked.blocked_end = locked.end + service.buffer_after
+        booking_logged(
+            locked,
+            "rescheduled",
+            kind=actor,
+            start=(was[0], locked.start),
+            **({"staff": (was[1], locked.staff_id)} if was[1] != locked.staff_id else {}),
+        )
         booking_save_moved(booking=locked, now=now)
     return locked
 
@@ -186,7 +194,7 @@ def booking_confirm(
     1. lock: the booking row
     2. re-check: status is `requested`; a given customer belongs to the company
     3. write: the Customer (created from the booking's details unless one is given or
-       exists with that email), status `confirmed`, confirmed_at
+       exists with that email), status `confirmed`, confirmed_at; the audit entry
     Raises InvalidState or NotFound.
     """
     now = now or timezone.now()
@@ -209,6 +217,13 @@ def booking_confirm(
             customer = customer_get_or_create(
                 company=locked.company, details=details, language=locked.language
             )
+        booking_logged(
+            locked,
+            "confirmed",
+            kind=STAFF,
+            status=(locked.status, "confirmed"),
+            customer=(None, customer.pk),
+        )
         locked.customer = customer
         locked.status = BookingStatus.CONFIRMED
         locked.confirmed_at = now
@@ -224,6 +239,7 @@ def booking_decline(*, booking: Booking, now: datetime | None = None) -> Booking
         locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if locked.status != BookingStatus.REQUESTED:
             raise InvalidState(_("Only a requested booking can be declined."))
+        booking_logged(locked, "declined", kind=STAFF, status=(locked.status, "cancelled"))
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -250,6 +266,9 @@ def booking_record_payment(*, booking: Booking, status: str) -> Booking:
                 _("A payment cannot go from %(old)s to %(new)s.")
                 % {"old": locked.payment_status, "new": status}
             )
+        booking_logged(
+            locked, "payment_recorded", kind=STAFF, payment_status=(locked.payment_status, status)
+        )
         locked.payment_status = status
         locked.save(update_fields=["payment_status", "updated_at"])
         notify_payment_recorded(booking=locked)
@@ -265,6 +284,7 @@ def booking_mark_outcome(*, booking: Booking, status: str, now: datetime | None 
             raise InvalidState(_("A booking cannot be set to that status."))
         if locked.status != BookingStatus.CONFIRMED or locked.start > now:
             raise InvalidState(_("Only a confirmed booking that has started can be marked so."))
+        booking_logged(locked, "marked", kind=STAFF, status=(locked.status, status))
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
     return locked
@@ -278,7 +298,12 @@ def booking_set_notes(*, booking: Booking, notes: str) -> Booking:
                 "notes": [_("At most %(n)d characters, no control characters.") % {"n": NOTES_MAX}]
             }
         )
-    Booking.objects.filter(pk=booking.pk).update(notes=notes, updated_at=timezone.now())
+    with booking_transaction():
+        locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        if locked.notes != notes:
+            booking_logged(locked, "notes_changed", kind=STAFF, notes=(locked.notes, notes))
+            locked.notes = notes
+            locked.save(update_fields=["notes", "updated_at"])
     booking.refresh_from_db()
     return booking
 
@@ -326,6 +351,7 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
             )
         if online and locked.session_id and not locked.session.online:
             raise ValidationFailed(fields={"online": [_("This class session is not held online.")]})
+        booking_logged(locked, "online_changed", kind=STAFF, online=(locked.online, online))
         locked.online = online
         locked.save(update_fields=["online", "updated_at"])
         meeting_booking_changed(booking=locked, now=now)

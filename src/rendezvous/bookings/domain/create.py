@@ -21,6 +21,7 @@ from rendezvous.bookings.models import (
 )
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource
+from rendezvous.core.audit import CUSTOMER, STAFF
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.core.zones import is_known_zone
 from rendezvous.meetings.domain import meeting_booking_changed
@@ -28,6 +29,7 @@ from rendezvous.notifications.domain import notify_booking_created, render_after
 
 from .customers import customer_get_or_create
 from .details import CustomerDetails, clean_details
+from .history import booking_logged
 from .locking import booking_transaction
 from .tokens import new_manage_token
 
@@ -285,6 +287,13 @@ def _write(
         manage_token_hash=token_hash,
         source=source,
         notes=notes,
+    )
+    booking_logged(
+        booking,
+        "created",
+        kind=STAFF if source in (BookingSource.STAFF, BookingSource.ADMIN) else CUSTOMER,
+        status=(None, booking.status),
+        start=(None, booking.start),
     )
     meeting_booking_changed(booking=booking, now=now, new=True)
     notify_booking_created(booking=booking)

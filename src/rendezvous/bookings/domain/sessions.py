@@ -30,6 +30,7 @@ from rendezvous.meetings.domain import meeting_booking_changed, meeting_session_
 from rendezvous.notifications.domain import notify_booking_cancelled
 
 from .change import STAFF
+from .history import booking_logged
 from .locking import booking_transaction
 
 # Bookings whose money must go back: cancelled while paid.
@@ -78,6 +79,12 @@ def session_cancel(*, session: ClassSession, now: datetime | None = None) -> Ses
         locked.cancelled, locked.cancelled_at = True, now
         locked.save(update_fields=["cancelled", "cancelled_at"])
         for booking in bookings:
+            booking_logged(
+                booking,
+                "session_cancelled",
+                kind=STAFF,
+                status=(booking.status, "cancelled"),
+            )
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = now
             booking.save(update_fields=["status", "cancelled_at", "updated_at"])
