@@ -232,6 +232,8 @@ WHITENOISE_USE_FINDERS = True
 
 # Security: CSRF on; only the embeddable booking pages may be framed (they opt out per view).
 X_FRAME_OPTIONS = "DENY"
+# A form sent without its token gets our 403 page, in the visitor's language.
+CSRF_FAILURE_VIEW = "rendezvous.public.errors.csrf_failure"
 # Our own scripts and styles only, no inline code, framed by nobody: the admin, the API
 # docs (django-ninja's Swagger UI, served by us) and the booking site all keep to it.
 CONTENT_SECURITY_POLICY = {

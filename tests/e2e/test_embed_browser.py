@@ -1,5 +1,6 @@
 """Embedding and security headers in a real browser: the inline embed's height, the
-popup's layout, who receives the embed's events, and pages working under their CSP."""
+popup's layout, who receives the embed's events, pages working under their CSP, and
+the error pages."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
+
+from .conftest import check_axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -180,3 +183,17 @@ def test_a_page_that_claims_another_sites_name_gets_nothing(demo, new_page, live
     framed.locator(f"label[for='{radios.first.get_attribute('id')}']").click()
     page.wait_for_timeout(1000)
     assert page.evaluate("window.events") == []
+
+
+def test_the_404_page_is_styled_and_accessible(demo, new_page):
+    page = new_page(locale="de-DE")
+    response = page.goto("/de/demo/staff/999999/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Seite nicht gefunden")).to_be_visible()
+    back = page.get_by_role("link", name="Zurück zu Rendezvous Demo Practice")
+    # Our stylesheet applies: the way back is drawn as a button, not a bare link.
+    assert back.evaluate("el => getComputedStyle(el).borderRadius") != "0px"
+    assert back.evaluate("el => getComputedStyle(el).display") == "inline-block"
+    check_axe(page, "404 (de)")
+    back.click()
+    expect(page.get_by_role("heading", name="Leistung wählen")).to_be_visible()
