@@ -206,3 +206,32 @@ def test_with_them_set_plain_http_is_redirected_and_https_gets_hsts(client, prac
     secure = client.get(url, secure=True)
     assert secure.status_code == 200
     assert secure["Strict-Transport-Security"] == "max-age=31536000"
+
+
+# -- the migration ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_companies_that_kept_the_old_default_are_framed_only_by_this_site():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("companies", "0005_plural_names")]
+    after = [("companies", "0006_company_frame_ancestors_self_default")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("companies", "Company")
+    old.objects.create(slug="kept", name="Kept", frame_ancestors="*")
+    old.objects.create(slug="chose", name="Chose", frame_ancestors="https://shop.example.com")
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps.get_model("companies", "Company")
+    assert dict(new.objects.values_list("slug", "frame_ancestors")) == {
+        "kept": "'self'",
+        "chose": "https://shop.example.com",
+    }
+    # Back to the newest state for the tests that follow.
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
