@@ -5,9 +5,10 @@ three give, a 30-minute online service, a service needing the one cabin, and a c
 with capacity 10. The clock is frozen at NOW (a Tuesday morning) by `frozen_now`.
 """
 
+import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,10 +48,48 @@ class Practice:
     session: ClassSession
 
 
+# CI runs the suite a second time with the clock moved ahead (`make test-ahead`), so that a
+# test which passes only on the day it was written fails at once rather than on that
+# day. The move is time-machine's, ticking, for the whole session: libfaketime also
+# moves the monotonic clock, and Python's timed waits (Lock.acquire(timeout=...),
+# Event.wait, time.sleep) then hang or fail with EINVAL in every thread test.
+CLOCK_AHEAD_DAYS = int(os.environ.get("RENDEZVOUS_TEST_CLOCK_AHEAD_DAYS") or 0)
+
+
+def pytest_configure(config):
+    if CLOCK_AHEAD_DAYS:
+        ahead = datetime.now(UTC) + timedelta(days=CLOCK_AHEAD_DAYS)
+        config._clock_ahead = time_machine.travel(ahead, tick=True)
+        config._clock_ahead.start()
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_clock_ahead", None) is not None:
+        config._clock_ahead.stop()
+
+
+def pytest_report_header(config):
+    if CLOCK_AHEAD_DAYS:
+        return f"clock moved {CLOCK_AHEAD_DAYS} days ahead: it is {datetime.now(UTC):%Y-%m-%d} here"
+
+
+# Every test says what it needs to run (pyproject.toml lists the markers), so that a
+# run can pick a kind (`-m unit`) and a reader knows what a failure involves.
+TEST_KINDS = ("unit", "integration", "concurrency", "e2e")
+
+
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (--dist loadgroup), the thread storms run on one worker, one
+    """Refuse a test without one of TEST_KINDS.
+
+    Under pytest-xdist (--dist loadgroup), the thread storms run on one worker, one
     after another: two at once could open more PostgreSQL connections than it allows.
     The browser tests keep to one worker too, so two Chromiums never share the cores."""
+    unmarked = [i.nodeid for i in items if not any(map(i.get_closest_marker, TEST_KINDS))]
+    if unmarked:
+        raise pytest.UsageError(
+            f"every test needs one of the markers {', '.join(TEST_KINDS)}; these have none:\n"
+            + "\n".join(unmarked)
+        )
     for item in items:
         for marker in ("concurrency", "e2e"):
             if item.get_closest_marker(marker):
@@ -89,7 +128,9 @@ def frozen_now():
 
 
 @pytest.fixture
-def practice(db) -> Practice:
+def practice(db, frozen_now) -> Practice:
+    """The fixed dates above are only "tomorrow" on the frozen clock, so the company that
+    is built on them brings the clock with it: no test of it can depend on today's date."""
     company = CompanyFactory(slug="practice")
     staff = [StaffFactory(company=company, name=n) for n in ("Ada", "Ben", "Cleo")]
     service = ServiceFactory(company=company, name="Consultation", duration_minutes=60, staff=staff)

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.integration
+
 
 def database_settings(tmp_path, **env) -> dict:
     """DATABASES["default"] of rendezvous.settings imported in a new process."""

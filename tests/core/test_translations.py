@@ -20,9 +20,12 @@ from django.utils.translation import trans_real
 
 LANGUAGES = ["da", "de", "ro", "es"]
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("xgettext") is None, reason="makemessages needs GNU gettext (xgettext)"
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        shutil.which("xgettext") is None, reason="makemessages needs GNU gettext (xgettext)"
+    ),
+]
 
 
 def extracted(tmp_path: Path) -> set[tuple[str | None, str, str | None]]:

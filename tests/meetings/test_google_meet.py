@@ -26,6 +26,8 @@ from .conftest import (
 )
 from .oauth_support import raw_tokens
 
+pytestmark = pytest.mark.integration
+
 SECRET = "google-secret-0123456789"
 
 

@@ -39,6 +39,8 @@ from .oauth_support import (
     start_connect,
 )
 
+pytestmark = pytest.mark.integration
+
 GRAPH_SECRET = "graph-secret-0123456789"
 GOOGLE_SECRET = "google-secret-0123456789"
 

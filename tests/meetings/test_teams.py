@@ -25,6 +25,8 @@ from .conftest import (
 )
 from .oauth_support import raw_tokens
 
+pytestmark = pytest.mark.integration
+
 SECRET = "graph-secret-0123456789"
 
 

@@ -24,6 +24,8 @@ from tests.fakes.zoom import FakeZoom
 
 from .conftest import spec
 
+pytestmark = pytest.mark.integration
+
 SECRET = "zoom-client-secret-0123456789"
 HOST = "host@example.com"
 

@@ -21,6 +21,8 @@ from tests.fakes.zoom_oauth import FakeZoomOAuth
 from .conftest import spec
 from .oauth_support import messages_of, query_of, raw_tokens, sign_in, snapshot
 
+pytestmark = pytest.mark.integration
+
 SECRET = "zoom-oauth-secret-0123456789"
 CLIENT_ID = "zoom-oauth-client"
 

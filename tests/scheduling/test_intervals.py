@@ -15,6 +15,8 @@ from rendezvous.scheduling.intervals import (
     union,
 )
 
+pytestmark = pytest.mark.unit
+
 # --- unit ------------------------------------------------------------------------------
 
 

@@ -1,6 +1,4 @@
-from bisect import bisect_left
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import accumulate
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
@@ -8,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rendezvous.scheduling.intervals import normalize, to_epoch
+from rendezvous.scheduling.reference import working_minutes
 from rendezvous.scheduling.rules import (
     DAY,
     DateOverride,
@@ -19,6 +18,8 @@ from rendezvous.scheduling.rules import (
     local_to_epoch,
     working_intervals,
 )
+
+pytestmark = pytest.mark.unit
 
 BERLIN = ZoneInfo("Europe/Berlin")
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -257,46 +258,10 @@ def test_local_day_and_local_to_epoch():
     assert local_to_epoch(KOLKATA, SPRING, time(0)) == utc(2026, 3, 28, 18, 30)
 
 
-# --- property: against a per-minute oracle ---------------------------------------------
+# --- property: against the per-minute reference (scheduling/reference.py) ---------------------------------------------
 
 ZONES = [UTC_ZONE, BERLIN, KOLKATA, NEW_YORK]
 DST_DATES = [SPRING, AUTUMN, date(2026, 3, 8), date(2026, 11, 1), date(2026, 6, 10)]
-
-
-def oracle(hours, overrides, zone, first, last):
-    """Working minutes, from wall readings of every minute and the written rule.
-
-    A wall time stands for the first instant whose clock reads it or later: the first
-    occurrence of a repeated time, the jump for a skipped one.
-    """
-    lo = to_epoch(datetime.combine(first - timedelta(days=1), time(0), UTC))
-    hi = to_epoch(datetime.combine(last + timedelta(days=2), time(0), UTC))
-    minutes = range(lo, hi, 60)
-    walls = []
-    for t in minutes:
-        w = datetime.fromtimestamp(t, zone).replace(tzinfo=None)
-        walls.append((w.date(), w.hour * 60 + w.minute))
-    reach = list(accumulate(walls, max))  # the clock's furthest reading so far
-
-    def first_instant(day, minute):
-        if minute == 1440:
-            day, minute = day + timedelta(days=1), 0
-        return minutes[bisect_left(reach, (day, minute))]
-
-    working = set()
-    day = first
-    while day <= last:
-        spans = [(h.start, h.end) for h in hours if h.weekday == day.weekday()]
-        todays = [o for o in overrides if o.day == day]
-        if any(o.mode == "replace" for o in todays):
-            spans = [s for o in todays if o.mode == "replace" for s in o.hours]
-        spans += [s for o in todays if o.mode == "add" for s in o.hours]
-        for start, end in spans:
-            s = start.hour * 60 + start.minute
-            e = 1440 if end == time(0) else end.hour * 60 + end.minute
-            working.update(range(first_instant(day, s), first_instant(day, e), 60))
-        day += timedelta(days=1)
-    return working
 
 
 def quarter_hours(draw_start):
@@ -342,11 +307,11 @@ def minutes_of(intervals):
 
 @settings(max_examples=60, deadline=None)
 @given(rules())
-def test_working_intervals_match_the_minute_oracle(case):
+def test_working_intervals_match_the_minute_reference(case):
     hours, overrides, zone, first, last = case
     result = working_intervals(hours, overrides, zone, first, last)
     assert result == normalize(result)
-    assert minutes_of(result) == oracle(hours, overrides, zone, first, last)
+    assert minutes_of(result) == working_minutes(hours, overrides, zone, first, last)
 
 
 # --- the fast paths against the exact per-day mapping --------------------------------

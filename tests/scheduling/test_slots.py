@@ -15,6 +15,8 @@ from rendezvous.scheduling.slots import (
     on_grid,
 )
 
+pytestmark = pytest.mark.unit
+
 BERLIN = ZoneInfo("Europe/Berlin")
 KOLKATA = ZoneInfo("Asia/Kolkata")
 SPRING = date(2026, 3, 29)

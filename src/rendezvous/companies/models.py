@@ -73,6 +73,18 @@ class Company(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # The version only ever moves by its own UPDATE (availability.cache): a company
+        # saved from a copy loaded earlier must not write that copy's older number back,
+        # or answers cached under a newer one could be read again.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "availability_version"
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

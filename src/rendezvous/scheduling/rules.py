@@ -1,5 +1,8 @@
 """Weekly opening hours and date overrides -> UTC intervals.
 
+`working_intervals` covers exactly the minutes of `reference.working_minutes`, the same
+rule read from the wall clock minute by minute; the property tests check it.
+
 Hours are wall-clock times in a zone; the engine works in UTC epoch seconds. On the
 two days a year when a zone changes its offset some wall times do not exist and some
 exist twice, so "09:00 to 17:00" needs a precise meaning. One rule maps every wall
@@ -352,7 +355,7 @@ def working_intervals(
 
 def _override_spans(
     overrides: Sequence[DateOverride],
-    weekly: tuple[tuple[tuple[int, int], ...], ...],
+    weekly: Sequence[Sequence[tuple[int, int]]],
     first_day: date,
     last_day: date,
 ) -> dict[date, tuple[tuple[int, int], ...]]:

@@ -1,5 +1,9 @@
 """Free intervals -> bookable starts.
 
+`find_slots` is, by contract, equal to `reference.slots` (the same rule tried minute by
+minute): the property tests hold the two together, and the rule below is the one both
+implement.
+
 A start ``t`` is offered to a calendar (staff member or resource) when
 
 * the appointment ``[t, t + duration)`` lies inside ``available``;
@@ -70,7 +74,7 @@ from datetime import date
 from functools import partial
 from itertools import compress, repeat
 from operator import add, itemgetter, or_
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .intervals import Interval, subtract
@@ -411,7 +415,9 @@ def _row_shift(query: SlotQuery, grid: _Grid) -> tuple[int, int]:
     )
 
 
-def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool):
+def _calendar_ranges(
+    query: SlotQuery, grid: _Grid, calendars: Sequence[Calendar], daily_limit: bool
+) -> Iterator[tuple[int, list[Interval], list[Interval], bool]]:
     """Per calendar with any allowed start: (index, allowed start ranges, rows, on_grid).
 
     An available [a, b) allows starts [a, b - d + 1). On a uniform grid `rows` are the
@@ -424,7 +430,7 @@ def _calendar_ranges(query: SlotQuery, grid: _Grid, calendars, daily_limit: bool
     uniform = grid.uniform
     # The positions of each local day with any, once: staff at the maximum on a day
     # lose its starts.
-    day_spans = {}
+    day_spans: dict[date, Interval] = {}
     if limit is not None:
         for dt, day in grid.days.items():
             for span in grid.spans(((day.start, day.end),), 0, 0):
@@ -616,6 +622,8 @@ def find_slots(
         return _walk_masks(query, grid, staff, resources)
     # A side with more calendars than a mask holds: a change list per side.
     who, s_name = _sweep(query, grid, staff, True)
+    what: list[tuple[int, _Key]]
+    r_name: Callable[[_Key], tuple[str, ...]]
     if resources is None:
         what, r_name = [(0, 0)], _no_resource
     else:
@@ -672,14 +680,12 @@ def _walk_masks(
     s_name = _namer([c.id for c in staff])
     if resources is None:
         # No resource side: a set that never flips and is never empty, named ().
-        rt, r, r_name = [0] * (size + 1), -1, _no_resource
+        r_name: Callable[[int], tuple[str, ...]] = _no_resource
+        rt, r = [0] * (size + 1), -1
         flips = compress(range(size + 1), st)
     else:
-        rt, r, r_name = (
-            _toggles(query, grid, resources, False),
-            0,
-            _namer([c.id for c in resources]),
-        )
+        rt, r = _toggles(query, grid, resources, False), 0
+        r_name = _namer([c.id for c in resources])
         flips = compress(range(size + 1), map(or_, st, rt))
     # The starts and their sets, in three lists that become the slots in one pass at
     # the end: three appends cost less than building each slot on the way.
@@ -726,7 +732,7 @@ def _walk_masks(
     )
 
 
-def _no_resource(key: object) -> tuple[str, ...]:
+def _no_resource(key: _Key) -> tuple[str, ...]:
     return ()
 
 
@@ -734,7 +740,14 @@ def _itself(key: tuple[str, ...]) -> tuple[str, ...]:
     return key
 
 
-def _sweep(query: SlotQuery, grid: _Grid, calendars: Sequence[Calendar], daily_limit: bool):
+# A free set as the general walk keeps it: a bit mask, or the ids themselves past
+# MASK_LIMIT; `None` where nobody is free.
+_Key = Any
+
+
+def _sweep(
+    query: SlotQuery, grid: _Grid, calendars: Sequence[Calendar], daily_limit: bool
+) -> tuple[list[tuple[int, _Key]], Callable[[_Key], tuple[str, ...]]]:
     """The change list and its namer, by free-set representation (see the module table)."""
     if len(calendars) > MASK_LIMIT:
         return _changes_sets(query, grid, calendars, daily_limit), _itself
