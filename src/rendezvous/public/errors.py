@@ -22,7 +22,7 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from rendezvous.companies.models import Company
 
-from .security import apply_policy
+from .security import apply_policy, frame_ancestors
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
     context = {
         "company": company,
         "embed": embed,
-        "embed_origins": "",
+        "embed_origins": " ".join(frame_ancestors(company)) if embed else "",
         "base_template": "public/embed_base.html" if embed else "base.html",
         "back_url": back_url,
         "back_label": back_label,
