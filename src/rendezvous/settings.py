@@ -17,6 +17,8 @@
 | RENDEZVOUS_TURN_URLS | unset | built-in room: comma-separated `turn:`/`turns:` URLs of a coturn server |
 | RENDEZVOUS_TURN_SECRET | unset | coturn's `static-auth-secret`: signs time-limited TURN credentials |
 | RENDEZVOUS_TURN_TTL | 3600 | seconds a TURN credential stays valid (at least until the meeting ends) |
+| SECURE_HSTS_SECONDS | 0 | HSTS max-age in production behind HTTPS (SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD: 1 to add them) |
+| SECURE_SSL_REDIRECT | off | redirect plain HTTP to HTTPS (behind a proxy also RENDEZVOUS_BEHIND_PROXY=1) |
 | RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi or BigBlueButton |
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -88,8 +91,9 @@ MIDDLEWARE = [
     "rendezvous.core.audit.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # No global policy (SECURE_CSP unset): the public pages set theirs, the embeds with
-    # their company's frame-ancestors (rendezvous.public.security).
+    # SECURE_CSP below for every page (the admin, the API docs ...); the public pages
+    # set the same policy themselves, the embeds with their company's frame-ancestors
+    # (rendezvous.public.security).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
@@ -230,6 +234,30 @@ WHITENOISE_USE_FINDERS = True
 
 # Security: CSRF on; only the embeddable booking pages may be framed (they opt out per view).
 X_FRAME_OPTIONS = "DENY"
+# A form sent without its token gets our 403 page, in the visitor's language.
+CSRF_FAILURE_VIEW = "rendezvous.public.errors.csrf_failure"
+# Our own scripts and styles only, no inline code, framed by nobody: the admin, the API
+# docs (django-ninja's Swagger UI, served by us) and the booking site all keep to it.
+CONTENT_SECURITY_POLICY = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    # The ALTCHA widget's workers are our own files (its "external" build): no blob:.
+    "worker-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+# Django's debug pages (DEBUG on) use inline styles and scripts.
+SECURE_CSP = {} if DEBUG else CONTENT_SECURITY_POLICY
+# Production behind HTTPS (docs/deploy.md): HSTS and the redirect are off unless set.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

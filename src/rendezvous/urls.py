@@ -17,3 +17,9 @@ urlpatterns = [
     path("", include((link_patterns, "public_links"))),
 ]
 urlpatterns += i18n_patterns(path("", include("rendezvous.public.urls")))
+
+# Error pages in the booking site's layout and the visitor's language (public.errors).
+handler400 = "rendezvous.public.errors.bad_request"
+handler403 = "rendezvous.public.errors.permission_denied"
+handler404 = "rendezvous.public.errors.page_not_found"
+handler500 = "rendezvous.public.errors.server_error"

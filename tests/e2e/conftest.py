@@ -81,7 +81,9 @@ def demo(transactional_db):
 def new_page(browser, live_server):
     contexts = []
 
-    def make(*, locale="en-GB", timezone_id="Europe/Berlin", phone=False, **options):
+    def make(
+        *, locale="en-GB", timezone_id="Europe/Berlin", phone=False, bypass_csp=True, **options
+    ):
         if phone:
             options |= {
                 "viewport": {"width": 390, "height": 844},
@@ -92,7 +94,9 @@ def new_page(browser, live_server):
         context = browser.new_context(
             locale=locale,
             timezone_id=timezone_id,
-            bypass_csp=True,  # lets the tests inject axe-core; the pages never need it
+            # Lets the tests inject axe-core (the pages never need it); tests of the
+            # policy itself turn it off.
+            bypass_csp=bypass_csp,
             base_url=live_server.url,
             **options,
         )

@@ -169,6 +169,9 @@ def test_embed_on_another_site_sends_events(demo, new_page, live_server, host_si
         <script src="{live_server.url}/static/public/embed.js" data-url="{embed_url}"
                 data-title="Book a video consultation"></script></main></body></html>""",
     )
+    # The shop's site is one the business allows to embed its pages.
+    demo.frame_ancestors = host.removesuffix("/shop.html")
+    demo.save()
     page = new_page()
     page.goto(host)
     iframe = page.locator("iframe[title='Book a video consultation']")

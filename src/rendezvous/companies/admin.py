@@ -141,6 +141,7 @@ class CompanyForm(forms.ModelForm):
             "max_days_ahead",
             "slot_step_minutes",
             "altcha_enabled",
+            "frame_ancestors",
         )
 
 
@@ -197,6 +198,7 @@ class CompanyAdmin(admin.ModelAdmin):
         ),
         (_("Online meetings"), {"fields": ("online_meetings_enabled", "join_window_minutes")}),
         (_("Spam protection"), {"fields": ("altcha_enabled",)}),
+        (_("Embedding"), {"fields": ("frame_ancestors",)}),
     )
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_languages, validate_timezone
+from .validators import validate_frame_ancestors, validate_languages, validate_timezone
 
 
 def default_languages() -> list[str]:
@@ -41,12 +41,15 @@ class Company(models.Model):
     frame_ancestors = models.CharField(
         _("sites that may embed the booking pages"),
         max_length=500,
-        default="*",
+        default="'self'",
+        blank=True,
+        validators=[validate_frame_ancestors],
         help_text=_(
-            "Space-separated origins allowed to frame the embeddable booking pages "
-            "(e.g. https://www.example.com), * for any site, 'none' for no site. Only "
-            "the /embed/ pages can be framed. The embed snippet and links are on the "
-            "company's share page: /en/<slug>/share/."
+            "Space-separated origins allowed to frame the embeddable booking pages and to "
+            "receive their events (e.g. https://www.example.com https://*.example.org); "
+            "'self' (the default, also when empty) for this booking site only, * for any "
+            "site. Only the /embed/ pages can be framed. The embed snippet and links are on "
+            "the company's share page: /en/<slug>/share/."
         ),
     )
     altcha_enabled = models.BooleanField(

@@ -2,16 +2,17 @@
 
 | page | X-Frame-Options | CSP frame-ancestors |
 | --- | --- | --- |
-| booking site, manage, My bookings | DENY (global setting) | 'none' |
-| /embed/ booking pages | none | the company's `frame_ancestors` (default *) |
+| booking site, manage, My bookings, error pages | DENY (global setting) | 'none' |
+| /embed/ booking pages | none | the company's `frame_ancestors` (default 'self') |
+| admin, API docs, everything else | DENY | 'none' (settings.SECURE_CSP) |
 
-Every public page also gets a strict Content-Security-Policy: our own scripts and
-styles only, no inline code (htmx is configured not to inject its indicator styles).
+Every public page gets the strict Content-Security-Policy of settings.SECURE_CSP: our
+own scripts and styles only, no inline code (htmx is configured not to inject its
+indicator styles); embeds only change who may frame them.
 """
 
 from __future__ import annotations
 
-import re
 from functools import wraps
 
 from django.conf import settings
@@ -20,29 +21,16 @@ from django.utils.csp import CSP, build_policy
 from django_ratelimit.core import get_usage
 
 from rendezvous.companies.models import Company
+from rendezvous.companies.validators import frame_ancestor_sources
 
-BASE_POLICY = {
-    "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF],
-    "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
-    "connect-src": [CSP.SELF],
-    # The ALTCHA widget's workers are our own files (its "external" build): no blob:.
-    "worker-src": [CSP.SELF],
-    "form-action": [CSP.SELF],
-    "base-uri": [CSP.NONE],
-    "object-src": [CSP.NONE],
-}
-_ORIGIN = re.compile(r"^(https?://[A-Za-z0-9.\-]+(:\d+)?|https?://\*\.[A-Za-z0-9.\-]+(:\d+)?)$")
+# One policy for the whole site (settings.CONTENT_SECURITY_POLICY); the pages that
+# set their own header start from it.
+BASE_POLICY = {k: v for k, v in settings.CONTENT_SECURITY_POLICY.items() if k != "frame-ancestors"}
 
 
 def frame_ancestors(company: Company | None) -> list[str]:
     """The company's allowed framing origins, keeping only well-formed sources."""
-    raw = (company.frame_ancestors if company else "*").split()
-    if not raw or "'none'" in raw:
-        return [CSP.NONE]
-    sources = [s for s in raw if s == "*" or s == "'self'" or _ORIGIN.match(s.rstrip("/"))]
-    return [s.rstrip("/") for s in sources] or [CSP.NONE]
+    return frame_ancestor_sources(company.frame_ancestors if company else "")
 
 
 def apply_policy(response: HttpResponse, *, embed_company: Company | None = None, embed=False):

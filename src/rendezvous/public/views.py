@@ -41,7 +41,7 @@ from . import access, formats, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
 from .forms import HONEYPOT, DetailsForm, SignInForm
 from .meetings import join_info
-from .security import apply_policy, public_page, rate_limited
+from .security import apply_policy, frame_ancestors, public_page, rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ def _chrome(request, site: Site | None = None, company=None, **extra) -> dict:
         "company": company,
         "site": site,
         "embed": bool(site and site.embed),
+        # Who may receive the embed's events (app.js): the sources that may frame it.
+        "embed_origins": " ".join(frame_ancestors(company)) if site and site.embed else "",
         "base_template": site.base_template if site else "base.html",
         "language_links": _language_links(request, company.languages if company else None),
         **extra,

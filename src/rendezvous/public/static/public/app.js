@@ -2,7 +2,7 @@
    - time zone: the browser's zone is detected once and remembered (cookie rendezvous_tz);
    - the time zone select submits itself;
    - after an htmx swap, focus moves to the new page's heading (screen readers);
-   - inside an embed: postMessage events to the host page. */
+   - inside an embed: postMessage events to the host page (to its origin only). */
 (function () {
   "use strict";
   var TZ_COOKIE = "rendezvous_tz";
@@ -26,9 +26,46 @@
     }
   }
 
+  /* The embedding page's origin, or null: the snippet names the frame
+     "rendezvous-embed:<its origin>", and that origin must be one the company lets frame
+     its pages (data-embed-origins: the CSP frame-ancestors sources of this page). Events
+     carry the booking's id and times, so they go to that origin only, never to "*". */
+  var NAME_PREFIX = "rendezvous-embed:";
+  var DEFAULT_PORTS = { "http:": "80", "https:": "443" };
+
+  function parseOrigin(value) {
+    var m = /^(https?:)\/\/(\*\.)?([a-z0-9.-]+)(?::([0-9]{1,5}))?$/i.exec(value || "");
+    if (!m) return null;
+    var scheme = m[1].toLowerCase();
+    return { scheme: scheme, wildcard: !!m[2], host: m[3].toLowerCase(), port: m[4] || DEFAULT_PORTS[scheme] };
+  }
+
+  function sourceAllows(source, claimed) {
+    if (source === "*") return true;
+    if (source === "'self'") return claimed === window.location.origin;
+    var s = parseOrigin(source), c = parseOrigin(claimed);
+    if (!s || !c || c.wildcard || s.scheme !== c.scheme || s.port !== c.port) return false;
+    if (!s.wildcard) return s.host === c.host;
+    return c.host.length > s.host.length && c.host.slice(-s.host.length - 1) === "." + s.host;
+  }
+
+  function parentOrigin() {
+    if (window.parent === window || !document.body) return null;
+    var name = window.name || "";
+    if (name.indexOf(NAME_PREFIX) !== 0) return null;
+    var claimed = name.slice(NAME_PREFIX.length);
+    if (!parseOrigin(claimed) || parseOrigin(claimed).wildcard) return null;
+    var sources = (document.body.getAttribute("data-embed-origins") || "").split(/\s+/);
+    for (var i = 0; i < sources.length; i++) {
+      if (sourceAllows(sources[i], claimed)) return claimed;
+    }
+    return null;
+  }
+
   function post(type, detail) {
-    if (window.parent === window) return;
-    window.parent.postMessage(Object.assign({ type: type }, detail || {}), "*");
+    var target = parentOrigin();
+    if (!target) return;
+    window.parent.postMessage(Object.assign({ type: type }, detail || {}), target);
   }
 
   function embedded() { return document.body && document.body.hasAttribute("data-embed"); }
@@ -47,13 +84,31 @@
     });
   }
 
+  /* The content's height, not the document's: the document is at least as tall as
+     the frame, so reporting it made the host page grow the frame without end. The body
+     (a block formatting context in embeds, app.css) holds exactly the content. Posted
+     only when it changes. */
+  var reportedHeight = 0;
+  var observer = null;
+
   function resize() {
-    if (embedded()) post("rendezvous:resize", { height: document.documentElement.scrollHeight });
+    if (!embedded()) return;
+    var height = Math.ceil(document.body.getBoundingClientRect().height);
+    if (height === reportedHeight) return;
+    reportedHeight = height;
+    post("rendezvous:resize", { height: height });
+  }
+
+  function watchSize() {
+    if (!embedded() || observer || typeof ResizeObserver === "undefined") return;
+    observer = new ResizeObserver(resize);
+    observer.observe(document.body);
   }
 
   function init(root) {
     detectZone(root);
     announceBooked(root);
+    watchSize();
     resize();
   }
 
@@ -78,5 +133,6 @@
   } else {
     init(document);
   }
-  window.addEventListener("resize", resize);
+  // Without ResizeObserver: at least follow the frame's width (text reflows).
+  if (typeof ResizeObserver === "undefined") window.addEventListener("resize", resize);
 })();

@@ -4,7 +4,9 @@
              data-mode="inline|popup" data-label="Book now" async></script>
    Inline puts the booking page where the script is; popup adds a button that opens it
    in a dialog. The framed page sends window message events to this page:
-   rendezvous:slot_selected, rendezvous:booked (and rendezvous:resize, handled here). */
+   rendezvous:slot_selected, rendezvous:booked (and rendezvous:resize, handled here).
+   It sends them only to this page's origin, which the frame's name tells it, and only
+   when the business lists this site among those that may embed its pages. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -13,25 +15,29 @@
   var origin = new URL(url, window.location.href).origin;
   var mode = script.getAttribute("data-mode") || "inline";
   var title = script.getAttribute("data-title") || "Booking";
-  var frames = [];
+  var inline = [];
 
   function makeFrame() {
     var frame = document.createElement("iframe");
     frame.src = url;
     frame.title = title;
+    // The framed page reads its parent's origin from its name (it survives the
+    // navigations inside the frame) and posts its events to that origin only.
+    frame.name = "rendezvous-embed:" + window.location.origin;
     frame.setAttribute("loading", "lazy");
-    frame.style.cssText = "width:100%;min-height:640px;border:0;display:block;";
-    frames.push(frame);
+    frame.style.cssText = "width:100%;border:0;display:block;";
     return frame;
   }
 
   window.addEventListener("message", function (event) {
     if (event.origin !== origin || !event.data || typeof event.data.type !== "string") return;
     if (event.data.type === "rendezvous:resize") {
-      frames.forEach(function (frame) {
-        if (frame.contentWindow === event.source && event.data.height > 0) {
-          frame.style.height = Math.min(event.data.height + 20, 5000) + "px";
-        }
+      var height = Math.ceil(Number(event.data.height));
+      if (!(height > 0)) return;
+      inline.forEach(function (frame) {
+        // Exactly the content's height: anything added makes the framed page taller,
+        // which it reports, and the frame grew without end.
+        if (frame.contentWindow === event.source) frame.style.height = height + "px";
       });
     }
   });
@@ -43,25 +49,38 @@
     button.textContent = script.getAttribute("data-label") || "Book now";
     var dialog = document.createElement("dialog");
     dialog.setAttribute("aria-label", title);
-    dialog.style.cssText = "width:min(56rem,96vw);height:90vh;padding:0;border:0;border-radius:8px;";
+    dialog.style.cssText = "width:min(56rem,96vw);height:90vh;padding:0;border:0;border-radius:8px;overflow:hidden;";
+    // A bar of its own above the frame: laid over the frame, the button covered the
+    // framed page's language links.
+    var box = document.createElement("div");
+    box.style.cssText = "display:flex;flex-direction:column;height:100%;";
+    var bar = document.createElement("div");
+    bar.style.cssText = "display:flex;justify-content:flex-end;flex:none;border-bottom:1px solid #ddd;background:#fff;";
     var close = document.createElement("button");
     close.type = "button";
     close.textContent = "×";
     close.setAttribute("aria-label", script.getAttribute("data-close-label") || "Close");
-    close.style.cssText = "position:absolute;right:8px;top:4px;font-size:24px;background:#fff;border:0;cursor:pointer;";
+    close.style.cssText = "min-width:44px;min-height:44px;font-size:24px;line-height:1;background:#fff;color:#222;border:0;cursor:pointer;";
     close.addEventListener("click", function () { dialog.close(); });
-    dialog.appendChild(close);
+    bar.appendChild(close);
+    box.appendChild(bar);
+    dialog.appendChild(box);
     button.addEventListener("click", function () {
-      if (!dialog.querySelector("iframe")) {
+      if (!box.querySelector("iframe")) {
         var frame = makeFrame();
-        frame.style.height = "100%";
-        dialog.appendChild(frame);
+        frame.style.flex = "1";
+        frame.style.minHeight = "0";
+        box.appendChild(frame);
       }
       dialog.showModal();
     });
     script.parentNode.insertBefore(dialog, script.nextSibling);
     script.parentNode.insertBefore(button, script.nextSibling);
   } else {
-    script.parentNode.insertBefore(makeFrame(), script.nextSibling);
+    var frame = makeFrame();
+    // Until the page reports its height.
+    frame.style.height = "640px";
+    inline.push(frame);
+    script.parentNode.insertBefore(frame, script.nextSibling);
   }
 })();
