@@ -407,3 +407,15 @@ def test_spam_check_of_the_booking_site_holds_for_the_api(client, practice):
     assert post(client, url, booking_body(practice, altcha=payload)).status_code == 201
     later = booking_body(practice, start=TOMORROW_10 + timedelta(hours=2), altcha=payload)
     assert_error(post(client, url, later), 400, "validation_error", "altcha")  # spent
+
+
+def test_names_with_joiners_are_accepted_and_overrides_refused(client, practice):
+    url = "/api/v1/companies/practice/bookings"
+    before = snapshot()
+    bad = {"customer": {"first_name": "evil\u202etxt", "last_name": "B", "email": "a@b.co"}}
+    assert_error(post(client, url, booking_body(practice, **bad)), 400, "validation_error")
+    assert snapshot() == before and Customer.objects.count() == 0
+    persian = {"first_name": "می\u200cخواهم", "last_name": "क्\u200dष", "email": "a@b.co"}
+    r = post(client, url, booking_body(practice, customer=persian))
+    assert r.status_code == 201, r.content
+    assert Customer.objects.get().first_name == "می\u200cخواهم"

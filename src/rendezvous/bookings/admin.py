@@ -20,6 +20,7 @@ from django.utils.translation import ngettext_lazy
 from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
 from rendezvous.core.audit import who_label
 from rendezvous.core.errors import DomainError
+from rendezvous.core.text import has_control_chars
 
 from .domain import (
     STAFF,
@@ -30,7 +31,7 @@ from .domain import (
     booking_record_payment,
     booking_set_notes,
 )
-from .domain.details import NOTES_MAX, has_control_chars
+from .domain.details import NOTES_MAX
 from .domain.history import action_label, booking_history
 from .models import Booking, BookingStatus, Customer, PaymentStatus
 

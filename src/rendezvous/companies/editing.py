@@ -26,8 +26,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rendezvous.availability.cache import availability_changed
-from rendezvous.bookings.domain.details import has_control_chars
 from rendezvous.core.errors import ValidationFailed
+from rendezvous.core.text import has_control_chars
 
 from .models import Company, Location, StaffMember
 

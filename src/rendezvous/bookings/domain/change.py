@@ -23,6 +23,7 @@ from rendezvous.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from rendezvous.core.text import has_control_chars
 from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.notifications.domain import (
     notify_booking_cancelled,
@@ -34,7 +35,7 @@ from rendezvous.notifications.domain import (
 
 from .create import resources_locked, seats_taken
 from .customers import customer_get_or_create
-from .details import NOTES_MAX, CustomerDetails, has_control_chars
+from .details import NOTES_MAX, CustomerDetails
 from .history import booking_logged
 from .locking import booking_transaction
 

@@ -1,6 +1,5 @@
 """Checks on what a customer types, shared by the API schemas and the booking forms."""
 
-import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -8,6 +7,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from rendezvous.core.errors import ValidationFailed
+from rendezvous.core.text import has_control_chars
 
 NAME_MAX = 100
 EMAIL_MAX = 254
@@ -21,13 +21,6 @@ class CustomerDetails:
     last_name: str
     email: str
     phone: str = ""
-
-
-def has_control_chars(value: str, *, allow_newlines: bool = False) -> bool:
-    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    return any(
-        unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in allowed for ch in value
-    )
 
 
 def clean_details(details: CustomerDetails, *, notes: str = "") -> CustomerDetails:

@@ -1,6 +1,5 @@
 """Messages that are not about one booking change, template editing and the staff feed."""
 
-import unicodedata
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from rendezvous.catalog.models import Service
 from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.errors import ValidationFailed
+from rendezvous.core.text import has_control_chars
 
 from .. import ics
 from ..events import Event
@@ -44,13 +44,6 @@ def send_sign_in_link(*, company: Company, email: str, link: str, language: str 
 
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
-
-
-def has_control_chars(value: str, *, allow_newlines: bool) -> bool:
-    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    return any(
-        unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} and ch not in allowed for ch in value
-    )
 
 
 SUBJECT_MAX = 300
