@@ -130,3 +130,42 @@ def test_staff_cancel_ignores_customer_cutoff(client, practice, frozen_now):
         token_for(practice, Role.SENIOR),
     )
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "bookings",
+        "manage/services",
+        "manage/sessions",
+        "manage/staff",
+        "manage/staff/{staff}/time-off",
+        "manage/staff/{staff}/exceptions",
+    ],
+)
+@pytest.mark.parametrize("cursor", [str(10**30), str(2**63), "-1"])
+def test_out_of_range_cursor_is_400_on_every_list(client, practice, path, cursor):
+    book(practice, TOMORROW_10, staff=practice.staff[0])
+    headers = token_for(practice, Role.ADMIN)
+    url = "/api/v1/companies/practice/" + path.format(staff=practice.staff[0].id)
+    before = snapshot()
+    r = client.get(f"{url}?cursor={cursor}", headers=headers)
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "validation_error"
+    assert "cursor" in r.json()["error"]["fields"]
+    assert snapshot() == before
+
+
+def test_body_over_the_upload_limit_is_413_with_the_error_shape(client, practice):
+    headers = token_for(practice, Role.ADMIN)
+    before = snapshot()
+    body = json.dumps({"name": "x" * (3 * 1024 * 1024)})
+    r = client.post(
+        "/api/v1/companies/practice/manage/services",
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
+    assert r.status_code == 413, r.content
+    assert r.json()["error"]["code"] == "payload_too_large" and r.json()["error"]["message"]
+    assert snapshot() == before

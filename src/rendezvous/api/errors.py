@@ -3,6 +3,7 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError
@@ -20,6 +21,7 @@ STATUS = {
     "slot_unavailable": 409,
     "class_full": 409,
     "invalid_state": 409,
+    "payload_too_large": 413,
     "rate_limited": 429,
 }
 
@@ -68,6 +70,11 @@ def install(api) -> None:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc):
         return error_response("not_found", _("Not found."))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig):
+        # DATA_UPLOAD_MAX_MEMORY_SIZE guards the JSON bodies; Django would answer 400 HTML.
+        return error_response("payload_too_large", _("The request body is too large."))
 
     @api.exception_handler(RateLimited)
     def rate_limited(request: HttpRequest, exc: RateLimited):

@@ -28,6 +28,14 @@ from .routing import router
 from .schemas import BookingPage, BookingPatch, ConfirmIn, StaffBookingOut, staff_booking_out
 
 PAGE_SIZE = 50
+# Offsets past this are refused as validation errors: far beyond any real list, and well
+# inside the 64-bit integers the databases accept in LIMIT/OFFSET.
+CURSOR_MAX = 10**9
+
+
+def cursor_query():
+    """The `cursor` query parameter of every staff list, bounded by its schema."""
+    return Query(0, ge=0, le=CURSOR_MAX)
 
 
 class TokenAuth(HttpBearer):
@@ -68,7 +76,7 @@ def bookings_list(
     staff: str | None = None,
     status: str | None = None,
     tz: str | None = None,
-    cursor: int = Query(0, ge=0),
+    cursor: int = cursor_query(),
 ):
     actor: Actor = request.auth
     c = access_company(actor, company)

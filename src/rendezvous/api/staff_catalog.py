@@ -40,7 +40,7 @@ from .schemas import (
     SessionPage,
     SessionPatch,
 )
-from .staff import STAFF, paginate
+from .staff import STAFF, cursor_query, paginate
 
 SERVICES = "/companies/{company}/manage/services"
 SESSIONS = "/companies/{company}/manage/sessions"
@@ -98,7 +98,7 @@ def service_list(
     company: str,
     active: str | None = None,
     kind: str | None = None,
-    cursor: int = Query(0, ge=0),
+    cursor: int = cursor_query(),
 ):
     """Every service of the company, inactive ones too. Any role may read."""
     actor: Actor = request.auth
@@ -197,7 +197,7 @@ def session_list(
     service: str | None = None,
     staff: str | None = None,
     tz: str | None = None,
-    cursor: int = Query(0, ge=0),
+    cursor: int = cursor_query(),
 ):
     """Class sessions by start (dates inclusive, in `tz` or the company's zone), with
     seats taken. Any role may read."""

@@ -48,7 +48,7 @@ from .schemas import (
     TimeOffOut,
     TimeOffPage,
 )
-from .staff import STAFF, paginate
+from .staff import STAFF, cursor_query, paginate
 
 MEMBERS = "/companies/{company}/manage/staff"
 MEMBER = MEMBERS + "/{staff_id}"
@@ -80,7 +80,7 @@ def _member(actor: Actor, staff_id: str) -> StaffMember:
 
 @router.get(MEMBERS, **STAFF, response=StaffMemberPage)
 def staff_list(
-    request: HttpRequest, company: str, active: str | None = None, cursor: int = Query(0, ge=0)
+    request: HttpRequest, company: str, active: str | None = None, cursor: int = cursor_query()
 ):
     """Every staff member, inactive ones too. Any role may read."""
     actor: Actor = request.auth
@@ -204,7 +204,7 @@ def time_off_list(
     from_: dt.date | None = Query(None, alias="from"),
     to: dt.date | None = None,
     tz: str | None = None,
-    cursor: int = Query(0, ge=0),
+    cursor: int = cursor_query(),
 ):
     """Time off that overlaps the dates (inclusive, in `tz` or the company's zone)."""
     staff = _schedule_owner(request.auth, company, staff_id)
@@ -265,7 +265,7 @@ def exception_list(
     staff_id: str,
     from_: dt.date | None = Query(None, alias="from"),
     to: dt.date | None = None,
-    cursor: int = Query(0, ge=0),
+    cursor: int = cursor_query(),
 ):
     """Date exceptions by date (inclusive)."""
     staff = _schedule_owner(request.auth, company, staff_id)
