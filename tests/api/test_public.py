@@ -1,12 +1,14 @@
 """The public endpoints of shared/API.md, through real HTTP handling (Django test client)."""
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from rendezvous.bookings.models import Booking, BookingStatus, Customer
 from rendezvous.meetings.models import MeetingAccount
@@ -419,3 +421,37 @@ def test_names_with_joiners_are_accepted_and_overrides_refused(client, practice)
     r = post(client, url, booking_body(practice, customer=persian))
     assert r.status_code == 201, r.content
     assert Customer.objects.get().first_name == "می\u200cخواهم"
+
+
+EDGE_STARTS = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59-12:00", "1999-12-31T10:00:00+01:00"]
+
+
+@pytest.mark.parametrize("start", EDGE_STARTS)
+def test_dates_at_the_edge_of_the_calendar_are_400(client, practice, start):
+    before = snapshot()
+    url = "/api/v1/companies/practice/bookings"
+    assert_error(post(client, url, booking_body(practice, start=start)), 400, "validation_error")
+    slots = "/api/v1/companies/practice/slots"
+    r = client.get(
+        slots, {"service": practice.service.id, "from": "9999-12-30", "to": "9999-12-31"}
+    )
+    assert_error(r, 400, "validation_error", "from")
+    assert snapshot() == before and Customer.objects.count() == 0
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(start=st.datetimes(timezones=st.timezones()))
+@example(start=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))))
+@example(start=datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-12))))
+def test_any_datetime_on_booking_and_slots_is_never_a_5xx(client, practice, start):
+    url = "/api/v1/companies/practice/bookings"
+    body = booking_body(practice, start=start.isoformat())
+    assert post(client, url, body).status_code < 500
+    day = start.date().isoformat()
+    query = {"service": practice.service.id, "from": day, "to": day}
+    assert client.get("/api/v1/companies/practice/slots", query).status_code < 500

@@ -169,3 +169,43 @@ def test_body_over_the_upload_limit_is_413_with_the_error_shape(client, practice
     assert r.status_code == 413, r.content
     assert r.json()["error"]["code"] == "payload_too_large" and r.json()["error"]["message"]
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("get", "bookings?from=9999-12-31", None, "from"),
+        ("get", "manage/sessions?to=0001-01-01", None, "to"),
+        ("get", "manage/staff/{staff}/time-off?from=9999-12-31", None, "from"),
+        ("get", "manage/staff/{staff}/exceptions?to=9999-12-31", None, "to"),
+        (
+            "post",
+            "manage/staff/{staff}/time-off",
+            {"start": "9999-12-31T23:59-12:00", "end": "9999-12-31T23:59-12:00"},
+            "start",
+        ),
+        (
+            "post",
+            "manage/staff/{staff}/exceptions",
+            {"date": "9999-12-31", "closed": True},
+            "date",
+        ),
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_are_400_on_staff_endpoints(
+    client, practice, method, path, body, field
+):
+    book(practice, TOMORROW_10, staff=practice.staff[0])
+    headers = token_for(practice, Role.ADMIN)
+    url = "/api/v1/companies/practice/" + path.format(staff=practice.staff[0].id)
+    before = snapshot()
+    if method == "get":
+        r = client.get(url, headers=headers)
+    else:
+        r = client.post(
+            url, data=json.dumps(body), content_type="application/json", headers=headers
+        )
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "validation_error"
+    assert field in r.json()["error"]["fields"], r.json()
+    assert snapshot() == before

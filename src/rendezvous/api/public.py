@@ -2,7 +2,7 @@
 with their manage token in the X-Booking-Token header."""
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +24,7 @@ from .common import get_company, parse_id, parse_uuid, parse_zone
 from .errors import RateLimited
 from .routing import router
 from .schemas import (
+    ApiDate,
     BookingIn,
     BookingOut,
     CompanyOut,
@@ -92,8 +93,8 @@ def slot_list(
     request: HttpRequest,
     company: str,
     service: str,
-    from_: date = Query(..., alias="from"),
-    to: date = Query(...),
+    from_: ApiDate = Query(..., alias="from"),
+    to: ApiDate = Query(...),
     staff: str | None = None,
     tz: str | None = None,
 ):

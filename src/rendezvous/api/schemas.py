@@ -2,12 +2,14 @@
 
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from rendezvous.bookings.models import Booking
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
@@ -15,6 +17,26 @@ from rendezvous.meetings.domain.reveal import Prefetched
 
 # Hard caps against absurd bodies; the domain gives the precise per-field messages.
 BIG = 10_000
+
+# Dates far outside any booking's reach are refused at the edge: near year 1 or 9999
+# the zone conversions of the domain overflow (a 500), and no business books there.
+DATE_MIN = date(2000, 1, 1)
+DATE_MAX = date(2200, 12, 31)
+
+
+def _in_calendar(value):
+    day = value.date() if isinstance(value, datetime) else value
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(
+            _("Dates must lie between %(min)s and %(max)s.")
+            % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
+        )
+    return value
+
+
+ApiDate = Annotated[date, AfterValidator(_in_calendar)]
+ApiDatetime = Annotated[datetime, AfterValidator(_in_calendar)]
+AwareApiDatetime = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
 
 
 class ErrorBody(Schema):
@@ -79,7 +101,7 @@ class CustomerIn(Schema):
 
 class BookingIn(Schema):
     service: str = Field(max_length=64)
-    start: AwareDatetime | None = None
+    start: AwareApiDatetime | None = None
     staff: str | None = Field(default=None, max_length=64)
     session: str | None = Field(default=None, max_length=64)
     online: bool | None = None
@@ -96,7 +118,7 @@ class BookingIn(Schema):
 
 
 class RescheduleIn(Schema):
-    start: AwareDatetime
+    start: AwareApiDatetime
 
 
 class MeetingOut(Schema):
@@ -343,8 +365,8 @@ class HoursOut(Schema):
 
 
 class TimeOffIn(Schema):
-    start: datetime
-    end: datetime
+    start: ApiDatetime
+    end: ApiDatetime
     reason: str | None = Field(default=None, max_length=BIG)
 
 
@@ -362,7 +384,7 @@ class TimeOffPage(Schema):
 
 
 class DateExceptionIn(Schema):
-    date: date
+    date: ApiDate
     kind: str = Field(
         max_length=16, description="closed (all day), hours (instead of the week's), extra"
     )
@@ -387,8 +409,8 @@ class DateExceptionPage(Schema):
 
 
 class SessionPatch(Schema):
-    start: datetime | None = None
-    end: datetime | None = Field(
+    start: ApiDatetime | None = None
+    end: ApiDatetime | None = Field(
         default=None, description="moving the start alone keeps the session's length"
     )
     capacity: int | None = Field(default=None, description="not below the seats taken")
@@ -400,8 +422,8 @@ class SessionPatch(Schema):
 
 class SessionCreate(SessionPatch):
     service: str = Field(max_length=64, description="a class service's id")
-    start: datetime
-    end: datetime | None = Field(default=None, description="default: start + the duration")
+    start: ApiDatetime
+    end: ApiDatetime | None = Field(default=None, description="default: start + the duration")
     capacity: int
 
 

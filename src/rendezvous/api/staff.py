@@ -25,7 +25,14 @@ from rendezvous.meetings.domain.reveal import meeting_prefetch
 
 from .common import parse_id, parse_uuid, parse_zone
 from .routing import router
-from .schemas import BookingPage, BookingPatch, ConfirmIn, StaffBookingOut, staff_booking_out
+from .schemas import (
+    ApiDate,
+    BookingPage,
+    BookingPatch,
+    ConfirmIn,
+    StaffBookingOut,
+    staff_booking_out,
+)
 
 PAGE_SIZE = 50
 # Offsets past this are refused as validation errors: far beyond any real list, and well
@@ -71,8 +78,8 @@ def paginate(request: HttpRequest, qs, cursor: int) -> tuple[list, str | None]:
 def bookings_list(
     request: HttpRequest,
     company: str,
-    from_: dt.date | None = Query(None, alias="from"),
-    to: dt.date | None = None,
+    from_: ApiDate | None = Query(None, alias="from"),
+    to: ApiDate | None = None,
     staff: str | None = None,
     status: str | None = None,
     tz: str | None = None,

@@ -30,6 +30,7 @@ from rendezvous.core.errors import ValidationFailed
 from .common import parse_id, parse_zone
 from .routing import router
 from .schemas import (
+    ApiDate,
     ManagedServiceOut,
     ServiceCreate,
     ServicePage,
@@ -192,8 +193,8 @@ def _session(actor: Actor, session_id: str) -> ClassSession:
 def session_list(
     request: HttpRequest,
     company: str,
-    from_: dt.date | None = Query(None, alias="from"),
-    to: dt.date | None = None,
+    from_: ApiDate | None = Query(None, alias="from"),
+    to: ApiDate | None = None,
     service: str | None = None,
     staff: str | None = None,
     tz: str | None = None,

@@ -35,6 +35,7 @@ from rendezvous.core.errors import NotFound, ValidationFailed
 from .common import parse_id, parse_zone
 from .routing import router
 from .schemas import (
+    ApiDate,
     DateExceptionIn,
     DateExceptionOut,
     DateExceptionPage,
@@ -201,8 +202,8 @@ def time_off_list(
     request: HttpRequest,
     company: str,
     staff_id: str,
-    from_: dt.date | None = Query(None, alias="from"),
-    to: dt.date | None = None,
+    from_: ApiDate | None = Query(None, alias="from"),
+    to: ApiDate | None = None,
     tz: str | None = None,
     cursor: int = cursor_query(),
 ):
@@ -263,8 +264,8 @@ def exception_list(
     request: HttpRequest,
     company: str,
     staff_id: str,
-    from_: dt.date | None = Query(None, alias="from"),
-    to: dt.date | None = None,
+    from_: ApiDate | None = Query(None, alias="from"),
+    to: ApiDate | None = None,
     cursor: int = cursor_query(),
 ):
     """Date exceptions by date (inclusive)."""
