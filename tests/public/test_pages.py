@@ -507,3 +507,25 @@ def test_zone_select_keeps_query(client, practice):
     query = urlencode({"service": practice.video.pk, "staff": "any", "tz": "Not/AZone"})
     page = client.get(f"/en/{practice.company.slug}/?{query}")
     assert page.status_code == 200 and "rendezvous_tz" not in page.cookies
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "9999-12-27", "0001-01-01"])
+def test_week_at_the_edge_of_the_calendar_falls_back_to_the_first_open_week(client, practice, week):
+    created = book(practice, TOMORROW_10 + timedelta(days=2), staff=practice.staff[0])
+    before = snapshot()
+    page = client.get(
+        f"/en/{practice.company.slug}/", {"service": practice.service.pk, "week": week}
+    )
+    assert page.status_code == 200
+    moved = client.get(manage_path(created) + "reschedule/", {"week": week})
+    assert moved.status_code == 200
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59-12:00", "0001-01-01T00:00+14:00"])
+def test_start_at_the_edge_of_the_calendar_is_not_a_500(client, practice, start):
+    before = snapshot()
+    data = {"service": practice.video.pk, "staff": "any", "start": start, "tz": "Europe/Berlin"}
+    response = client.post(book_url(practice), data | details())
+    assert response.status_code < 500
+    assert snapshot() == before

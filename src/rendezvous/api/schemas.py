@@ -12,21 +12,16 @@ from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from rendezvous.bookings.models import Booking
+from rendezvous.core.calendar import DATE_MAX, DATE_MIN, in_calendar
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
 from rendezvous.meetings.domain.reveal import Prefetched
 
 # Hard caps against absurd bodies; the domain gives the precise per-field messages.
 BIG = 10_000
 
-# Dates far outside any booking's reach are refused at the edge: near year 1 or 9999
-# the zone conversions of the domain overflow (a 500), and no business books there.
-DATE_MIN = date(2000, 1, 1)
-DATE_MAX = date(2200, 12, 31)
-
 
 def _in_calendar(value):
-    day = value.date() if isinstance(value, datetime) else value
-    if not DATE_MIN <= day <= DATE_MAX:
+    if not in_calendar(value):
         raise ValueError(
             _("Dates must lie between %(min)s and %(max)s.")
             % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}

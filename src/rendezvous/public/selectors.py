@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from rendezvous.availability.domain import Window, bookable_staff, open_sessions, service_slots
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
+from rendezvous.core.calendar import in_calendar
 from rendezvous.scheduling.intervals import from_epoch
 
 SCOPES = ("location", "staff", "resource", "service")
@@ -135,7 +136,7 @@ def decode_start(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace(" ", "+"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else None
+    return parsed if parsed.tzinfo and in_calendar(parsed) else None
 
 
 def appointment_options(

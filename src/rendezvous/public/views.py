@@ -27,6 +27,7 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus
 from rendezvous.catalog.models import ClassSession, ServiceKind
 from rendezvous.companies.models import Company
+from rendezvous.core.calendar import in_calendar
 from rendezvous.core.errors import (
     ClassFull,
     DomainError,
@@ -191,10 +192,12 @@ def _service_card(service, site: Site) -> dict:
 
 
 def _parse_week(value: str | None) -> date | None:
+    """The `week=` parameter; None (the first open week) when unreadable or out of range."""
     try:
-        return date.fromisoformat(value) if value and len(value) == 10 else None
+        week = date.fromisoformat(value) if value and len(value) == 10 else None
     except ValueError:
         return None
+    return week if week is None or in_calendar(week) else None
 
 
 def week_context(
