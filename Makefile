@@ -43,6 +43,8 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
+	DATABASE_URL= $(VENV)/bin/mypy
 	DATABASE_URL= $(PY) -m rendezvous.cli makemigrations --check --dry-run
 
 test: lint test-sqlite
