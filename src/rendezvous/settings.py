@@ -58,7 +58,8 @@ BASE_URL = os.environ.get("RENDEZVOUS_BASE_URL", "http://127.0.0.1:8000").rstrip
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, for superusers only (rendezvous.core.admin_site).
+    "rendezvous.core.admin_config.OperatorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,9 +5,6 @@ from django.urls import include, path
 from rendezvous.api.router import api
 from rendezvous.public.urls import link_patterns
 
-admin.site.site_header = "Rendezvous"
-admin.site.site_title = "Rendezvous admin"
-
 urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -86,7 +86,13 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is not None and obj.state in (OutboxState.SENT, OutboxState.FAILED)
+        # Only delivered or given-up messages, and only for whom Django's permissions
+        # allow it (the site itself lets superusers alone in).
+        return (
+            obj is not None
+            and obj.state in (OutboxState.SENT, OutboxState.FAILED)
+            and super().has_delete_permission(request, obj)
+        )
 
     @admin.display(description=_("last error"))
     def error_excerpt(self, obj: OutboxMessage) -> str:
