@@ -1,7 +1,7 @@
 """Booking storm: ``python -m bench.booking_storm [--quick] [--db sqlite|postgres|all]``.
 
 Proves invariant 1 (no double booking) under real concurrency and measures the booking
-and slots endpoints against DESIGN.md section 7.
+and slots endpoints against the targets of bench/README.md.
 
 | part | what | pass |
 | --- | --- | --- |

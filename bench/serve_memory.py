@@ -1,4 +1,4 @@
-"""Idle memory of `rendezvous serve` (DESIGN.md section 7: RSS <= 250 MB).
+"""Idle memory of `rendezvous serve` (target: RSS <= 250 MB, bench/README.md).
 
 Starts the real command on a fresh SQLite directory, makes a few requests so that the
 booking site, the API and the admin are imported, waits, then reads the RSS from /proc.

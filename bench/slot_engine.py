@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "S4" in medians:
         peak = s4_peak_mb(build("S4"))
         print(f"S4 engine tracemalloc peak: {peak:.1f} MB")
-    print("\ntargets (DESIGN.md section 7):")
+    print("\ntargets:")
 
     def verdict(label: str, met: bool) -> None:
         print(f"  {'met    ' if met else 'NOT met'}  {label}")

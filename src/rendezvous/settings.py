@@ -291,7 +291,7 @@ BOOKING_RATE_LIMIT = os.environ.get("RENDEZVOUS_BOOKING_RATE_LIMIT", "30/m").str
 # Staff are told when an online meeting starting within this many hours still has no link.
 LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))
 
-# Largest range of days the slots endpoint answers for (API.md).
+# Largest range of days the slots endpoint answers for (docs/api.md).
 SLOTS_MAX_DAYS = 62
 
 # Zoom's REST API and OAuth hosts (a local fake stands in for them in tests).
@@ -321,7 +321,7 @@ LOGGING = {
         "huey": {"level": _TASK_LOG_LEVEL},
         "django.tasks": {"level": _TASK_LOG_LEVEL},
         # httpx logs every request URL at INFO; provider URLs can name a calendar or a
-        # user's email (DESIGN.md: no personal data in logs).
+        # user's email (no personal data in logs).
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },

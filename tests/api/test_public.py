@@ -1,4 +1,4 @@
-"""The public endpoints of shared/API.md, through real HTTP handling (Django test client)."""
+"""The public endpoints of docs/api.md, through real HTTP handling (Django test client)."""
 
 import json
 from datetime import date, datetime, timedelta, timezone

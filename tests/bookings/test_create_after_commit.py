@@ -1,4 +1,4 @@
-"""booking_create keeps rendering out of its write transaction (DESIGN.md section 7:
+"""booking_create keeps rendering out of its write transaction (bench/README.md:
 "side effects after commit"): templates, links and meeting reads come after the
 booking's outbox rows are written, never between the lock and the commit."""
 

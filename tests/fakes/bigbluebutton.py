@@ -1,5 +1,5 @@
 """A fake BigBlueButton server: a real HTTP server on 127.0.0.1 that follows
-providers-contracts.md §5 (the API, not the client).
+docs/providers.md (the API, not the client).
 
 - `GET /bigbluebutton/api/<call>?<query>&checksum=<hex>`; the checksum is checked over
   the raw query string as received (minus `checksum`), the algorithm told apart by hex

@@ -1,4 +1,4 @@
-"""A local Google OAuth + Calendar API (providers-contracts.md §3).
+"""A local Google OAuth + Calendar API (docs/providers.md).
 
     with FakeGoogle() as google:
         settings.GOOGLE_OAUTH_BASE = settings.GOOGLE_API_BASE = google.base

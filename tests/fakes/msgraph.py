@@ -1,4 +1,4 @@
-"""A local Microsoft identity platform + Microsoft Graph (providers-contracts.md §2).
+"""A local Microsoft identity platform + Microsoft Graph (docs/providers.md).
 
     with FakeGraph() as graph:
         settings.MS_LOGIN_BASE, settings.MS_GRAPH_BASE = graph.login_base, graph.graph_base

@@ -1,4 +1,4 @@
-"""A local Zoom (providers-contracts.md §1): a real HTTP server on 127.0.0.1.
+"""A local Zoom (docs/providers.md): a real HTTP server on 127.0.0.1.
 
     with FakeZoom() as zoom:
         settings.ZOOM_OAUTH_BASE, settings.ZOOM_API_BASE = zoom.oauth_base, zoom.api_base

@@ -1,6 +1,6 @@
 """The local Zoom (tests/fakes/zoom.py) with an OAuth app's token endpoint instead of
 Server-to-Server: `POST /oauth/token` with Basic client_id:client_secret and the
-`authorization_code` (+ PKCE) or `refresh_token` grant (providers-contracts.md §1.1).
+`authorization_code` (+ PKCE) or `refresh_token` grant (docs/providers.md).
 
 Refresh tokens rotate and are single use: "the latest refresh token must always be
 used"; an older one gets `{"reason": "Invalid Token!", "error": "invalid_grant"}`.

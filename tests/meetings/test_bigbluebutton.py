@@ -1,4 +1,4 @@
-"""BigBlueButton: checksummed API calls against a fake BBB server (providers-contracts.md §5)."""
+"""BigBlueButton: checksummed API calls against a fake BBB server (docs/providers.md)."""
 
 import logging
 from datetime import timedelta

@@ -1,5 +1,5 @@
 """Google Meet (Calendar events with a Meet conference) against a local fake over real
-HTTP (providers-contracts.md §3). The adapter is never patched: the settings point at
+HTTP (docs/providers.md). The adapter is never patched: the settings point at
 the fake, and only the shared transport's timeout is shortened for the timeout cases.
 The adapter's own poll delays (0.5 s, 1 s, 2 s) are real, so the pending cases take a
 few seconds."""

@@ -1,4 +1,4 @@
-"""Jitsi: a JWT per participant, bound to the join window (providers-contracts.md §4)."""
+"""Jitsi: a JWT per participant, bound to the join window (docs/providers.md)."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The reveal rule (DESIGN.md invariant 5), as a matrix:
+"""The reveal rule (docs/architecture.md invariant 5), as a matrix:
 
 time (booked, start-6, start-5, start, end, end+1) x payment (not required, pending,
 paid) x viewer (own customer, another participant, the staff member, another junior,

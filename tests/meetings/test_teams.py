@@ -1,5 +1,5 @@
 """Microsoft Teams (Graph onlineMeetings) against a local fake over real HTTP
-(providers-contracts.md §2). The adapter is never patched: the settings point at the
+(docs/providers.md). The adapter is never patched: the settings point at the
 fake, and only the shared transport's timeout is shortened for the timeout cases."""
 
 import logging

@@ -1,4 +1,4 @@
-"""Zoom (Server-to-Server OAuth) against a local fake that follows providers-contracts.md §1.
+"""Zoom (Server-to-Server OAuth) against a local fake of Zoom's documented API.
 
 The adapter is never patched: the fake is a real HTTP server, the settings point at it,
 and only the shared transport's timeout is shortened for the timeout cases.

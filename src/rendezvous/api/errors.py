@@ -1,4 +1,4 @@
-"""Every 4xx/5xx answer of the API has one shape (shared/API.md):
+"""Every 4xx/5xx answer of the API has one shape (docs/api.md):
 {"error": {"code", "message", "fields"?}}."""
 
 import logging

@@ -1,4 +1,4 @@
-"""Input and output shapes of API v1 (shared/API.md). Times are rendered in the zone asked for."""
+"""Input and output shapes of API v1 (docs/api.md). Times are rendered in the zone asked for."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -181,7 +181,7 @@ def manage_url(booking: Booking, token: str) -> str:
 def meeting_out(
     booking: Booking, zone: ZoneInfo, viewer=None, prefetched: Prefetched | None = None
 ) -> dict | None:
-    """The meeting object of API.md, from the one reveal rule (meetings.domain.meeting_view):
+    """the meeting object of docs/api.md, from the one reveal rule (meetings.domain.meeting_view):
     `join_url` is our /join/<token>/ link, never the provider's URL."""
     view = meeting_view(booking=booking, viewer=viewer, now=timezone.now(), prefetched=prefetched)
     if view is None:

@@ -1,5 +1,5 @@
 """Who may see and change what. Views and API handlers call these helpers; they never
-check roles themselves (DESIGN.md invariant 6).
+check roles themselves (docs/architecture.md invariant 6).
 
 | role | bookings |
 | --- | --- |

@@ -1,4 +1,4 @@
-"""Domain errors. Each carries the machine code of API.md; the API maps codes to statuses."""
+"""Domain errors. Each carries the machine code of docs/api.md; the API maps codes to statuses."""
 
 from django.utils.translation import gettext_lazy as _
 

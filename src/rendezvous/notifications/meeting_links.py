@@ -1,6 +1,6 @@
 """What emails say about a booking's video meeting: the one place issue 4 plugs into.
 
-Emails follow the reveal rule of DESIGN.md invariant 5: they carry our join link
+Emails follow the reveal rule of docs/architecture.md invariant 5: they carry our join link
 (never the provider's raw URL), and only once the booking is confirmed and, where
 payment is required, paid. `meeting_texts` asks the one reveal rule
 (meetings.domain.meeting_view) for the customer's and the staff member's join links;

@@ -1,4 +1,4 @@
-"""`[variable]` substitution for company-edited text (DESIGN.md invariant 7).
+"""`[variable]` substitution for company-edited text (docs/architecture.md invariant 7).
 
 One regular expression pass over the *template*: values are inserted, never scanned
 again, so a customer named `[online_meeting_link]` stays a name. Per output:

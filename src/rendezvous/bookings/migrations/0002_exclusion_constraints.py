@@ -1,4 +1,4 @@
-"""No double booking, enforced by PostgreSQL itself (DESIGN.md invariant 1).
+"""No double booking, enforced by PostgreSQL itself (docs/architecture.md invariant 1).
 
 Active bookings ('requested', 'confirmed') of one staff member, or of one resource,
 may not have overlapping blocked ranges (buffers included). Class-seat bookings share

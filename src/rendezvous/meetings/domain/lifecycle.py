@@ -31,7 +31,7 @@ that finishes after the meeting moved again leaves the next update due.
 Backoff: 1, 2, 4 ... minutes up to MAX_BACKOFF, or longer when the provider sent
 Retry-After; MAX_ATTEMPTS in all, and a permanent error stops at once.
 
-No network call runs inside a transaction (DESIGN.md invariant 4).
+No network call runs inside a transaction (docs/architecture.md invariant 4).
 """
 
 import logging

@@ -1,4 +1,4 @@
-"""The one reveal rule (DESIGN.md invariant 5): who sees which meeting link, when.
+"""The one reveal rule (docs/architecture.md invariant 5): who sees which meeting link, when.
 
 `meeting_view` is the only function that decides; the join page, the manage page and
 confirmation, My bookings, the API's meeting object, the admin and emails all ask it.

@@ -1,4 +1,4 @@
-"""The video-provider interface (DESIGN.md section 5) and its registry.
+"""The video-provider interface (docs/providers.md) and its registry.
 
 Adding a provider: a module here with a class `Provider(VideoProvider)`, a line in
 REGISTRY, a fake in tests/fakes/ if it talks HTTP, and tests against that fake.

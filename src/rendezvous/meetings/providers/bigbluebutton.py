@@ -1,5 +1,5 @@
 """`bigbluebutton`: a BigBlueButton server (or Scalelite) through its API
-(providers-contracts.md §5).
+(docs/providers.md).
 
 Every call is `GET <base>/bigbluebutton/api/<call>?<query>&checksum=<hex>`, the checksum
 being HEX(HASH(call + query + shared secret)) over exactly the query we send. Answers
@@ -18,8 +18,8 @@ checksum); it keeps the createTime and the exact name the meeting was created wi
 Why join_url() creates the meeting again: BBB removes a meeting nobody joined within
 `meetingExpireIfNoUserJoinedInMinutes` (5 by default) of its creation, so the meeting
 the task made days ahead is usually gone when the first participant arrives, and a
-join into it fails (providers-contracts.md §5: "call create again right before handing
-out join URLs"). Create is idempotent, so calling it at every join:
+join into it fails; BBB's own advice is to call create again right before handing
+out join URLs. Create is idempotent, so calling it at every join:
 
 | BBB has | create answers | the join URL carries |
 | --- | --- | --- |

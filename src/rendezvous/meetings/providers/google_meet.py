@@ -1,4 +1,4 @@
-"""`google_meet`: Google Meet links through the Calendar API (providers-contracts.md §3).
+"""`google_meet`: Google Meet links through the Calendar API (docs/providers.md).
 
 A business creates an OAuth client (type "Web application") in Google Cloud, puts its
 id and secret on a meeting account, and connects the account by signing in with the

@@ -1,4 +1,4 @@
-"""The one HTTP client every remote provider uses (DESIGN.md section 5).
+"""The one HTTP client every remote provider uses (docs/providers.md).
 
 Timeouts on every call; transport errors, 429 and 5xx become temporary ProviderErrors
 (429/503 carry Retry-After); other 4xx are permanent unless the adapter knows better

@@ -1,4 +1,4 @@
-"""`jitsi`: a self-hosted Jitsi Meet with token authentication (providers-contracts.md §4).
+"""`jitsi`: a self-hosted Jitsi Meet with token authentication (docs/providers.md).
 
 Nothing is created on the server: a meeting is an unguessable room name, and each
 participant gets their own HS256 JWT, minted when they follow our join link inside

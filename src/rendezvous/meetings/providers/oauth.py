@@ -1,5 +1,5 @@
 """OAuth 2.0 for the providers a business connects by signing in: Microsoft Teams,
-Google Meet and Zoom's OAuth app (providers-contracts.md §1.1, §2.1, §3.1).
+Google Meet and Zoom's OAuth app (docs/providers.md).
 
 | piece | what it does |
 | --- | --- |
@@ -13,7 +13,7 @@ Google Meet and Zoom's OAuth app (providers-contracts.md §1.1, §2.1, §3.1).
 Tokens live on MeetingAccount, encrypted (meetings.crypto). Refresh tokens rotate
 (Zoom, Microsoft: the old one is dead once the new one is issued; Google usually keeps
 its own), so two workers must never both spend the same one. No network call runs
-inside a transaction (DESIGN.md invariant 4), so instead of holding the row lock
+inside a transaction (docs/architecture.md invariant 4), so instead of holding the row lock
 through the HTTP call, a short transaction takes a *lease*:
 
 1. lock the account row (`select_for_update`), re-read it: a token another worker

@@ -1,4 +1,4 @@
-"""`teams`: Microsoft Teams meetings through Microsoft Graph (providers-contracts.md §2).
+"""`teams`: Microsoft Teams meetings through Microsoft Graph (docs/providers.md).
 
 A business registers an app in Microsoft Entra ID, puts its client id and secret on a
 meeting account, and connects the account by signing in with a **work or school**

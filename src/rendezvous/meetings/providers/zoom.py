@@ -1,4 +1,4 @@
-"""`zoom`: Zoom meetings (providers-contracts.md §1), in one of two modes.
+"""`zoom`: Zoom meetings (docs/providers.md), in one of two modes.
 
 | mode | app id | tokens | host |
 | --- | --- | --- | --- |
@@ -316,7 +316,7 @@ class Provider(VideoProvider):
     def join_url(self, ref: MeetingRef, participant: Participant) -> str:
         """Participants get the join_url (it does not expire). The host gets a start_url
         fetched now (`GET /meetings/{id}`): the stored one carries a ZAK that expires
-        after two hours (90 days for API users, providers-contracts.md §1.2), and the
+        after two hours (90 days for API users, docs/providers.md), and the
         join page is exactly "the host clicks start". Called on the join page only,
         inside the window (meetings.domain.reveal), never in a transaction.
 

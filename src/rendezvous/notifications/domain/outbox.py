@@ -2,7 +2,7 @@
 
 | step | what happens |
 | --- | --- |
-| enqueue | `outbox_enqueue` inserts the row (state `queued`, a fixed Message-ID) inside the caller's transaction and asks, on commit, for a delivery task; no network inside the transaction (DESIGN.md invariant 4) |
+| enqueue | `outbox_enqueue` inserts the row (state `queued`, a fixed Message-ID) inside the caller's transaction and asks, on commit, for a delivery task; no network inside the transaction (docs/architecture.md invariant 4) |
 | enqueue, deferred | inside `render_after_commit` (booking_create, seat_reserve) the row holds only event, recipient, language and SEQUENCE (`to_render`); its delivery task renders it (templates, links, meeting, iCalendar) when it claims it, then sends. Neither the booking's write lock nor the request waits for rendering; a lost task is covered by the sweep, which renders the same way. When the booking transaction is nested in a caller's, the rows are rendered at the end of the block instead, inside the caller's transaction |
 | claim | `outbox_deliver` moves one row to `sending` with a lease by a conditional UPDATE: two workers never send the same row at once |
 | send | through Django's mailer (`MAILERS`), outside any transaction |
