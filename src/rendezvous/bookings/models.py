@@ -145,3 +145,18 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def link_hold(self) -> str:
+        """Why the booking itself keeps its meeting link back, "" when it does not.
+
+        The booking's half of the reveal rule (meetings.domain.meeting_view adds the
+        viewer, the meeting and the window): a cancelled booking has lost its link, a
+        request has none until confirmed, a payment due or refunded withholds it.
+        """
+        if self.status == BookingStatus.CANCELLED:
+            return "revoked"
+        if self.status == BookingStatus.REQUESTED:
+            return "unconfirmed"
+        if self.payment_status in (PaymentStatus.PENDING, PaymentStatus.REFUNDED):
+            return "unpaid"
+        return ""

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
+from rendezvous.bookings.models import Booking
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
     with override(language):
         if view is not None and view.join_url:
             customer = view.join_url
-        elif booking.status == BookingStatus.REQUESTED:
+        elif booking.link_hold() == "unconfirmed":
             customer = _("Your personal video link will be sent once your booking is confirmed.")
-        elif booking.payment_status == PaymentStatus.PENDING:
+        elif booking.link_hold() == "unpaid":
             customer = _("Your personal video link will be sent once your payment is received.")
         else:
             customer = _(

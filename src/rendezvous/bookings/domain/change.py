@@ -364,8 +364,8 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
             if (
                 meeting is not None
                 and meeting.state == MeetingState.READY
-                and locked.status == BookingStatus.CONFIRMED
-                and locked.payment_status not in (PaymentStatus.PENDING, PaymentStatus.REFUNDED)
+                and locked.is_active
+                and not locked.link_hold()
             ):
                 notify_meeting_link_added(booking=locked)
         elif locked.status == BookingStatus.CONFIRMED:

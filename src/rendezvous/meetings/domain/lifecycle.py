@@ -46,7 +46,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState, ValidationFailed
 
@@ -404,10 +404,7 @@ def _announce(meeting: Meeting) -> None:
     from rendezvous.notifications.domain import notify_meeting_link_added
 
     for booking in _bookings(meeting):
-        if booking.status == BookingStatus.CONFIRMED and booking.payment_status not in (
-            PaymentStatus.PENDING,
-            PaymentStatus.REFUNDED,
-        ):
+        if not booking.link_hold():
             notify_meeting_link_added(booking=booking)
 
 

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import F
 
-from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
+from rendezvous.bookings.models import Booking
 from rendezvous.companies.access import Actor, access_bookings
 from rendezvous.companies.models import Role
 
@@ -235,19 +235,15 @@ def _resolve(viewer, booking, meeting, prefetched=None) -> tuple[bool, str, Join
 def _hidden(allowed, booking, meeting, token) -> str:
     if not allowed:
         return "forbidden"
-    if booking is not None and booking.status == BookingStatus.CANCELLED:
-        return "revoked"
+    hold = booking.link_hold() if booking is not None else ""
+    if hold == "revoked":
+        return hold
     if meeting is not None and meeting.state == MeetingState.REVOKED:
         return "revoked"
     if token is not None and token.revoked_at is not None:
         return "revoked"
-    if booking is not None and booking.status == BookingStatus.REQUESTED:
-        return "unconfirmed"
-    if booking is not None and booking.payment_status in (
-        PaymentStatus.PENDING,
-        PaymentStatus.REFUNDED,
-    ):
-        return "unpaid"
+    if hold:
+        return hold
     if meeting is None or token is None or meeting.state == MeetingState.PENDING:
         return "pending"
     if meeting.state == MeetingState.FAILED or not meeting.join_url:
