@@ -4,7 +4,8 @@ import smtplib
 
 import pytest
 
-from rendezvous.notifications.domain.outbox import backoff, classify
+from rendezvous.core.retry import backoff
+from rendezvous.notifications.domain.outbox import classify
 
 pytestmark = pytest.mark.unit
 

@@ -28,7 +28,7 @@ A worker claims an update or delete by moving next_attempt_at LEASE ahead under 
 row lock, so the sweep and the after-commit task do not both call the provider; a
 worker that dies leaves the claim to expire and the sweep takes it up again. An update
 that finishes after the meeting moved again leaves the next update due.
-Backoff: 1, 2, 4 ... minutes up to MAX_BACKOFF, or longer when the provider sent
+Backoff: 1, 2, 4 ... minutes up to an hour (core.retry), or longer when the provider sent
 Retry-After; MAX_ATTEMPTS in all, and a permanent error stops at once.
 
 No network call runs inside a transaction (docs/architecture.md invariant 4).
@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState, ValidationFailed
+from rendezvous.core.retry import backoff
 
 from ..models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
 from ..providers import MeetingRef, MeetingSpec, ProviderError, get_provider, provider_class
@@ -57,16 +58,11 @@ from ..tokens import hash_token, new_nonce, token_for
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-MAX_BACKOFF = timedelta(hours=1)
 # How long a worker holds an update or delete it claimed: longer than any provider call
 # (timeouts in providers.http), short enough that a crashed worker's job comes back soon.
 LEASE = timedelta(minutes=2)
 # A company with online meetings on and no account gets the room Rendezvous serves itself.
 DEFAULT_PROVIDER = "builtin"
-
-
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def account_for(company: Company, staff_id: int | None) -> MeetingAccount | None:

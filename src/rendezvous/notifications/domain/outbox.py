@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
+from rendezvous.core.retry import backoff
 
 from ..ics import organizer_address
 from ..mime import BookingEmail
@@ -45,15 +46,10 @@ from .render import Rendered
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
 
 
 def max_attempts() -> int:
     return getattr(settings, "NOTIFICATIONS_MAX_ATTEMPTS", 30)
-
-
-def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 # Row ids written inside render_after_commit, to render once it ends; None outside.
