@@ -86,6 +86,11 @@ class Company(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def default_language(self) -> str:
+        """The language of the company's own texts and of anyone who did not pick one."""
+        return self.languages[0] if self.languages else settings.LANGUAGE_CODE
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -45,7 +45,7 @@ def join(request, token: str):
         language = booking.language
         zone = ZoneInfo(booking.timezone) if booking.timezone else company.zone
     else:
-        language = company.languages[0] if company.languages else settings.LANGUAGE_CODE
+        language = company.default_language
         zone = company.zone
     language = language if language in codes else settings.LANGUAGE_CODE
     now = timezone.now()

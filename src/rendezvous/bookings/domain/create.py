@@ -327,7 +327,7 @@ def _language(company: Company, requested: str | None) -> str:
         raise ValidationFailed(
             fields={"language": [_("This company does not offer that language.")]}
         )
-    return company.languages[0] if company.languages else "en"
+    return company.default_language
 
 
 def resources_locked(

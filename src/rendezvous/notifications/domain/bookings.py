@@ -39,7 +39,6 @@ from .outbox import outbox_enqueue, rendering_deferred
 from .render import (
     Rendered,
     booking_values,
-    company_language,
     customer_zone,
     render,
     template_for,
@@ -91,7 +90,7 @@ def _message(
         if staff is None or not staff.email or not options.notify_staff:
             return
         to_email, to_name = staff.email, staff.name
-        language = company_language(company)
+        language = company.default_language
     if rendering_deferred():
         # Only the recipient and the sequence now; the delivery renders the text.
         content = {"rendered": None, "sequence": sequence}

@@ -19,7 +19,7 @@ from ..links import new_feed_token
 from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
 from ..variables import unknown_variables
 from .outbox import outbox_enqueue
-from .render import Rendered, company_language, format_end, format_when, render, template_for
+from .render import Rendered, format_end, format_when, render, template_for
 
 
 def send_sign_in_link(*, company: Company, email: str, link: str, language: str = "") -> None:
@@ -29,7 +29,7 @@ def send_sign_in_link(*, company: Company, email: str, link: str, language: str 
     1. write: an outbox row (sign_in_link) in `language`, else the company's first
     2. after commit: its delivery task
     """
-    language = language if language in company.languages else company_language(company)
+    language = language if language in company.languages else company.default_language
     values = {"company_name": company.name, "customer_email": email, "sign_in_link": link}
     subject, body = template_for(company=company, event=Event.SIGN_IN_LINK, language=language)
     with transaction.atomic():

@@ -25,10 +25,6 @@ class Rendered:
     html: str
 
 
-def company_language(company: Company) -> str:
-    return company.languages[0] if company.languages else "en"
-
-
 def customer_zone(booking: Booking) -> ZoneInfo:
     # Customers' own zone comes with My bookings (issue 3): prefer it once Booking has one.
     own = getattr(booking, "timezone", "") or ""
