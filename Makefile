@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# This checkout's code first, even where .venv is shared with another worktree.
+export PYTHONPATH := $(CURDIR)/src
 # Tests use their own SQLite file; DATABASE_URL (if PostgreSQL) adds a second run there.
 # They run on one pytest-xdist worker per core (at most 4); `make test TEST_JOBS=0` runs
 # them in this process. Thread-storm and browser tests keep to one worker each
@@ -43,7 +45,7 @@ browser:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports --no-cache
 	DATABASE_URL= $(VENV)/bin/mypy
 	DATABASE_URL= $(PY) -m rendezvous.cli makemigrations --check --dry-run
 

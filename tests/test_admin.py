@@ -39,6 +39,7 @@ from rendezvous.notifications.models import (
     OutboxMessage,
     ScheduledReminder,
 )
+from tests.conftest import snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -504,28 +505,54 @@ def test_session_changelist_counts_active_seats_in_constant_queries(client, worl
     assert many == one
 
 
-def test_booked_session_keeps_its_time_and_capacity_covers_seats(client, world):
+def session_form(session, **changes) -> dict:
+    data = {
+        "staff": session.staff_id or "",
+        "location": "",
+        "resource": "",
+        "start_0": "2030-03-04",
+        "start_1": "09:00",
+        "end_0": "2030-03-04",
+        "end_1": "10:00",
+        "capacity": str(session.capacity),
+        "_save": "1",
+    }
+    return {**data, **changes}
+
+
+def test_admin_changes_a_session_through_the_domain_moving_its_bookings(client, world):
     session, yoga = world["session"], world["yoga"]
-    make_booking(world, session=session, service=yoga, participants=3)
+    booking = make_booking(
+        world, session=session, service=yoga, participants=3, status=BookingStatus.CONFIRMED
+    )
+    before = snapshot()
     response = client.post(
         url(ClassSession, "change", session.pk),
-        {"capacity": "2", "start_0": "2031-01-01", "start_1": "10:00", "_save": "1"},
+        session_form(session, capacity="2", start_0="2031-01-01", end_0="2031-01-01"),
     )
     assert response.status_code == 200
-    assert "capacity" in response.context["adminform"].form.errors
+    errors = response.context["adminform"].form.errors
+    assert errors["capacity"] == ["3 seats are booked; the capacity cannot be lower."]
+    assert snapshot() == before
+
     response = client.post(
         url(ClassSession, "change", session.pk),
-        {"capacity": "3", "start_0": "2031-01-01", "start_1": "10:00", "_save": "1"},
+        session_form(session, capacity="3", start_0="2031-01-01", end_0="2031-01-01"),
     )
     assert response.status_code == 302
     session.refresh_from_db()
-    assert (session.capacity, session.start) == (3, START)
+    booking.refresh_from_db()
+    assert session.capacity == 3
+    assert session.start.year == 2031 and session.end - session.start == timedelta(hours=1)
+    # The session's booking moved with it, as the API's session_update moves it.
+    assert (booking.start, booking.end) == (session.start, session.end)
+    assert AuditEntry.objects.filter(entity="booking", entity_id=str(booking.pk)).exists()
 
 
 def test_session_refuses_staff_of_another_company_and_appointment_services(client, world):
     data = {
         "company": world["company"].pk,
-        "service": world["service"].pk,  # an appointment service
+        "service": world["yoga"].pk,
         "staff": world["stranger"].pk,
         "start_0": "2030-05-01",
         "start_1": "10:00",
@@ -534,10 +561,49 @@ def test_session_refuses_staff_of_another_company_and_appointment_services(clien
         "capacity": "4",
         "_save": "1",
     }
+    before = snapshot()
     response = client.post(url(ClassSession, "add"), data)
     assert response.status_code == 200
-    assert {"service", "staff"} <= set(response.context["adminform"].form.errors)
-    assert ClassSession.objects.count() == 1
+    assert set(response.context["adminform"].form.errors) == {"staff"}
+    # An appointment service is refused by session_create, as over the API.
+    data.update(service=world["service"].pk, staff=world["anna"].pk)
+    response = client.post(url(ClassSession, "add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "service": ["Choose a class, not an appointment service."]
+    }
+    assert snapshot() == before
+    data.update(service=world["yoga"].pk)
+    response = client.post(url(ClassSession, "add"), data)
+    assert response.status_code == 302
+    assert ClassSession.objects.count() == 2
+
+
+def test_admin_deletes_only_sessions_without_bookings(client, world):
+    session, yoga = world["session"], world["yoga"]
+    make_booking(world, session=session, service=yoga, status=BookingStatus.CANCELLED)
+    before = snapshot()
+    response = client.post(
+        reverse("admin:catalog_classsession_changelist"),
+        {"action": "delete_selected", "_selected_action": [session.pk], "post": "yes"},
+        follow=True,
+    )
+    # Its bookings keep their history: the admin says so and deletes nothing.
+    assert "Cannot delete class session" in response.content.decode()
+    assert snapshot() == before
+    empty = ClassSession.objects.create(
+        company=world["company"],
+        service=yoga,
+        start=START + timedelta(days=1),
+        end=START + timedelta(days=1, hours=1),
+        capacity=4,
+    )
+    response = client.post(
+        reverse("admin:catalog_classsession_changelist"),
+        {"action": "delete_selected", "_selected_action": [empty.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not ClassSession.objects.filter(pk=empty.pk).exists()
 
 
 # -- availability -------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from rendezvous.bookings.domain import sessions as editing
 from rendezvous.bookings.models import Booking, BookingStatus
-from rendezvous.catalog import editing
 from rendezvous.catalog.models import ClassSession
 from rendezvous.companies.models import Role
 from rendezvous.meetings.models import Meeting

@@ -4,7 +4,8 @@ The public `GET /companies/{company}/services` lists what customers may book; th
 endpoints are the back office's view and edits (inactive services too, every field),
 hence their own /manage/ paths. Who may do what is decided in companies.access
 (access_manage_catalog, access_manage_sessions) and documented in docs/api.md; each
-handler parses, calls one catalog.editing function, renders.
+handler parses, calls one domain function (catalog.editing for services,
+bookings.domain for sessions), renders.
 """
 
 import datetime as dt
@@ -14,7 +15,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Status
 
-from rendezvous.bookings.domain import session_cancel as cancel_session
+from rendezvous.bookings.domain import sessions
+from rendezvous.bookings.models import seats_taken_by_session
 from rendezvous.catalog import editing
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.access import (
@@ -181,7 +183,7 @@ def session_out(session: ClassSession, zone: ZoneInfo, taken: int) -> dict:
 
 def _render_session(session: ClassSession, zone: ZoneInfo) -> dict:
     fresh = ClassSession.objects.select_related("service").get(pk=session.pk)
-    taken = editing.session_seats_taken([fresh]).get(fresh.pk, 0)
+    taken = seats_taken_by_session([fresh]).get(fresh.pk, 0)
     return session_out(fresh, zone, taken)
 
 
@@ -217,7 +219,7 @@ def session_list(
     if staff:
         qs = qs.filter(staff_id=parse_id(staff, "staff"))
     rows, next_url = paginate(request, qs, cursor)
-    taken = editing.session_seats_taken(rows)
+    taken = seats_taken_by_session(rows)
     return {
         "results": [session_out(s, zone, taken.get(s.pk, 0)) for s in rows],
         "next": next_url,
@@ -231,7 +233,7 @@ def session_create(request: HttpRequest, company: str, payload: SessionCreate):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_sessions(actor)
-    session = editing.session_create(company=c, values=payload.model_dump(exclude_unset=True))
+    session = sessions.session_create(company=c, values=payload.model_dump(exclude_unset=True))
     return Status(201, _render_session(session, c.zone))
 
 
@@ -250,7 +252,7 @@ def session_patch(request: HttpRequest, company: str, session_id: str, payload: 
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_sessions(actor)
-    session = editing.session_update(
+    session = sessions.session_update(
         session=_session(actor, session_id), values=payload.model_dump(exclude_unset=True)
     )
     return _render_session(session, c.zone)
@@ -263,7 +265,7 @@ def session_delete(request: HttpRequest, company: str, session_id: str):
     actor: Actor = request.auth
     access_company(actor, company)
     access_manage_sessions(actor)
-    editing.session_delete(session=_session(actor, session_id))
+    sessions.session_delete(session=_session(actor, session_id))
     return Status(204, None)
 
 
@@ -275,7 +277,7 @@ def session_cancel(request: HttpRequest, company: str, session_id: str):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_sessions(actor)
-    done = cancel_session(session=_session(actor, session_id))
+    done = sessions.session_cancel(session=_session(actor, session_id))
     return _render_session(done.session, c.zone) | {
         "cancelled_bookings": [str(b.pk) for b in done.cancelled],
         "refunds_due": [str(b.pk) for b in done.refunds_due],

@@ -1,10 +1,12 @@
-"""Admin for customers and bookings.
+"""Admin for customers, bookings and class sessions.
 
 Bookings are read-only here except for their notes: their state, times, staff and
 blocked range change only through `bookings.domain`, which locks and re-checks (no
 double booking, seats within capacity). Actions call those functions one booking at
 a time and report each refusal; bookings are made through the booking site or API,
 so there is no "add", and only bookings that hold no time any more can be deleted.
+Class sessions are scheduled, changed and deleted through bookings.domain.sessions
+(core.admin_forms): the admin refuses what the API refuses.
 """
 
 from collections.abc import Callable
@@ -15,9 +17,11 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy
 
-from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
+from rendezvous.catalog.models import ClassSession
+from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm, local_datetime
+from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 from rendezvous.core.audit import who_label
 from rendezvous.core.errors import DomainError
 from rendezvous.core.text import has_control_chars
@@ -30,10 +34,14 @@ from .domain import (
     booking_mark_outcome,
     booking_record_payment,
     booking_set_notes,
+    session_cancel,
+    session_create,
+    session_delete,
+    session_update,
 )
 from .domain.details import NOTES_MAX
 from .domain.history import action_label, booking_history
-from .models import Booking, BookingStatus, Customer, PaymentStatus
+from .models import Booking, BookingStatus, Customer, PaymentStatus, seats_taken_subquery
 
 
 class CustomerForm(forms.ModelForm):
@@ -305,3 +313,123 @@ class BookingAdmin(admin.ModelAdmin):
                 "count",
             ),
         )
+
+
+# -- class sessions ----------------------------------------------------------------------
+
+SESSION_FIELDS = ("service", "staff", "location", "resource", "start", "end", "capacity", "online")
+
+
+class ClassSessionForm(CompanyScopedForm, DomainForm):
+    """Scheduled and changed by session_create / session_update, which check the kind,
+    the times, the capacity against the seats taken, and that staff and resource are free."""
+
+    company_scoped_fields = ("service", "staff", "location", "resource")
+
+    class Meta:
+        model = ClassSession
+        fields = ("company", *SESSION_FIELDS)
+
+    def domain_write(self) -> ClassSession:
+        values = self.domain_values(SESSION_FIELDS)
+        if self.instance.pk is None:
+            return session_create(company=self.cleaned_data["company"], values=values)
+        return session_update(session=self.instance, values=values)
+
+
+@admin.register(ClassSession)
+class ClassSessionAdmin(CompanyFixedAdmin, DomainAdmin):
+    """A session is cancelled only by the "Cancel" action (session_cancel: its bookings,
+    emails, meeting and refunds with it), never by ticking a box; moving one moves its
+    bookings (session_update)."""
+
+    form = ClassSessionForm
+    list_display = (
+        "service",
+        "start_local",
+        "end_local",
+        "staff",
+        "capacity",
+        "seats_taken",
+        "online",
+        "cancelled",
+    )
+    list_filter = ("cancelled", "online", "company", "service", "staff")
+    search_fields = ("service__name", "staff__name", "company__name")
+    autocomplete_fields = ("service", "staff")
+    date_hierarchy = "start"
+    list_select_related = ("company", "service", "staff")
+    actions = ("cancel_sessions",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(seats_taken_count=seats_taken_subquery())
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = (
+            *super().get_readonly_fields(request, obj),
+            "seats_taken",
+            "cancelled",
+            "cancelled_at",
+        )
+        if obj is not None:
+            # The bookings were made for this class.
+            readonly += ("service",)
+        return readonly
+
+    def domain_delete(self, obj: ClassSession) -> None:
+        session_delete(session=obj)
+
+    @admin.display(description=_("seats taken"), ordering="seats_taken_count")
+    def seats_taken(self, obj: ClassSession) -> int:
+        return getattr(obj, "seats_taken_count", 0)
+
+    @admin.display(description=_("start (company time)"), ordering="start")
+    def start_local(self, obj: ClassSession) -> str:
+        return local_datetime(obj.start, obj.company.zone)
+
+    @admin.display(description=_("end (company time)"), ordering="end")
+    def end_local(self, obj: ClassSession) -> str:
+        return local_datetime(obj.end, obj.company.zone)
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("catalog.change_classsession")
+
+    @admin.action(
+        description=_("Cancel the sessions and all their bookings"), permissions=["cancel"]
+    )
+    def cancel_sessions(self, request, queryset):
+        for session in queryset.select_related("company", "service"):
+            try:
+                result = session_cancel(session=session)
+            except DomainError as exc:
+                messages.error(request, f"{session}: {exc}")
+                continue
+            messages.success(
+                request,
+                ngettext(
+                    "%(session)s cancelled; %(n)d booking cancelled and its customer told.",
+                    "%(session)s cancelled; %(n)d bookings cancelled and their customers told.",
+                    len(result.cancelled),
+                )
+                % {"session": session, "n": len(result.cancelled)},
+            )
+            if result.refunds_due:
+                url = reverse("admin:bookings_booking_changelist") + (
+                    f"?session__id__exact={session.pk}&status__exact={BookingStatus.CANCELLED}"
+                    f"&payment_status__exact={PaymentStatus.PAID}"
+                )
+                count = len(result.refunds_due)
+                messages.warning(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        ngettext(
+                            "%(n)d booking was paid: a refund is due.",
+                            "%(n)d bookings were paid: refunds are due.",
+                            count,
+                        )
+                        % {"n": count},
+                        url,
+                        _("Show them"),
+                    ),
+                )

@@ -3,7 +3,8 @@
 import uuid
 
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext_lazy as _
 
 from rendezvous.catalog.models import ClassSession, Service
@@ -160,3 +161,40 @@ class Booking(models.Model):
         if self.payment_status in (PaymentStatus.PENDING, PaymentStatus.REFUNDED):
             return "unpaid"
         return ""
+
+
+# -- seats -----------------------------------------------------------------------------
+# A class session's seats taken: the participants of its active bookings. These three
+# shapes of that one sum serve one session (under its lock), many at once (lists), and
+# every row of a session queryset (the admin's sortable column, the slot engine).
+
+
+def seats_taken(session: ClassSession) -> int:
+    """Seats held in one session (call with the session row locked before a re-check)."""
+    return seats_taken_by_session([session]).get(session.pk, 0)
+
+
+def seats_taken_by_session(sessions) -> dict[int, int]:
+    """Seats held per session id, for many sessions in one query; absent ids hold none."""
+    rows = (
+        Booking.objects.filter(session__in=sessions, status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("session")
+        .annotate(total=Sum("participants"))
+        .values_list("session", "total")
+    )
+    return dict(rows)
+
+
+def seats_taken_subquery() -> Coalesce:
+    """Seats held, as an annotation for each row of a ClassSession queryset. A correlated
+    subquery rather than a JOIN + GROUP BY, so filters, search and date hierarchies work
+    on the queryset unchanged and no row is duplicated."""
+    taken = (
+        Booking.objects.filter(session=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("session")
+        .annotate(total=Sum("participants"))
+        .values("total")
+    )
+    return Coalesce(Subquery(taken), 0)

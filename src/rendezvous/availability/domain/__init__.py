@@ -15,10 +15,10 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
-from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
+from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, seats_taken_subquery
 from rendezvous.catalog.models import ClassSession, Service
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.scheduling.intervals import Interval, normalize, to_epoch
@@ -382,12 +382,12 @@ def open_sessions(
         cancelled=False,
         start__gte=max(window.start, now + notice),
         start__lt=window.end,
-    ).annotate(taken=Sum("bookings__participants", filter=Q(bookings__status__in=ACTIVE_STATUSES)))
+    ).annotate(taken=seats_taken_subquery())
     if staff_id is not None:
         sessions = sessions.filter(staff_id=staff_id)
     if location_id is not None:
         sessions = sessions.filter(Q(location_id=location_id) | Q(location__isnull=True))
     result = list(sessions.order_by("start"))
     for session in result:
-        session.seats_left = max(0, session.capacity - (session.taken or 0))
+        session.seats_left = max(0, session.capacity - session.taken)
     return result

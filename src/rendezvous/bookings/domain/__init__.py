@@ -14,7 +14,14 @@ from .change import (
 )
 from .create import Created, booking_create, seat_reserve
 from .details import CustomerDetails, clean_details
-from .sessions import REFUND_DUE, SessionCancelled, session_cancel
+from .sessions import (
+    REFUND_DUE,
+    SessionCancelled,
+    session_cancel,
+    session_create,
+    session_delete,
+    session_update,
+)
 
 __all__ = [
     "CUSTOMER",
@@ -35,4 +42,7 @@ __all__ = [
     "clean_details",
     "seat_reserve",
     "session_cancel",
+    "session_create",
+    "session_delete",
+    "session_update",
 ]

@@ -12,6 +12,7 @@ from rendezvous.bookings.models import (
     BookingStatus,
     Customer,
     PaymentStatus,
+    seats_taken,
 )
 from rendezvous.catalog.models import ClassSession, ServiceKind
 from rendezvous.companies.models import StaffMember
@@ -33,7 +34,7 @@ from rendezvous.notifications.domain import (
     notify_payment_recorded,
 )
 
-from .create import resources_locked, seats_taken
+from .create import resources_locked
 from .customers import customer_get_or_create
 from .details import NOTES_MAX, CustomerDetails
 from .history import booking_logged

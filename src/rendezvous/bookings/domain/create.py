@@ -13,11 +13,11 @@ from rendezvous.availability.domain import (
     slot_at,
 )
 from rendezvous.bookings.models import (
-    ACTIVE_STATUSES,
     Booking,
     BookingSource,
     BookingStatus,
     PaymentStatus,
+    seats_taken,
 )
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource
@@ -226,15 +226,6 @@ def seat_reserve(
             customer_timezone=customer_timezone,
         )
     return Created(booking, token)
-
-
-def seats_taken(session: ClassSession) -> int:
-    """Seats held by the session's active bookings (call with the session row locked)."""
-    return sum(
-        Booking.objects.filter(session=session, status__in=ACTIVE_STATUSES).values_list(
-            "participants", flat=True
-        )
-    )
 
 
 def _write(

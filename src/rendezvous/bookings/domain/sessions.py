@@ -1,4 +1,20 @@
-"""Changes to a whole class session: cancelling it with every booking in it.
+"""Changes to a whole class session: scheduling, changing, deleting and cancelling it.
+
+| function | writes | refuses |
+| --- | --- | --- |
+| session_create | a ClassSession | bad fields, a non-class service (400); staff member or resource busy then (409) |
+| session_update | the session, and its bookings when it moves | a capacity below the seats taken (400); a started or cancelled session, `online` switched under bookings (409); staff or resource busy (409) |
+| session_delete | the session | one that ever had a booking (409: cancel it instead, the bookings keep their history) |
+| session_cancel | the session and its bookings, below | - |
+
+Moving a session with bookings (new start, end, staff member or resource) moves its
+bookings in the same transaction, as booking_reschedule would one by one: each gets
+the new times, staff and resource, its meeting follows (meeting_booking_changed) and
+the customer and staff hear of it (notify_booking_rescheduled). The session row is
+locked first, the same lock seat_reserve takes, so no seat is sold at the old time
+while it moves. The staff member's (and resource's) row is locked next, the same
+lock booking_create takes, before checking that nobody else holds them then. Saves go
+through the model, so availability.signals bump the availability version after commit.
 
 What a cancelled session leaves behind, and who sees it:
 
@@ -16,22 +32,35 @@ back yet, and staff clear it the way they record any refund: booking_record_paym
 The meetings report lists such bookings as a problem.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
-from rendezvous.catalog.models import ClassSession
-from rendezvous.core.errors import InvalidState, NotFound
+from rendezvous.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    PaymentStatus,
+    seats_taken,
+)
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.companies.editing import FieldErrors, clean_bool, clean_int, company_row
+from rendezvous.companies.models import Company, Location, Resource, StaffMember
+from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.meetings.domain import meeting_booking_changed, meeting_session_cancelled
 from rendezvous.notifications.domain import notify_booking_cancelled
 
-from .change import STAFF
+from .change import STAFF, booking_save_moved
 from .history import booking_logged
 from .locking import booking_transaction
+
+CAPACITY_MAX = 10_000
+SESSION_MAX = timedelta(hours=24)
 
 # Bookings whose money must go back: cancelled while paid.
 REFUND_DUE = Q(status=BookingStatus.CANCELLED, payment_status=PaymentStatus.PAID)
@@ -93,3 +122,248 @@ def session_cancel(*, session: ClassSession, now: datetime | None = None) -> Ses
         meeting_session_cancelled(session=locked, now=now)
     refunds = [b for b in bookings if b.payment_status == PaymentStatus.PAID]
     return SessionCancelled(session=locked, cancelled=bookings, refunds_due=refunds)
+
+
+# -- scheduling, changing and deleting a session ------------------------------------
+
+
+def _clean_session(
+    company: Company, values: Mapping[str, Any], *, session: ClassSession | None, now: datetime
+):
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    service = session.service if session is not None else None
+    if session is None:
+        service = company_row(errors, "service", Service, company, values.get("service"))
+        if "service" not in errors and service is None:
+            errors.add("service", _("This field is required."))
+        elif service is not None and service.kind != ServiceKind.CLASS:
+            errors.add("service", _("Choose a class, not an appointment service."))
+        cleaned["service"] = service
+    for name in ("start", "end"):
+        if name in values or (session is None and name == "start"):
+            value = values.get(name)
+            if value is None and name == "end" and session is None:
+                continue
+            if not isinstance(value, datetime) or timezone.is_naive(value):
+                errors.add(name, _("A date and time with a UTC offset is required."))
+            else:
+                cleaned[name] = value
+    if session is None or "capacity" in values:
+        cleaned["capacity"] = clean_int(
+            errors, "capacity", values.get("capacity"), low=1, high=CAPACITY_MAX
+        )
+    if "online" in values:
+        cleaned["online"] = clean_bool(errors, "online", values["online"])
+    for name, model in (("staff", StaffMember), ("location", Location), ("resource", Resource)):
+        if name in values:
+            cleaned[name] = company_row(errors, name, model, company, values[name])
+    if "start" in errors or "end" in errors or (service is None and session is None):
+        errors.raise_if_any()
+    # Times as they will be once the change is written.
+    start = cleaned.get("start", session.start if session else None)
+    if session is None:
+        end = cleaned.get("end") or (start + service.duration if start and service else None)
+        cleaned["end"] = end
+    else:
+        end = cleaned.get("end", session.end)
+        if "start" in cleaned and "end" not in cleaned:
+            # Moving the start alone keeps the length.
+            end = cleaned["end"] = cleaned["start"] + (session.end - session.start)
+    if start is not None and end is not None:
+        if end <= start:
+            errors.add("end", _("The end must be after the start."))
+        elif end - start > SESSION_MAX:
+            errors.add("end", _("A class session lasts at most 24 hours."))
+        if ("start" in cleaned or session is None) and start < now:
+            errors.add("start", _("The start is in the past."))
+    online_offered = (
+        service is not None and company.online_meetings_enabled and service.online_meeting
+    )
+    if cleaned.get("online") and not online_offered:
+        errors.add("online", _("Online meetings are off for this company or this class."))
+    errors.raise_if_any()
+    return cleaned
+
+
+def _check_free(
+    session: ClassSession, *, staff_id: int | None, resource_id: int | None, start, end
+) -> None:
+    """Refuse a time at which the staff member or resource is held by an appointment or
+    another session. Call inside the transaction: it locks their rows first (the locks
+    booking_create takes), so a concurrent booking sees the session or we see it."""
+    for model, field, row_id in (
+        (StaffMember, "staff", staff_id),
+        (Resource, "resource", resource_id),
+    ):
+        if row_id is None:
+            continue
+        list(model.objects.select_for_update(of=("self",)).filter(pk=row_id).values_list("pk"))
+        booked = Booking.objects.filter(
+            **{f"{field}_id": row_id},
+            status__in=ACTIVE_STATUSES,
+            session__isnull=True,
+            blocked_start__lt=end,
+            blocked_end__gt=start,
+        ).exists()
+        other = (
+            ClassSession.objects.filter(
+                **{f"{field}_id": row_id}, cancelled=False, start__lt=end, end__gt=start
+            )
+            .exclude(pk=session.pk)
+            .exists()
+        )
+        if booked or other:
+            raise SlotUnavailable(
+                _("The staff member is busy at that time.")
+                if field == "staff"
+                else _("The resource is busy at that time.")
+            )
+
+
+def session_create(
+    *, company: Company, values: Mapping[str, Any], now: datetime | None = None
+) -> ClassSession:
+    """Schedule a class session.
+
+    Side effects, in order:
+    1. validate: a class service of this company, aware start (end defaults to start +
+       the service's duration), capacity, `online` only where the company and the class
+       have online meetings, staff, location and resource of this company
+    2. lock: the staff member's and resource's rows
+    3. re-check: neither holds an appointment or another session then
+    4. write: the ClassSession
+    5. after commit: the availability version bumped (signals)
+    Raises ValidationFailed or SlotUnavailable; nothing is written then.
+    """
+    now = now or timezone.now()
+    cleaned = _clean_session(company, values, session=None, now=now)
+    session = ClassSession(company=company, **cleaned)
+    with booking_transaction():
+        _check_free(
+            session,
+            staff_id=session.staff_id,
+            resource_id=session.resource_id,
+            start=session.start,
+            end=session.end,
+        )
+        session.save()
+    return session
+
+
+MOVING_FIELDS = ("start", "end", "staff", "resource", "location")
+
+
+def session_update(
+    *, session: ClassSession, values: Mapping[str, Any], now: datetime | None = None
+) -> ClassSession:
+    """Change a class session (a PATCH); moving it moves its bookings with it.
+
+    Side effects, in order:
+    1. validate: the fields given, as session_create
+    2. lock: the session row (seat_reserve's lock), then the staff member's and
+       resource's rows when it moves
+    3. re-check: not cancelled; capacity not below the seats taken; once it has active
+       bookings: not started, `online` unchanged; the staff member and resource free
+    4. write: the session; when it moved, each active booking's times, staff and resource,
+       its meeting (meeting_booking_changed) and its rescheduled notices
+    5. after commit: the availability version bumped (signals); the meeting's provider
+       updated; the emails sent
+    Raises ValidationFailed, InvalidState or SlotUnavailable; nothing is written then.
+    """
+    now = now or timezone.now()
+    cleaned = _clean_session(session.company, values, session=session, now=now)
+    with booking_transaction():
+        locked = (
+            ClassSession.objects.select_for_update(of=("self",))
+            .select_related("company", "service")
+            .get(pk=session.pk)
+        )
+        if locked.cancelled:
+            raise InvalidState(_("This class session was cancelled; it cannot be changed."))
+        taken = seats_taken(locked)
+        if "capacity" in cleaned and cleaned["capacity"] < taken:
+            raise ValidationFailed(
+                fields={
+                    "capacity": [
+                        _("%(taken)d seats are booked; the capacity cannot be lower.")
+                        % {"taken": taken}
+                    ]
+                }
+            )
+        changed = {name: value for name, value in cleaned.items() if _differs(locked, name, value)}
+        bookings = list(
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company", "service")
+            .filter(session=locked, status__in=ACTIVE_STATUSES)
+            .order_by("created_at")
+        )
+        moving = any(name in changed for name in MOVING_FIELDS)
+        if bookings and moving and locked.start <= now:
+            raise InvalidState(_("This class session has started; it can no longer be moved."))
+        if bookings and "online" in changed:
+            raise InvalidState(
+                _(
+                    "This class session has bookings; switch “by video” on or off "
+                    "per booking instead."
+                )
+            )
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        if any(name in changed for name in ("start", "end", "staff", "resource")):
+            _check_free(
+                locked,
+                staff_id=locked.staff_id,
+                resource_id=locked.resource_id,
+                start=locked.start,
+                end=locked.end,
+            )
+        if changed:
+            locked.save(update_fields=list(changed))
+        if bookings and moving:
+            for booking in bookings:
+                booking_logged(
+                    booking,
+                    "rescheduled",
+                    kind=STAFF,
+                    start=(booking.start, locked.start),
+                    **(
+                        {"staff": (booking.staff_id, locked.staff_id)}
+                        if booking.staff_id != locked.staff_id
+                        else {}
+                    ),
+                )
+                booking.session = locked
+                booking.start = booking.blocked_start = locked.start
+                booking.end = booking.blocked_end = locked.end
+                booking.staff_id, booking.resource_id = locked.staff_id, locked.resource_id
+                booking_save_moved(booking=booking, now=now)
+    return locked
+
+
+RELATIONS = ("staff", "resource", "location")
+
+
+def _differs(session: ClassSession, name: str, value: Any) -> bool:
+    if name in RELATIONS:
+        return getattr(session, f"{name}_id") != (value.pk if value is not None else None)
+    return getattr(session, name) != value
+
+
+def session_delete(*, session: ClassSession) -> None:
+    """Delete a class session that never had a booking.
+
+    Side effects, in order: lock the session row; re-check that no booking (of any
+    status) points at it; delete it (and its meeting, if one was made); the availability
+    version bumped after commit. Raises InvalidState: a session with bookings is
+    cancelled instead, so its bookings keep their history.
+    """
+    with booking_transaction():
+        locked = ClassSession.objects.select_for_update(of=("self",)).filter(pk=session.pk).first()
+        if locked is None:
+            return
+        if Booking.objects.filter(session=locked).exists():
+            raise InvalidState(
+                _("This class session has bookings; cancel it instead of deleting it.")
+            )
+        locked.delete()
