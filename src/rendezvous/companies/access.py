@@ -18,7 +18,7 @@ What the back office may change (the staff API's /manage/ endpoints, docs/api.md
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from rendezvous.bookings.models import Booking
 from rendezvous.core.errors import Forbidden, NotFound
@@ -39,12 +39,24 @@ class Actor:
         return self.role == Role.ADMIN
 
 
+def access_staff_scope(actor: Actor, field: str) -> Q:
+    """Which rows tied to a staff member through `field` (a booking's "staff_id", a
+    meeting's "session__staff_id" ...) the actor may see: all of their company's, or a
+    junior's own staff profile's alone (none without one)."""
+    if actor.role != Role.JUNIOR:
+        return Q()
+    return Q(**{field: actor.staff_id}) if actor.staff_id else Q(pk__in=[])
+
+
+def access_sees_staff(actor: Actor, staff_id: int | None) -> bool:
+    """Whether the actor may see what belongs to the staff member `staff_id` (of their
+    company): the row-by-row form of access_staff_scope."""
+    return actor.role != Role.JUNIOR or (actor.staff_id is not None and actor.staff_id == staff_id)
+
+
 def access_bookings(actor: Actor) -> QuerySet[Booking]:
     """The bookings this actor may see."""
-    qs = Booking.objects.filter(company=actor.company)
-    if actor.role == Role.JUNIOR:
-        qs = qs.filter(staff_id=actor.staff_id) if actor.staff_id else qs.none()
-    return qs
+    return Booking.objects.filter(access_staff_scope(actor, "staff_id"), company=actor.company)
 
 
 def access_booking(actor: Actor, booking_id) -> Booking:
@@ -82,7 +94,7 @@ def access_schedule(actor: Actor, staff_id: int) -> StaffMember:
     staff = StaffMember.objects.filter(pk=staff_id, company=actor.company).first()
     if staff is None:
         raise NotFound()
-    if actor.role == Role.JUNIOR and staff.pk != actor.staff_id:
+    if not access_sees_staff(actor, staff.pk):
         raise Forbidden()
     return staff
 

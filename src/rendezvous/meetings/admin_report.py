@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rendezvous.companies.access import Actor
+from rendezvous.companies.access import Actor, access_staff_scope
 from rendezvous.companies.models import Company, Membership, Role, StaffMember
 
 from .domain.report import ENDED, MAX_DAYS, ReportFilters, meeting_report, report_csv
@@ -48,8 +48,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["company"].choices = [(a.company.pk, a.company.name) for a in actors]
         staff = StaffMember.objects.filter(company=actor.company).order_by("name")
-        if actor.role == Role.JUNIOR:
-            staff = staff.filter(pk=actor.staff_id or 0)
+        staff = staff.filter(access_staff_scope(actor, "pk"))
         self.fields["staff"].choices = [("", "---------"), *((s.pk, s.name) for s in staff)]
         self.fields["provider"].choices = [("", "---------"), *((n, n) for n in REGISTRY)]
         self.fields["state"].choices = [

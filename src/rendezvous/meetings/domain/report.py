@@ -36,8 +36,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
-from rendezvous.companies.access import Actor, access_bookings
-from rendezvous.companies.models import Role
+from rendezvous.companies.access import (
+    Actor,
+    access_staff_scope,
+)
 
 from ..models import Meeting, MeetingState
 
@@ -104,11 +106,10 @@ def meeting_report(
     company = actor.company
     zone = company.zone
     meetings = Meeting.objects.filter(company=company)
-    if actor.role == Role.JUNIOR:
-        own_sessions = Q(session__staff_id=actor.staff_id) if actor.staff_id else Q(pk__in=[])
-        meetings = meetings.filter(
-            Q(booking__in=access_bookings(actor)) | Q(session__isnull=False) & own_sessions
-        )
+    meetings = meetings.filter(
+        access_staff_scope(actor, "booking__staff_id")
+        | access_staff_scope(actor, "session__staff_id")
+    )
     if filters.date_from:
         meetings = meetings.filter(start__gte=_midnight(filters.date_from, zone))
     if filters.date_to:

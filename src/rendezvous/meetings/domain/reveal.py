@@ -30,8 +30,11 @@ from datetime import datetime, timedelta
 from django.db.models import F
 
 from rendezvous.bookings.models import Booking
-from rendezvous.companies.access import Actor, access_bookings
-from rendezvous.companies.models import Role
+from rendezvous.companies.access import (
+    Actor,
+    access_bookings,
+    access_sees_staff,
+)
 
 from ..models import JoinRole, JoinToken, Meeting, MeetingState
 from ..providers import MeetingRef, Participant, ProviderError, get_provider
@@ -216,9 +219,7 @@ def _resolve(viewer, booking, meeting, prefetched=None) -> tuple[bool, str, Join
         elif booking is not None:
             allowed = access_bookings(viewer).filter(pk=booking.pk).exists()
         else:
-            allowed = viewer.role != Role.JUNIOR or (
-                viewer.staff_id is not None and viewer.staff_id == meeting.session.staff_id
-            )
+            allowed = access_sees_staff(viewer, meeting.session.staff_id)
         token = None
         if allowed and meeting is not None and prefetched is not None:
             token = prefetched.host_tokens.get(meeting.pk)
