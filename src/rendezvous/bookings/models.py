@@ -1,6 +1,7 @@
 """Customers and bookings. State changes go through bookings.domain, never direct saves."""
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import OuterRef, Subquery, Sum
@@ -146,6 +147,17 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def customer_may_cancel(self, now: datetime) -> bool:
+        """Whether the customer may still cancel it themself: active, and not later than
+        the company's cancel cut-off before the start (staff may at any time)."""
+        cutoff = timedelta(hours=self.company.cancel_cutoff_hours)
+        return self.is_active and now <= self.start - cutoff
+
+    def customer_may_reschedule(self, now: datetime) -> bool:
+        """Whether the customer may still move it themself (the reschedule cut-off)."""
+        cutoff = timedelta(hours=self.company.reschedule_cutoff_hours)
+        return self.is_active and now <= self.start - cutoff
 
     def link_hold(self) -> str:
         """Why the booking itself keeps its meeting link back, "" when it does not.

@@ -676,8 +676,6 @@ def manage(request, booking_id, token):
     now = timezone.now()
     company = booking.company
     view = _booking_view(request, booking, token)
-    cancel_until = booking.start - timedelta(hours=company.cancel_cutoff_hours)
-    move_until = booking.start - timedelta(hours=company.reschedule_cutoff_hours)
     done = DONE_MESSAGES.get(request.GET.get("done", ""))
     context = _chrome(
         request,
@@ -686,8 +684,8 @@ def manage(request, booking_id, token):
         | _zone_context(
             view["zone"], view["zone_locked"], view["zone_known"], company, view["manage_url"], {}
         ),
-        can_cancel=booking.is_active and now <= cancel_until,
-        can_reschedule=booking.is_active and now <= move_until,
+        can_cancel=booking.customer_may_cancel(now),
+        can_reschedule=booking.customer_may_reschedule(now),
         cancel_cutoff_hours=company.cancel_cutoff_hours,
         reschedule_cutoff_hours=company.reschedule_cutoff_hours,
         is_past=booking.end <= now,

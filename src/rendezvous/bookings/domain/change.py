@@ -59,13 +59,12 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
         )
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidState(_("This booking is not active any more."))
-        if actor == CUSTOMER:
+        if actor == CUSTOMER and not locked.customer_may_cancel(now):
             hours = locked.company.cancel_cutoff_hours
-            if now > locked.start - timedelta(hours=hours):
-                raise InvalidState(
-                    _("This booking can only be cancelled up to %(hours)d hours before it starts.")
-                    % {"hours": hours}
-                )
+            raise InvalidState(
+                _("This booking can only be cancelled up to %(hours)d hours before it starts.")
+                % {"hours": hours}
+            )
         booking_logged(locked, "cancelled", kind=actor, status=(locked.status, "cancelled"))
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
@@ -118,15 +117,12 @@ def booking_reschedule(
         locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidState(_("This booking is not active any more."))
-        if actor == CUSTOMER:
+        if actor == CUSTOMER and not locked.customer_may_reschedule(now):
             hours = company.reschedule_cutoff_hours
-            if now > locked.start - timedelta(hours=hours):
-                raise InvalidState(
-                    _(
-                        "This booking can only be rescheduled up to %(hours)d hours before it starts."
-                    )
-                    % {"hours": hours}
-                )
+            raise InvalidState(
+                _("This booking can only be rescheduled up to %(hours)d hours before it starts.")
+                % {"hours": hours}
+            )
         was = (locked.start, locked.staff_id)
         if service.kind == ServiceKind.CLASS:
             moving = session.id != locked.session_id
