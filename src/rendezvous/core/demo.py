@@ -100,7 +100,7 @@ SERVICE_TEXTS = {
         ),
     },
     "Online yoga": {
-        "da": ("Online yoga", "En blid yogatime online på en time. Hav en måtte klar."),
+        "da": ("Onlineyoga", "En blid yogatime online på en time. Hav en måtte klar."),
         "de": (
             "Online-Yoga",
             "Eine sanfte, einstündige Yogastunde online. Legen Sie eine Matte bereit.",
