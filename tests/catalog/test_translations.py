@@ -164,6 +164,7 @@ def test_the_booking_summary_and_manage_page_and_ics_are_in_the_visitors_languag
     ics = Calendar.from_ical(client.get(manage + "calendar.ics").content)
     assert str(ics.events[0]["SUMMARY"]).startswith("Beratung – ")
     assert "Consultation" in client.get(manage.replace("/de/", "/es/", 1)).content.decode()
+    assert "Beratung" in client.get(manage + "reschedule/").content.decode()
 
 
 # -- the public API -------------------------------------------------------------------
