@@ -78,6 +78,7 @@ def test_admin_creates_reads_changes_and_deactivates_a_service(
         "location": str(location.id),
         "active": True,
         "position": 0,
+        "translations": {},
     }
     assert availability_version(practice.company.id) != version
     url = f"{M}/services/{created['id']}"

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from django.contrib.auth import authenticate
 
-from rendezvous.catalog.models import ClassSession, Service
+from rendezvous.catalog.models import Category, ClassSession, Service
 from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
 
@@ -45,3 +45,35 @@ def test_demo_seed_is_complete_and_idempotent():
     before = counts()
     demo_seed(today=date(2026, 12, 1))
     assert counts() == before
+
+
+@pytest.mark.django_db
+def test_demo_catalogue_speaks_every_language_of_the_company():
+    company = demo_seed(today=date(2026, 12, 1))
+    others = [code for code in company.languages if code != company.languages[0]]
+    assert sorted(others) == ["da", "de", "es", "ro"]
+    rows = [*Service.objects.filter(company=company), *Category.objects.filter(company=company)]
+    assert len(rows) == 7
+    for row in rows:
+        texts = ["name", "description"] if isinstance(row, Service) else ["name"]
+        for code in others:
+            for text in texts:
+                translated = row.text_in(text, code)
+                assert translated and translated != getattr(row, text), (row, code, text)
+    yoga = Service.objects.get(company=company, name="Online yoga")
+    assert yoga.text_in("name", "de") == "Online-Yoga"
+    assert Category.objects.get(company=company, name="Classes").text_in("name", "es") == "Clases"
+
+
+@pytest.mark.django_db
+def test_demo_seed_translates_an_older_demo_and_keeps_edited_texts():
+    company = demo_seed(today=date(2026, 12, 1))
+    Service.objects.filter(company=company).update(translations={})
+    Service.objects.filter(company=company, name="Consultation").update(
+        translations={"de": {"name": "Sprechstunde"}}
+    )
+    demo_seed(today=date(2026, 12, 1))
+    consultation = Service.objects.get(company=company, name="Consultation")
+    assert consultation.translations == {"de": {"name": "Sprechstunde"}}
+    video = Service.objects.get(company=company, name="Video consultation")
+    assert video.text_in("name", "da") == "Videokonsultation"

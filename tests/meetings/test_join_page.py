@@ -45,6 +45,14 @@ def test_before_the_window_a_countdown_in_the_viewers_zone_and_language(client, 
     assert f'data-join-opens="{opens}"' in html
 
 
+def test_the_page_names_the_service_in_the_customers_language(client, practice, jitsi):
+    practice.video.translations = {"da": {"name": "Videosamtale"}}
+    practice.video.save()
+    booked = book(practice, TOMORROW_10, service=practice.video, language="da")
+    html = client.get(path_of(customer_token(booked.booking))).content.decode()
+    assert "Videosamtale" in html and "Video call" not in html
+
+
 def test_in_the_window_redirects_to_the_room(client, booked):
     meeting = Meeting.objects.get(booking=booked.booking)
     with time_machine.travel(TOMORROW_10 - timedelta(minutes=4), tick=False):

@@ -4,7 +4,11 @@ import uuid
 import zoneinfo
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import NotFound, ValidationFailed
@@ -47,3 +51,25 @@ def parse_uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as exc:
         raise NotFound(_("Unknown booking.")) from exc
+
+
+def text_language(request: HttpRequest, lang: str | None, company: Company) -> str:
+    """The language of the catalogue texts in an answer: `lang=` (one the company
+    offers), else the best of the Accept-Language header, else the company's default.
+    Not the language Django activated: without a header that is English, which would
+    show a company's English texts to a client that asked for nothing."""
+    default = company.languages[0] if company.languages else settings.LANGUAGE_CODE
+    if lang is not None:
+        if lang not in company.languages:
+            raise ValidationFailed(
+                fields={"lang": [_("This company does not offer that language.")]}
+            )
+        return lang
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code == "*":
+            break
+        try:
+            return get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return default

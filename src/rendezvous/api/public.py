@@ -20,7 +20,7 @@ from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
 from rendezvous.public import proof_of_work
 
-from .common import get_company, parse_id, parse_uuid, parse_zone
+from .common import get_company, parse_id, parse_uuid, parse_zone, text_language
 from .errors import RateLimited
 from .routing import router
 from .schemas import (
@@ -51,15 +51,19 @@ def company_detail(request: HttpRequest, company: str):
 
 
 @router.get("/companies/{company}/services", tags=["public"], response=list[ServiceOut])
-def service_list(request: HttpRequest, company: str):
+def service_list(request: HttpRequest, company: str, lang: str | None = None):
+    """Names, descriptions and categories in `lang` (a language the company offers),
+    else in the best language of the Accept-Language header, else in the company's
+    default language; a text missing in that language is in the default one."""
     c = get_company(company)
+    language = text_language(request, lang, c)
     services = Service.objects.filter(company=c, active=True).select_related("category")
     return [
         {
             "id": str(s.id),
-            "name": s.name,
-            "description": s.description,
-            "category": s.category.name if s.category else None,
+            "name": s.text_in("name", language, company=c),
+            "description": s.text_in("description", language, company=c),
+            "category": s.category.text_in("name", language, company=c) if s.category else None,
             "kind": s.kind,
             "duration_minutes": s.duration_minutes,
             "price": s.price,

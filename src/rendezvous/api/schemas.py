@@ -276,6 +276,12 @@ class ServicePatch(Schema):
     location: str | None = Field(default=None, max_length=64)
     active: bool | None = None
     position: int | None = None
+    translations: dict[str, dict[str, str]] | None = Field(
+        default=None,
+        max_length=16,
+        description="name and description in other languages the company offers, "
+        '{"de": {"name": "...", "description": "..."}}; replaces the stored ones',
+    )
 
 
 class ServiceCreate(ServicePatch):
@@ -304,6 +310,7 @@ class ManagedServiceOut(Schema):
     location: str | None
     active: bool
     position: int
+    translations: dict[str, dict[str, str]]
 
 
 class ServicePage(Schema):

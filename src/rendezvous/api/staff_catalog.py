@@ -71,6 +71,7 @@ def service_out(service: Service, company: Company) -> dict:
         "location": str(service.location_id) if service.location_id else None,
         "active": service.active,
         "position": service.position,
+        "translations": service.translations or {},
     }
 
 

@@ -38,6 +38,55 @@ POSITION_MAX = 1_000_000
 PER_DAY_MAX = 1000
 CURRENCY = re.compile(r"[A-Z]{3}")
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+# The texts a customer sees, per model, with their limits: (max length, multi-line).
+SERVICE_TEXTS = {"name": (NAME_MAX, False), "description": (DESCRIPTION_MAX, True)}
+CATEGORY_TEXTS = {"name": (NAME_MAX, False)}
+
+
+# -- texts per language --------------------------------------------------------------
+
+
+def clean_translations(
+    errors: FieldErrors,
+    company: Company,
+    value: Any,
+    *,
+    texts: Mapping[str, tuple[int, bool]],
+    field: str = "translations",
+) -> dict[str, dict[str, str]]:
+    """{"de": {"name": ...}} with only languages the company offers and only the
+    given texts, each checked like its base field (length, control characters).
+    Empty texts and languages are dropped: those fall back to the default language.
+    Errors are named `<field>.<language>.<text>`."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        errors.add(field, _("Enter the texts as an object per language code."))
+        return {}
+    cleaned: dict[str, dict[str, str]] = {}
+    for language, entry in value.items():
+        if language not in company.languages:
+            errors.add(f"{field}.{language}"[:80], _("This company does not offer that language."))
+            continue
+        for name, text in entry.items():
+            if name not in texts:
+                errors.add(
+                    f"{field}.{language}.{name}"[:80],
+                    _("Only these texts are translated: %(names)s.") % {"names": ", ".join(texts)},
+                )
+                continue
+            max_length, multiline = texts[name]
+            text = clean_text(
+                errors,
+                f"{field}.{language}.{name}",
+                text,
+                max_length=max_length,
+                required=False,
+                multiline=multiline,
+            )
+            if text:
+                cleaned.setdefault(language, {})[name] = text
+    return cleaned
 
 
 # -- services ------------------------------------------------------------------------
@@ -57,6 +106,10 @@ def _clean_service(company: Company, values: Mapping[str, Any], *, service: Serv
             max_length=DESCRIPTION_MAX,
             required=False,
             multiline=True,
+        )
+    if "translations" in values:
+        cleaned["translations"] = clean_translations(
+            errors, company, values["translations"], texts=SERVICE_TEXTS
         )
     if "kind" in values:
         if values["kind"] not in ServiceKind.values:
@@ -129,7 +182,8 @@ def service_create(*, company: Company, values: Mapping[str, Any]) -> Service:
     """Add a service (an appointment type, or a class whose sessions come later).
 
     Side effects, in order:
-    1. validate: every field given; category, location and staff of this company
+    1. validate: every field given; category, location and staff of this company;
+       translations only in the company's languages (clean_translations)
     2. write: the Service, then its staff
     3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.

@@ -3,14 +3,53 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 
 
-class Category(models.Model):
+class Translated(models.Model):
+    """Customer-visible texts per language on top of the base fields.
+
+    The base fields (name, description) hold the text in the company's default
+    language; `translations` holds the other languages, {"de": {"name": ...}}, written
+    only through catalog.editing.clean_translations (offered languages, no control
+    characters). It lives on the row, so a list of services costs no extra query.
+    """
+
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+    company: Company
+
+    class Meta:
+        abstract = True
+
+    def text_in(
+        self, field: str, language: str | None = None, *, company: Company | None = None
+    ) -> str:
+        """`field` in `language` (default: the active one), else in the company's
+        default language, else the base field: the one rule every page, API answer,
+        email and calendar file follows. Pass `company` where the row's company is not
+        loaded with it; it is only read when a translation exists but not this one."""
+        translations = self.translations or {}
+        text = _entry(translations, language or translation.get_language() or "", field)
+        if not text and translations:
+            company = company or self.company
+            default = company.languages[0] if company.languages else settings.LANGUAGE_CODE
+            text = _entry(translations, default, field)
+        return text or getattr(self, field)
+
+
+def _entry(translations: dict, language: str, field: str) -> str:
+    entry = translations.get(language)
+    text = entry.get(field) if isinstance(entry, dict) else None
+    return text if isinstance(text, str) else ""
+
+
+class Category(Translated):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="categories")
     name = models.CharField(_("name"), max_length=200)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -23,13 +62,17 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def local_name(self) -> str:
+        return self.text_in("name")
+
 
 class ServiceKind(models.TextChoices):
     APPOINTMENT = "appointment", _("Appointment")
     CLASS = "class", _("Class")
 
 
-class Service(models.Model):
+class Service(Translated):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="services")
     category = models.ForeignKey(
         Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="services"
@@ -74,6 +117,23 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The active language's texts, for templates (text_in takes the language explicitly).
+    @property
+    def local_name(self) -> str:
+        return self.text_in("name")
+
+    @property
+    def local_description(self) -> str:
+        return self.text_in("description")
+
+    @property
+    def local_category_name(self) -> str:
+        """The category's name in the active language ("" without a category); the
+        service's company stands in for the category's, which is not loaded with it."""
+        if self.category is None:
+            return ""
+        return self.category.text_in("name", company=self.company)
 
     @property
     def duration(self) -> timedelta:

@@ -44,6 +44,84 @@ STAFF = [
 ]
 
 
+# The catalogue's texts in the company's other languages (the base fields are English).
+CATEGORY_TEXTS = {
+    "Consultations": {
+        "da": "Konsultationer",
+        "de": "Beratungen",
+        "ro": "Consultații",
+        "es": "Consultas",
+    },
+    "Hearing": {"da": "Hørelse", "de": "Hören", "ro": "Auz", "es": "Audición"},
+    "Classes": {"da": "Hold", "de": "Kurse", "ro": "Cursuri", "es": "Clases"},
+}
+SERVICE_TEXTS = {
+    "Video consultation": {
+        "da": (
+            "Videokonsultation",
+            "En konsultation på 30 minutter over video, uanset hvor du er.",
+        ),
+        "de": ("Videoberatung", "Eine 30-minütige Beratung per Video, wo immer Sie gerade sind."),
+        "ro": (
+            "Consultație video",
+            "O consultație de 30 de minute prin video, oriunde v-ați afla.",
+        ),
+        "es": ("Consulta por vídeo", "Una consulta de 30 minutos por vídeo, esté donde esté."),
+    },
+    "Consultation": {
+        "da": ("Konsultation", "En konsultation på 60 minutter i vores klinik i Berlin Mitte."),
+        "de": ("Beratung", "Eine 60-minütige Beratung in unserer Praxis in Berlin-Mitte."),
+        "ro": (
+            "Consultație",
+            "O consultație de 60 de minute la cabinetul nostru din Berlin Mitte.",
+        ),
+        "es": ("Consulta", "Una consulta de 60 minutos en nuestro centro de Berlin Mitte."),
+    },
+    "Hearing test": {
+        "da": (
+            "Høretest",
+            "En komplet høretest i vores lydisolerede kabine. "
+            "Vi bekræfter din forespørgsel pr. e-mail.",
+        ),
+        "de": (
+            "Hörtest",
+            "Ein vollständiger Hörtest in unserer schallgedämmten Kabine. "
+            "Wir bestätigen Ihre Anfrage per E-Mail.",
+        ),
+        "ro": (
+            "Test auditiv",
+            "Un test auditiv complet în cabina noastră izolată fonic. "
+            "Vă confirmăm solicitarea prin e-mail.",
+        ),
+        "es": (
+            "Prueba de audición",
+            "Una prueba de audición completa en nuestra cabina insonorizada. "
+            "Confirmamos su solicitud por correo electrónico.",
+        ),
+    },
+    "Online yoga": {
+        "da": ("Onlineyoga", "En blid yogatime online på en time. Hav en måtte klar."),
+        "de": (
+            "Online-Yoga",
+            "Eine sanfte, einstündige Yogastunde online. Legen Sie eine Matte bereit.",
+        ),
+        "ro": ("Yoga online", "Un curs blând de yoga online, de o oră. Pregătiți-vă o saltea."),
+        "es": (
+            "Yoga en línea",
+            "Una clase de yoga suave de una hora en línea. Tenga una esterilla a mano.",
+        ),
+    },
+}
+
+
+def _translate(row: Category | Service, translations: dict) -> None:
+    # Demos seeded before the catalogue had translations get them too; texts an
+    # operator has since edited stay.
+    if not row.translations:
+        row.translations = translations
+        row.save(update_fields=["translations"])
+
+
 @transaction.atomic
 def demo_seed(*, today: date | None = None) -> Company:
     """Create the demo company (side effects: rows in every catalogue table, one superuser)."""
@@ -92,11 +170,19 @@ def demo_seed(*, today: date | None = None) -> Company:
     classes, _ = Category.objects.get_or_create(
         company=company, name="Classes", defaults={"position": 3}
     )
+    for category in (consult, hearing, classes):
+        names = CATEGORY_TEXTS[category.name]
+        _translate(category, {code: {"name": name} for code, name in names.items()})
 
     def service(name, staff_names, **fields):
         obj, made = Service.objects.get_or_create(company=company, name=name, defaults=fields)
         if made:
             obj.staff.set([staff[n] for n in staff_names])
+        texts = SERVICE_TEXTS[name]
+        _translate(
+            obj,
+            {code: {"name": n, "description": d} for code, (n, d) in texts.items()},
+        )
         return obj
 
     service(

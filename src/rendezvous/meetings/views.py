@@ -63,7 +63,7 @@ def join(request, token: str):
         context = {
             "company": company,
             "view": view,
-            "title": owner.service.name,
+            "title": owner.service.text_in("name", language, company=company),
             "staff_name": owner.staff.name if owner.staff_id else "",
             "when": formats.datetime_label(view.opens_at if view.host else owner.start, zone),
             "start": formats.datetime_label(owner.start, zone),

@@ -58,7 +58,9 @@ def booking_for_manage(booking_id: uuid.UUID | str, token: str) -> Booking:
         raise NotFound() from exc
     booking = (
         Booking.objects.filter(pk=pk)
-        .select_related("company", "service", "service__location", "staff", "session")
+        .select_related(
+            "company", "service", "service__company", "service__location", "staff", "session"
+        )
         .first()
     )
     if booking is None or not manage_token_valid(booking, token):
@@ -83,6 +85,7 @@ def signin_email(company: Company, token: str) -> str | None:
 
 def customer_bookings(company: Company, email: str):
     """Every booking of this email at this company (requests included)."""
+    # service__company: the service's texts fall back to its company's default language.
     return Booking.objects.filter(company=company, email__iexact=email).select_related(
-        "service", "staff", "service__location", "company"
+        "service", "staff", "service__location", "service__company", "company"
     )

@@ -12,7 +12,7 @@ from rendezvous.bookings.models import Booking
 
 
 def _title(booking: Booking) -> str:
-    return f"{booking.service.name} – {booking.company.name}"
+    return f"{booking.service.local_name} – {booking.company.name}"
 
 
 def _where(booking: Booking) -> str:

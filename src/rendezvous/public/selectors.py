@@ -38,7 +38,9 @@ class Scope:
 
     @property
     def title(self) -> str:
-        obj = self.location or self.staff or self.resource or self.service
+        if self.service is not None:
+            return self.service.local_name
+        obj = self.location or self.staff or self.resource
         return obj.name if obj else ""
 
 

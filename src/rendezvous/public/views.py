@@ -305,7 +305,7 @@ def booking_page(request, company, scope_kind=None, scope_id=None, embed=False):
 def _render_services(request, site: Site, status=200):
     groups: OrderedDict[str, list] = OrderedDict()
     for service in selectors.services(site.scope):
-        name = service.category.name if service.category else _("Services")
+        name = service.local_category_name or _("Services")
         groups.setdefault(name, []).append(_service_card(service, site))
     context = _chrome(request, site, step="service", groups=list(groups.items()))
     return _render(

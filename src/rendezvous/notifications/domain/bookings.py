@@ -147,9 +147,9 @@ def message_content(
         link = meeting.customer_link if to_customer else meeting.staff_link
         joinable = meeting.link_available and link.startswith("http")
         if to_customer:
-            summary = f"{booking.service.name} – {company.name}"
+            summary = f"{values['service_name']} – {company.name}"
         else:
-            summary = f"{booking.service.name}: {booking.first_name} {booking.last_name}"
+            summary = f"{values['service_name']}: {booking.first_name} {booking.last_name}"
         calendar = ics.invitation(
             booking=booking,
             method=method,

@@ -147,7 +147,9 @@ def sample_values(company: Company, *, event: str, language: str) -> dict[str, s
     return {
         "customer_first_name": "Ana",
         "customer_last_name": "Popescu",
-        "service_name": service.name if service else "Consultation",
+        "service_name": service.text_in("name", language, company=company)
+        if service
+        else "Consultation",
         "staff_name": staff.name if staff else "Anna Schmidt",
         "company_name": company.name,
         "booking_start": format_when(start, zone, language),

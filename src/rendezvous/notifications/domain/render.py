@@ -70,7 +70,7 @@ def booking_values(
     return {
         "customer_first_name": booking.first_name,
         "customer_last_name": booking.last_name,
-        "service_name": booking.service.name,
+        "service_name": booking.service.text_in("name", language, company=booking.company),
         "staff_name": booking.staff.name if booking.staff_id else "",
         "company_name": booking.company.name,
         "booking_start": format_when(booking.start, zone, language),
