@@ -22,6 +22,7 @@
 | RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi or BigBlueButton |
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -163,18 +164,24 @@ else:
 # Background work: Django's tasks API on huey (SQLite file, or Redis with REDIS_URL).
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 _huey_immediate = env_bool("RENDEZVOUS_TASKS_IMMEDIATE")
+# One queue per database: two installations on one machine (or on one Redis) with
+# different databases would otherwise take each other's tasks and run them against
+# the wrong data. The same database always finds the same queue again.
+_queue_id = hashlib.sha256(
+    "|".join(str(_db.get(k) or "") for k in ("ENGINE", "HOST", "PORT", "NAME")).encode()
+).hexdigest()[:12]
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "rendezvous",
+        "name": f"rendezvous-{_queue_id}",
         "url": REDIS_URL,
         "immediate": _huey_immediate,
     }
 else:
     HUEY = {
         "huey_class": "rendezvous.core.queue.SqliteHuey",
-        "name": "rendezvous",
-        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "name": f"rendezvous-{_queue_id}",
+        "filename": str(VAR_DIR / f"huey-{_queue_id}.sqlite3"),
         "immediate": _huey_immediate,
     }
 
