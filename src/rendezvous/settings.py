@@ -12,6 +12,8 @@
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
 | RENDEZVOUS_DB_CONN_MAX_AGE | 600 | seconds a web or worker thread keeps its database connection (0: a new one per request) |
 | RENDEZVOUS_BOOKING_RATE_LIMIT | 30/m | per client on booking creation; `off` disables it |
+| RENDEZVOUS_SIGNIN_RATE_LIMIT | 5/10m | per client on "My bookings" sign-in links; `off` disables it |
+| RENDEZVOUS_ADMIN_LOGIN_RATE_LIMIT | 5/15m | failed admin logins per username and client; `off` disables it |
 | EMAIL_HOST ... EMAIL_USE_TLS | localhost:25 | outgoing mail |
 | RENDEZVOUS_STUN_URLS | unset | built-in room: comma-separated `stun:host:port` URLs given to browsers |
 | RENDEZVOUS_TURN_URLS | unset | built-in room: comma-separated `turn:`/`turns:` URLs of a coturn server |
@@ -293,7 +295,14 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rendezvous <bookings@localhost>")
 
+# Each limit has its own setting (rendezvous.core.ratelimit): `off` for one keeps the
+# others counting, so switching off the booking limit for a load test leaves the
+# sign-in throttles on.
 BOOKING_RATE_LIMIT = os.environ.get("RENDEZVOUS_BOOKING_RATE_LIMIT", "30/m").strip().lower()
+SIGNIN_RATE_LIMIT = os.environ.get("RENDEZVOUS_SIGNIN_RATE_LIMIT", "5/10m").strip().lower()
+ADMIN_LOGIN_RATE_LIMIT = (
+    os.environ.get("RENDEZVOUS_ADMIN_LOGIN_RATE_LIMIT", "5/15m").strip().lower()
+)
 
 # Staff are told when an online meeting starting within this many hours still has no link.
 LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))
@@ -339,4 +348,3 @@ LOGGING = {
 # the count is exact. Good enough for abuse protection, so its check is silenced.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_ENABLE = BOOKING_RATE_LIMIT != "off"
