@@ -322,6 +322,10 @@ GOOGLE_AUTH_BASE = os.environ.get("GOOGLE_AUTH_BASE", "https://accounts.google.c
 # BigBlueButton API checksums: sha256 (BBB 2.5+) or sha1 for older servers.
 BBB_CHECKSUM_ALGORITHM = os.environ.get("RENDEZVOUS_BBB_CHECKSUM", "sha256")
 
+# A production installation: the demo, with its published admin password, is refused
+# there (rendezvous.core.demo).
+PRODUCTION = env_bool("RENDEZVOUS_PRODUCTION")
+
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 # The task worker logs two lines per task at INFO, and the periodic ones run every
 # minute: at the default level that buried everything else. LOG_LEVEL=DEBUG shows them.
