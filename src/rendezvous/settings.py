@@ -24,7 +24,6 @@
 | RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi or BigBlueButton |
 """
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from rendezvous.core.queue import queue_id
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("RENDEZVOUS_VAR_DIR", BASE_DIR.parent.parent / "var"))
@@ -166,12 +167,9 @@ else:
 # Background work: Django's tasks API on huey (SQLite file, or Redis with REDIS_URL).
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 _huey_immediate = env_bool("RENDEZVOUS_TASKS_IMMEDIATE")
-# One queue per database: two installations on one machine (or on one Redis) with
-# different databases would otherwise take each other's tasks and run them against
-# the wrong data. The same database always finds the same queue again.
-_queue_id = hashlib.sha256(
-    "|".join(str(_db.get(k) or "") for k in ("ENGINE", "HOST", "PORT", "NAME")).encode()
-).hexdigest()[:12]
+# One queue per database (rendezvous.core.queue.queue_id): two installations on one
+# machine, or on one Redis, never take each other's tasks.
+_queue_id = queue_id(_db)
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
