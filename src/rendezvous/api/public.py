@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
 from ninja import Header, Query, Status
 
 from rendezvous.availability.cache import cached_answer
@@ -17,7 +18,6 @@ from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
-from rendezvous.core.ratelimit import usage
 from rendezvous.public import proof_of_work
 
 from .common import get_company, parse_id, parse_uuid, parse_zone
@@ -246,8 +246,11 @@ def booking_reschedule(
 
 
 def _rate_limit(request: HttpRequest) -> None:
-    counted = usage(
-        request, "booking_create", settings.BOOKING_RATE_LIMIT, method="POST", increment=True
+    rate = settings.BOOKING_RATE_LIMIT
+    if rate == "off":
+        return
+    usage = get_usage(
+        request, group="booking_create", key="ip", rate=rate, method="POST", increment=True
     )
-    if counted and counted["should_limit"]:
-        raise RateLimited(retry_after=max(1, int(counted["time_left"])))
+    if usage and usage["should_limit"]:
+        raise RateLimited(retry_after=max(1, int(usage["time_left"])))
