@@ -10,6 +10,7 @@ call, due reminders).
 """
 
 import hashlib
+from collections.abc import Mapping
 
 from huey import Huey
 from huey.storage import SqliteStorage
@@ -26,7 +27,7 @@ class SqliteHuey(Huey):
     storage_class = _Storage
 
 
-def queue_id(database: dict) -> str:
+def queue_id(database: Mapping[str, object]) -> str:
     """A short name for the queue of this database (settings.DATABASES entry).
 
     Two installations on one machine with different databases would otherwise share
