@@ -1,4 +1,4 @@
-# Rendezvous: `make run` serves the demo, `make test` runs the whole suite.
+# Rendezvous: `make run` serves the demo (`rendezvous serve --demo`), `make test` runs the whole suite.
 # Both set everything up on a fresh machine: they find a Python >= 3.12, create .venv,
 # install the project and its front-end assets, and migrate.
 
@@ -20,7 +20,7 @@ PYTEST_ARGS ?= $(if $(filter-out 0 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgr
 .PHONY: locale run test test-sqlite test-postgres test-ahead lint bench venv clean messages assets browser
 
 run: $(STAMP) locale assets
-	$(VENV)/bin/rendezvous serve --host $(HOST) --port $(PORT)
+	$(VENV)/bin/rendezvous serve --demo --host $(HOST) --port $(PORT)
 
 venv: $(STAMP)
 

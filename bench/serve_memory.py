@@ -30,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as var:
         env = os.environ | {"RENDEZVOUS_VAR_DIR": var, "DATABASE_URL": "", "REDIS_URL": ""}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "rendezvous.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "rendezvous.cli", "serve", "--demo", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

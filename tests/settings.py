@@ -20,5 +20,4 @@ HUEY = {**HUEY, "immediate": True}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BOOKING_RATE_LIMIT = "off"
-RATELIMIT_ENABLE = True
 BASE_URL = "http://testserver"

@@ -12,6 +12,8 @@
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
 | RENDEZVOUS_DB_CONN_MAX_AGE | 600 | seconds a web or worker thread keeps its database connection (0: a new one per request) |
 | RENDEZVOUS_BOOKING_RATE_LIMIT | 30/m | per client on booking creation; `off` disables it |
+| RENDEZVOUS_SIGNIN_RATE_LIMIT | 5/10m | per client on "My bookings" sign-in links; `off` disables it |
+| RENDEZVOUS_ADMIN_LOGIN_RATE_LIMIT | 5/15m | failed admin logins per username and client; `off` disables it |
 | EMAIL_HOST ... EMAIL_USE_TLS | localhost:25 | outgoing mail |
 | RENDEZVOUS_STUN_URLS | unset | built-in room: comma-separated `stun:host:port` URLs given to browsers |
 | RENDEZVOUS_TURN_URLS | unset | built-in room: comma-separated `turn:`/`turns:` URLs of a coturn server |
@@ -29,6 +31,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from rendezvous.core.queue import queue_id
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("RENDEZVOUS_VAR_DIR", BASE_DIR.parent.parent / "var"))
@@ -163,18 +167,21 @@ else:
 # Background work: Django's tasks API on huey (SQLite file, or Redis with REDIS_URL).
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 _huey_immediate = env_bool("RENDEZVOUS_TASKS_IMMEDIATE")
+# One queue per database (rendezvous.core.queue.queue_id): two installations on one
+# machine, or on one Redis, never take each other's tasks.
+_queue_id = queue_id(_db)
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "rendezvous",
+        "name": f"rendezvous-{_queue_id}",
         "url": REDIS_URL,
         "immediate": _huey_immediate,
     }
 else:
     HUEY = {
         "huey_class": "rendezvous.core.queue.SqliteHuey",
-        "name": "rendezvous",
-        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "name": f"rendezvous-{_queue_id}",
+        "filename": str(VAR_DIR / f"huey-{_queue_id}.sqlite3"),
         "immediate": _huey_immediate,
     }
 
@@ -286,7 +293,14 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rendezvous <bookings@localhost>")
 
+# Each limit has its own setting (rendezvous.core.ratelimit): `off` for one keeps the
+# others counting, so switching off the booking limit for a load test leaves the
+# sign-in throttles on.
 BOOKING_RATE_LIMIT = os.environ.get("RENDEZVOUS_BOOKING_RATE_LIMIT", "30/m").strip().lower()
+SIGNIN_RATE_LIMIT = os.environ.get("RENDEZVOUS_SIGNIN_RATE_LIMIT", "5/10m").strip().lower()
+ADMIN_LOGIN_RATE_LIMIT = (
+    os.environ.get("RENDEZVOUS_ADMIN_LOGIN_RATE_LIMIT", "5/15m").strip().lower()
+)
 
 # Staff are told when an online meeting starting within this many hours still has no link.
 LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))
@@ -305,6 +319,10 @@ GOOGLE_OAUTH_BASE = os.environ.get("GOOGLE_OAUTH_BASE", "https://oauth2.googleap
 GOOGLE_AUTH_BASE = os.environ.get("GOOGLE_AUTH_BASE", "https://accounts.google.com").rstrip("/")
 # BigBlueButton API checksums: sha256 (BBB 2.5+) or sha1 for older servers.
 BBB_CHECKSUM_ALGORITHM = os.environ.get("RENDEZVOUS_BBB_CHECKSUM", "sha256")
+
+# A production installation: the demo, with its published admin password, is refused
+# there (rendezvous.core.demo).
+PRODUCTION = env_bool("RENDEZVOUS_PRODUCTION")
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 # The task worker logs two lines per task at INFO, and the periodic ones run every
@@ -332,4 +350,3 @@ LOGGING = {
 # the count is exact. Good enough for abuse protection, so its check is silenced.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
-RATELIMIT_ENABLE = BOOKING_RATE_LIMIT != "off"

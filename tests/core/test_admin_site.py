@@ -5,7 +5,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
 from rendezvous.bookings.models import Booking
@@ -82,3 +82,54 @@ def test_outbox_rows_can_be_deleted_only_with_the_delete_permission(practice, in
     OutboxMessage.objects.filter(pk=sent.pk).update(state=OutboxState.QUEUED)
     sent.refresh_from_db()
     assert not model_admin.has_delete_permission(request, sent)
+
+
+def login_state() -> tuple:
+    """What a successful admin login writes: the user's last_login and a session row."""
+    from django.contrib.sessions.models import Session
+
+    users = get_user_model().objects.order_by("pk").values_list("username", "last_login")
+    return list(users), Session.objects.count(), snapshot()
+
+
+def test_the_admin_login_refuses_even_the_right_password_after_five_failures(client, practice):
+    get_user_model().objects.create_superuser("root", "root@example.com", "pw-root")
+    login = reverse("admin:login")
+    for _ in range(5):
+        wrong = client.post(login, {"username": "root", "password": "guess"})
+        assert wrong.status_code == 200 and "operator account" in wrong.content.decode()
+    before = login_state()
+    refused = client.post(login, {"username": "root", "password": "pw-root"})
+    assert refused.status_code == 200
+    assert "Too many failed sign-ins" in refused.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302
+    assert login_state() == before
+    german = client.post(
+        login, {"username": "Root", "password": "pw-root"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert "Zu viele fehlgeschlagene Anmeldungen" in german.content.decode()
+    assert login_state() == before
+
+
+def test_the_admin_throttle_counts_per_username_and_client(client, practice):
+    get_user_model().objects.create_superuser("root", "root@example.com", "pw-root")
+    get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-ops")
+    login = reverse("admin:login")
+    for _ in range(5):
+        client.post(login, {"username": "root", "password": "guess"})
+    elsewhere = client.post(
+        login, {"username": "root", "password": "pw-root"}, REMOTE_ADDR="10.0.0.9"
+    )
+    assert elsewhere.status_code == 302
+    client.logout()
+    assert client.post(login, {"username": "ops", "password": "pw-ops"}).status_code == 302
+
+
+@override_settings(BOOKING_RATE_LIMIT="off", SIGNIN_RATE_LIMIT="off")
+def test_switching_off_the_other_limits_leaves_the_admin_throttle_on(client, practice):
+    get_user_model().objects.create_superuser("root", "root@example.com", "pw-root")
+    login = reverse("admin:login")
+    for _ in range(5):
+        client.post(login, {"username": "root", "password": "guess"})
+    refused = client.post(login, {"username": "root", "password": "pw-root"})
+    assert "Too many failed sign-ins" in refused.content.decode()

@@ -2,6 +2,7 @@
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+import rendezvous
+
 pytestmark = pytest.mark.e2e
 
 
@@ -21,12 +24,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_demo(base: str, proc: subprocess.Popen, output: Callable[[], str]) -> None:
-    """Poll until the served demo answers; fail with the server's output otherwise."""
+def wait_for_demo(
+    base: str, proc: subprocess.Popen, output: Callable[[], str], path="/api/v1/companies/demo"
+) -> None:
+    """Poll until the served demo (or `path`) answers; fail with the server's output
+    otherwise."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/api/v1/companies/demo", timeout=1).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -38,13 +44,24 @@ def wait_for_demo(base: str, proc: subprocess.Popen, output: Callable[[], str]) 
     pytest.fail("server did not start:\n" + output())
 
 
+def serve_env(tmp_path) -> dict[str, str]:
+    env = os.environ | {
+        "RENDEZVOUS_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        # This checkout's code, whichever one the environment has installed.
+        "PYTHONPATH": os.path.dirname(os.path.dirname(rendezvous.__file__)),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
-    env = os.environ | {"RENDEZVOUS_VAR_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": ""}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = serve_env(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rendezvous.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "rendezvous.cli", "serve", "--demo", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -86,3 +103,25 @@ def test_serve_lists_slots_and_books_once(server):
     assert manage.status_code == 200 and manage.json()["status"] == "confirmed"
     assert httpx.get(f"{server}/admin/login/").status_code == 200
     assert httpx.get(f"{server}/static/admin/css/base.css").status_code == 200
+
+
+def test_serve_without_demo_creates_no_company_and_no_user(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rendezvous.cli", "serve", "--port", str(port)],
+        env=serve_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for_demo(base, proc, proc.stdout.read, path="/admin/login/")
+    try:
+        assert httpx.get(f"{base}/api/v1/companies/demo").status_code == 404
+        with sqlite3.connect(tmp_path / "rendezvous.sqlite3") as db:
+            assert db.execute("select count(*) from auth_user").fetchone() == (0,)
+            assert db.execute("select count(*) from companies_company").fetchone() == (0,)
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=20)
+    assert f"{base}/" in output and "rendezvous-demo" not in output

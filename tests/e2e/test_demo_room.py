@@ -70,7 +70,7 @@ def served(tmp_path, smtp_server):
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "rendezvous.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "rendezvous.cli", "serve", "--demo", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,14 +1,18 @@
 """The demo company `demo`: a hearing and wellness practice in Berlin.
 
 `demo_seed` is idempotent: it creates what is missing and leaves what exists alone,
-so `rendezvous serve` can call it on every start of an empty database and a developer
-can run `rendezvous seed_demo` again at any time.
+so `rendezvous serve --demo` can call it on every start of an empty database and a
+developer can run `rendezvous seed_demo` again at any time.
+
+The demo comes with a superuser whose password is published (it is printed, and in
+the source): it exists only when asked for, and never with RENDEZVOUS_PRODUCTION set.
 """
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -21,6 +25,15 @@ DEMO_SLUG = "demo"
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "rendezvous-demo"
 ZONE = ZoneInfo("Europe/Berlin")
+REFUSED_IN_PRODUCTION = (
+    "The demo is refused with RENDEZVOUS_PRODUCTION=1: it creates the superuser "
+    f"{DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD}, whose password is published."
+)
+
+
+class DemoRefused(Exception):
+    """The demo was asked for on a production installation."""
+
 
 # name, email, weekly hours {weekday: [(from, until)]}
 STAFF = [
@@ -124,7 +137,12 @@ def _translate(row: Category | Service, translations: dict) -> None:
 
 @transaction.atomic
 def demo_seed(*, today: date | None = None) -> Company:
-    """Create the demo company (side effects: rows in every catalogue table, one superuser)."""
+    """Create the demo company (side effects: rows in every catalogue table, one superuser).
+
+    Raises DemoRefused with RENDEZVOUS_PRODUCTION set, before writing anything.
+    """
+    if settings.PRODUCTION:
+        raise DemoRefused(REFUSED_IN_PRODUCTION)
     today = today or datetime.now(ZONE).date()
     company, created = Company.objects.get_or_create(
         slug=DEMO_SLUG,
@@ -266,3 +284,9 @@ def _demo_admin(company: Company) -> None:
             DEMO_ADMIN_USERNAME, "admin@demo.example", DEMO_ADMIN_PASSWORD
         )
     Membership.objects.get_or_create(company=company, user=user, defaults={"role": Role.ADMIN})
+
+
+def demo_admin_exposed() -> bool:
+    """Whether the demo superuser exists with its published password."""
+    user = get_user_model().objects.filter(username=DEMO_ADMIN_USERNAME).first()
+    return bool(user and user.check_password(DEMO_ADMIN_PASSWORD))

@@ -9,6 +9,9 @@ whose work a periodic sweep also finds (unsent outbox rows, meetings due a provi
 call, due reminders).
 """
 
+import hashlib
+from collections.abc import Mapping
+
 from huey import Huey
 from huey.storage import SqliteStorage
 
@@ -22,3 +25,15 @@ class _Storage(SqliteStorage):
 
 class SqliteHuey(Huey):
     storage_class = _Storage
+
+
+def queue_id(database: Mapping[str, object]) -> str:
+    """A short name for the queue of this database (settings.DATABASES entry).
+
+    Two installations on one machine with different databases would otherwise share
+    one queue file (or, on one Redis, one queue name), each worker taking the other's
+    tasks and running them against its own data. The same database always finds the
+    same queue again.
+    """
+    where = "|".join(str(database.get(k) or "") for k in ("ENGINE", "HOST", "PORT", "NAME"))
+    return hashlib.sha256(where.encode()).hexdigest()[:12]

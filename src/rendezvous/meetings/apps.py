@@ -7,3 +7,10 @@ class MeetingsConfig(AppConfig):
     label = "meetings"
     verbose_name = _("Online meetings")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The retry sweep and the missing-link warning are periodic tasks: a worker
+        # knows them only once this module is imported, and the domain imports it
+        # lazily (on the first booking with a remote provider), so a restarted
+        # worker would run neither until then.
+        from . import tasks  # noqa: F401

@@ -18,10 +18,10 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.csp import CSP, build_policy
-from django_ratelimit.core import get_usage
 
 from rendezvous.companies.models import Company
 from rendezvous.companies.validators import frame_ancestor_sources
+from rendezvous.core.ratelimit import usage
 
 # One policy for the whole site (settings.CONTENT_SECURITY_POLICY); the pages that
 # set their own header start from it.
@@ -61,10 +61,10 @@ def rate_limited(
 ) -> bool:
     """Count this request against the client's limit; True when it is over.
 
-    `rate` defaults to the booking limit (settings.BOOKING_RATE_LIMIT, `off` disables).
+    `rate` defaults to the booking limit (settings.BOOKING_RATE_LIMIT); `off` disables
+    the one limit it is given (rendezvous.core.ratelimit).
     """
-    rate = (rate or settings.BOOKING_RATE_LIMIT).lower()
-    if rate == "off" or not getattr(settings, "RATELIMIT_ENABLE", True):
-        return False
-    usage = get_usage(request, group=group, key="ip", rate=rate, method=method, increment=True)
-    return bool(usage and usage["should_limit"])
+    counted = usage(
+        request, group, rate or settings.BOOKING_RATE_LIMIT, method=method, increment=True
+    )
+    return bool(counted and counted["should_limit"])

@@ -47,7 +47,6 @@ from .security import apply_policy, frame_ancestors, public_page, rate_limited
 logger = logging.getLogger(__name__)
 
 TZ_COOKIE = "rendezvous_tz"
-SIGNIN_RATE = "5/10m"
 ALTCHA_CHALLENGE_RATE = "30/m"
 ANY = "any"
 
@@ -805,7 +804,7 @@ def my_bookings(request, company):
     form = SignInForm(request.POST or None)
     sent = False
     if request.method == "POST":
-        if rate_limited(request, "public_signin", SIGNIN_RATE):
+        if rate_limited(request, "public_signin", settings.SIGNIN_RATE_LIMIT):
             return _too_many(request, site)
         if form.is_valid() and not form.cleaned_data.get("website"):
             _send_signin(request, company_obj, form.cleaned_data["email"])

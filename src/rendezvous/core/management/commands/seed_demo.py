@@ -1,13 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
+from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, DemoRefused, demo_seed
 
 
 class Command(BaseCommand):
     help = "Create the demo company 'demo' (idempotent)."
 
     def handle(self, *args, **options):
-        company = demo_seed()
+        try:
+            company = demo_seed()
+        except DemoRefused as refused:
+            raise CommandError(str(refused)) from None
         self.stdout.write(
             f"Demo company '{company.slug}' ready; admin login {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD}"
         )

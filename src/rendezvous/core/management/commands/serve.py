@@ -1,26 +1,35 @@
 """`rendezvous serve`: one command for one machine.
 
-Migrates, loads the demo company into an empty database, then serves HTTP (ASGI via
+Migrates, loads the demo company into an empty database when asked (`--demo`, which
+`make run` passes; refused with RENDEZVOUS_PRODUCTION=1), then serves HTTP (ASGI via
 uvicorn) and runs the task worker (huey consumer threads) in the same process.
 Larger deployments run `rendezvous serve --no-worker` behind a load balancer and
 `rendezvous run_huey` separately (docs/deploy.md).
 """
 
+import argparse
 import logging
 
 import uvicorn
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from rendezvous.companies.models import Company
-from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, DEMO_SLUG, demo_seed
+from rendezvous.core.demo import (
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ADMIN_USERNAME,
+    DEMO_SLUG,
+    REFUSED_IN_PRODUCTION,
+    demo_admin_exposed,
+    demo_seed,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Migrate, load the demo into an empty database, serve HTTP and run the task worker."
+    help = "Migrate, serve HTTP and run the task worker (--demo: load the demo first)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -28,14 +37,34 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not run the task worker here."
         )
-        parser.add_argument("--no-demo", action="store_true", help="Do not load the demo company.")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Load the demo company and its admin login into an empty database "
+            "(refused with RENDEZVOUS_PRODUCTION=1).",
+        )
+        # The demo used to load unless refused: deployments that still refuse it start.
+        parser.add_argument("--no-demo", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument("--workers", type=int, default=2, help="Task worker threads.")
 
-    def handle(self, *args, host, port, no_worker, no_demo, workers, **options):
+    def handle(self, *args, host, port, no_worker, demo, no_demo, workers, **options):
+        if demo and no_demo:
+            raise CommandError("--demo and --no-demo contradict each other.")
+        if demo and settings.PRODUCTION:
+            raise CommandError(REFUSED_IN_PRODUCTION)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
-        if not no_demo and not Company.objects.exists():
+        if demo and not Company.objects.exists():
             demo_seed()
+        exposed = demo_admin_exposed()
+        if exposed and settings.PRODUCTION:
+            # A database that once ran the demo keeps its superuser: production must not
+            # answer to a password anyone can read.
+            raise CommandError(
+                f"The superuser {DEMO_ADMIN_USERNAME} still has the demo's published "
+                f"password: change it (rendezvous changepassword {DEMO_ADMIN_USERNAME}) "
+                "or delete the user before serving with RENDEZVOUS_PRODUCTION=1."
+            )
         consumer = None
         if not no_worker:
             from huey.contrib.djhuey import HUEY
@@ -46,6 +75,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Rendezvous is running on {base}/")
         if Company.objects.filter(slug=DEMO_SLUG).exists():
             self.stdout.write(f"  Demo API:       {base}/api/v1/companies/{DEMO_SLUG}/services")
+        if exposed:
             self.stdout.write(
                 f"  Admin:          {base}/admin/  (login {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD})"
             )
