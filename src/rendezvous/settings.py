@@ -4,9 +4,9 @@
 | --- | --- | --- |
 | DATABASE_URL | SQLite file var/rendezvous.sqlite3 | PostgreSQL in production |
 | REDIS_URL | unset | cache, task queue (huey), rate limits, the built-in room's channel layer |
-| SECRET_KEY | a development key (refused with DEBUG off) | signing; also the key OAuth tokens are encrypted with, unless RENDEZVOUS_ENCRYPTION_KEYS is set |
+| SECRET_KEY | a development key (refused with DEBUG off) | signing; also the key OAuth tokens and meeting account secrets are encrypted with, unless RENDEZVOUS_ENCRYPTION_KEYS is set |
 | SECRET_KEY_FALLBACKS | unset | comma-separated former keys: old signatures and encrypted tokens still read |
-| RENDEZVOUS_ENCRYPTION_KEYS | unset | comma-separated Fernet keys, newest first, for OAuth tokens at rest |
+| RENDEZVOUS_ENCRYPTION_KEYS | unset | comma-separated Fernet keys, newest first, for OAuth tokens and meeting account secrets at rest |
 | DEBUG | off | |
 | RENDEZVOUS_BASE_URL | http://127.0.0.1:8000 | absolute links in API answers and emails |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |

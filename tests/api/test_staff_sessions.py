@@ -28,6 +28,13 @@ from .staff_support import M, assert_error, send, state, token_for
 SESSIONS = f"{M}/sessions"
 
 
+@pytest.fixture(autouse=True)
+def large_room(settings):
+    # These classes (up to 12 seats, online) are about the API, not the room's size:
+    # tests/meetings/test_room_size.py holds the built-in room's limit.
+    settings.ROOM_MAX_PARTICIPANTS = 50
+
+
 @pytest.fixture
 def admin(practice):
     return token_for(practice.company, Role.ADMIN)

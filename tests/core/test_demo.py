@@ -6,6 +6,8 @@ from django.contrib.auth import authenticate
 from rendezvous.catalog.models import Category, ClassSession, Service
 from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
+from rendezvous.core.rooms import ROOM_HOSTS, builtin_room_seats
+from rendezvous.meetings.domain.room_size import meeting_session_fits, session_provider
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +41,7 @@ def test_demo_seed_is_complete_and_idempotent():
     )
     yoga = services["Online yoga"]
     assert yoga.kind == "class" and yoga.requires_payment and yoga.online_meeting
-    assert set(yoga.sessions.values_list("capacity", flat=True)) == {12}
+    assert set(yoga.sessions.values_list("capacity", flat=True)) == {builtin_room_seats()}
     assert 3 <= StaffMember.objects.filter(company=company).count() <= 4
     assert authenticate(username=DEMO_ADMIN_USERNAME, password=DEMO_ADMIN_PASSWORD) is not None
     before = counts()
@@ -77,3 +79,25 @@ def test_demo_seed_translates_an_older_demo_and_keeps_edited_texts():
     assert consultation.translations == {"de": {"name": "Sprechstunde"}}
     video = Service.objects.get(company=company, name="Video consultation")
     assert video.text_in("name", "da") == "Videokonsultation"
+
+
+@pytest.mark.django_db
+def test_every_demo_class_in_the_built_in_room_fits_it(settings):
+    company = demo_seed(today=date(2026, 12, 1))
+    online = ClassSession.objects.filter(company=company, online=True).select_related(
+        "company", "service"
+    )
+    assert online.exists()
+    for session in online:
+        assert session_provider(session) == "builtin"
+        assert session.capacity + ROOM_HOSTS <= settings.ROOM_MAX_PARTICIPANTS
+        meeting_session_fits(session=session)  # the rule a staff change is judged by
+
+
+@pytest.mark.django_db
+def test_seeding_again_shrinks_an_older_demos_unbooked_twelve_seat_classes():
+    company = demo_seed(today=date(2026, 12, 1))
+    ClassSession.objects.filter(company=company).update(capacity=12)
+    demo_seed(today=date(2026, 12, 1))
+    capacities = ClassSession.objects.filter(company=company).values_list("capacity", flat=True)
+    assert set(capacities) == {builtin_room_seats()}

@@ -61,3 +61,22 @@ def test_after_the_host_ended_it_the_page_says_so(transactional_db, client, book
         assert room_end(token=host(meeting_for(booking))) == meeting_for(booking).pk
         html = client.get(f"/join/{customer(booking)}/").content.decode()
     assert "Dieses Meeting ist beendet." in html and "data-room-ws" not in html
+
+
+PRIVACY = {
+    "en": "Privacy: the others in this meeting see only your first name;",
+    "de": "Datenschutz: Die anderen in diesem Meeting sehen nur Ihren Vornamen;",
+    "da": "Privatliv: de andre i dette møde ser kun dit fornavn;",
+    "ro": "Confidențialitate: ceilalți participanți la această întâlnire văd doar prenumele",
+    "es": "Privacidad: los demás participantes de esta reunión solo ven su nombre de pila;",
+}
+
+
+@pytest.mark.parametrize("language", sorted(PRIVACY))
+def test_the_room_says_others_see_only_the_first_name(client, practice, language):
+    seat = book(
+        practice, None, service=practice.yoga, session_id=practice.session.pk, language=language
+    ).booking
+    with time_machine.travel(practice.session.start - timedelta(minutes=2), tick=False):
+        html = client.get(f"/join/{customer(seat)}/").content.decode()
+    assert "data-room-ws" in html and PRIVACY[language] in html

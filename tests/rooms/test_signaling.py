@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 from datetime import timedelta
 
 import pytest
@@ -53,7 +54,7 @@ def test_customer_and_host_join_with_the_names_of_their_profiles(transactional_d
         assert hello["peers"] == [] and hello["max"] == 6
         guest, welcome = await admitted(customer_token)
         me = welcome["you"]
-        assert (me["name"], me["host"]) == (f"{booking.first_name} {booking.last_name}", False)
+        assert (me["name"], me["host"]) == (booking.first_name, False)
         assert welcome["peers"] == [hello["you"]]
         assert welcome["closes_at"] == int(booking.end.timestamp() * 1000)
         joined = await staff.receive_json_from(timeout=5)
@@ -140,6 +141,44 @@ def test_another_bookings_token_cannot_reach_this_room(transactional_db, practic
             await comm.disconnect()
 
     run(INSIDE, scenario)
+
+
+def test_class_participants_see_each_others_first_names_only(transactional_db, practice, layer):
+    def reserve(first, last):
+        return bookings.seat_reserve(
+            company=practice.company,
+            service=practice.yoga,
+            session_id=practice.session.pk,
+            start=None,
+            details=bookings.CustomerDetails(first, last, f"{first.lower()}@example.com"),
+            now=NOW,
+        ).booking
+
+    maria, tom = reserve("Maria", "Lindqvist"), reserve("Tom", "Okafor-Brandt")
+    staff_token, maria_token, tom_token = host(meeting_for(maria)), customer(maria), customer(tom)
+    heard: list[str] = []
+
+    async def receive(comm):
+        message = await comm.receive_json_from(timeout=5)
+        heard.append(json.dumps(message))
+        return message
+
+    async def scenario():
+        staff, hello = await admitted(staff_token)
+        one, w1 = await admitted(maria_token)
+        two, w2 = await admitted(tom_token)
+        heard.extend(json.dumps(m) for m in (hello, w1, w2))
+        assert (await receive(staff))["peer"]["name"] == "Maria"
+        assert (await receive(staff))["peer"]["name"] == "Tom"
+        assert (await receive(one))["peer"]["name"] == "Tom"
+        assert w1["you"]["name"] == "Maria" and w2["you"]["name"] == "Tom"
+        assert {p["name"] for p in w2["peers"]} == {"Ada", "Maria"}  # staff: the profile name
+        for comm in (staff, one, two):
+            await comm.disconnect()
+
+    run(practice.session.start - timedelta(minutes=2), scenario)
+    wire = "\n".join(heard)
+    assert "Lindqvist" not in wire and "Okafor" not in wire and "@example.com" not in wire
 
 
 def test_signals_reach_only_the_addressed_peer(transactional_db, practice, layer):

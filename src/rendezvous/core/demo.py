@@ -21,6 +21,8 @@ from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKi
 from rendezvous.companies.models import Company, Location, Membership, Resource, Role, StaffMember
 from rendezvous.meetings.models import MeetingAccount
 
+from .rooms import builtin_room_seats
+
 DEMO_SLUG = "demo"
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "rendezvous-demo"
@@ -248,6 +250,9 @@ def demo_seed(*, today: date | None = None) -> Company:
         position=4,
         description="A gentle one-hour yoga class online. Bring a mat.",
     )
+    # The class meets in the built-in room (below), so it has as many seats as the room
+    # holds beside Ioana. Earlier demos gave it 12: sessions nobody booked yet shrink.
+    seats = builtin_room_seats()
     if not yoga.sessions.exists():
         ClassSession.objects.bulk_create(
             ClassSession(
@@ -256,11 +261,12 @@ def demo_seed(*, today: date | None = None) -> Company:
                 staff=staff["Ioana"],
                 start=start,
                 end=start + timedelta(minutes=60),
-                capacity=12,
+                capacity=seats,
                 online=True,
             )
             for start in _yoga_starts(today)
         )
+    yoga.sessions.filter(capacity__gt=seats, bookings__isnull=True).update(capacity=seats)
     # Video: the built-in room (no account needed). Earlier demos seeded a Jitsi account
     # at a made-up domain; switch it off so that new meetings get a room that works.
     MeetingAccount.objects.filter(

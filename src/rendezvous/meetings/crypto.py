@@ -1,4 +1,4 @@
-"""Encryption at rest for the OAuth tokens of connected meeting accounts.
+"""Encryption at rest for meeting accounts: their OAuth tokens and their `secret`.
 
 | what | how |
 | --- | --- |
@@ -10,7 +10,8 @@
 Deriving from SECRET_KEY needs no extra setting on a small install; the HKDF `info`
 keeps this key apart from every other use of SECRET_KEY (signing, join tokens).
 Rotating SECRET_KEY without moving the old one to SECRET_KEY_FALLBACKS means every
-OAuth account must be connected again.
+OAuth account must be connected again and every account secret typed in again.
+The `info` still says oauth-tokens: changing it would orphan every stored value.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 | model | one per | holds |
 | --- | --- | --- |
-| MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret; for OAuth providers (teams, google_meet, zoom's OAuth app) the connected user's tokens, encrypted (meetings.crypto), and the refresh lease (providers.oauth) |
+| MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret (encrypted, meetings.crypto); for OAuth providers (teams, google_meet, zoom's OAuth app) the connected user's tokens, encrypted (meetings.crypto), and the refresh lease (providers.oauth) |
 | Meeting | online booking (appointment) or online class session | the provider's meeting: state, external id, raw join URL (host URL apart), instructions, password, retry bookkeeping |
 | JoinToken | participant | the SHA-256 of our /join/<token>/ secret, its role, revoked_at |
 
@@ -41,7 +41,9 @@ class MeetingAccount(models.Model):
         help_text=_("static_link: the permanent room link; jitsi: https://your-jitsi-domain"),
     )
     app_id = models.CharField(_("app id"), max_length=200, blank=True)
-    secret = models.CharField(_("secret"), max_length=500, blank=True)
+    # Ciphertext in the database, like the OAuth tokens: a leaked dump or backup must not
+    # hand out the Zoom, BigBlueButton or Jitsi credentials that sign our meetings.
+    secret = EncryptedTextField(_("secret"), blank=True)
     tenant = models.CharField(
         _("Microsoft tenant"),
         max_length=100,

@@ -13,8 +13,10 @@ open, a copied URL or a hand-written client gets exactly what the reveal rule al
 | the viewer's window is open (`opens_at <= now`) | `early` (4425) |
 | fewer than ROOM_MAX_PARTICIPANTS others are in the room (rooms.presence) | `full` (4429) |
 
-Names come from the booking (the customer's first and last name) and the staff
-profile (the host); nothing the browser sends names anyone.
+Names come from the booking and the staff profile; nothing the browser sends names
+anyone. A customer appears by their first name only, because a class puts strangers in
+one room; the host appears under the staff profile's display name. Every message
+(welcome, joined) carries the name decided here, so no client can ask for more.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def room_admit(*, token: str, now: datetime | None = None) -> Admission | Refusa
 
 def _name(row, meeting: Meeting, booking, host: bool) -> str:
     if not host:
-        return f"{row.booking.first_name} {row.booking.last_name}".strip()
+        return row.booking.first_name.strip()
     owner = booking or meeting.session
     if owner is not None and owner.staff_id:
         return owner.staff.name

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.csp import CSP, build_policy
 from django.utils.translation import gettext as _
 
+from rendezvous.core.rooms import builtin_room_seats
 from rendezvous.public.security import BASE_POLICY
 
 
@@ -68,7 +69,7 @@ def room_context(*, token: str, meeting, host: bool) -> dict:
         "host": host,
         "max": cap,
         # A class larger than the mesh can carry: tell its host what to use instead.
-        "too_big": host and capacity + 1 > cap,
+        "too_big": host and capacity > builtin_room_seats(),
         "strings": room_strings(),
     }
 

@@ -2,8 +2,8 @@
 
 | function | writes | refuses |
 | --- | --- | --- |
-| session_create | a ClassSession | bad fields, a non-class service (400); staff member or resource busy then (409) |
-| session_update | the session, and its bookings when it moves | a capacity below the seats taken (400); a started or cancelled session, `online` switched under bookings (409); staff or resource busy (409) |
+| session_create | a ClassSession | bad fields, a non-class service, an online class larger than the built-in video room it would meet in (400); staff member or resource busy then (409) |
+| session_update | the session, and its bookings when it moves | a capacity below the seats taken, or one the built-in room cannot carry (400); a started or cancelled session, `online` switched under bookings (409); staff or resource busy (409) |
 | session_delete | the session | one that ever had a booking (409: cancel it instead, the bookings keep their history) |
 | session_cancel | the session and its bookings, below | - |
 
@@ -52,7 +52,11 @@ from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.editing import FieldErrors, clean_bool, clean_int, company_row
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed
-from rendezvous.meetings.domain import meeting_booking_changed, meeting_session_cancelled
+from rendezvous.meetings.domain import (
+    meeting_booking_changed,
+    meeting_session_cancelled,
+    meeting_session_fits,
+)
 from rendezvous.notifications.domain import notify_booking_cancelled
 
 from .change import STAFF, booking_save_moved
@@ -231,7 +235,8 @@ def session_create(
        the service's duration), capacity, `online` only where the company and the class
        have online meetings, staff, location and resource of this company
     2. lock: the staff member's and resource's rows
-    3. re-check: neither holds an appointment or another session then
+    3. re-check: neither holds an appointment or another session then; an online
+       class fits the video room it will meet in (meeting_session_fits)
     4. write: the ClassSession
     5. after commit: the availability version bumped (signals)
     Raises ValidationFailed or SlotUnavailable; nothing is written then.
@@ -247,11 +252,14 @@ def session_create(
             start=session.start,
             end=session.end,
         )
+        meeting_session_fits(session=session)
         session.save()
     return session
 
 
 MOVING_FIELDS = ("start", "end", "staff", "resource", "location")
+# What decides whether an online class fits its room (the staff member: whose account).
+ROOM_FIELDS = ("capacity", "online", "staff")
 
 
 def session_update(
@@ -264,7 +272,8 @@ def session_update(
     2. lock: the session row (seat_reserve's lock), then the staff member's and
        resource's rows when it moves
     3. re-check: not cancelled; capacity not below the seats taken; once it has active
-       bookings: not started, `online` unchanged; the staff member and resource free
+       bookings: not started, `online` unchanged; the staff member and resource free;
+       when capacity, `online` or staff change, the class fits its video room
     4. write: the session; when it moved, each active booking's times, staff and resource,
        its meeting (meeting_booking_changed) and its rescheduled notices
     5. after commit: the availability version bumped (signals); the meeting's provider
@@ -318,6 +327,8 @@ def session_update(
                 start=locked.start,
                 end=locked.end,
             )
+        if any(name in changed for name in ROOM_FIELDS):
+            meeting_session_fits(session=locked)
         if changed:
             locked.save(update_fields=list(changed))
         if bookings and moving:

@@ -15,6 +15,7 @@ from .lifecycle import (
     meeting_warn_missing_links,
 )
 from .reveal import CustomerViewer, MeetingView, meeting_for, meeting_view, token_lookup
+from .room_size import meeting_session_fits
 
 __all__ = [
     "CustomerViewer",
@@ -29,6 +30,7 @@ __all__ = [
     "meeting_retry_due",
     "meeting_retry_failed",
     "meeting_session_cancelled",
+    "meeting_session_fits",
     "meeting_set_link",
     "meeting_view",
     "meeting_warn_missing_links",
