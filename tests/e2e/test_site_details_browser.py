@@ -94,6 +94,25 @@ def test_the_zone_select_offers_canonical_zones_by_region(practice, new_page):
     expect(page.get_by_text("The business is in another time zone")).to_be_visible()
 
 
+def test_the_zone_search_narrows_the_select(practice, new_page):
+    page = new_page(locale="de-DE")
+    page.goto(times_url(practice, lang="de", tz="Europe/Berlin"))
+    select = page.get_by_label("Zeiten werden angezeigt in")
+    shown = "os => os.filter(o => !o.hidden && !o.parentElement.hidden).map(o => o.textContent)"
+    page.get_by_label("Zeitzone suchen").fill("kolk")
+    # The chosen zone stays in the list, so the closed select still names it.
+    found = set(select.locator("option").evaluate_all(shown))
+    assert found == {"Kalkutta (IST, UTC+5:30)", "Berlin (CET, UTC+1)"}
+    page.get_by_label("Zeitzone suchen").fill("utc-3 sao")
+    found = set(select.locator("option").evaluate_all(shown))
+    assert found == {"São Paulo (UTC-3)", "Berlin (CET, UTC+1)"}
+    page.get_by_label("Zeitzone suchen").fill("")
+    assert len(select.locator("option").evaluate_all(shown)) > 400
+    check_axe(page, "zone search")
+    select.select_option("America/Sao_Paulo")
+    expect(page.get_by_label("Zeiten werden angezeigt in")).to_have_value("America/Sao_Paulo")
+
+
 def test_the_twice_02_00_of_the_autumn_change_says_which_is_which(db, frozen_now, new_page):
     frozen_now.move_to(datetime(2026, 10, 20, 8, 0, tzinfo=BERLIN))
     company = CompanyFactory(slug="night")
