@@ -38,7 +38,9 @@ def test_a_day_shows_its_times_under_part_of_day_headings(practice, new_page):
     morning = day.get_by_role("group", name="Morning")
     expect(morning.locator("label").first).to_have_text("9:00 AM")
     expect(morning.locator("label").last).to_have_text("11:45 AM")
-    expect(day.get_by_role("group", name="Afternoon").locator("label").first).to_have_text("12:00 PM")
+    expect(day.get_by_role("group", name="Afternoon").locator("label").first).to_have_text(
+        "12:00 PM"
+    )
     check_axe(page, "times grouped by part of the day")
 
 
