@@ -101,18 +101,32 @@ REGIONS = {
 def zone_choice_label(zone: ZoneInfo, on: date) -> str:
     """A zone as the select offers it on that day, e.g. "Berlin (CET, UTC+1)", in
     summer "Berlin (CEST, UTC+2)"; "Istanbul (UTC+3)" where tzdata has no letters."""
-    at = datetime.combine(on, time(12), tzinfo=zone)
-    offset = utc_offset(at)
     if zone.key == "UTC":
         return "UTC"
-    try:
-        city = get_timezone_location(zone, locale=babel_locale(), return_city=True)
-    except (LookupError, ValueError):
-        city = zone.key.rsplit("/", 1)[-1].replace("_", " ")
+    at = datetime.combine(on, time(12), tzinfo=zone)
+    offset = utc_offset(at)
+    city = _city(zone.key, babel_locale())
     abbreviation = at.tzname() or ""
     if abbreviation[:1].isalpha() and abbreviation != "UTC":
         return f"{city} ({abbreviation}, {offset})"
     return f"{city} ({offset})"
+
+
+@functools.cache
+def _city(key: str, locale: str) -> str:
+    """The zone's city in that language ("Kopenhagen"): CLDR's lookup is the slow part
+    of a label, and a city, unlike an offset, is the same on every day."""
+    try:
+        return get_timezone_location(_zone(key), locale=locale, return_city=True)
+    except (LookupError, ValueError):
+        return key.rsplit("/", 1)[-1].replace("_", " ")
+
+
+@functools.cache
+def _zone(key: str) -> ZoneInfo:
+    # ZoneInfo caches weakly: without a reference kept here, each day's labels reread
+    # the 420 zone files.
+    return ZoneInfo(key)
 
 
 @functools.lru_cache(maxsize=64)
@@ -122,7 +136,7 @@ def _zone_choices(locale: str, on: date) -> tuple:
     top: list[tuple[str, str]] = []
     for key in canonical_zones():
         region = key.split("/", 1)[0]
-        label = zone_choice_label(ZoneInfo(key), on)
+        label = zone_choice_label(_zone(key), on)
         (regions.setdefault(region, []) if region in REGIONS else top).append((key, label))
     groups = [
         (str(REGIONS[region]), tuple(sorted(zones, key=lambda z: z[1].casefold())))
