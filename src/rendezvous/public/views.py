@@ -265,7 +265,6 @@ def week_context(
             {
                 "label": formats.day_label(local, zone),
                 "iso": local.date().isoformat(),
-                "options": [],
                 "parts": {},
             },
         )
@@ -282,7 +281,6 @@ def week_context(
             "seats_left": option.seats_left,
             "id": f"opt-{option.value.replace(':', '').replace('-', '')}",
         }
-        day["options"].append(entry)
         day["parts"][part]["options"].append(entry)
     for day in days.values():
         day["parts"] = list(day["parts"].values())
