@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rendezvous.availability.domain import Window
@@ -163,7 +164,12 @@ def _render(request, template, context, *, status=200, embed_company=None, embed
     return _remember_zone(request, response)
 
 
-def _zone_context(zone, locked: bool, known: bool, company, action: str, hidden: dict) -> dict:
+def _zone_context(
+    zone, locked: bool, known: bool, company, action: str, hidden: dict, *, on: date
+) -> dict:
+    """The zone select, labelled with the offsets of `on`, the first day the page shows."""
+    ungrouped, groups = formats.zone_choices(on)
+    listed = {key for key, _label in ungrouped} | {key for _r, zones in groups for key, _l in zones}
     return {
         "zone": zone,
         "zone_label": formats.zone_label(zone),
@@ -172,7 +178,12 @@ def _zone_context(zone, locked: bool, known: bool, company, action: str, hidden:
         "company_zone_label": formats.zone_label(company.zone)
         if company.zone.key != zone.key
         else "",
-        "zone_names": formats.zone_names(),
+        "zone_choices": groups,
+        # A zone remembered under an old name (a cookie, a booking) is still shown as
+        # chosen, not silently replaced by the list's first zone.
+        "zone_ungrouped": ungrouped
+        if zone.key in listed
+        else ((zone.key, formats.zone_choice_label(zone, on)), *ungrouped),
         "zone_form_action": action,
         "zone_form_hidden": hidden,
     }
@@ -197,6 +208,24 @@ def _parse_week(value: str | None) -> date | None:
     except ValueError:
         return None
     return week if week is None or in_calendar(week) else None
+
+
+# A busy day offered some 36 times in one block; under these headings a customer finds
+# "after work" at a glance. Hours are the local hour the part starts at.
+PARTS_OF_DAY = {
+    "night": gettext_lazy("Night"),
+    "morning": gettext_lazy("Morning"),
+    "afternoon": gettext_lazy("Afternoon"),
+    "evening": gettext_lazy("Evening"),
+}
+
+
+def _part_of_day(hour: int) -> str:
+    if hour < 6:
+        return "night"
+    if hour < 12:
+        return "morning"
+    return "afternoon" if hour < 17 else "evening"
 
 
 def week_context(
@@ -235,21 +264,25 @@ def week_context(
             {
                 "label": formats.day_label(local, zone),
                 "iso": local.date().isoformat(),
-                "options": [],
+                "parts": {},
             },
         )
+        part = _part_of_day(local.hour)
+        if part not in day["parts"]:
+            day["parts"][part] = {"key": part, "label": PARTS_OF_DAY[part], "options": []}
         label = formats.time_label(option.start, zone)
         if option.seats_left is not None:
             label = f"{label}–{formats.time_label(option.end, zone)}"
-        day["options"].append(
-            {
-                "value": option.value,
-                "label": label,
-                "full": option.full,
-                "seats_left": option.seats_left,
-                "id": f"opt-{option.value.replace(':', '').replace('-', '')}",
-            }
-        )
+        entry = {
+            "value": option.value,
+            "label": label,
+            "full": option.full,
+            "seats_left": option.seats_left,
+            "id": f"opt-{option.value.replace(':', '').replace('-', '')}",
+        }
+        day["parts"][part]["options"].append(entry)
+    for day in days.values():
+        day["parts"] = list(day["parts"].values())
     horizon = today + timedelta(days=scope.company.max_days_ahead)
     prev_week = week - timedelta(days=7)
     next_week = week + timedelta(days=7)
@@ -383,6 +416,7 @@ def _render_times(
             site.company,
             site.url(),
             {"service": service.pk, "staff": staff_param, "week": week_ctx["week_iso"]},
+            on=week_ctx["range"][0],
         ),
     )
     return _render(
@@ -681,7 +715,13 @@ def manage(request, booking_id, token):
         company=company,
         **view
         | _zone_context(
-            view["zone"], view["zone_locked"], view["zone_known"], company, view["manage_url"], {}
+            view["zone"],
+            view["zone_locked"],
+            view["zone_known"],
+            company,
+            view["manage_url"],
+            {},
+            on=booking.start.astimezone(view["zone"]).date(),
         ),
         can_cancel=booking.customer_may_cancel(now),
         can_reschedule=booking.customer_may_reschedule(now),
@@ -769,7 +809,15 @@ def manage_reschedule(request, booking_id, token):
         request,
         company=booking.company,
         **view
-        | _zone_context(zone, view["zone_locked"], view["zone_known"], booking.company, base, {}),
+        | _zone_context(
+            zone,
+            view["zone_locked"],
+            view["zone_known"],
+            booking.company,
+            base,
+            {},
+            on=week_ctx["range"][0] if week_ctx else booking.start.astimezone(zone).date(),
+        ),
         week=week_ctx,
         form_action=base,
         hidden={"tz": tz} if tz else {},

@@ -1,6 +1,6 @@
 /* Rendezvous booking site: small enhancements on top of pages that work without it.
    - time zone: the browser's zone is detected once and remembered (cookie rendezvous_tz);
-   - the time zone select submits itself;
+   - the time zone select submits itself, and a search box narrows it;
    - after an htmx swap, focus moves to the new page's heading (screen readers);
    - inside an embed: postMessage events to the host page (to its origin only). */
 (function () {
@@ -24,6 +24,35 @@
       url.searchParams.set("tz", zone);
       window.location.replace(url.toString());
     }
+  }
+
+  /* Some 420 zones: a search box narrows the select to the ones whose name, city or
+     offset holds the words typed ("kolk", "utc+5", "new york"). Without JavaScript the
+     box stays hidden and the select's own type-ahead finds a city by its first letters. */
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/_/g, " ").toLowerCase();
+  }
+
+  function filterZones(input) {
+    var select = document.getElementById(input.getAttribute("aria-controls"));
+    if (!select) return;
+    var words = fold(input.value).split(/\s+/).filter(Boolean);
+    var groups = select.querySelectorAll("optgroup");
+    Array.prototype.forEach.call(select.options, function (option) {
+      var text = fold(option.textContent + " " + option.value);
+      option.hidden = !option.selected && !words.every(function (w) { return text.indexOf(w) !== -1; });
+    });
+    Array.prototype.forEach.call(groups, function (group) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+  }
+
+  function zoneSearch(root) {
+    var box = root.querySelector("[data-zone-search]");
+    if (!box || !box.hidden) return;
+    box.hidden = false;
+    var input = box.querySelector("input");
+    input.addEventListener("input", function () { filterZones(input); });
   }
 
   /* The embedding page's origin, or null: the snippet names the frame
@@ -107,6 +136,7 @@
 
   function init(root) {
     detectZone(root);
+    zoneSearch(root);
     announceBooked(root);
     watchSize();
     resize();
