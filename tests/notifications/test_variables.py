@@ -3,9 +3,11 @@
 import pytest
 
 from rendezvous.notifications.defaults import DEFAULTS, LANGUAGES
-from rendezvous.notifications.events import Event
+from rendezvous.notifications.events import CUSTOMER, STAFF, Event
 from rendezvous.notifications.variables import (
     PATTERN,
+    for_audience,
+    misplaced_variables,
     render_html,
     render_subject,
     render_text,
@@ -35,6 +37,19 @@ def test_html_escapes_values_and_template_text_and_links_only_urls():
     assert '<a href="javascript' not in html and "javascript:alert(1)" in html
 
 
+def test_the_hosts_link_is_empty_for_a_customer_and_kept_for_staff():
+    values = {
+        "online_meeting_provider_link": "https://x/host",
+        "online_meeting_link": "https://x/j",
+    }
+    assert for_audience(values, CUSTOMER) == values | {"online_meeting_provider_link": ""}
+    assert for_audience(values, STAFF) == values
+    assert misplaced_variables("[online_meeting_provider_link]", Event.REMINDER) == [
+        "online_meeting_provider_link"
+    ]
+    assert misplaced_variables("[online_meeting_provider_link]", Event.MEETING_LINK_MISSING) == []
+
+
 def test_headers_fold_line_breaks_and_control_characters():
     values = {"customer_first_name": "Bob\r\nBcc: x@evil.example", "service_name": "A\u2028B\x00"}
     subject = render_subject("[customer_first_name] / [service_name]", values)
@@ -57,6 +72,7 @@ def test_every_event_has_real_defaults_in_five_languages_with_known_variables():
         english = versions["en"]
         for language, (subject, body) in versions.items():
             assert unknown_variables(subject + body, event) == [], (event, language)
+            assert misplaced_variables(subject + body, event) == [], (event, language)
             if language != "en":
                 assert subject != english[0] and body != english[1], (event, language)
             # A translation drops no information (German adds the last name to its greeting).

@@ -30,7 +30,7 @@ from .models import (
     ScheduledReminder,
     StaffCalendarFeed,
 )
-from .variables import variables_for
+from .variables import allowed_variables
 
 
 def _preview_frame(html: str):
@@ -183,7 +183,7 @@ class MessageTemplateAdmin(CompanyFixedAdmin):
             format_html_join(
                 "",
                 "<li><code>[{}]</code> {}</li>",
-                ((v.name, v.help) for v in variables_for(event)),
+                ((v.name, v.help) for v in allowed_variables(event)),
             ),
         )
 

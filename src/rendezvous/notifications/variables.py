@@ -10,7 +10,12 @@ again, so a customer named `[online_meeting_link]` stays a name. Per output:
 | HTML | escaped, line breaks kept | escaped; a link variable whose value is an http(s) URL becomes an `<a>` |
 
 Unknown names are refused when a template is saved (`unknown_variables`); at render
-time an unknown `[name]` is left as written (defaults are tested to have none). A body
+time an unknown `[name]` is left as written (defaults are tested to have none).
+
+Each variable names the recipients it may reach (`audiences`): the staff member's join
+link is the host's, who can end the meeting for everyone, so it is refused in a
+template for customers (`misplaced_variables`) and, should such a template exist all
+the same, rendered empty for them (`for_audience`). A body
 line whose every variable is empty ("Video meeting: [online_meeting_link]" for an
 in-person booking) is left out, so one template serves both kinds of booking.
 """
@@ -23,9 +28,12 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from .events import Event
+from .events import AUDIENCE, CUSTOMER, STAFF, Event
 
 PATTERN = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+
+
+EVERYONE = frozenset({CUSTOMER, STAFF})
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Variable:
     name: str
     help: str
     link: bool = False
+    audiences: frozenset[str] = EVERYONE
 
 
 BOOKING_VARIABLES = [
@@ -56,6 +65,7 @@ BOOKING_VARIABLES = [
         "online_meeting_provider_link",
         _("The staff member's join link, or when it will come"),
         link=True,
+        audiences=frozenset({STAFF}),
     ),
     Variable("online_meeting_instructions", _("Instructions for joining the meeting")),
 ]
@@ -81,6 +91,31 @@ def unknown_variables(text: str, event: str) -> list[str]:
         if name not in known and name not in seen:
             seen.append(name)
     return seen
+
+
+def allowed_variables(event: str) -> list[Variable]:
+    """The variables a template for `event` may use: the event's, for its recipient."""
+    audience = AUDIENCE.get(event, "")
+    return [v for v in variables_for(event) if not audience or audience in v.audiences]
+
+
+def misplaced_variables(text: str, event: str) -> list[str]:
+    """Names in `text` this event offers, but not to its recipient, in order."""
+    allowed = {v.name for v in allowed_variables(event)}
+    known = {v.name for v in variables_for(event)}
+    seen: list[str] = []
+    for name in PATTERN.findall(text):
+        if name in known and name not in allowed and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def for_audience(values: Mapping[str, str], audience: str) -> dict[str, str]:
+    """`values` with every variable not meant for `audience` empty."""
+    return {
+        name: value if audience in REGISTRY.get(name, Variable(name, "")).audiences else ""
+        for name, value in values.items()
+    }
 
 
 def fold(value: str) -> str:
