@@ -13,7 +13,7 @@ space by some readers (Python's among them) and without one by others.
 import base64
 import email.policy
 from collections.abc import Sequence
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 
 from django.core.mail import EmailMultiAlternatives
 from django.utils.encoding import punycode
@@ -77,7 +77,7 @@ def address_header(name: str, addresses: Sequence[Address], *, utf8: bool = Fals
             )
             for a in addresses
         ]
-    base = email.policy.default.header_factory[name]
+    base = HeaderRegistry()[name]
     cls = type(f"Whole{base.__name__}", (_WholeNames, base), {})
     return cls(name, list(addresses))
 
