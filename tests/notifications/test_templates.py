@@ -136,7 +136,7 @@ def test_a_hostile_customer_name_gets_no_link_and_no_extra_header(practice, smtp
     assert len(message["To"].addresses) == 1
     assert message["To"].addresses[0].addr_spec == booking.email
     text = message.get_body(("plain",)).get_content()
-    assert "[manage_link], manage: http://testserver/manage/" in text
+    assert "[manage_link], manage:\r\nhttp://testserver/manage/" in text
     assert text.count("/manage/") == 1
     assert "x@evil.example" not in received.rcpt_tos
 
@@ -228,7 +228,7 @@ def test_a_customer_email_never_carries_the_hosts_link(practice, smtp, frozen_no
     assert tokens["host"] not in whole
     assert tokens["host"].rsplit("/", 2)[-2] not in whole  # nor its token, however encoded
     assert tokens["customer"] in plain
-    assert plain.splitlines() == [f"Yours: {tokens['customer']}", "End."]
+    assert plain.splitlines() == ["Yours:", tokens["customer"], "End."]
     assert message["Subject"] == "Booked"
     # The staff member still gets their own link.
     staff_text = smtp.to(staff.email)[0].message.get_body(("plain",)).get_content()

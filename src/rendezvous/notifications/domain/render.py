@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from django.db.models import Q
 from django.utils.html import escape
+from django.utils.translation import override
 
 from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
@@ -122,9 +123,11 @@ def render(
     """The message for a recipient of `audience`: variables not meant for them are
     empty, even in a template saved before the rule (or past it)."""
     values = for_audience(values, audience)
+    with override(language):  # the buttons' labels
+        paragraphs = render_html(body, values)
     html = (
         f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8"></head>'
-        '<body style="font-family: sans-serif; line-height: 1.5">\n'
-        f"{render_html(body, values)}\n</body></html>\n"
+        '<body style="font-family: sans-serif; line-height: 1.5; overflow-wrap: anywhere">\n'
+        f"{paragraphs}\n</body></html>\n"
     )
     return Rendered(render_subject(subject, values), render_text(body, values), html)
