@@ -63,7 +63,7 @@ def test_a_hostile_name_from_a_booking_stays_one_display_name(practice, smtp):
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
