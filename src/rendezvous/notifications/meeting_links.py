@@ -60,7 +60,7 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
             # "once the meeting is created" sent staff looking for a fault.
             staff = ""
             if staff_view is not None and staff_view.ready:
-                staff = _waiting_for_booking(staff_view.reason)
+                staff = _waiting_for_booking(booking.link_hold())
             staff = staff or _(
                 "The meeting link will appear in the back office once the meeting is created."
             )
@@ -78,13 +78,13 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
     )
 
 
-def _waiting_for_booking(reason: str) -> str:
-    if reason == "unpaid":
+def _waiting_for_booking(hold: str) -> str:
+    if hold == "unpaid":
         return _(
             "The meeting is ready: its link will appear in the back office once the "
             "booking is paid."
         )
-    if reason == "unconfirmed":
+    if hold == "unconfirmed":
         return _(
             "The meeting is ready: its link will appear in the back office once the "
             "booking is confirmed."
