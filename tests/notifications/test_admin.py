@@ -84,13 +84,28 @@ def test_template_editor_refuses_unknown_variables_and_saves_nothing(admin_clien
     assert MessageTemplate.objects.count() == 0
 
 
+def test_template_editor_refuses_the_hosts_link_for_customers_and_saves_nothing(
+    admin_client, practice
+):
+    response = admin_client.post(
+        url(MessageTemplate, "add"),
+        form_data(practice, language="en", body="Join: [online_meeting_provider_link]"),
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["body"] == [
+        "For emails to staff members only: [online_meeting_provider_link]."
+    ]
+    assert MessageTemplate.objects.count() == 0
+
+
 def test_template_editor_saves_and_previews(admin_client, practice):
     response = admin_client.post(url(MessageTemplate, "add"), form_data(practice))
     assert response.status_code == 302
     template = MessageTemplate.objects.get()
     page = admin_client.get(url(MessageTemplate, "change", template.pk)).content.decode()
     assert "Erinnerung an" in page and "Hallo Ana," in page  # the sample data
-    assert "[online_meeting_provider_link]" in page  # the variable list
+    # The variable list: a reminder goes to the customer, so not the host's link.
+    assert "[online_meeting_link]" in page and "[online_meeting_provider_link]" not in page
 
 
 def test_another_companys_staff_member_is_refused(admin_client, practice):

@@ -45,7 +45,10 @@ def test_sign_in_link_is_queued_in_the_language_asked_for(practice, smtp):
     spanish, fallback = OutboxMessage.objects.order_by("created_at")
     assert spanish.event == Event.SIGN_IN_LINK and spanish.language == "es"
     assert spanish.subject == f"Su enlace de acceso a {practice.company.name}"
-    assert link in spanish.body_text and f'<a href="{link}">' in spanish.body_html
+    assert f"\n{link}\n" in spanish.body_text
+    assert (
+        f'<a href="{link}" ' in spanish.body_html and ">Ver sus reservas</a>" in spanish.body_html
+    )
     assert fallback.language == practice.company.languages[0]
     assert outbox_deliver_due() == 2
     assert len(smtp.to("ana@example.com")) == 1

@@ -14,7 +14,7 @@ from rendezvous.notifications.domain import (
 from rendezvous.notifications.domain.bookings import notify_booking_created
 from rendezvous.notifications.events import Event
 from rendezvous.notifications.models import MessageTemplate, OutboxMessage
-from tests.conftest import TOMORROW_10, book
+from tests.conftest import TOMORROW_10, book, snapshot
 from tests.factories import CompanyFactory, ServiceFactory
 from tests.notifications.conftest import as_if_just_booked
 
@@ -136,7 +136,7 @@ def test_a_hostile_customer_name_gets_no_link_and_no_extra_header(practice, smtp
     assert len(message["To"].addresses) == 1
     assert message["To"].addresses[0].addr_spec == booking.email
     text = message.get_body(("plain",)).get_content()
-    assert "[manage_link], manage: http://testserver/manage/" in text
+    assert "[manage_link], manage:\r\nhttp://testserver/manage/" in text
     assert text.count("/manage/") == 1
     assert "x@evil.example" not in received.rcpt_tos
 
@@ -171,3 +171,65 @@ def test_each_recipient_gets_only_their_own_join_link(practice, smtp, frozen_now
     assert customer_link in customer_text and host_link not in customer_text
     assert host_link in staff_text and customer_link not in staff_text
     assert "room.example" not in customer_text + staff_text  # our links only, never the raw URL
+
+
+@pytest.mark.parametrize("event", [Event.BOOKING_CONFIRMED, Event.REMINDER, Event.MEETING_REMOVED])
+@pytest.mark.parametrize("field", ["subject", "body"])
+def test_the_hosts_link_is_refused_in_a_customer_template_and_changes_nothing(
+    practice, event, field
+):
+    template_save(company=practice.company, event=event, language="en", subject="S", body="B")
+    before, bookings_before = templates(), snapshot()
+    text = {"subject": "Join", "body": "Hello"} | {field: "Join: [online_meeting_provider_link]"}
+    with pytest.raises(ValidationFailed) as refused:
+        template_save(company=practice.company, event=event, language="en", **text)
+    assert refused.value.fields[field] == [
+        "For emails to staff members only: [online_meeting_provider_link]."
+    ]
+    assert templates() == before and snapshot() == bookings_before
+
+
+def test_the_hosts_link_is_accepted_in_a_staff_template(practice):
+    template_save(
+        company=practice.company,
+        event=Event.BOOKING_CONFIRMED_STAFF,
+        language="en",
+        subject="New",
+        body="Host: [online_meeting_provider_link]",
+    )
+    assert MessageTemplate.objects.get().body == "Host: [online_meeting_provider_link]"
+
+
+def test_a_customer_email_never_carries_the_hosts_link(practice, smtp, frozen_now):
+    from rendezvous.meetings.models import JoinToken, MeetingAccount
+    from rendezvous.meetings.tokens import join_link
+
+    # A template written before the rule existed, or past it: rendering refuses too.
+    MessageTemplate.objects.create(
+        company=practice.company,
+        event=Event.BOOKING_CONFIRMED,
+        language="en",
+        subject="Booked [online_meeting_provider_link]",
+        body="Yours: [online_meeting_link]\nHost: [online_meeting_provider_link]\nEnd.",
+    )
+    staff = practice.staff[0]
+    MeetingAccount.objects.create(
+        company=practice.company, staff=staff, provider="static_link", url="https://room.example/a"
+    )
+    booking = book(practice, TOMORROW_10, service=practice.video, staff=staff).booking
+    outbox_deliver_due()
+    tokens = {
+        t.role: join_link(t.nonce) for t in JoinToken.objects.filter(meeting__booking=booking)
+    }
+    [received] = smtp.to(booking.email)
+    message = received.message
+    whole = received.data.decode()
+    plain = message.get_body(("plain",)).get_content()
+    assert tokens["host"] not in whole
+    assert tokens["host"].rsplit("/", 2)[-2] not in whole  # nor its token, however encoded
+    assert tokens["customer"] in plain
+    assert plain.splitlines() == ["Yours:", tokens["customer"], "End."]
+    assert message["Subject"] == "Booked"
+    # The staff member still gets their own link.
+    staff_text = smtp.to(staff.email)[0].message.get_body(("plain",)).get_content()
+    assert tokens["host"] in staff_text

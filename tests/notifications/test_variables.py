@@ -1,11 +1,15 @@
 """Single-pass `[variable]` substitution and the default templates (no database)."""
 
+import re
+
 import pytest
 
 from rendezvous.notifications.defaults import DEFAULTS, LANGUAGES
-from rendezvous.notifications.events import Event
+from rendezvous.notifications.events import CUSTOMER, STAFF, Event
 from rendezvous.notifications.variables import (
     PATTERN,
+    for_audience,
+    misplaced_variables,
     render_html,
     render_subject,
     render_text,
@@ -31,8 +35,29 @@ def test_html_escapes_values_and_template_text_and_links_only_urls():
     html = render_html("<b>[customer_first_name]</b>\n[manage_link]\n[cancel_link]", values)
     assert "<script>" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
-    assert '<a href="https://example.com/m?a=1&amp;b=2">' in html
+    assert re.search(r'<a href="https://example.com/m\?a=1&amp;b=2" style="[^"]+">Manage', html)
     assert '<a href="javascript' not in html and "javascript:alert(1)" in html
+
+
+def test_the_hosts_link_is_empty_for_a_customer_and_kept_for_staff():
+    values = {
+        "online_meeting_provider_link": "https://x/host",
+        "online_meeting_link": "https://x/j",
+    }
+    assert for_audience(values, CUSTOMER) == values | {"online_meeting_provider_link": ""}
+    assert for_audience(values, STAFF) == values
+    assert misplaced_variables("[online_meeting_provider_link]", Event.REMINDER) == [
+        "online_meeting_provider_link"
+    ]
+    assert misplaced_variables("[online_meeting_provider_link]", Event.MEETING_LINK_MISSING) == []
+
+
+def test_a_link_in_text_stands_on_a_line_of_its_own_and_other_values_stay_put():
+    values = {"manage_link": "https://x/m", "online_meeting_link": "Soon.", "location": "here"}
+    assert render_text("Manage: [manage_link] or not", values) == "Manage:\nhttps://x/m\nor not"
+    assert render_text("Manage: [manage_link].", values) == "Manage:\nhttps://x/m."
+    assert render_text("[manage_link]\nB", values) == "https://x/m\nB"
+    assert render_text("Video: [online_meeting_link] [location]", values) == "Video: Soon. here"
 
 
 def test_headers_fold_line_breaks_and_control_characters():
@@ -57,6 +82,7 @@ def test_every_event_has_real_defaults_in_five_languages_with_known_variables():
         english = versions["en"]
         for language, (subject, body) in versions.items():
             assert unknown_variables(subject + body, event) == [], (event, language)
+            assert misplaced_variables(subject + body, event) == [], (event, language)
             if language != "en":
                 assert subject != english[0] and body != english[1], (event, language)
             # A translation drops no information (German adds the last name to its greeting).

@@ -3,7 +3,8 @@ preview, notification settings, reminders, and staff calendar feeds.
 
 Outbox rows are what was sent, so they are read-only; "Resend" goes through
 `outbox_resend`. Templates are checked by the same `template_errors` the domain uses,
-so an unknown `[variable]` is refused here exactly as in `template_save`.
+so an unknown `[variable]`, or one not meant for the event's recipient (the host's
+join link in a customer's email), is refused here exactly as in `template_save`.
 """
 
 from django import forms
@@ -30,7 +31,7 @@ from .models import (
     ScheduledReminder,
     StaffCalendarFeed,
 )
-from .variables import variables_for
+from .variables import allowed_variables
 
 
 def _preview_frame(html: str):
@@ -183,7 +184,7 @@ class MessageTemplateAdmin(CompanyFixedAdmin):
             format_html_join(
                 "",
                 "<li><code>[{}]</code> {}</li>",
-                ((v.name, v.help) for v in variables_for(event)),
+                ((v.name, v.help) for v in allowed_variables(event)),
             ),
         )
 

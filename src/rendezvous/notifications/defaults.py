@@ -16,7 +16,7 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
             "Booking confirmed: [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-your booking with [company_name] is confirmed.
+Your booking with [company_name] is confirmed.
 
 What: [service_name] with [staff_name]
 When: [booking_start] – [booking_end]
@@ -185,7 +185,7 @@ Se adjunta la invitación de calendario.
             "We have received your request: [service_name]",
             """Hello [customer_first_name],
 
-thank you for your request. [company_name] will confirm it shortly; until then the time is reserved for you.
+Thank you for your request. [company_name] will confirm it shortly; until then the time is reserved for you.
 
 What: [service_name] with [staff_name]
 When: [booking_start] – [booking_end]
@@ -329,7 +329,7 @@ Confirme o rechace la solicitud en el back office.
             "Your request is confirmed: [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-good news: [company_name] has confirmed your booking.
+Good news: [company_name] has confirmed your booking.
 
 What: [service_name] with [staff_name]
 When: [booking_start] – [booking_end]
@@ -426,7 +426,7 @@ Un saludo,
             "Your request could not be confirmed: [service_name]",
             """Hello [customer_first_name],
 
-unfortunately [company_name] cannot confirm your request for [service_name] on [booking_start]. The time is free again.
+Unfortunately [company_name] cannot confirm your request for [service_name] on [booking_start]. The time is free again.
 
 You are welcome to choose another time.
 
@@ -483,7 +483,7 @@ Un saludo,
             "Booking moved: [service_name] now on [booking_start]",
             """Hello [customer_first_name],
 
-your booking with [company_name] has been moved to a new time.
+Your booking with [company_name] has been moved to a new time.
 
 What: [service_name] with [staff_name]
 New time: [booking_start] – [booking_end]
@@ -575,7 +575,7 @@ Un saludo,
             "Booking moved: [service_name], now [booking_start]",
             """Hello [staff_name],
 
-the booking of [customer_first_name] [customer_last_name] for [service_name] has been moved.
+The booking of [customer_first_name] [customer_last_name] for [service_name] has been moved.
 
 New time: [booking_start] – [booking_end]
 Where: [location]
@@ -642,7 +642,7 @@ Se adjunta la invitación de calendario actualizada.
             "Cancellation confirmed: [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-you have cancelled your booking of [service_name] on [booking_start]. We hope to see you another time.
+You have cancelled your booking of [service_name] on [booking_start]. We hope to see you another time.
 
 Kind regards,
 [company_name]""",
@@ -689,7 +689,7 @@ Un saludo,
             "Your booking has been cancelled: [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-we are sorry: [company_name] has had to cancel your booking of [service_name] on [booking_start].
+We are sorry: [company_name] has had to cancel your booking of [service_name] on [booking_start].
 
 You are welcome to book another time.
 
@@ -746,7 +746,7 @@ Un saludo,
             "Cancelled: [service_name], [booking_start]",
             """Hello [staff_name],
 
-the booking of [customer_first_name] [customer_last_name] for [service_name] on [booking_start] has been cancelled. The time is free again.
+The booking of [customer_first_name] [customer_last_name] for [service_name] on [booking_start] has been cancelled. The time is free again.
 
 [company_name]""",
         ),
@@ -788,7 +788,7 @@ La reserva de [customer_first_name] [customer_last_name] para [service_name] del
             "Reminder: [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-this is a reminder of your booking with [company_name].
+This is a reminder of your booking with [company_name].
 
 What: [service_name] with [staff_name]
 When: [booking_start] – [booking_end]
@@ -875,7 +875,7 @@ Hasta pronto,
             "Payment received: [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-thank you, we have received your payment for [service_name] on [booking_start].
+Thank you, we have received your payment for [service_name] on [booking_start].
 
 Video meeting: [online_meeting_link]
 [online_meeting_instructions]
@@ -947,7 +947,7 @@ Un saludo,
             "Your video link for [service_name] on [booking_start]",
             """Hello [customer_first_name],
 
-the video meeting for your booking is ready.
+The video meeting for your booking is ready.
 
 When: [booking_start] – [booking_end]
 Join: [online_meeting_link]
@@ -1024,8 +1024,7 @@ Un saludo,
             "[service_name] on [booking_start] is now in person",
             """Hello [customer_first_name],
 
-your booking is no longer a video meeting: we will see you in person. The video link
-you received for it no longer works.
+Your booking is no longer a video meeting: we will see you in person. The video link you received for it no longer works.
 
 When: [booking_start] – [booking_end]
 Where: [location]
@@ -1039,8 +1038,7 @@ Kind regards,
             "[service_name] [booking_start] foregår nu ved fremmøde",
             """Hej [customer_first_name]
 
-Din booking er ikke længere et videomøde: vi ses ved fremmøde. Det videolink, du
-fik til den, virker ikke længere.
+Din booking er ikke længere et videomøde: vi ses ved fremmøde. Det videolink, du fik til den, virker ikke længere.
 
 Hvornår: [booking_start] – [booking_end]
 Hvor: [location]
@@ -1054,8 +1052,7 @@ Venlig hilsen
             "[service_name] am [booking_start] findet jetzt vor Ort statt",
             """Guten Tag [customer_first_name] [customer_last_name],
 
-Ihre Buchung ist kein Videotermin mehr: Wir sehen uns vor Ort. Der Videolink, den
-Sie dafür erhalten haben, funktioniert nicht mehr.
+Ihre Buchung ist kein Videotermin mehr: Wir sehen uns vor Ort. Der Videolink, den Sie dafür erhalten haben, funktioniert nicht mehr.
 
 Wann: [booking_start] – [booking_end]
 Wo: [location]
@@ -1069,8 +1066,7 @@ Mit freundlichen Grüßen
             "[service_name], [booking_start], are loc acum cu prezență fizică",
             """Bună ziua, [customer_first_name],
 
-rezervarea dumneavoastră nu mai este o întâlnire video: vă așteptăm la fața locului.
-Linkul video primit pentru ea nu mai funcționează.
+rezervarea dumneavoastră nu mai este o întâlnire video: vă așteptăm la fața locului. Linkul video primit pentru ea nu mai funcționează.
 
 Când: [booking_start] – [booking_end]
 Unde: [location]
@@ -1084,8 +1080,7 @@ Cu stimă,
             "[service_name], [booking_start], ahora es presencial",
             """Hola, [customer_first_name]:
 
-Su reserva ya no es una videollamada: le esperamos en persona. El enlace de vídeo
-que recibió para ella ya no funciona.
+Su reserva ya no es una videollamada: le esperamos en persona. El enlace de vídeo que recibió para ella ya no funciona.
 
 Cuándo: [booking_start] – [booking_end]
 Dónde: [location]
@@ -1101,7 +1096,7 @@ Un saludo,
             "Meeting link still missing: [service_name], [booking_start]",
             """Hello [staff_name],
 
-the online booking of [customer_first_name] [customer_last_name] for [service_name] on [booking_start] still has no meeting link. Please add one in the back office so that the customer can join.
+The online booking of [customer_first_name] [customer_last_name] for [service_name] on [booking_start] still has no meeting link. Please add one in the back office so that the customer can join.
 
 [company_name]""",
         ),
@@ -1143,7 +1138,7 @@ La reserva online de [customer_first_name] [customer_last_name] para [service_na
             "Video meeting could not be created: [service_name], [booking_start]",
             """Hello [staff_name],
 
-the video meeting for the booking of [customer_first_name] [customer_last_name] ([service_name], [booking_start]) could not be created, and no further attempts will be made. Please add a link by hand in the back office. If the video account's connection stopped working, connect it again in the back office (Meeting accounts): its failed meetings are then created again by themselves.
+The video meeting for the booking of [customer_first_name] [customer_last_name] ([service_name], [booking_start]) could not be created, and no further attempts will be made. Please add a link by hand in the back office. If the video account's connection stopped working, connect it again in the back office (Meeting accounts): its failed meetings are then created again by themselves.
 
 [company_name]""",
         ),
@@ -1185,7 +1180,7 @@ La videollamada de la reserva de [customer_first_name] [customer_last_name] ([se
             "Your sign-in link for [company_name]",
             """Hello,
 
-here is your link to see your bookings with [company_name]:
+Here is your link to see your bookings with [company_name]:
 
 [sign_in_link]
 

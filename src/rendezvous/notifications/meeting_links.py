@@ -56,7 +56,12 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
         if staff_view is not None and staff_view.join_url:
             staff = staff_view.join_url
         else:
-            staff = _(
+            # A created meeting held back by the booking (unpaid, unconfirmed) says so:
+            # "once the meeting is created" sent staff looking for a fault.
+            staff = ""
+            if staff_view is not None and staff_view.ready:
+                staff = _waiting_for_booking(booking.link_hold())
+            staff = staff or _(
                 "The meeting link will appear in the back office once the meeting is created."
             )
         instructions = ""
@@ -71,6 +76,20 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
         instructions=instructions,
         link_available=bool(view is not None and view.join_url),
     )
+
+
+def _waiting_for_booking(hold: str) -> str:
+    if hold == "unpaid":
+        return _(
+            "The meeting is ready: its link will appear in the back office once the "
+            "booking is paid."
+        )
+    if hold == "unconfirmed":
+        return _(
+            "The meeting is ready: its link will appear in the back office once the "
+            "booking is confirmed."
+        )
+    return ""
 
 
 def online_location(language: str) -> str:

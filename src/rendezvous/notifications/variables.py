@@ -6,11 +6,20 @@ again, so a customer named `[online_meeting_link]` stays a name. Per output:
 | output | literal template text | values |
 | --- | --- | --- |
 | subject (a header) | control characters folded to spaces | control characters folded to spaces |
-| plain text | as written | as given |
-| HTML | escaped, line breaks kept | escaped; a link variable whose value is an http(s) URL becomes an `<a>` |
+| plain text | as written | as given; a link variable's http(s) URL on a line of its own |
+| HTML | escaped, line breaks kept | escaped; a link variable whose value is an http(s) URL becomes a button: an `<a>` with the variable's label |
+
+Links are long (a signed manage link is over 200 characters): shown as text they made
+the HTML part scroll sideways and, after a label, wrap mid-sentence; as a button the
+address is in the `href` alone, so it is in the message once.
 
 Unknown names are refused when a template is saved (`unknown_variables`); at render
-time an unknown `[name]` is left as written (defaults are tested to have none). A body
+time an unknown `[name]` is left as written (defaults are tested to have none).
+
+Each variable names the recipients it may reach (`audiences`): the staff member's join
+link is the host's, who can end the meeting for everyone, so it is refused in a
+template for customers (`misplaced_variables`) and, should such a template exist all
+the same, rendered empty for them (`for_audience`). A body
 line whose every variable is empty ("Video meeting: [online_meeting_link]" for an
 in-person booking) is left out, so one template serves both kinds of booking.
 """
@@ -23,9 +32,17 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from .events import Event
+from .events import AUDIENCE, CUSTOMER, STAFF, Event
 
 PATTERN = re.compile(r"\[([a-z][a-z0-9_]*)\]")
+
+BUTTON = (
+    "display: inline-block; padding: 0.4em 1em; border-radius: 4px; "
+    "background: #1f5fbf; color: #ffffff; text-decoration: none; font-weight: bold"
+)
+
+
+EVERYONE = frozenset({CUSTOMER, STAFF})
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,8 @@ class Variable:
     name: str
     help: str
     link: bool = False
+    audiences: frozenset[str] = EVERYONE
+    label: str = ""  # a link's button text (lazy, in the message's language)
 
 
 BOOKING_VARIABLES = [
@@ -44,18 +63,31 @@ BOOKING_VARIABLES = [
     Variable("booking_start", _("Start, in the recipient's time zone and language")),
     Variable("booking_end", _("End, in the recipient's time zone and language")),
     Variable("location", _("Where: the address, or that it is online")),
-    Variable("manage_link", _("The customer's page to see, cancel or reschedule"), link=True),
-    Variable("cancel_link", _("Cancels the booking (after a confirmation)"), link=True),
-    Variable("reschedule_link", _("Picks a new time"), link=True),
+    Variable(
+        "manage_link",
+        _("The customer's page to see, cancel or reschedule"),
+        link=True,
+        label=_("Manage your booking"),
+    ),
+    Variable(
+        "cancel_link",
+        _("Cancels the booking (after a confirmation)"),
+        link=True,
+        label=_("Cancel the booking"),
+    ),
+    Variable("reschedule_link", _("Picks a new time"), link=True, label=_("Pick a new time")),
     Variable(
         "online_meeting_link",
         _("The customer's join link, or when it will come"),
         link=True,
+        label=_("Join the video meeting"),
     ),
     Variable(
         "online_meeting_provider_link",
         _("The staff member's join link, or when it will come"),
         link=True,
+        audiences=frozenset({STAFF}),
+        label=_("Join the video meeting as host"),
     ),
     Variable("online_meeting_instructions", _("Instructions for joining the meeting")),
 ]
@@ -63,7 +95,12 @@ BOOKING_VARIABLES = [
 SIGN_IN_VARIABLES = [
     Variable("company_name", _("Your company's name")),
     Variable("customer_email", _("The address the link was asked for")),
-    Variable("sign_in_link", _("The one-time link to My bookings"), link=True),
+    Variable(
+        "sign_in_link",
+        _("The one-time link to My bookings"),
+        link=True,
+        label=_("See your bookings"),
+    ),
 ]
 
 REGISTRY: dict[str, Variable] = {v.name: v for v in BOOKING_VARIABLES + SIGN_IN_VARIABLES}
@@ -81,6 +118,31 @@ def unknown_variables(text: str, event: str) -> list[str]:
         if name not in known and name not in seen:
             seen.append(name)
     return seen
+
+
+def allowed_variables(event: str) -> list[Variable]:
+    """The variables a template for `event` may use: the event's, for its recipient."""
+    audience = AUDIENCE.get(event, "")
+    return [v for v in variables_for(event) if not audience or audience in v.audiences]
+
+
+def misplaced_variables(text: str, event: str) -> list[str]:
+    """Names in `text` this event offers, but not to its recipient, in order."""
+    allowed = {v.name for v in allowed_variables(event)}
+    known = {v.name for v in variables_for(event)}
+    seen: list[str] = []
+    for name in PATTERN.findall(text):
+        if name in known and name not in allowed and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def for_audience(values: Mapping[str, str], audience: str) -> dict[str, str]:
+    """`values` with every variable not meant for `audience` empty."""
+    return {
+        name: value if audience in REGISTRY.get(name, Variable(name, "")).audiences else ""
+        for name, value in values.items()
+    }
 
 
 def fold(value: str) -> str:
@@ -104,9 +166,29 @@ def _without_empty_lines(template: str, values: Mapping[str, str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 
 
+def _is_link(name: str, value: str) -> bool:
+    variable = REGISTRY.get(name)
+    return bool(variable and variable.link and value.startswith(("https://", "http://")))
+
+
 def render_text(template: str, values: Mapping[str, str]) -> str:
     template = _without_empty_lines(template, values)
-    return PATTERN.sub(lambda m: values.get(m[1], m[0]), template)
+    out = ""
+    pos = 0
+    for match in PATTERN.finditer(template):
+        out += template[pos : match.start()]
+        pos = match.end()
+        value = values.get(match[1], match[0])
+        if _is_link(match[1], value):
+            # Words before or after it on the line go to lines of their own.
+            if out.rsplit("\n", 1)[-1].strip():
+                out = out.rstrip(" \t") + "\n"
+            rest = template[pos:].split("\n", 1)[0]
+            if any(ch.isalnum() or ch == "[" for ch in rest):
+                value += "\n"
+                pos += len(rest) - len(rest.lstrip(" \t"))
+        out += value
+    return out + template[pos:]
 
 
 def render_html(template: str, values: Mapping[str, str]) -> str:
@@ -121,9 +203,9 @@ def render_html(template: str, values: Mapping[str, str]) -> str:
             out.append(escape(match[0]))
         else:
             value = values[name]
-            variable = REGISTRY.get(name)
-            if variable and variable.link and value.startswith(("https://", "http://")):
-                out.append(f'<a href="{escape(value)}">{escape(value)}</a>')
+            if _is_link(name, value):
+                label = str(REGISTRY[name].label) or value
+                out.append(f'<a href="{escape(value)}" style="{BUTTON}">{escape(label)}</a>')
             else:
                 out.append(escape(value))
         pos = match.end()

@@ -68,6 +68,11 @@ class MeetingView:
     instructions: str | None = None
     password: str | None = None
 
+    @property
+    def ready(self) -> bool:
+        """The meeting exists at the provider, whether or not this viewer gets its link."""
+        return self.state == MeetingState.READY
+
 
 @dataclass(frozen=True)
 class Prefetched:

@@ -139,7 +139,9 @@ def message_content(
         service_id=booking.service_id,
         staff_id=booking.staff_id,
     )
-    rendered = render(subject=subject, body=body, values=values, language=language)
+    rendered = render(
+        subject=subject, body=body, values=values, language=language, audience=AUDIENCE[event]
+    )
     method = CALENDAR_METHOD.get(event, "")
     calendar = ""
     if method and sequence is not None:

@@ -14,10 +14,10 @@ from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
 
 from .. import ics
-from ..events import Event
+from ..events import AUDIENCE, CUSTOMER, Event
 from ..links import new_feed_token
 from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
-from ..variables import unknown_variables
+from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
 from .render import Rendered, format_end, format_when, render, template_for
 
@@ -39,7 +39,9 @@ def send_sign_in_link(*, company: Company, email: str, link: str, language: str 
             to_email=email,
             to_name="",
             language=language,
-            rendered=render(subject=subject, body=body, values=values, language=language),
+            rendered=render(
+                subject=subject, body=body, values=values, language=language, audience=CUSTOMER
+            ),
         )
 
 
@@ -83,6 +85,13 @@ def template_errors(
             problems.append(
                 _("Unknown variables: %(names)s.") % {"names": ", ".join(f"[{n}]" for n in unknown)}
             )
+        misplaced = misplaced_variables(text, event) if event in Event.values else []
+        if misplaced:
+            names = {"names": ", ".join(f"[{n}]" for n in misplaced)}
+            if AUDIENCE[event] == CUSTOMER:
+                problems.append(_("For emails to staff members only: %(names)s.") % names)
+            else:
+                problems.append(_("For emails to customers only: %(names)s.") % names)
         if problems:
             errors[field] = problems
     return errors
@@ -102,7 +111,8 @@ def template_save(
 
     Side effects, in order:
     1. validate: event, language, scope of this company, lengths, no control
-       characters, only the event's variables (ValidationFailed lists them all)
+       characters, only the event's variables and only those meant for its recipient
+       (ValidationFailed lists them all)
     2. write: the MessageTemplate (one per company, event, language, service, staff)
     """
     errors = template_errors(
@@ -169,7 +179,8 @@ def template_preview(
 ) -> Rendered:
     """The message as it would look with sample data (no write)."""
     values = sample_values(company, event=event, language=language)
-    return render(subject=subject, body=body, values=values, language=language)
+    audience = AUDIENCE.get(event, CUSTOMER)
+    return render(subject=subject, body=body, values=values, language=language, audience=audience)
 
 
 def staff_feed_issue(*, staff: StaffMember) -> str:

@@ -275,14 +275,21 @@ def _record_failure(row: OutboxMessage, failure: Failure, now: datetime) -> str:
     return state
 
 
+def _display_name(name: str) -> str:
+    # One header line, and runs of white space as one: a client shows no more.
+    return " ".join(fold(name).split())
+
+
 def _send(row: OutboxMessage) -> None:
     options = NotificationSettings.objects.filter(company_id=row.company_id).first()
-    sender = str(Address(display_name=fold(row.company.name), addr_spec=organizer_address()))
+    sender = organizer_address()
     email = BookingEmail(
         subject=fold(row.subject),
         body=row.body_text,
         from_email=sender,
-        to=[str(Address(display_name=fold(row.to_name), addr_spec=row.to_email))],
+        to=[row.to_email],
+        from_address=Address(display_name=_display_name(row.company.name), addr_spec=sender),
+        to_addresses=[Address(display_name=_display_name(row.to_name), addr_spec=row.to_email)],
         reply_to=[options.reply_to] if options and options.reply_to else None,
         headers={
             "Message-ID": row.message_id,

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from django.db.models import Q
 from django.utils.html import escape
+from django.utils.translation import override
 
 from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
@@ -15,7 +16,7 @@ from ..defaults import default_template
 from ..links import manage_link
 from ..meeting_links import meeting_texts, online_location
 from ..models import MessageTemplate
-from ..variables import render_html, render_subject, render_text
+from ..variables import for_audience, render_html, render_subject, render_text
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def booking_values(
     """Every booking variable's value for one recipient (their language and zone).
 
     A staff recipient gets their own host link wherever a link appears: the customer's
-    personal join link would let them in under the customer's name.
+    personal join link would let them in under the customer's name. A customer never
+    gets the host link, whatever the template asks for: it can end the meeting for all.
     """
     meeting = meeting_texts(booking, language=language)
     link = meeting.customer_link if to_customer else meeting.staff_link
@@ -80,7 +82,7 @@ def booking_values(
         "cancel_link": manage_link(booking, "cancel"),
         "reschedule_link": manage_link(booking, "reschedule"),
         "online_meeting_link": link,
-        "online_meeting_provider_link": meeting.staff_link,
+        "online_meeting_provider_link": "" if to_customer else meeting.staff_link,
         "online_meeting_instructions": meeting.instructions,
     }
 
@@ -115,10 +117,17 @@ def template_for(
     return default_template(event, language)
 
 
-def render(*, subject: str, body: str, values: dict[str, str], language: str) -> Rendered:
+def render(
+    *, subject: str, body: str, values: dict[str, str], language: str, audience: str
+) -> Rendered:
+    """The message for a recipient of `audience`: variables not meant for them are
+    empty, even in a template saved before the rule (or past it)."""
+    values = for_audience(values, audience)
+    with override(language):  # the buttons' labels
+        paragraphs = render_html(body, values)
     html = (
         f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8"></head>'
-        '<body style="font-family: sans-serif; line-height: 1.5">\n'
-        f"{render_html(body, values)}\n</body></html>\n"
+        '<body style="font-family: sans-serif; line-height: 1.5; overflow-wrap: anywhere">\n'
+        f"{paragraphs}\n</body></html>\n"
     )
     return Rendered(render_subject(subject, values), render_text(body, values), html)
