@@ -12,7 +12,7 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking
 from rendezvous.core.errors import SlotUnavailable
 from rendezvous.scheduling.intervals import from_epoch
-from tests.conftest import BERLIN, NOW, TOMORROW_10, book, snapshot
+from tests.conftest import BERLIN, NOW, TOMORROW_10, availability_version, book, snapshot
 from tests.factories import LocationFactory
 
 pytestmark = pytest.mark.integration
@@ -248,3 +248,22 @@ def test_public_page_offers_and_books_only_the_services_location_hours(client, p
     assert response.status_code == 409
     assert "Sorry, that time was just taken." in response.content.decode()
     assert snapshot() == before
+
+
+# -- the cached slots answer --------------------------------------------------------------
+
+
+def test_cached_slots_follow_a_change_of_the_staff_members_locations(client, practice, mitte):
+    mitte, _kreuzberg = mitte
+    ben = practice.staff[1]
+    WorkingHours.objects.create(staff=ben, location=None, weekday=2, start=time(6), end=time(8))
+    url = (
+        f"/api/v1/companies/practice/slots?service={practice.service.id}"
+        "&from=2026-12-02&to=2026-12-02"
+    )
+    assert all(str(ben.id) not in s["staff"] for s in client.get(url).json()["slots"])
+    version = availability_version(practice.company.id)
+    # No domain function, no admin: the relation alone changes who works at Mitte.
+    ben.locations.add(mitte)
+    assert availability_version(practice.company.id) != version
+    assert any(str(ben.id) in s["staff"] for s in client.get(url).json()["slots"])

@@ -25,7 +25,6 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.availability.cache import availability_changed
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
 
@@ -181,10 +180,8 @@ def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool)
 
 def _set_relations(staff: StaffMember, relations: Mapping[str, Iterable]) -> None:
     if "locations" in relations:
+        # Bumps the availability version (availability.signals watches the relation).
         staff.locations.set(relations["locations"])
-        # Which staff work at a location decides a location page's slots, and no signal
-        # watches this relation (availability.signals watches Service.staff only).
-        availability_changed(staff.company_id)
     if "services" in relations:
         staff.services.set(relations["services"])
 
