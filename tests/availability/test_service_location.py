@@ -60,7 +60,9 @@ def starts(practice, service, day: date = TOMORROW, **kwargs) -> dict[str, list[
 
 def post(client, body):
     return client.post(
-        "/api/v1/companies/practice/bookings", data=json.dumps(body), content_type="application/json"
+        "/api/v1/companies/practice/bookings",
+        data=json.dumps(body),
+        content_type="application/json",
     )
 
 

@@ -3,8 +3,8 @@
 
 | function | writes | availability version |
 | --- | --- | --- |
-| staff_create | the StaffMember, its locations and the services it gives | signals (row save, Service.staff) |
-| staff_update | the fields given, nothing else | signals, plus a bump for locations (no signal watches them) |
+| staff_create | the StaffMember, its locations and the services it gives | signals (row save, its locations, Service.staff) |
+| staff_update | the fields given, nothing else | signals (row save, its locations, Service.staff) |
 | staff_deactivate | `active` off: no new bookings; existing ones stay | signals |
 
 Every function checks all fields first and raises one ValidationFailed naming each
@@ -180,7 +180,6 @@ def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool)
 
 def _set_relations(staff: StaffMember, relations: Mapping[str, Iterable]) -> None:
     if "locations" in relations:
-        # Bumps the availability version (availability.signals watches the relation).
         staff.locations.set(relations["locations"])
     if "services" in relations:
         staff.services.set(relations["services"])
@@ -192,7 +191,7 @@ def staff_create(*, company: Company, values: Mapping[str, Any]) -> StaffMember:
     Side effects, in order:
     1. validate: name, email, flags, locations and services of this company
     2. write: the StaffMember, its locations and services
-    3. after commit: the availability version bumped (signals and _set_relations)
+    3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
     cleaned, relations = _clean_staff(company, values, creating=True)
