@@ -255,7 +255,9 @@ def test_public_page_offers_and_books_only_the_services_location_hours(client, p
 # -- the cached slots answer --------------------------------------------------------------
 
 
-def test_cached_slots_follow_a_change_of_the_staff_members_locations(client, practice, mitte):
+def test_cached_slots_follow_a_change_of_the_staff_members_locations(
+    client, practice, mitte, django_capture_on_commit_callbacks
+):
     mitte, _kreuzberg = mitte
     ben = practice.staff[1]
     WorkingHours.objects.create(staff=ben, location=None, weekday=2, start=time(6), end=time(8))
@@ -266,6 +268,7 @@ def test_cached_slots_follow_a_change_of_the_staff_members_locations(client, pra
     assert all(str(ben.id) not in s["staff"] for s in client.get(url).json()["slots"])
     version = availability_version(practice.company.id)
     # No domain function, no admin: the relation alone changes who works at Mitte.
-    ben.locations.add(mitte)
+    with django_capture_on_commit_callbacks(execute=True):
+        ben.locations.add(mitte)
     assert availability_version(practice.company.id) != version
     assert any(str(ben.id) in s["staff"] for s in client.get(url).json()["slots"])
