@@ -272,3 +272,19 @@ def test_cached_slots_follow_a_change_of_the_staff_members_locations(
         ben.locations.add(mitte)
     assert availability_version(practice.company.id) != version
     assert any(str(ben.id) in s["staff"] for s in client.get(url).json()["slots"])
+
+
+# -- who is listed for it -----------------------------------------------------------------
+
+
+def test_staff_list_and_staff_pages_keep_to_the_services_location(client, practice, mitte):
+    ada, ben = practice.staff[0], practice.staff[1]
+    listed = client.get(f"/api/v1/companies/practice/staff?service={practice.service.id}")
+    assert [s["name"] for s in listed.json()] == [ada.name]
+    video = client.get(f"/api/v1/companies/practice/staff?service={practice.video.id}")
+    assert {s["name"] for s in video.json()} == {"Ada", "Ben", "Cleo"}
+    # Ben's own page does not offer what he cannot be booked for.
+    bens = client.get(f"/en/{practice.company.slug}/staff/{ben.pk}/").content.decode()
+    adas = client.get(f"/en/{practice.company.slug}/staff/{ada.pk}/").content.decode()
+    assert "Video call" in bens and "Consultation" not in bens
+    assert "Consultation" in adas

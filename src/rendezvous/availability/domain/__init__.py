@@ -19,7 +19,7 @@ from django.db.models import Q, Sum
 
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
-from rendezvous.catalog.models import ClassSession, Service
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.scheduling.intervals import Interval, normalize, to_epoch
 from rendezvous.scheduling.rules import DateOverride, WeeklyHours, working_intervals
@@ -71,10 +71,11 @@ def service_location(service: Service, location_id: int | None) -> int | None:
     """The location whose staff, hours and resources count for `service` asked for at
     `location_id` (a location's page; None: anywhere), or None for every location.
 
-    A service bound to a location is given only there, wherever it is asked for; asked
-    for at another location it is given nowhere (NOWHERE).
+    An appointment service bound to a location is given only there, wherever it is
+    asked for; asked for at another location it is given nowhere (NOWHERE). A class is
+    given where its sessions are.
     """
-    if service.location_id is None:
+    if service.location_id is None or service.kind == ServiceKind.CLASS:
         return location_id
     if location_id is None or location_id == service.location_id:
         return service.location_id
@@ -111,6 +112,15 @@ def bookable_staff_query(
     if location_id is not None:
         qs = qs.filter(locations__id=location_id)
     return qs
+
+
+def services_given_by(member: StaffMember) -> Q:
+    """A filter on Service: what `member` gives and can be booked for (bookable_staff's
+    rule seen from the staff member: a service bound to a location only if they work
+    there; class services by their sessions, wherever those are)."""
+    return Q(staff=member) & (
+        Q(kind=ServiceKind.CLASS) | Q(location__isnull=True) | Q(location__staff=member)
+    )
 
 
 def bookable_resources(
