@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from rendezvous.availability.cache import cached_answer
 from rendezvous.availability.models import TimeOff, WorkingHours
+from rendezvous.companies.models import Location
 from tests.conftest import BERLIN, availability_version
 
 pytestmark = pytest.mark.integration
@@ -24,12 +25,18 @@ def write_something(practice, write: str) -> None:
         WorkingHours.objects.filter(staff=ada).delete()
     elif write == "service_staff":
         practice.service.staff.remove(ada)
+    elif write == "staff_locations":
+        # bulk_create sends no signal: only the relation can bump the version here.
+        (north,) = Location.objects.bulk_create(
+            [Location(company=practice.company, name="North", timezone="Europe/Berlin")]
+        )
+        ada.locations.add(north)
     else:
         practice.session.capacity = 3
         practice.session.save()
 
 
-WRITES = ["time_off", "hours", "service_staff", "session"]
+WRITES = ["time_off", "hours", "service_staff", "staff_locations", "session"]
 
 
 @pytest.mark.parametrize("write", WRITES)

@@ -4,16 +4,19 @@ checked with axe-core on every step."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from rendezvous.availability.domain import Window, service_slots
+from rendezvous.availability.models import WorkingHours
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus
 from rendezvous.catalog.models import Service
+from rendezvous.companies.models import Location, StaffMember
+from rendezvous.core.demo import ZONE
 from rendezvous.scheduling.intervals import from_epoch
 
 from .conftest import check_axe
@@ -247,3 +250,32 @@ def test_keyboard_only_booking(demo, new_page):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
     assert Booking.objects.get().last_name == "Board"
+
+
+def _offered_hours(page) -> set[int]:
+    """The local (Berlin) hours of the times offered in the first week that has any."""
+    expect(page.get_by_role("heading", name="Pick a time")).to_be_visible()
+    first_time(page)
+    values = page.locator(".slots input[type=radio]:not([disabled])").evaluate_all(
+        "radios => radios.map(r => r.value)"
+    )
+    return {datetime.fromisoformat(v).astimezone(ZONE).hour for v in values}
+
+
+def test_a_services_location_keeps_out_the_hours_worked_elsewhere(demo, new_page):
+    """Consultation is given at Berlin Mitte; Anna also works evenings at Kreuzberg."""
+    anna = StaffMember.objects.get(company=demo, name="Anna Schmidt")
+    kreuzberg = Location.objects.create(company=demo, name="Kreuzberg", timezone="Europe/Berlin")
+    anna.locations.add(kreuzberg)
+    for day in range(7):
+        WorkingHours.objects.create(
+            staff=anna, location=kreuzberg, weekday=day, start=time(18), end=time(22)
+        )
+    page = new_page()
+    page.goto(f"/en/demo/staff/{anna.pk}/")
+    page.get_by_role("link", name=re.compile("^Video consultation")).click()
+    assert {18, 21} <= _offered_hours(page)  # no location: her evenings count
+    page.goto(f"/en/demo/staff/{anna.pk}/")
+    page.get_by_role("link", name=re.compile("^Consultation")).click()
+    hours = _offered_hours(page)
+    assert hours and max(hours) < 17  # Mitte 09:00-17:00 only

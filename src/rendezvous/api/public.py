@@ -12,7 +12,12 @@ from django_ratelimit.core import get_usage
 from ninja import Header, Query, Status
 
 from rendezvous.availability.cache import cached_answer
-from rendezvous.availability.domain import Window, open_sessions, service_slots
+from rendezvous.availability.domain import (
+    Window,
+    bookable_staff_query,
+    open_sessions,
+    service_slots,
+)
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import Booking
@@ -81,7 +86,14 @@ def staff_list(request: HttpRequest, company: str, service: str | None = None):
     c = get_company(company)
     staff = c.staff.filter(active=True, online_bookable=True).prefetch_related("services")
     if service is not None:
-        staff = staff.filter(services__id=parse_id(service, "service"))
+        svc = Service.objects.filter(company=c, id=parse_id(service, "service")).first()
+        # Those who can be booked for it: for a service bound to a location, not the
+        # ones who give it but never work there.
+        staff = (
+            staff.filter(id__in=bookable_staff_query(svc, public=True).values("id"))
+            if svc is not None
+            else staff.none()
+        )
     return [
         {
             "id": str(m.id),

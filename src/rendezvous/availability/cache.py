@@ -16,7 +16,7 @@ anyway: the version then changes in the same commit as the data.
 
 | written | bumps |
 | --- | --- |
-| Booking, ClassSession, Service (and its staff), StaffMember, Resource, Company, Location | its company |
+| Booking, ClassSession, Service (and its staff), StaffMember (and its locations), Resource, Company, Location | its company |
 | WorkingHours, DateException, TimeOff | the staff member's company |
 """
 

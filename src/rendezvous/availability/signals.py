@@ -32,7 +32,8 @@ def _staff_scoped(sender, instance, **kwargs) -> None:
         availability_changed(company_id)
 
 
-def _service_staff(sender, instance, action, **kwargs) -> None:
+def _m2m_company_scoped(sender, instance, action, **kwargs) -> None:
+    # Either side of the relation may be the instance; both carry the company.
     if action.startswith("post_"):
         availability_changed(instance.company_id)
 
@@ -53,6 +54,15 @@ def connect() -> None:
             _staff_scoped, sender=model, dispatch_uid=f"availability-{model.__name__}-delete"
         )
     post_save.connect(_company, sender=Company, dispatch_uid="availability-Company-save")
+    # Who gives a service, and who works at a location: a service bound to a location
+    # is given by its staff who work there.
     m2m_changed.connect(
-        _service_staff, sender=Service.staff.through, dispatch_uid="availability-service-staff"
+        _m2m_company_scoped,
+        sender=Service.staff.through,
+        dispatch_uid="availability-service-staff",
+    )
+    m2m_changed.connect(
+        _m2m_company_scoped,
+        sender=StaffMember.locations.through,
+        dispatch_uid="availability-staff-locations",
     )

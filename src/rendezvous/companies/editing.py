@@ -3,8 +3,8 @@
 
 | function | writes | availability version |
 | --- | --- | --- |
-| staff_create | the StaffMember, its locations and the services it gives | signals (row save, Service.staff) |
-| staff_update | the fields given, nothing else | signals, plus a bump for locations (no signal watches them) |
+| staff_create | the StaffMember, its locations and the services it gives | signals (row save, its locations, Service.staff) |
+| staff_update | the fields given, nothing else | signals (row save, its locations, Service.staff) |
 | staff_deactivate | `active` off: no new bookings; existing ones stay | signals |
 
 Every function checks all fields first and raises one ValidationFailed naming each
@@ -25,7 +25,6 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.availability.cache import availability_changed
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
 
@@ -182,9 +181,6 @@ def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool)
 def _set_relations(staff: StaffMember, relations: Mapping[str, Iterable]) -> None:
     if "locations" in relations:
         staff.locations.set(relations["locations"])
-        # Which staff work at a location decides a location page's slots, and no signal
-        # watches this relation (availability.signals watches Service.staff only).
-        availability_changed(staff.company_id)
     if "services" in relations:
         staff.services.set(relations["services"])
 
@@ -195,7 +191,7 @@ def staff_create(*, company: Company, values: Mapping[str, Any]) -> StaffMember:
     Side effects, in order:
     1. validate: name, email, flags, locations and services of this company
     2. write: the StaffMember, its locations and services
-    3. after commit: the availability version bumped (signals and _set_relations)
+    3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
     cleaned, relations = _clean_staff(company, values, creating=True)

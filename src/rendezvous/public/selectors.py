@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from rendezvous.availability.domain import Window, bookable_staff, open_sessions, service_slots
+from rendezvous.availability.domain import (
+    Window,
+    bookable_staff,
+    open_sessions,
+    service_slots,
+    services_given_by,
+)
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.calendar import in_calendar
@@ -76,7 +82,7 @@ def services(scope: Scope) -> list[Service]:
     if scope.service:
         qs = qs.filter(pk=scope.service.pk)
     if scope.staff:
-        qs = qs.filter(Q(staff=scope.staff) | Q(sessions__staff=scope.staff)).distinct()
+        qs = qs.filter(services_given_by(scope.staff) | Q(sessions__staff=scope.staff)).distinct()
     if scope.resource:
         qs = qs.filter(resource_kind=scope.resource.kind)
     if scope.location:

@@ -19,7 +19,7 @@ from django.db.models import Q
 
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, seats_taken_subquery
-from rendezvous.catalog.models import ClassSession, Service
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.scheduling.intervals import Interval, normalize, to_epoch
 from rendezvous.scheduling.rules import DateOverride, WeeklyHours, working_intervals
@@ -63,6 +63,25 @@ def slot_query(*, company: Company, service: Service, window: Window, now: datet
     )
 
 
+# A location no row has: a location's page asking for a service bound to another one.
+NOWHERE = 0
+
+
+def service_location(service: Service, location_id: int | None) -> int | None:
+    """The location whose staff, hours and resources count for `service` asked for at
+    `location_id` (a location's page; None: anywhere), or None for every location.
+
+    An appointment service bound to a location is given only there, wherever it is
+    asked for; asked for at another location it is given nowhere (NOWHERE). A class is
+    given where its sessions are.
+    """
+    if service.location_id is None or service.kind == ServiceKind.CLASS:
+        return location_id
+    if location_id is None or location_id == service.location_id:
+        return service.location_id
+    return NOWHERE
+
+
 def bookable_staff(
     service: Service,
     *,
@@ -89,9 +108,19 @@ def bookable_staff_query(
         qs = qs.filter(online_bookable=True)
     if staff_id is not None:
         qs = qs.filter(id=staff_id)
+    location_id = service_location(service, location_id)
     if location_id is not None:
         qs = qs.filter(locations__id=location_id)
     return qs
+
+
+def services_given_by(member: StaffMember) -> Q:
+    """A filter on Service: what `member` gives and can be booked for (bookable_staff's
+    rule seen from the staff member: a service bound to a location only if they work
+    there; class services by their sessions, wherever those are)."""
+    return Q(staff=member) & (
+        Q(kind=ServiceKind.CLASS) | Q(location__isnull=True) | Q(location__staff=member)
+    )
 
 
 def bookable_resources(
@@ -111,6 +140,7 @@ def bookable_resources(
         qs = qs.filter(online_bookable=True)
     if resource_id is not None:
         qs = qs.filter(id=resource_id)
+    location_id = service_location(service, location_id)
     if location_id is not None:
         qs = qs.filter(Q(location_id=location_id) | Q(location__isnull=True))
     return list(qs.order_by("id"))
@@ -160,20 +190,28 @@ def staff_calendars(
 ) -> list[Calendar]:
     """Calendars of these staff members over the window: hours, time off, bookings, classes.
 
-    With `location_id`, only the hours worked at that location (or at no location) count.
+    Only the hours worked at the service's location count, or with `location_id` (a
+    location's page) at that one (see service_location); hours and exceptions without a
+    location count at every location.
     """
     ids = [s.id for s in staff]
     first_day, last_day = window.days
     exclude = list(exclude_bookings)
     company_zone = company.zone
+    location_id = service_location(service, location_id)
 
     hours: dict[tuple[int, int | None], list[WeeklyHours]] = defaultdict(list)
     zones: dict[int | None, ZoneInfo] = {None: company_zone}
     # Rows as tuples, unordered: this runs inside every booking's write lock, where
     # model instances and the models' default ordering (a join) cost more than the rest.
     rows = WorkingHours.objects.filter(staff_id__in=ids)
+    exceptions = DateException.objects.filter(
+        staff_id__in=ids, date__gte=first_day, date__lte=last_day
+    )
     if location_id is not None:
-        rows = rows.filter(Q(location_id=location_id) | Q(location__isnull=True))
+        here = Q(location_id=location_id) | Q(location__isnull=True)
+        rows = rows.filter(here)
+        exceptions = exceptions.filter(here)
     for staff_id, loc, weekday, start, end, zone in rows.order_by().values_list(
         "staff_id", "location_id", "weekday", "start", "end", "location__timezone"
     ):
@@ -182,12 +220,12 @@ def staff_calendars(
             zones[loc] = ZoneInfo(zone)
 
     overrides_by_staff: dict[int, list[tuple[int | None, _Exception]]] = defaultdict(list)
-    for staff_id, loc, *ex in (
-        DateException.objects.filter(staff_id__in=ids, date__gte=first_day, date__lte=last_day)
-        .order_by()
-        .values_list("staff_id", "location_id", "date", "kind", "start", "end")
+    for staff_id, loc, zone, *ex in exceptions.order_by().values_list(
+        "staff_id", "location_id", "location__timezone", "date", "kind", "start", "end"
     ):
         overrides_by_staff[staff_id].append((loc, _Exception(*ex)))
+        if loc is not None:
+            zones[loc] = ZoneInfo(zone)
 
     busy: dict[int, list[Interval]] = defaultdict(list)
     per_day: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
@@ -209,21 +247,22 @@ def staff_calendars(
     calendars = []
     for member in staff:
         available: list[Interval] = []
-        for (staff_id, location_id), weekly in hours.items():
-            if staff_id != member.id:
-                continue
-            overrides = _overrides(
-                ex
-                for loc, ex in overrides_by_staff.get(member.id, ())
-                if loc in (None, location_id)
-            )
+        dated = overrides_by_staff.get(member.id, ())
+        # One schedule per location with weekly hours or dated hours there: extra hours
+        # at a location without weekly hours there count too, in that location's zone.
+        places = {loc for sid, loc in hours if sid == member.id}
+        places.update(loc for loc, _ex in dated if loc is not None)
+        for place in places or (None,):
+            overrides = _overrides(ex for loc, ex in dated if loc in (None, place))
             available.extend(
-                working_intervals(weekly, overrides, zones[location_id], first_day, last_day)
+                working_intervals(
+                    hours.get((member.id, place), ()),
+                    overrides,
+                    zones[place],
+                    first_day,
+                    last_day,
+                )
             )
-        # Extra hours on a day without weekly hours at any location still count.
-        if not any(sid == member.id for sid, _loc in hours):
-            extra = _overrides(ex for _loc, ex in overrides_by_staff.get(member.id, ()))
-            available.extend(working_intervals([], extra, company_zone, first_day, last_day))
         calendars.append(
             Calendar(
                 id=str(member.id),
