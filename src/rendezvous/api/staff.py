@@ -16,8 +16,14 @@ from ninja.security import HttpBearer
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
-from rendezvous.companies.access import Actor, access_booking, access_bookings, access_company
-from rendezvous.companies.models import ApiToken
+from rendezvous.companies.access import (
+    Actor,
+    access_api_token,
+    access_booking,
+    access_bookings,
+    access_company,
+)
+from rendezvous.companies.editing import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import InvalidState, ValidationFailed
@@ -47,16 +53,14 @@ def cursor_query():
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        row = (
-            ApiToken.objects.filter(secret_hash=ApiToken.hash_secret(token), revoked=False)
-            .select_related("company")
-            .first()
-        )
-        if row is None:
+        now = timezone.now()
+        found = access_api_token(token, now=now)
+        if found is None:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        row, actor = found
+        api_token_touch(token=row, now=now)
         acting_as(Who(STAFF_ACTOR, row.user_id, _("API token %(name)s") % {"name": row.name}))
-        return Actor(company=row.company, role=row.role, staff_id=row.staff_id)
+        return actor
 
 
 STAFF = {"auth": TokenAuth(), "tags": ["staff"]}
