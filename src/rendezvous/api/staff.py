@@ -30,6 +30,7 @@ from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.meetings.domain.reveal import meeting_prefetch
 
 from .common import parse_id, parse_uuid, parse_zone
+from .errors import STAFF_ERRORS, STAFF_WRITE_ERRORS, answers
 from .routing import router
 from .schemas import (
     ApiDate,
@@ -78,7 +79,7 @@ def paginate(request: HttpRequest, qs, cursor: int) -> tuple[list, str | None]:
     return rows[:PAGE_SIZE], next_url
 
 
-@router.get("/companies/{company}/bookings", **STAFF, response=BookingPage)
+@router.get("/companies/{company}/bookings", **STAFF, response=answers(BookingPage, *STAFF_ERRORS))
 def bookings_list(
     request: HttpRequest,
     company: str,
@@ -114,7 +115,11 @@ def bookings_list(
     }
 
 
-@router.get("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
+@router.get(
+    "/companies/{company}/bookings/{booking_id}",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_ERRORS),
+)
 def booking_get(request: HttpRequest, company: str, booking_id: str):
     actor: Actor = request.auth
     access_company(actor, company)
@@ -123,7 +128,11 @@ def booking_get(request: HttpRequest, company: str, booking_id: str):
     )
 
 
-@router.patch("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
+@router.patch(
+    "/companies/{company}/bookings/{booking_id}",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_WRITE_ERRORS, 409),
+)
 def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: BookingPatch):
     actor: Actor = request.auth
     access_company(actor, company)
@@ -161,7 +170,9 @@ def _apply_status(booking, status: str):
 
 
 @router.post(
-    "/companies/{company}/bookings/{booking_id}/confirm", **STAFF, response=StaffBookingOut
+    "/companies/{company}/bookings/{booking_id}/confirm",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_WRITE_ERRORS, 409),
 )
 def booking_confirm(
     request: HttpRequest, company: str, booking_id: str, payload: ConfirmIn | None = None
