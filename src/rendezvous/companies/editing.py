@@ -1,5 +1,5 @@
-"""Back-office writes to staff members, and the field checks the editing modules share
-(catalog.editing, availability.editing).
+"""Back-office writes to staff members, the API tokens' "last used" time, and the field
+checks the editing modules share (catalog.editing, availability.editing).
 
 | function | writes | availability version |
 | --- | --- | --- |
