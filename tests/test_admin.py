@@ -645,3 +645,24 @@ def test_adding_api_token_shows_secret_once_and_stores_only_its_hash(client, wor
     assert secret not in change
     assert token.secret_hash not in change
     assert token.secret_hash not in again
+
+
+def test_api_tokens_take_an_expiry_and_the_list_shows_it_and_the_last_use(
+    client, world, frozen_now
+):
+    data = {
+        "company": world["company"].pk,
+        "name": "Zapier",
+        "role": "senior",
+        "expires_at_0": "2027-01-31",
+        "expires_at_1": "18:00:00",
+        "_save": "1",
+    }
+    assert client.post(url(ApiToken, "add"), data).status_code == 302
+    token = ApiToken.objects.get(name="Zapier")
+    assert token.expires_at is not None
+    assert token.expires_at.astimezone(UTC).date().isoformat() == "2027-01-31"
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=datetime(2027, 1, 1, 12, tzinfo=UTC))
+    page = client.get(url(ApiToken, "changelist")).content.decode()
+    assert "column-expires_at" in page and "column-last_used_at" in page
+    assert "Jan. 31, 2027" in page and "Jan. 1, 2027" in page

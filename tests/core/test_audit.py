@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from rendezvous.bookings.domain.history import booking_history
 from rendezvous.bookings.models import Booking, BookingStatus
-from rendezvous.companies.models import ApiToken, Role
+from rendezvous.companies.models import ApiToken, Membership, Role
 from rendezvous.core.audit import CUSTOMER, OPERATOR, STAFF, who_label
 from rendezvous.core.models import AuditEntry
 from tests.conftest import TOMORROW_10, book
@@ -66,6 +66,7 @@ def test_a_staff_token_confirming_a_request_is_named_in_the_entry(client, practi
     practice.service.save()
     booking = book(practice, TOMORROW_10).booking
     ines = get_user_model().objects.create_user("ines")
+    Membership.objects.create(company=practice.company, user=ines, role=Role.SENIOR)
     _row, secret = ApiToken.issue(
         company=practice.company, name="front desk", role=Role.SENIOR, user=ines
     )

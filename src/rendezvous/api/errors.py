@@ -2,12 +2,15 @@
 {"error": {"code", "message", "fields"?}}."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field, JsonValue, create_model
 
 from rendezvous.core.errors import DomainError
 
@@ -24,6 +27,49 @@ STATUS = {
     "payload_too_large": 413,
     "rate_limited": 429,
 }
+
+
+def _error_schema(status: int) -> type[Schema]:
+    """The error shape with `code` narrowed to the codes of `status`, so the OpenAPI
+    document tells clients (and schemathesis) which codes each status carries."""
+    codes = sorted(code for code, code_status in STATUS.items() if code_status == status)
+    enum: list[JsonValue] = [*codes]
+    body = create_model(
+        f"Error{status}Body",
+        __base__=Schema,
+        code=(str, Field(json_schema_extra={"enum": enum})),
+        message=(str, ...),
+        fields=(
+            dict[str, list[str]] | None,
+            Field(default=None, description="validation errors only"),
+        ),
+    )
+    return create_model(
+        f"Error{status}",
+        __base__=Schema,
+        __doc__=" or ".join(f"`{code}`" for code in codes),
+        error=(body, ...),
+    )
+
+
+ERROR_SCHEMAS: dict[int, type[Schema]] = {
+    status: _error_schema(status) for status in sorted(set(STATUS.values()))
+}
+
+
+def answers(success: Any, *statuses: int) -> dict[int, Any]:
+    """An operation's `response=`: its success answer (a schema, or a {status: schema}
+    map) and every error status it may give, each with its error schema. A status of
+    no code in STATUS fails here, at import, rather than in a client."""
+    result = dict(success) if isinstance(success, dict) else {200: success}
+    for status in statuses:
+        result[status] = ERROR_SCHEMAS[status]
+    return result
+
+
+# The error statuses shared by operations of one kind; each operation adds its own.
+STAFF_ERRORS = (400, 401, 403, 404)
+STAFF_WRITE_ERRORS = (*STAFF_ERRORS, 413)
 
 
 def error_response(

@@ -26,7 +26,7 @@ from rendezvous.core.errors import NotFound, ValidationFailed
 from rendezvous.public import proof_of_work
 
 from .common import get_company, parse_id, parse_uuid, parse_zone, text_language
-from .errors import RateLimited
+from .errors import RateLimited, answers
 from .routing import router
 from .schemas import (
     ApiDate,
@@ -42,7 +42,7 @@ from .schemas import (
 )
 
 
-@router.get("/companies/{company}", tags=["public"], response=CompanyOut)
+@router.get("/companies/{company}", tags=["public"], response=answers(CompanyOut, 404))
 def company_detail(request: HttpRequest, company: str):
     c = get_company(company)
     return {
@@ -55,7 +55,9 @@ def company_detail(request: HttpRequest, company: str):
     }
 
 
-@router.get("/companies/{company}/services", tags=["public"], response=list[ServiceOut])
+@router.get(
+    "/companies/{company}/services", tags=["public"], response=answers(list[ServiceOut], 400, 404)
+)
 def service_list(request: HttpRequest, company: str, lang: str | None = None):
     """Names, descriptions and categories in `lang` (a language the company offers),
     else in the best language of the Accept-Language header, else in the company's
@@ -81,7 +83,7 @@ def service_list(request: HttpRequest, company: str, lang: str | None = None):
     ]
 
 
-@router.get("/companies/{company}/staff", tags=["public"], response=list[StaffOut])
+@router.get("/companies/{company}/staff", tags=["public"], response=answers(list[StaffOut], 404))
 def staff_list(request: HttpRequest, company: str, service: str | None = None):
     c = get_company(company)
     staff = c.staff.filter(active=True, online_bookable=True).prefetch_related("services")
@@ -104,7 +106,7 @@ def staff_list(request: HttpRequest, company: str, service: str | None = None):
     ]
 
 
-@router.get("/companies/{company}/slots", tags=["public"], response=SlotsOut)
+@router.get("/companies/{company}/slots", tags=["public"], response=answers(SlotsOut, 400, 404))
 def slot_list(
     request: HttpRequest,
     company: str,
@@ -176,7 +178,11 @@ def _class_slots(company, service, window, now, zone, staff_id):
     ]
 
 
-@router.post("/companies/{company}/bookings", tags=["public"], response={201: BookingOut})
+@router.post(
+    "/companies/{company}/bookings",
+    tags=["public"],
+    response=answers({201: BookingOut}, 400, 404, 409, 413, 429),
+)
 def booking_create(request: HttpRequest, company: str, payload: BookingIn):
     _rate_limit(request)
     c = get_company(company)
@@ -227,7 +233,7 @@ def _booking_for_token(booking_id: str, token: str | None) -> Booking:
     return booking
 
 
-@router.get("/bookings/{booking_id}", tags=["public"], response=BookingOut)
+@router.get("/bookings/{booking_id}", tags=["public"], response=answers(BookingOut, 400, 404))
 def booking_detail(
     request: HttpRequest,
     booking_id: str,
@@ -238,7 +244,9 @@ def booking_detail(
     return booking_out(booking, parse_zone(tz, booking.company.zone), x_booking_token)
 
 
-@router.post("/bookings/{booking_id}/cancel", tags=["public"], response=BookingOut)
+@router.post(
+    "/bookings/{booking_id}/cancel", tags=["public"], response=answers(BookingOut, 404, 409)
+)
 def booking_cancel(
     request: HttpRequest,
     booking_id: str,
@@ -249,7 +257,11 @@ def booking_cancel(
     return booking_out(booking, booking.company.zone, x_booking_token)
 
 
-@router.post("/bookings/{booking_id}/reschedule", tags=["public"], response=BookingOut)
+@router.post(
+    "/bookings/{booking_id}/reschedule",
+    tags=["public"],
+    response=answers(BookingOut, 400, 404, 409, 413),
+)
 def booking_reschedule(
     request: HttpRequest,
     booking_id: str,

@@ -1,5 +1,6 @@
 """Input and output shapes of API v1 (docs/api.md). Times are rendered in the zone asked for."""
 
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
 from rendezvous.bookings.models import Booking
 from rendezvous.core.calendar import DATE_MAX, DATE_MIN, in_calendar
@@ -29,19 +30,29 @@ def _in_calendar(value):
     return value
 
 
+# A wall time of the hours and exceptions: hours and minutes, no zone (answers carry
+# ":00" seconds). JSON Schema's "time" format is RFC 3339's, which requires an offset,
+# so the document gives the pattern instead and clients send what the server takes.
+WALL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:00)?$"
+
+
+def _wall_time(value):
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(WALL_TIME_PATTERN, value):
+        raise ValueError(_("Enter a time such as 09:30."))
+    return time.fromisoformat(value)
+
+
+ApiTime = Annotated[
+    time,
+    BeforeValidator(_wall_time),
+    WithJsonSchema({"type": "string", "pattern": WALL_TIME_PATTERN, "examples": ["09:30"]}),
+]
+
 ApiDate = Annotated[date, AfterValidator(_in_calendar)]
 ApiDatetime = Annotated[datetime, AfterValidator(_in_calendar)]
 AwareApiDatetime = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]] | None = None
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
 
 
 class CompanyOut(Schema):
@@ -348,8 +359,8 @@ class StaffMemberPage(Schema):
 
 class HoursSpan(Schema):
     weekday: int = Field(description="0 Monday ... 6 Sunday")
-    start: time
-    end: time = Field(description="00:00 means midnight at the end of the day")
+    start: ApiTime
+    end: ApiTime = Field(description="00:00 means midnight at the end of the day")
     location: str | None = Field(default=None, max_length=64, description="null: at every location")
 
 
@@ -390,8 +401,8 @@ class DateExceptionIn(Schema):
     kind: str = Field(
         max_length=16, description="closed (all day), hours (instead of the week's), extra"
     )
-    start: time | None = None
-    end: time | None = None
+    start: ApiTime | None = None
+    end: ApiTime | None = None
     location: str | None = Field(default=None, max_length=64)
 
 
@@ -400,8 +411,8 @@ class DateExceptionOut(Schema):
     staff: str
     date: date
     kind: str
-    start: time | None
-    end: time | None
+    start: ApiTime | None
+    end: ApiTime | None
     location: str | None
 
 

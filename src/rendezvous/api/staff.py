@@ -16,14 +16,21 @@ from ninja.security import HttpBearer
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
-from rendezvous.companies.access import Actor, access_booking, access_bookings, access_company
-from rendezvous.companies.models import ApiToken
+from rendezvous.companies.access import (
+    Actor,
+    access_api_token,
+    access_booking,
+    access_bookings,
+    access_company,
+)
+from rendezvous.companies.editing import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.meetings.domain.reveal import meeting_prefetch
 
 from .common import parse_id, parse_uuid, parse_zone
+from .errors import STAFF_ERRORS, STAFF_WRITE_ERRORS, answers
 from .routing import router
 from .schemas import (
     ApiDate,
@@ -47,16 +54,14 @@ def cursor_query():
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        row = (
-            ApiToken.objects.filter(secret_hash=ApiToken.hash_secret(token), revoked=False)
-            .select_related("company")
-            .first()
-        )
-        if row is None:
+        now = timezone.now()
+        found = access_api_token(token, now=now)
+        if found is None:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        row, actor = found
+        api_token_touch(token=row, now=now)
         acting_as(Who(STAFF_ACTOR, row.user_id, _("API token %(name)s") % {"name": row.name}))
-        return Actor(company=row.company, role=row.role, staff_id=row.staff_id)
+        return actor
 
 
 STAFF = {"auth": TokenAuth(), "tags": ["staff"]}
@@ -74,7 +79,7 @@ def paginate(request: HttpRequest, qs, cursor: int) -> tuple[list, str | None]:
     return rows[:PAGE_SIZE], next_url
 
 
-@router.get("/companies/{company}/bookings", **STAFF, response=BookingPage)
+@router.get("/companies/{company}/bookings", **STAFF, response=answers(BookingPage, *STAFF_ERRORS))
 def bookings_list(
     request: HttpRequest,
     company: str,
@@ -110,7 +115,11 @@ def bookings_list(
     }
 
 
-@router.get("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
+@router.get(
+    "/companies/{company}/bookings/{booking_id}",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_ERRORS),
+)
 def booking_get(request: HttpRequest, company: str, booking_id: str):
     actor: Actor = request.auth
     access_company(actor, company)
@@ -119,7 +128,11 @@ def booking_get(request: HttpRequest, company: str, booking_id: str):
     )
 
 
-@router.patch("/companies/{company}/bookings/{booking_id}", **STAFF, response=StaffBookingOut)
+@router.patch(
+    "/companies/{company}/bookings/{booking_id}",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_WRITE_ERRORS, 409),
+)
 def booking_patch(request: HttpRequest, company: str, booking_id: str, payload: BookingPatch):
     actor: Actor = request.auth
     access_company(actor, company)
@@ -157,7 +170,9 @@ def _apply_status(booking, status: str):
 
 
 @router.post(
-    "/companies/{company}/bookings/{booking_id}/confirm", **STAFF, response=StaffBookingOut
+    "/companies/{company}/bookings/{booking_id}/confirm",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_WRITE_ERRORS, 409),
 )
 def booking_confirm(
     request: HttpRequest, company: str, booking_id: str, payload: ConfirmIn | None = None

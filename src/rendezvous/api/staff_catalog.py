@@ -30,6 +30,7 @@ from rendezvous.companies.models import Company
 from rendezvous.core.errors import ValidationFailed
 
 from .common import parse_id, parse_zone
+from .errors import STAFF_ERRORS, STAFF_WRITE_ERRORS, answers
 from .routing import router
 from .schemas import (
     ApiDate,
@@ -96,7 +97,7 @@ def _bool_filter(value: str | None, field: str) -> bool | None:
     return value == "true"
 
 
-@router.get(SERVICES, **STAFF, response=ServicePage)
+@router.get(SERVICES, **STAFF, response=answers(ServicePage, *STAFF_ERRORS))
 def service_list(
     request: HttpRequest,
     company: str,
@@ -119,7 +120,7 @@ def service_list(
     return {"results": [service_out(s, c) for s in rows], "next": next_url}
 
 
-@router.post(SERVICES, **STAFF, response={201: ManagedServiceOut})
+@router.post(SERVICES, **STAFF, response=answers({201: ManagedServiceOut}, *STAFF_WRITE_ERRORS))
 def service_create(request: HttpRequest, company: str, payload: ServiceCreate):
     """Add a service. Admins only."""
     actor: Actor = request.auth
@@ -129,14 +130,18 @@ def service_create(request: HttpRequest, company: str, payload: ServiceCreate):
     return Status(201, service_out(_services(c).get(pk=service.pk), c))
 
 
-@router.get(SERVICES + "/{service_id}", **STAFF, response=ManagedServiceOut)
+@router.get(SERVICES + "/{service_id}", **STAFF, response=answers(ManagedServiceOut, *STAFF_ERRORS))
 def service_get(request: HttpRequest, company: str, service_id: str):
     actor: Actor = request.auth
     c = access_company(actor, company)
     return service_out(_services(c).get(pk=_service(actor, service_id).pk), c)
 
 
-@router.patch(SERVICES + "/{service_id}", **STAFF, response=ManagedServiceOut)
+@router.patch(
+    SERVICES + "/{service_id}",
+    **STAFF,
+    response=answers(ManagedServiceOut, *STAFF_WRITE_ERRORS, 409),
+)
 def service_patch(request: HttpRequest, company: str, service_id: str, payload: ServicePatch):
     """Change the fields sent (null clears category, location and the daily limit).
     Admins only."""
@@ -149,7 +154,11 @@ def service_patch(request: HttpRequest, company: str, service_id: str, payload: 
     return service_out(_services(c).get(pk=service.pk), c)
 
 
-@router.post(SERVICES + "/{service_id}/deactivate", **STAFF, response=ManagedServiceOut)
+@router.post(
+    SERVICES + "/{service_id}/deactivate",
+    **STAFF,
+    response=answers(ManagedServiceOut, *STAFF_ERRORS),
+)
 def service_deactivate(request: HttpRequest, company: str, service_id: str):
     """Take the service off the booking pages; its bookings stay. PATCH `active: true`
     brings it back. Admins only."""
@@ -192,7 +201,7 @@ def _session(actor: Actor, session_id: str) -> ClassSession:
     return access_company_row(actor, ClassSession, parse_id(session_id, "session"))
 
 
-@router.get(SESSIONS, **STAFF, response=SessionPage)
+@router.get(SESSIONS, **STAFF, response=answers(SessionPage, *STAFF_ERRORS))
 def session_list(
     request: HttpRequest,
     company: str,
@@ -227,7 +236,7 @@ def session_list(
     }
 
 
-@router.post(SESSIONS, **STAFF, response={201: SessionOut})
+@router.post(SESSIONS, **STAFF, response=answers({201: SessionOut}, *STAFF_WRITE_ERRORS, 409))
 def session_create(request: HttpRequest, company: str, payload: SessionCreate):
     """Schedule a session of a class service. The staff member and resource must be free
     then (409 slot_unavailable). Admins and senior employees."""
@@ -238,14 +247,16 @@ def session_create(request: HttpRequest, company: str, payload: SessionCreate):
     return Status(201, _render_session(session, c.zone))
 
 
-@router.get(SESSIONS + "/{session_id}", **STAFF, response=SessionOut)
+@router.get(SESSIONS + "/{session_id}", **STAFF, response=answers(SessionOut, *STAFF_ERRORS))
 def session_get(request: HttpRequest, company: str, session_id: str, tz: str | None = None):
     actor: Actor = request.auth
     c = access_company(actor, company)
     return _render_session(_session(actor, session_id), parse_zone(tz, c.zone))
 
 
-@router.patch(SESSIONS + "/{session_id}", **STAFF, response=SessionOut)
+@router.patch(
+    SESSIONS + "/{session_id}", **STAFF, response=answers(SessionOut, *STAFF_WRITE_ERRORS, 409)
+)
 def session_patch(request: HttpRequest, company: str, session_id: str, payload: SessionPatch):
     """Change a session. Moving it (start, end, staff, resource, location) moves its
     bookings, their meeting and tells their customers; the capacity cannot drop below
@@ -259,7 +270,9 @@ def session_patch(request: HttpRequest, company: str, session_id: str, payload: 
     return _render_session(session, c.zone)
 
 
-@router.delete(SESSIONS + "/{session_id}", **STAFF, response={204: None})
+@router.delete(
+    SESSIONS + "/{session_id}", **STAFF, response=answers({204: None}, *STAFF_ERRORS, 409)
+)
 def session_delete(request: HttpRequest, company: str, session_id: str):
     """Delete a session that never had a booking (else 409: cancel it instead).
     Admins and senior employees."""
@@ -270,7 +283,11 @@ def session_delete(request: HttpRequest, company: str, session_id: str):
     return Status(204, None)
 
 
-@router.post(SESSIONS + "/{session_id}/cancel", **STAFF, response=SessionCancelledOut)
+@router.post(
+    SESSIONS + "/{session_id}/cancel",
+    **STAFF,
+    response=answers(SessionCancelledOut, *STAFF_ERRORS, 409),
+)
 def session_cancel(request: HttpRequest, company: str, session_id: str):
     """Cancel a session with every active booking in it: the customers are told, the
     meeting's links are revoked, and paid bookings are listed as refunds due (409 if it

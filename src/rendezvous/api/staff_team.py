@@ -33,6 +33,7 @@ from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.errors import NotFound, ValidationFailed
 
 from .common import parse_id, parse_zone
+from .errors import STAFF_ERRORS, STAFF_WRITE_ERRORS, answers
 from .routing import router
 from .schemas import (
     ApiDate,
@@ -79,7 +80,7 @@ def _member(actor: Actor, staff_id: str) -> StaffMember:
     return access_company_row(actor, StaffMember, parse_id(staff_id, "staff"))
 
 
-@router.get(MEMBERS, **STAFF, response=StaffMemberPage)
+@router.get(MEMBERS, **STAFF, response=answers(StaffMemberPage, *STAFF_ERRORS))
 def staff_list(
     request: HttpRequest, company: str, active: str | None = None, cursor: int = cursor_query()
 ):
@@ -95,7 +96,7 @@ def staff_list(
     return {"results": [member_out(m) for m in rows], "next": next_url}
 
 
-@router.post(MEMBERS, **STAFF, response={201: StaffMemberOut})
+@router.post(MEMBERS, **STAFF, response=answers({201: StaffMemberOut}, *STAFF_WRITE_ERRORS))
 def staff_create(request: HttpRequest, company: str, payload: StaffMemberCreate):
     """Add a staff member (with the locations they work at and the services they give).
     Admins only."""
@@ -106,14 +107,14 @@ def staff_create(request: HttpRequest, company: str, payload: StaffMemberCreate)
     return Status(201, member_out(_members(c).get(pk=staff.pk)))
 
 
-@router.get(MEMBER, **STAFF, response=StaffMemberOut)
+@router.get(MEMBER, **STAFF, response=answers(StaffMemberOut, *STAFF_ERRORS))
 def staff_get(request: HttpRequest, company: str, staff_id: str):
     actor: Actor = request.auth
     c = access_company(actor, company)
     return member_out(_members(c).get(pk=_member(actor, staff_id).pk))
 
 
-@router.patch(MEMBER, **STAFF, response=StaffMemberOut)
+@router.patch(MEMBER, **STAFF, response=answers(StaffMemberOut, *STAFF_WRITE_ERRORS))
 def staff_patch(request: HttpRequest, company: str, staff_id: str, payload: StaffMemberPatch):
     """Change the fields sent; `locations` and `services` replace the lists. Admins only."""
     actor: Actor = request.auth
@@ -125,7 +126,7 @@ def staff_patch(request: HttpRequest, company: str, staff_id: str, payload: Staf
     return member_out(_members(c).get(pk=staff.pk))
 
 
-@router.post(MEMBER + "/deactivate", **STAFF, response=StaffMemberOut)
+@router.post(MEMBER + "/deactivate", **STAFF, response=answers(StaffMemberOut, *STAFF_ERRORS))
 def staff_deactivate(request: HttpRequest, company: str, staff_id: str):
     """Take a staff member off the booking pages; their bookings stay. Admins only."""
     actor: Actor = request.auth
@@ -169,13 +170,13 @@ def hours_out(staff: StaffMember) -> dict:
     }
 
 
-@router.get(MEMBER + "/hours", **STAFF, response=HoursOut)
+@router.get(MEMBER + "/hours", **STAFF, response=answers(HoursOut, *STAFF_ERRORS))
 def hours_get(request: HttpRequest, company: str, staff_id: str):
     """The weekly hours, in each location's wall time."""
     return hours_out(_schedule_owner(request.auth, company, staff_id))
 
 
-@router.put(MEMBER + "/hours", **STAFF, response=HoursOut)
+@router.put(MEMBER + "/hours", **STAFF, response=answers(HoursOut, *STAFF_WRITE_ERRORS))
 def hours_put(request: HttpRequest, company: str, staff_id: str, payload: HoursIn):
     """Replace the whole week (an empty list: no weekly hours). Spans of one weekday may
     not overlap; 00:00 as the end means midnight."""
@@ -197,7 +198,7 @@ def time_off_out(row: TimeOff, zone) -> dict:
     }
 
 
-@router.get(MEMBER + "/time-off", **STAFF, response=TimeOffPage)
+@router.get(MEMBER + "/time-off", **STAFF, response=answers(TimeOffPage, *STAFF_ERRORS))
 def time_off_list(
     request: HttpRequest,
     company: str,
@@ -219,14 +220,18 @@ def time_off_list(
     return {"results": [time_off_out(r, zone) for r in rows], "next": next_url}
 
 
-@router.post(MEMBER + "/time-off", **STAFF, response={201: TimeOffOut})
+@router.post(
+    MEMBER + "/time-off", **STAFF, response=answers({201: TimeOffOut}, *STAFF_WRITE_ERRORS)
+)
 def time_off_create(request: HttpRequest, company: str, staff_id: str, payload: TimeOffIn):
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.time_off_create(staff=staff, values=payload.model_dump())
     return Status(201, time_off_out(row, staff.company.zone))
 
 
-@router.put(MEMBER + "/time-off/{time_off_id}", **STAFF, response=TimeOffOut)
+@router.put(
+    MEMBER + "/time-off/{time_off_id}", **STAFF, response=answers(TimeOffOut, *STAFF_WRITE_ERRORS)
+)
 def time_off_put(
     request: HttpRequest, company: str, staff_id: str, time_off_id: str, payload: TimeOffIn
 ):
@@ -237,7 +242,9 @@ def time_off_put(
     return time_off_out(row, staff.company.zone)
 
 
-@router.delete(MEMBER + "/time-off/{time_off_id}", **STAFF, response={204: None})
+@router.delete(
+    MEMBER + "/time-off/{time_off_id}", **STAFF, response=answers({204: None}, *STAFF_ERRORS)
+)
 def time_off_delete(request: HttpRequest, company: str, staff_id: str, time_off_id: str):
     staff = _schedule_owner(request.auth, company, staff_id)
     schedule.time_off_delete(time_off=_staff_row(TimeOff, staff, time_off_id, "time off"))
@@ -259,7 +266,7 @@ def exception_out(row: DateException) -> dict:
     }
 
 
-@router.get(MEMBER + "/exceptions", **STAFF, response=DateExceptionPage)
+@router.get(MEMBER + "/exceptions", **STAFF, response=answers(DateExceptionPage, *STAFF_ERRORS))
 def exception_list(
     request: HttpRequest,
     company: str,
@@ -279,7 +286,9 @@ def exception_list(
     return {"results": [exception_out(r) for r in rows], "next": next_url}
 
 
-@router.post(MEMBER + "/exceptions", **STAFF, response={201: DateExceptionOut})
+@router.post(
+    MEMBER + "/exceptions", **STAFF, response=answers({201: DateExceptionOut}, *STAFF_WRITE_ERRORS)
+)
 def exception_create(request: HttpRequest, company: str, staff_id: str, payload: DateExceptionIn):
     """Closed all day, different hours, or extra hours on one date."""
     staff = _schedule_owner(request.auth, company, staff_id)
@@ -287,7 +296,11 @@ def exception_create(request: HttpRequest, company: str, staff_id: str, payload:
     return Status(201, exception_out(row))
 
 
-@router.put(MEMBER + "/exceptions/{exception_id}", **STAFF, response=DateExceptionOut)
+@router.put(
+    MEMBER + "/exceptions/{exception_id}",
+    **STAFF,
+    response=answers(DateExceptionOut, *STAFF_WRITE_ERRORS),
+)
 def exception_put(
     request: HttpRequest,
     company: str,
@@ -303,7 +316,9 @@ def exception_put(
     return exception_out(row)
 
 
-@router.delete(MEMBER + "/exceptions/{exception_id}", **STAFF, response={204: None})
+@router.delete(
+    MEMBER + "/exceptions/{exception_id}", **STAFF, response=answers({204: None}, *STAFF_ERRORS)
+)
 def exception_delete(request: HttpRequest, company: str, staff_id: str, exception_id: str):
     staff = _schedule_owner(request.auth, company, staff_id)
     schedule.date_exception_delete(

@@ -17,13 +17,17 @@ What the back office may change (the staff API's /manage/ endpoints, docs/api.md
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from rendezvous.bookings.models import Booking
 from rendezvous.core.errors import Forbidden, NotFound
 
-from .models import Company, Role, StaffMember
+from .models import ApiToken, Company, Membership, Role, StaffMember
+
+# Lowest first: a token never reaches further than its user's membership.
+ROLE_RANK: dict[str, int] = {Role.JUNIOR: 0, Role.SENIOR: 1, Role.ADMIN: 2}
 
 
 @dataclass(frozen=True)
@@ -116,9 +120,37 @@ def access_settings(user, company: Company) -> Actor:
         raise Forbidden()
     if user.is_superuser:
         return Actor(company=company, role=Role.ADMIN, staff_id=None)
-    from .models import Membership
-
     member = Membership.objects.filter(user=user, company=company).first()
     if member is None or member.role != Role.ADMIN:
         raise Forbidden()
     return Actor(company=company, role=member.role, staff_id=member.staff_id)
+
+
+def access_api_token(secret: str, *, now: datetime) -> tuple[ApiToken, Actor] | None:
+    """The token that `secret` names and the actor it speaks for, or None (a 401) when
+    the token is unknown, revoked or expired, or its user is deactivated or no longer a
+    member of the token's company.
+
+    The user and the membership are read on every request, so taking someone out of a
+    company shuts their tokens at once. The actor has the lower of the token's role and
+    the membership's (and a junior member's own staff profile), so a demoted user's old
+    admin token is demoted with them. A token without a user (a technical integration)
+    answers to its own role and is ended by revoking it or by its expiry."""
+    token = (
+        ApiToken.objects.filter(secret_hash=ApiToken.hash_secret(secret), revoked=False)
+        .select_related("company", "user")
+        .first()
+    )
+    if token is None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    role, staff_id = token.role, token.staff_id
+    user = token.user
+    if user is not None:
+        if not user.is_active:
+            return None
+        member = Membership.objects.filter(user=user, company=token.company).first()
+        if member is None:
+            return None
+        if member.role == Role.JUNIOR or ROLE_RANK[member.role] < ROLE_RANK[role]:
+            role, staff_id = member.role, member.staff_id
+    return token, Actor(company=token.company, role=role, staff_id=staff_id)

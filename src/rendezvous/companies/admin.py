@@ -275,7 +275,7 @@ class ApiTokenForm(CompanyScopedForm):
 
     class Meta:
         model = ApiToken
-        fields = ("company", "user", "name", "role", "staff", "revoked")
+        fields = ("company", "user", "name", "role", "staff", "expires_at", "revoked")
 
 
 @admin.register(ApiToken)
@@ -290,6 +290,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "staff",
         "prefix",
         "created_at",
+        "expires_at",
         "last_used_at",
         "revoked",
     )
@@ -300,7 +301,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     actions = ("revoke",)
 
     def get_fields(self, request, obj=None):
-        fields = ["company", "name", "role", "staff", "user"]
+        fields = ["company", "name", "role", "staff", "user", "expires_at"]
         if obj is not None:
             fields += ["revoked", "prefix", "created_at", "last_used_at"]
         return fields
@@ -320,6 +321,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             name=obj.name,
             role=obj.role,
             staff=obj.staff,
+            expires_at=obj.expires_at,
             revoked=obj.revoked,
         )
         # The admin goes on with `obj` (log entry, redirect): make it the stored row.

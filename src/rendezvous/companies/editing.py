@@ -1,11 +1,12 @@
-"""Back-office writes to staff members, and the field checks the editing modules share
-(catalog.editing, availability.editing).
+"""Back-office writes to staff members, the API tokens' "last used" time, and the field
+checks the editing modules share (catalog.editing, availability.editing).
 
 | function | writes | availability version |
 | --- | --- | --- |
 | staff_create | the StaffMember, its locations and the services it gives | signals (row save, its locations, Service.staff) |
 | staff_update | the fields given, nothing else | signals (row save, its locations, Service.staff) |
 | staff_deactivate | `active` off: no new bookings; existing ones stay | signals |
+| api_token_touch | the token's `last_used_at`, at most once a minute | none |
 
 Every function checks all fields first and raises one ValidationFailed naming each
 bad field, so a refused request writes nothing. An id of another company's row is a
@@ -18,21 +19,26 @@ those. `None` clears a field that may be empty and is an error for one that may 
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
 
-from .models import Company, Location, StaffMember
+from .models import ApiToken, Company, Location, StaffMember
 
 NAME_MAX = 200
 EMAIL_MAX = 254
 ID_MAX_DIGITS = 18
+# How stale an API token's "last used" may be: a busy integration costs one write a
+# minute, not one a request.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 
 
 class FieldErrors:
@@ -227,3 +233,15 @@ def staff_deactivate(*, staff: StaffMember) -> StaffMember:
     """Take a staff member off the booking pages. Their existing bookings stay (the back
     office moves or cancels them); `staff_update(values={"active": True})` undoes it."""
     return staff_update(staff=staff, values={"active": False})
+
+
+def api_token_touch(*, token: ApiToken, now: datetime) -> None:
+    """Record that `token` answered a request at `now`, unless it was recorded less than
+    TOKEN_TOUCH_EVERY ago. The update re-checks the age, so concurrent requests of one
+    token write once."""
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_TOUCH_EVERY:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_TOUCH_EVERY)
+    ).update(last_used_at=now)
+    token.last_used_at = now

@@ -197,7 +197,12 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8, editable=False)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        _("expires at"), null=True, blank=True, help_text=_("Empty: valid until revoked.")
+    )
+    # Written at most once a minute (companies.editing.api_token_touch), so it is as
+    # fresh as that and no request pays a write for it.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked = models.BooleanField(_("revoked"), default=False)
 
     class Meta:
