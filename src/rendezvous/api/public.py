@@ -14,10 +14,10 @@ from ninja import Header, Query, Status
 from rendezvous.availability.cache import cached_answer
 from rendezvous.availability.domain import Window, open_sessions, service_slots
 from rendezvous.bookings import domain
-from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
+from rendezvous.core.tokens import token_matches
 from rendezvous.public import proof_of_work
 
 from .common import get_company, parse_id, parse_uuid, parse_zone, text_language

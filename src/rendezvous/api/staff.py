@@ -21,6 +21,7 @@ from rendezvous.companies.models import ApiToken
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import InvalidState, ValidationFailed
+from rendezvous.core.tokens import hash_token
 from rendezvous.meetings.domain.reveal import meeting_prefetch
 
 from .common import parse_id, parse_uuid, parse_zone
@@ -48,7 +49,7 @@ def cursor_query():
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
         row = (
-            ApiToken.objects.filter(secret_hash=ApiToken.hash_secret(token), revoked=False)
+            ApiToken.objects.filter(secret_hash=hash_token(token), revoked=False)
             .select_related("company")
             .first()
         )

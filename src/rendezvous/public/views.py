@@ -643,16 +643,22 @@ def booked(request, company, booking_id, token, embed=False):
     )
 
 
+# The emails' [cancel_link] and [reschedule_link]: the manage link with ?action=.
+LINK_ACTIONS = {"cancel": "public:cancel", "reschedule": "public:reschedule"}
+
+
 def manage_link(request, booking_id, token):
-    """/manage/<id>/<token>/ (the API's manage_url): into the booking's language."""
+    """/manage/<id>/<token>/ (the API's manage_url, the emails' links): into the booking's
+    language, and to the page its ?action= names."""
     try:
         booking = access.booking_for_manage(booking_id, token)
     except NotFound as exc:
         raise Http404 from exc
     codes = {code for code, _name in settings.LANGUAGES}
     language = booking.language if booking.language in codes else settings.LANGUAGE_CODE
+    name = LINK_ACTIONS.get(request.GET.get("action", ""), "public:manage")
     with translation.override(language):
-        url = reverse("public:manage", kwargs={"booking_id": str(booking.id), "token": token})
+        url = reverse(name, kwargs={"booking_id": str(booking.id), "token": token})
     return HttpResponseRedirect(url)
 
 
