@@ -7,22 +7,18 @@ A manage link is `/manage/<booking id>/<token>/`. Two kinds of token open it:
 | the manage token | booking_create (256 random bits, shown once) | SHA-256 only | never |
 | a signed token | `signed_manage_token` (My bookings, emails) | nothing: signed with SECRET_KEY (core.tokens.manage_token) | never; a new manage token would end them |
 
-My bookings signs customers in with a single-purpose, expiring link (`signin_token`).
+My bookings signs customers in with a link that works once (bookings.domain.signin).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.core import signing
-
 from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
 from rendezvous.core import tokens
 from rendezvous.core.errors import NotFound
 
-SIGNIN_SALT = "rendezvous.public.signin"
-SIGNIN_MAX_AGE = 30 * 60  # seconds a My bookings sign-in link works
 SESSION_KEY = "rendezvous_customer_email:%s"  # per company id
 
 
@@ -52,21 +48,6 @@ def booking_for_manage(booking_id: uuid.UUID | str, token: str) -> Booking:
     if booking is None or not manage_token_valid(booking, token):
         raise NotFound()
     return booking
-
-
-def signin_token(company: Company, email: str) -> str:
-    return signing.dumps({"c": company.id, "e": email.strip().lower()}, salt=SIGNIN_SALT)
-
-
-def signin_email(company: Company, token: str) -> str | None:
-    """The email a sign-in link was made for, if it is this company's and not expired."""
-    try:
-        data = signing.loads(token, salt=SIGNIN_SALT, max_age=SIGNIN_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("c") != company.id or not data.get("e"):
-        return None
-    return str(data["e"])
 
 
 def customer_bookings(company: Company, email: str):
