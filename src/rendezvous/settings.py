@@ -57,7 +57,12 @@ def _stored_secret_key(path: Path) -> str:
     (web, worker, management commands) reads the same file; two starting at once agree,
     because the file appears whole (a hard link to a finished file) or not at all."""
     if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"Cannot write a secret key into {path.parent} ({exc}): set SECRET_KEY."
+            ) from exc
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(48) + "\n")
@@ -83,13 +88,16 @@ def _stored_secret_key(path: Path) -> str:
     return key
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or _stored_secret_key(SECRET_KEY_FILE)
-SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
-if _KNOWN_KEYS & {SECRET_KEY, *SECRET_KEY_FALLBACKS}:
+_ENV_KEY = os.environ.get("SECRET_KEY", "").strip()
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
+if _KNOWN_KEYS & {_ENV_KEY, *SECRET_KEY_FALLBACKS}:
     raise ImproperlyConfigured(
         "SECRET_KEY or SECRET_KEY_FALLBACKS holds the published development key: links "
         "signed with it can be forged. Unset SECRET_KEY to use a generated one."
     )
+SECRET_KEY = _ENV_KEY or _stored_secret_key(SECRET_KEY_FILE)
 # Fernet keys for OAuth tokens at rest (meetings.crypto); unset: derived from SECRET_KEY.
 RENDEZVOUS_ENCRYPTION_KEYS = [
     k for k in os.environ.get("RENDEZVOUS_ENCRYPTION_KEYS", "").split(",") if k

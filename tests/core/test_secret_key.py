@@ -104,6 +104,7 @@ def test_the_published_key_is_refused_at_start(tmp_path, variable):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and out == ""
     assert "ImproperlyConfigured" in err and "published development key" in err
+    assert not (tmp_path / "secret_key").exists()
 
 
 def test_a_key_from_the_environment_makes_no_file(tmp_path):
