@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
-from rendezvous.bookings.domain import booking_set_notes
-from rendezvous.bookings.models import Booking, BookingStatus, Customer, PaymentStatus
+from rendezvous.bookings.domain import booking_set_notes, signin_link_issue
+from rendezvous.bookings.models import Booking, BookingStatus, Customer, PaymentStatus, SignInLink
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
 from rendezvous.companies.models import (
     ApiToken,
@@ -195,6 +195,7 @@ def test_every_rendezvous_model_is_registered():
 # Rows that only the domain writes: no "add" in the admin.
 READ_ONLY = {
     Booking,
+    SignInLink,
     OutboxMessage,
     ScheduledReminder,
     CalendarSequence,
@@ -221,6 +222,7 @@ def test_every_change_page(client, world):
     template_save(company=world["company"], event="reminder", language="en", subject="S", body="B")
     NotificationSettings.objects.create(company=world["company"])
     staff_feed_issue(staff=world["anna"])
+    signin_link_issue(company=world["company"], email="ana@example.com")
     # Meetings come from the meetings domain too.
     MeetingAccount.objects.create(
         company=world["company"],
