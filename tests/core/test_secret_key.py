@@ -5,8 +5,11 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+import rendezvous
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +41,10 @@ print(json.dumps({
 )
 
 
+# This checkout's source, whichever one the virtualenv was installed from.
+SOURCE = str(Path(rendezvous.__file__).resolve().parents[1])
+
+
 def environ(var_dir, **env) -> dict:
     base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FALLBACKS"}}
     return (
@@ -47,6 +54,7 @@ def environ(var_dir, **env) -> dict:
             "DATABASE_URL": "",
             "REDIS_URL": "",
             "DJANGO_SETTINGS_MODULE": "rendezvous.settings",
+            "PYTHONPATH": SOURCE,
         }
         | env
     )
