@@ -10,6 +10,11 @@ _base, _, _db = os.environ.get("REDIS_URL", "").rpartition("/")
 if _worker.startswith("gw") and _db.isdigit():
     os.environ["REDIS_URL"] = f"{_base}/{(int(_db) - int(_worker[2:])) % 16}"
 
+# The tests' own fixed key, given as the environment gives one: no key file is made in
+# the data directory, and the processes tests start sign with the same key.
+TEST_SECRET_KEY = "tests-only-secret-key-never-deployed-5f0c2a9e7b1d4e63a8c9"
+os.environ["SECRET_KEY"] = TEST_SECRET_KEY
+
 from rendezvous.settings import *  # noqa: E402, F403
 from rendezvous.settings import DATABASES, HUEY  # noqa: E402
 
@@ -21,3 +26,4 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BOOKING_RATE_LIMIT = "off"
 BASE_URL = "http://testserver"
+SECRET_KEY = TEST_SECRET_KEY

@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | DATABASE_URL | SQLite file var/rendezvous.sqlite3 | PostgreSQL in production |
 | REDIS_URL | unset | cache, task queue (huey), rate limits, the built-in room's channel layer |
-| SECRET_KEY | a development key (refused with DEBUG off) | signing; also the key OAuth tokens and meeting account secrets are encrypted with, unless RENDEZVOUS_ENCRYPTION_KEYS is set |
+| SECRET_KEY | generated on first start into <RENDEZVOUS_VAR_DIR>/secret_key | signing; also the key OAuth tokens and meeting account secrets are encrypted with, unless RENDEZVOUS_ENCRYPTION_KEYS is set |
 | SECRET_KEY_FALLBACKS | unset | comma-separated former keys: old signatures and encrypted tokens still read |
 | RENDEZVOUS_ENCRYPTION_KEYS | unset | comma-separated Fernet keys, newest first, for OAuth tokens and meeting account secrets at rest |
 | DEBUG | off | |
@@ -25,6 +25,9 @@
 """
 
 import os
+import secrets
+import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -44,11 +47,57 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("DEBUG")
-_DEV_KEY = "dev-insecure-key-change-me-in-production-0123456789abcdef"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_KEY)
-if SECRET_KEY == _DEV_KEY and env_bool("RENDEZVOUS_PRODUCTION"):
-    raise ImproperlyConfigured("Set SECRET_KEY in production.")
-SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
+# Published with the source of earlier releases, so anyone could sign with it.
+_KNOWN_KEYS = frozenset({"dev-insecure-key-change-me-in-production-0123456789abcdef"})
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+
+
+def _stored_secret_key(path: Path) -> str:
+    """The installation's key, made on first start. Every process of the installation
+    (web, worker, management commands) reads the same file; two starting at once agree,
+    because the file appears whole (a hard link to a finished file) or not at all."""
+    if not path.exists():
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"Cannot write a secret key into {path.parent} ({exc}): set SECRET_KEY."
+            ) from exc
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process won: use its key
+            else:
+                print(
+                    f"Rendezvous: generated a secret key in {path}. Keep this file and back "
+                    "it up: every signed link depends on it.",
+                    file=sys.stderr,
+                )
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(
+            f"{path} holds no usable secret key: remove it or set SECRET_KEY."
+        )
+    return key
+
+
+_ENV_KEY = os.environ.get("SECRET_KEY", "").strip()
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
+if _KNOWN_KEYS & {_ENV_KEY, *SECRET_KEY_FALLBACKS}:
+    raise ImproperlyConfigured(
+        "SECRET_KEY or SECRET_KEY_FALLBACKS holds the published development key: links "
+        "signed with it can be forged. Unset SECRET_KEY to use a generated one."
+    )
+SECRET_KEY = _ENV_KEY or _stored_secret_key(SECRET_KEY_FILE)
 # Fernet keys for OAuth tokens at rest (meetings.crypto); unset: derived from SECRET_KEY.
 RENDEZVOUS_ENCRYPTION_KEYS = [
     k for k in os.environ.get("RENDEZVOUS_ENCRYPTION_KEYS", "").split(",") if k

@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rendezvous.companies.models import Role
+from rendezvous.meetings.links import join_link
 from rendezvous.meetings.models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import http as provider_http
-from rendezvous.meetings.tokens import join_link
 from rendezvous.notifications.domain import outbox_deliver_due
 from rendezvous.notifications.models import OutboxMessage
 from tests.conftest import TOMORROW_10, book

@@ -279,3 +279,23 @@ def test_a_services_location_keeps_out_the_hours_worked_elsewhere(demo, new_page
     page.get_by_role("link", name=re.compile("^Consultation")).click()
     hours = _offered_hours(page)
     assert hours and max(hours) < 17  # Mitte 09:00-17:00 only
+
+
+def test_my_bookings_sign_in_link_works_once(demo, new_page):
+    _future_booking(demo)
+    token = domain.signin_link_issue(company=demo, email="mette@example.com")
+    link = f"/en/{demo.slug}/my/signin/{token}/"
+    page = new_page()
+    page.goto(link)
+    expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
+    check_axe(page, "sign-in confirm")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Signed in as mette@example.com.")).to_be_visible()
+
+    again = new_page()
+    again.goto(link)
+    expect(again.get_by_role("alert")).to_contain_text("already used")
+    check_axe(again, "sign-in link used")
+    again.get_by_label("Email").fill("mette@example.com")
+    again.get_by_role("button", name="Send me a sign-in link").click()
+    expect(again.get_by_text("If we have bookings for this address")).to_be_visible()

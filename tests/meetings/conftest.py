@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rendezvous.meetings.links import join_link
 from rendezvous.meetings.models import JoinRole, JoinToken, MeetingAccount
-from rendezvous.meetings.tokens import join_link
 
 JITSI_SECRET = "test-jitsi-secret-0123456789abcdef"
 

@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import BookingStatus
+from rendezvous.core.tokens import hash_token, join_token
 from rendezvous.meetings import providers
 from rendezvous.meetings.domain import meeting_provision_due, meeting_set_link
 from rendezvous.meetings.domain.lifecycle import MAX_ATTEMPTS
 from rendezvous.meetings.models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import MeetingRef, ProviderError, VideoProvider
-from rendezvous.meetings.tokens import hash_token, token_for
 from rendezvous.notifications.models import OutboxMessage
 from tests.conftest import NOW, TOMORROW_10, book, details
 
@@ -91,7 +91,7 @@ def test_static_link_is_ready_at_once_and_the_confirmation_carries_our_link(prac
 def test_tokens_are_unguessable_and_stored_hashed(practice, jitsi):
     bookings = [video(practice, TOMORROW_10 + timedelta(hours=h)).booking for h in range(3)]
     tokens = list(JoinToken.objects.filter(booking__in=bookings))
-    plain = [token_for(t.nonce) for t in tokens]
+    plain = [join_token(t.nonce) for t in tokens]
     assert len(set(plain)) == len(plain) == 3
     assert all(len(p) >= 43 for p in plain)  # 256 bits, base64url
     for token, secret in zip(tokens, plain, strict=True):

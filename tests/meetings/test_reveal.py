@@ -18,9 +18,9 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.models import PaymentStatus
 from rendezvous.companies.access import Actor
 from rendezvous.companies.models import ApiToken, Role
+from rendezvous.core.tokens import hash_token, join_token, new_nonce
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
 from rendezvous.meetings.models import JoinRole, JoinToken, Meeting
-from rendezvous.meetings.tokens import hash_token, new_nonce, token_for
 from tests.conftest import NOW, TOMORROW_10, book
 
 from .conftest import customer_token, host_token, link_of, path_of
@@ -176,7 +176,7 @@ def test_staff_get_the_live_host_token_beside_a_revoked_one(practice, jitsi):
         meeting=meeting,
         role=JoinRole.HOST,
         nonce=nonce,
-        token_hash=hash_token(token_for(nonce)),
+        token_hash=hash_token(join_token(nonce)),
         revoked_at=timezone.now(),
     )
     admin = Actor(company=practice.company, role=Role.ADMIN, staff_id=None)

@@ -142,8 +142,8 @@ def test_a_hostile_customer_name_gets_no_link_and_no_extra_header(practice, smtp
 
 
 def test_each_recipient_gets_only_their_own_join_link(practice, smtp, frozen_now):
+    from rendezvous.meetings.links import join_link
     from rendezvous.meetings.models import JoinToken, MeetingAccount
-    from rendezvous.meetings.tokens import join_link
 
     for event in (Event.BOOKING_CONFIRMED, Event.BOOKING_CONFIRMED_STAFF):
         template_save(

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus
 from rendezvous.meetings.models import MeetingAccount
 from rendezvous.public import access
@@ -354,7 +355,8 @@ def test_my_bookings_same_answer_and_email_only_when_known(
     assert text in known.content.decode() and text in unknown.content.decode()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["customerknown@example.com"]
     link = next(line for line in mail.outbox[0].body.splitlines() if "/my/signin/" in line)
-    response = client.get(link.replace("http://testserver", ""))
+    assert client.get(link.replace("http://testserver", "")).status_code == 200
+    response = client.post(link.replace("http://testserver", ""))
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert "Signed in as customerknown@example.com" in page and "Consultation" in page
@@ -370,7 +372,7 @@ def test_my_bookings_link_of_another_company_does_not_work(client, practice):
     from tests.factories import CompanyFactory
 
     other = CompanyFactory()
-    token = access.signin_token(other, "a@example.com")
+    token = domain.signin_link_issue(company=other, email="a@example.com")
     response = client.get(f"/en/{practice.company.slug}/my/signin/{token}/")
     assert response.status_code == 400
 

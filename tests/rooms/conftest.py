@@ -13,7 +13,7 @@ import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import channel_layers
 
-from rendezvous.meetings.tokens import token_for
+from rendezvous.core.tokens import join_token
 from rendezvous.rooms import presence as presence_module
 from tests.meetings.conftest import customer_token, host_token
 
@@ -98,11 +98,11 @@ class WebsocketCommunicator(ApplicationCommunicator):
 
 
 def customer(booking) -> str:
-    return token_for(customer_token(booking).nonce)
+    return join_token(customer_token(booking).nonce)
 
 
 def host(meeting) -> str:
-    return token_for(host_token(meeting).nonce)
+    return join_token(host_token(meeting).nonce)
 
 
 def application():

@@ -19,10 +19,10 @@ from rendezvous.availability.domain import (
     service_slots,
 )
 from rendezvous.bookings import domain
-from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
+from rendezvous.core.tokens import token_matches
 from rendezvous.public import proof_of_work
 
 from .common import get_company, parse_id, parse_uuid, parse_zone, text_language

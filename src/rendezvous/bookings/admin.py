@@ -41,7 +41,14 @@ from .domain import (
 )
 from .domain.details import NOTES_MAX
 from .domain.history import action_label, booking_history
-from .models import Booking, BookingStatus, Customer, PaymentStatus, seats_taken_subquery
+from .models import (
+    Booking,
+    BookingStatus,
+    Customer,
+    PaymentStatus,
+    SignInLink,
+    seats_taken_subquery,
+)
 
 
 class CustomerForm(forms.ModelForm):
@@ -433,3 +440,21 @@ class ClassSessionAdmin(CompanyFixedAdmin, DomainAdmin):
                         _("Show them"),
                     ),
                 )
+
+
+@admin.register(SignInLink)
+class SignInLinkAdmin(admin.ModelAdmin):
+    """Who asked for a My bookings link, and whether it was used. The nonce's hash is
+    left out: it is no use to a person. Deleting a row ends its link."""
+
+    list_display = ("email", "company", "created_at", "expires_at", "used_at")
+    list_filter = ("company",)
+    search_fields = ("email",)
+    exclude = ("nonce_hash",)
+    readonly_fields = ("company", "email", "created_at", "expires_at", "used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

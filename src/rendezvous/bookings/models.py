@@ -210,3 +210,23 @@ def seats_taken_subquery() -> Coalesce:
         .values("total")
     )
     return Coalesce(Subquery(taken), 0)
+
+
+class SignInLink(models.Model):
+    """A My bookings sign-in link sent by email: its nonce's hash, so that the link
+    signs in once (core.tokens.signin_token carries the nonce; the database alone does
+    not give a link away). Written by bookings.domain.signin only."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(max_length=254)
+    nonce_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 
 from rendezvous.bookings.models import Booking
 from rendezvous.core.errors import Forbidden, NotFound
+from rendezvous.core.tokens import hash_token
 
 from .models import ApiToken, Company, Membership, Role, StaffMember
 
@@ -137,7 +138,7 @@ def access_api_token(secret: str, *, now: datetime) -> tuple[ApiToken, Actor] | 
     admin token is demoted with them. A token without a user (a technical integration)
     answers to its own role and is ended by revoking it or by its expiry."""
     token = (
-        ApiToken.objects.filter(secret_hash=ApiToken.hash_secret(secret), revoked=False)
+        ApiToken.objects.filter(secret_hash=hash_token(secret), revoked=False)
         .select_related("company", "user")
         .first()
     )

@@ -1,12 +1,12 @@
 """Tenants and who works where. Behaviour lives in domain/ modules, not here."""
 
-import hashlib
-import secrets
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from rendezvous.core.tokens import hash_token, new_random_token
 
 from .validators import validate_frame_ancestors, validate_languages, validate_timezone
 
@@ -212,15 +212,9 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    @staticmethod
-    def hash_secret(secret: str) -> str:
-        return hashlib.sha256(secret.encode()).hexdigest()
-
     @classmethod
     def issue(cls, **fields) -> tuple["ApiToken", str]:
         """Create a token; the plain secret is returned once and never stored."""
-        secret = "rdv_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            prefix=secret[4:12], secret_hash=cls.hash_secret(secret), **fields
-        )
+        secret = "rdv_" + new_random_token()[0]
+        token = cls.objects.create(prefix=secret[4:12], secret_hash=hash_token(secret), **fields)
         return token, secret

@@ -6,7 +6,7 @@
 | Meeting | online booking (appointment) or online class session | the provider's meeting: state, external id, raw join URL (host URL apart), instructions, password, retry bookkeeping |
 | JoinToken | participant | the SHA-256 of our /join/<token>/ secret, its role, revoked_at |
 
-A join token is never stored: it is HMAC(SECRET_KEY, nonce) (meetings.tokens), so a
+A join token is never stored: it is HMAC(SECRET_KEY, nonce) (core.tokens), so a
 reminder written days later can rebuild the link while a leaked database alone cannot.
 """
 

@@ -1,4 +1,4 @@
-"""/join/<token>/: the only meeting link we hand out (meetings.tokens).
+"""/join/<token>/: the only meeting link we hand out (core.tokens, meetings.links).
 
 | the viewer's meeting view | answer |
 | --- | --- |

@@ -5,49 +5,31 @@ A manage link is `/manage/<booking id>/<token>/`. Two kinds of token open it:
 | token | made by | stored | ends |
 | --- | --- | --- | --- |
 | the manage token | booking_create (256 random bits, shown once) | SHA-256 only | never |
-| a signed token | `signed_manage_token` (My bookings, emails) | nothing: signed with SECRET_KEY, salted with the booking's token hash | never; a new manage token would end them |
+| a signed token | `signed_manage_token` (My bookings, emails) | nothing: signed with SECRET_KEY (core.tokens.manage_token) | never; a new manage token would end them |
 
-My bookings signs customers in with a single-purpose, expiring link (`signin_token`).
+My bookings signs customers in with a link that works once (bookings.domain.signin).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.core import signing
-
-from rendezvous.bookings.domain.tokens import token_matches
 from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
+from rendezvous.core import tokens
 from rendezvous.core.errors import NotFound
 
-MANAGE_SALT = "rendezvous.public.manage"
-SIGNIN_SALT = "rendezvous.public.signin"
-SIGNIN_MAX_AGE = 30 * 60  # seconds a My bookings sign-in link works
 SESSION_KEY = "rendezvous_customer_email:%s"  # per company id
 
 
 def signed_manage_token(booking: Booking) -> str:
-    """A manage token for links we send later (My bookings): no secret stored anywhere."""
-    signer = signing.Signer(salt=f"{MANAGE_SALT}:{booking.manage_token_hash}")
-    return "s." + signer.sign(str(booking.id)).split(":", 1)[1]
-
-
-def _signed_token_matches(booking: Booking, token: str) -> bool:
-    if not token.startswith("s."):
-        return False
-    signer = signing.Signer(salt=f"{MANAGE_SALT}:{booking.manage_token_hash}")
-    try:
-        return signer.unsign(f"{booking.id}:{token[2:]}") == str(booking.id)
-    except signing.BadSignature:
-        return False
+    """A manage token for links we send later (My bookings, emails): nothing stored."""
+    return tokens.manage_token(booking.id, booking.manage_token_hash)
 
 
 def manage_token_valid(booking: Booking, token: str) -> bool:
     """Does this token open this booking's manage page? Every kind of manage link ends here."""
-    if not token or len(token) > 200:
-        return False
-    return token_matches(token, booking.manage_token_hash) or _signed_token_matches(booking, token)
+    return tokens.manage_token_valid(booking.id, booking.manage_token_hash, token)
 
 
 def booking_for_manage(booking_id: uuid.UUID | str, token: str) -> Booking:
@@ -66,21 +48,6 @@ def booking_for_manage(booking_id: uuid.UUID | str, token: str) -> Booking:
     if booking is None or not manage_token_valid(booking, token):
         raise NotFound()
     return booking
-
-
-def signin_token(company: Company, email: str) -> str:
-    return signing.dumps({"c": company.id, "e": email.strip().lower()}, salt=SIGNIN_SALT)
-
-
-def signin_email(company: Company, token: str) -> str | None:
-    """The email a sign-in link was made for, if it is this company's and not expired."""
-    try:
-        data = signing.loads(token, salt=SIGNIN_SALT, max_age=SIGNIN_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or data.get("c") != company.id or not data.get("e"):
-        return None
-    return str(data["e"])
 
 
 def customer_bookings(company: Company, email: str):

@@ -22,15 +22,15 @@ SECRET_KEY only voids the challenges still open.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
 
 import altcha
 from django.core.cache import cache
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+
+from rendezvous.core import tokens
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ MIN_COUNTER = 1_000
 MAX_COUNTER = 5_000
 TTL_SECONDS = 10 * 60
 MAX_PAYLOAD = 4_000  # characters; ours are about 600
-_SALT = "rendezvous.public.proof_of_work"
 
 MISSING = _(
     "The spam check did not run, so your booking was not sent. It needs JavaScript: "
@@ -54,7 +53,7 @@ INVALID = _(
 
 
 def _key(purpose: str) -> str:
-    return salted_hmac(_SALT, purpose, algorithm="sha256").hexdigest()
+    return tokens.proof_of_work_key(purpose)
 
 
 def challenge(company) -> dict:
@@ -99,7 +98,7 @@ def check(company, payload: str | None):
         logger.info("Booking form refused: invalid or expired proof of work")
         return INVALID
     signature = str(parsed.challenge.signature)
-    spent = "altcha-spent:" + hashlib.sha256(signature.encode()).hexdigest()
+    spent = "altcha-spent:" + tokens.hash_token(signature)
     ttl = max(parsed.challenge.parameters.expires_at - int(time.time()), 0) + 60
     if not cache.add(spent, 1, timeout=ttl):
         logger.info("Booking form refused: proof of work used twice")

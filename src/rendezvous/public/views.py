@@ -677,16 +677,22 @@ def booked(request, company, booking_id, token, embed=False):
     )
 
 
+# The emails' [cancel_link] and [reschedule_link]: the manage link with ?action=.
+LINK_ACTIONS = {"cancel": "public:cancel", "reschedule": "public:reschedule"}
+
+
 def manage_link(request, booking_id, token):
-    """/manage/<id>/<token>/ (the API's manage_url): into the booking's language."""
+    """/manage/<id>/<token>/ (the API's manage_url, the emails' links): into the booking's
+    language, and to the page its ?action= names."""
     try:
         booking = access.booking_for_manage(booking_id, token)
     except NotFound as exc:
         raise Http404 from exc
     codes = {code for code, _name in settings.LANGUAGES}
     language = booking.language if booking.language in codes else settings.LANGUAGE_CODE
+    name = LINK_ACTIONS.get(request.GET.get("action", ""), "public:manage")
     with translation.override(language):
-        url = reverse("public:manage", kwargs={"booking_id": str(booking.id), "token": token})
+        url = reverse(name, kwargs={"booking_id": str(booking.id), "token": token})
     return HttpResponseRedirect(url)
 
 
@@ -865,7 +871,7 @@ def my_bookings(request, company):
 def _send_signin(request, company, email: str) -> None:
     if not access.customer_bookings(company, email).exists():
         return
-    token = access.signin_token(company, email)
+    token = domain.signin_link_issue(company=company, email=email)
     url = settings.BASE_URL + reverse(
         "public:my_signin", kwargs={"company": company.slug, "token": token}
     )
@@ -905,14 +911,25 @@ def _my_list(request, site: Site, email: str):
 
 
 @public_page
-@require_http_methods(["GET", "HEAD"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_signin(request, company, token):
+    """The emailed link. Opening it (as mail scanners do) only shows a Sign in button;
+    pressing it spends the link and signs in."""
     company_obj = selectors.company_for_page(company)
-    email = access.signin_email(company_obj, token)
     site = Site(request, selectors.Scope(company_obj), False)
-    if email is None:
+    try:
+        if request.method == "POST":
+            email = domain.signin_link_use(company=company_obj, token=token)
+        else:
+            domain.signin_link_check(company=company_obj, token=token)
+    except NotFound:
         context = _chrome(request, site, form=SignInForm(), expired=True)
         return render(request, "public/my_signin.html", context, status=400)
+    except InvalidState:
+        context = _chrome(request, site, form=SignInForm(), used=True)
+        return render(request, "public/my_signin.html", context, status=410)
+    if request.method != "POST":
+        return render(request, "public/my_signin_confirm.html", _chrome(request, site))
     request.session.cycle_key()
     request.session[access.SESSION_KEY % company_obj.pk] = email
     return redirect(reverse("public:my", kwargs={"company": company_obj.slug}))

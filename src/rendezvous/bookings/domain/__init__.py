@@ -22,6 +22,7 @@ from .sessions import (
     session_delete,
     session_update,
 )
+from .signin import signin_link_check, signin_link_issue, signin_link_use
 
 __all__ = [
     "CUSTOMER",
@@ -45,4 +46,7 @@ __all__ = [
     "session_create",
     "session_delete",
     "session_update",
+    "signin_link_check",
+    "signin_link_issue",
+    "signin_link_use",
 ]

@@ -23,6 +23,7 @@ from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource
 from rendezvous.core.audit import CUSTOMER, STAFF
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
+from rendezvous.core.tokens import new_random_token
 from rendezvous.core.zones import is_known_zone
 from rendezvous.meetings.domain import meeting_booking_changed
 from rendezvous.notifications.domain import notify_booking_created, render_after_commit
@@ -31,7 +32,6 @@ from .customers import customer_get_or_create
 from .details import CustomerDetails, clean_details
 from .history import booking_logged
 from .locking import booking_transaction
-from .tokens import new_manage_token
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def _write(
     now,
     customer_timezone="",
 ) -> tuple[Booking, str]:
-    token, token_hash = new_manage_token()
+    token, token_hash = new_random_token()
     confirmed = not service.requires_confirmation
     booking = Booking.objects.create(
         company=company,

@@ -50,10 +50,10 @@ from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.retry import backoff
+from rendezvous.core.tokens import hash_token, join_token, new_nonce
 
 from ..models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
 from ..providers import MeetingRef, MeetingSpec, ProviderError, get_provider, provider_class
-from ..tokens import hash_token, new_nonce, token_for
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _issue(meeting: Meeting, booking: Booking | None, role: str) -> JoinToken:
         booking=booking,
         role=role,
         nonce=nonce,
-        token_hash=hash_token(token_for(nonce)),
+        token_hash=hash_token(join_token(nonce)),
     )
 
 

@@ -3,7 +3,7 @@
 | step | where | what is checked or kept |
 | --- | --- | --- |
 | 1. connect | admin "Connect" button, POST with CSRF (meetings.oauth_views) | the user may change the company's settings; the account is an OAuth provider with a client id and secret |
-| 2. redirect | `oauth_connect_start` | `state` = signed (salt STATE_SALT) {account, user, nonce, provider}, valid STATE_MAX_AGE; the PKCE verifier stays in the user's session under the nonce; redirect URI fixed from RENDEZVOUS_BASE_URL |
+| 2. redirect | `oauth_connect_start` | `state` = signed (core.tokens.oauth_state) {account, user, nonce, provider}, valid OAUTH_STATE_MAX_AGE; the PKCE verifier stays in the user's session under the nonce; redirect URI fixed from RENDEZVOUS_BASE_URL |
 | 3. callback | `oauth_state_read`, `oauth_state_spend` | signature, age, provider; the same user; single use (an atomic `cache.add` on the nonce, and the session's verifier is popped) |
 | 4. tokens | `oauth_connect_finish` | the code exchanged with the verifier (network, outside any transaction); the provider's identity check (Teams refuses personal accounts); a refresh token present; then, under the row lock, the tokens written encrypted |
 
@@ -24,15 +24,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from rendezvous.core import tokens
+
 from ..models import MeetingAccount
 from ..providers import ProviderError, VideoProvider, get_provider
 from ..providers.oauth import AccountRefused, exchange_code, new_pkce, store_tokens
 from ..providers.oauth import authorization_url as build_authorization_url
 from .lifecycle import meeting_retry_failed
 
-STATE_SALT = "rendezvous.meetings.oauth.state"
-STATE_MAX_AGE = 600  # seconds between the redirect and the callback
-_SPENT_TTL = STATE_MAX_AGE * 2
+_SPENT_TTL = tokens.OAUTH_STATE_MAX_AGE * 2
 
 
 class ConnectError(Exception):
@@ -77,9 +77,7 @@ def oauth_connect_start(*, account: MeetingAccount, user_id: int) -> ConnectStar
             _("Fill in the app (client) id and the secret, save, then connect.")
         ) from None
     nonce = secrets.token_urlsafe(16)
-    state = signing.dumps(
-        {"a": account.pk, "u": user_id, "n": nonce, "p": account.provider}, salt=STATE_SALT
-    )
+    state = tokens.oauth_state({"a": account.pk, "u": user_id, "n": nonce, "p": account.provider})
     verifier, challenge = new_pkce()
     url = build_authorization_url(client, state=state, code_challenge=challenge)
     return ConnectStart(url=url, nonce=nonce, verifier=verifier)
@@ -88,7 +86,7 @@ def oauth_connect_start(*, account: MeetingAccount, user_id: int) -> ConnectStar
 def oauth_state_read(*, state: str, provider: str) -> dict:
     """The state's content; ConnectError when it is forged, expired or for another provider."""
     try:
-        data = signing.loads(state or "", salt=STATE_SALT, max_age=STATE_MAX_AGE)
+        data = tokens.oauth_state_read(state)
     except signing.SignatureExpired:
         raise ConnectError(_("The sign-in took too long. Start again with Connect.")) from None
     except signing.BadSignature:

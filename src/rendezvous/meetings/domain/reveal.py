@@ -35,10 +35,11 @@ from rendezvous.companies.access import (
     access_bookings,
     access_sees_staff,
 )
+from rendezvous.core.tokens import hash_token
 
+from ..links import join_link
 from ..models import JoinRole, JoinToken, Meeting, MeetingState
 from ..providers import MeetingRef, Participant, ProviderError, get_provider
-from ..tokens import hash_token, join_link
 
 HOST_EARLY = timedelta(minutes=15)
 

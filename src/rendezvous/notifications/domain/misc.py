@@ -12,10 +12,10 @@ from rendezvous.catalog.models import Service
 from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
+from rendezvous.core.tokens import new_random_token
 
 from .. import ics
 from ..events import AUDIENCE, CUSTOMER, Event
-from ..links import new_feed_token
 from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
 from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
@@ -189,7 +189,7 @@ def staff_feed_issue(*, staff: StaffMember) -> str:
     Side effects: writes the StaffCalendarFeed (hash only). Returns the plain token,
     which is not stored and cannot be shown again.
     """
-    token, token_hash = new_feed_token()
+    token, token_hash = new_random_token()
     with transaction.atomic():
         StaffCalendarFeed.objects.update_or_create(staff=staff, defaults={"token_hash": token_hash})
     return token
