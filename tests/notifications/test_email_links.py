@@ -28,7 +28,7 @@ def delivered_links(practice, smtp) -> tuple:
     outbox_deliver_due()
     [received] = smtp.to("customermail@example.com")
     plain = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    links = dict(re.findall(r"^(Manage|Cancel|Reschedule): (\S+)$", plain, re.MULTILINE))
+    links = dict(re.findall(r"^(Manage|Cancel|Reschedule):\s+(\S+)$", plain, re.MULTILINE))
     return created.booking, {k: v.replace("http://testserver", "") for k, v in links.items()}
 
 

@@ -5,6 +5,6 @@ class AvailabilityConfig(AppConfig):
     name = "rendezvous.availability"
 
     def ready(self) -> None:
-        from . import signals
+        from . import signals  # noqa: PLC0415 (signals connect once the models are loaded)
 
         signals.connect()

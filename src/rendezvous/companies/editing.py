@@ -160,7 +160,7 @@ def company_rows(errors: FieldErrors, field: str, model, company: Company, value
 
 
 def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool):
-    from rendezvous.catalog.models import Service
+    from rendezvous.catalog.models import Service  # noqa: PLC0415 (catalog sits above companies)
 
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}

@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -14,8 +15,6 @@ def validate_timezone(value: str) -> None:
 
 
 def validate_languages(value: list) -> None:
-    from django.conf import settings
-
     known = {code for code, _name in settings.LANGUAGES}
     if not isinstance(value, list) or not value or any(v not in known for v in value):
         raise ValidationError(

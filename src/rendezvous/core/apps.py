@@ -5,4 +5,4 @@ class CoreConfig(AppConfig):
     name = "rendezvous.core"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks  # noqa: F401, PLC0415 (registers the system checks once the apps are loaded)

@@ -13,7 +13,7 @@ reveal rule (meeting_view, as an admin): our host join link, never the provider'
 
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +23,7 @@ from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import DomainError
 
+from .admin_report import report_view
 from .domain import meeting_set_link, meeting_view
 from .domain.oauth_connect import oauth_provider
 from .models import JoinToken, Meeting, MeetingAccount
@@ -133,10 +134,6 @@ class MeetingAdmin(admin.ModelAdmin):
     change_list_template = "admin/meetings/meeting/change_list.html"
 
     def get_urls(self):
-        from django.urls import path
-
-        from .admin_report import report_view
-
         report = self.admin_site.admin_view(
             lambda request: report_view(request, admin_site=self.admin_site)
         )

@@ -13,4 +13,4 @@ class MeetingsConfig(AppConfig):
         # knows them only once this module is imported, and the domain imports it
         # lazily (on the first booking with a remote provider), so a restarted
         # worker would run neither until then.
-        from . import tasks  # noqa: F401
+        from . import tasks  # noqa: F401, PLC0415 (tasks register once the apps are loaded)

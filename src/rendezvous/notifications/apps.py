@@ -9,4 +9,4 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # `rendezvous serve` starts the huey consumer without autodiscovery: import the
         # periodic sweeps here so every process that runs a worker has them.
-        from . import tasks  # noqa: F401
+        from . import tasks  # noqa: F401, PLC0415 (tasks register once the apps are loaded)

@@ -16,6 +16,8 @@ from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import StaffMember
 from rendezvous.core.tokens import hash_token, manage_token
 
+from .models import StaffCalendarFeed
+
 
 def manage_link(booking: Booking, action: str = "") -> str:
     token = manage_token(booking.id, booking.manage_token_hash)
@@ -28,8 +30,6 @@ def feed_url(token: str) -> str:
 
 
 def staff_for_feed_token(token: str) -> StaffMember | None:
-    from .models import StaffCalendarFeed
-
     feed = (
         StaffCalendarFeed.objects.select_related("staff__company")
         .filter(token_hash=hash_token(token))

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from rendezvous.bookings.models import Booking
+from rendezvous.companies.access import Actor
+from rendezvous.companies.models import Role
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,7 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
     """The meeting variables for `booking`, worded in `language`."""
     if not booking.online:
         return MeetingTexts()
-    from rendezvous.companies.access import Actor
-    from rendezvous.companies.models import Role
-    from rendezvous.meetings.domain import CustomerViewer, meeting_view
+    from rendezvous.meetings.domain import CustomerViewer, meeting_view  # noqa: PLC0415 (meetings imports notifications)
 
     now = timezone.now()
     view = meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=now)

@@ -128,7 +128,7 @@ class RedisPresence:
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _client(self):
-        import redis.asyncio
+        import redis.asyncio  # noqa: PLC0415 (only with REDIS_URL: the in-memory layer needs no client)
 
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)

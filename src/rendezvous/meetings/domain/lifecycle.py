@@ -283,7 +283,7 @@ def _after_commit(what: str, meeting_id: uuid.UUID) -> None:
 
 
 def _enqueue(what: str, meeting_id: uuid.UUID) -> None:
-    from .. import tasks
+    from .. import tasks  # noqa: PLC0415 (tasks import this module)
 
     job = {
         "provision": tasks.provision_meeting,
@@ -368,7 +368,7 @@ def _record_failure(
         meeting.state = MeetingState.FAILED
         meeting.next_attempt_at = None
         meeting.save()
-        from rendezvous.notifications.domain import notify_meeting_creation_failing
+        from rendezvous.notifications.domain import notify_meeting_creation_failing  # noqa: PLC0415 (notifications imports meetings)
 
         for target in [booking] if booking is not None else _bookings(meeting)[:1]:
             notify_meeting_creation_failing(booking=target)
@@ -397,7 +397,7 @@ def _bookings(meeting: Meeting) -> list[Booking]:
 def _announce(meeting: Meeting) -> None:
     """The link became known: tell every booking that may see it now (the others hear
     of it with their confirmation or payment email)."""
-    from rendezvous.notifications.domain import notify_meeting_link_added
+    from rendezvous.notifications.domain import notify_meeting_link_added  # noqa: PLC0415 (notifications imports meetings)
 
     for booking in _bookings(meeting):
         if not booking.link_hold():
@@ -528,7 +528,7 @@ def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None
     the staff member (outbox, same transaction); mark the meeting as warned.
     Returns how many meetings were warned about.
     """
-    from rendezvous.notifications.domain import notify_meeting_link_missing
+    from rendezvous.notifications.domain import notify_meeting_link_missing  # noqa: PLC0415 (notifications imports meetings)
 
     now = now or timezone.now()
     hours = settings.LINK_MISSING_HOURS if hours is None else hours

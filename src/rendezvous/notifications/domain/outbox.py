@@ -145,7 +145,7 @@ def outbox_render(*, message_ids: list[uuid.UUID]) -> None:
 
 
 def _content(row: OutboxMessage) -> tuple[Rendered, str, str]:
-    from .bookings import message_content  # bookings imports this module
+    from .bookings import message_content  # noqa: PLC0415 (bookings imports this module)
 
     if row.booking is None:
         raise ValueError("the booking of this message was deleted before it was rendered")
@@ -178,7 +178,7 @@ def _render_row(row: OutboxMessage) -> None:
 
 
 def _enqueue_delivery(message_id: uuid.UUID) -> None:
-    from ..tasks import deliver_message
+    from ..tasks import deliver_message  # noqa: PLC0415 (tasks import this module)
 
     deliver_message.enqueue(str(message_id))
 

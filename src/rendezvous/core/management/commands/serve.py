@@ -67,7 +67,7 @@ class Command(BaseCommand):
             )
         consumer = None
         if not no_worker:
-            from huey.contrib.djhuey import HUEY
+            from huey.contrib.djhuey import HUEY  # noqa: PLC0415 (the queue is configured from settings only once the command runs)
 
             consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True)
             consumer.start()
