@@ -201,8 +201,8 @@ def test_the_hosts_link_is_accepted_in_a_staff_template(practice):
 
 
 def test_a_customer_email_never_carries_the_hosts_link(practice, smtp, frozen_now):
-    from rendezvous.meetings.models import JoinToken, MeetingAccount
     from rendezvous.meetings.links import join_link
+    from rendezvous.meetings.models import JoinToken, MeetingAccount
 
     # A template written before the rule existed, or past it: rendering refuses too.
     MessageTemplate.objects.create(

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rendezvous.meetings.models import JoinToken, MeetingAccount
 from rendezvous.meetings.links import join_link
+from rendezvous.meetings.models import JoinToken, MeetingAccount
 from rendezvous.notifications.defaults import DEFAULTS
 from rendezvous.notifications.domain import outbox_deliver_due
 from tests.conftest import TOMORROW_10, book
