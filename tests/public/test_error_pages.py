@@ -107,3 +107,11 @@ def test_a_bad_host_gets_our_400_page(client, db):
     response = client.get("/en/", HTTP_HOST="evil.example")
     assert response.status_code == 400
     assert heading(response) == "Bad request"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/companies/practice/nothing/here"])
+def test_an_unknown_api_address_answers_in_the_api_error_shape(client, practice, path):
+    response = client.get(path, headers={"accept-language": "de"})
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": {"code": "not_found", "message": "Nicht gefunden."}}

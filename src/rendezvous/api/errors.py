@@ -5,28 +5,16 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field, JsonValue, create_model
 
-from rendezvous.core.errors import DomainError
+from rendezvous.core.errors import STATUS, DomainError, error_response
 
 logger = logging.getLogger(__name__)
-
-STATUS = {
-    "validation_error": 400,
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "slot_unavailable": 409,
-    "class_full": 409,
-    "invalid_state": 409,
-    "payload_too_large": 413,
-    "rate_limited": 429,
-}
 
 
 def _error_schema(status: int) -> type[Schema]:
@@ -70,18 +58,6 @@ def answers(success: Any, *statuses: int) -> dict[int, Any]:
 # The error statuses shared by operations of one kind; each operation adds its own.
 STAFF_ERRORS = (400, 401, 403, 404)
 STAFF_WRITE_ERRORS = (*STAFF_ERRORS, 413)
-
-
-def error_response(
-    code: str, message: str, *, fields=None, status: int | None = None, headers=None
-) -> HttpResponse:
-    body: dict = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    response = JsonResponse({"error": body}, status=status or STATUS.get(code, 400))
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 class RateLimited(Exception):

@@ -1,6 +1,34 @@
-"""Domain errors. Each carries the machine code of docs/api.md; the API maps codes to statuses."""
+"""Domain errors. Each carries the machine code of docs/api.md, and STATUS maps codes
+to HTTP statuses; error_response is the one JSON shape of every API error (the API's
+handlers, and the site's error handlers for /api/ paths no route matched)."""
 
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+
+STATUS = {
+    "validation_error": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "slot_unavailable": 409,
+    "class_full": 409,
+    "invalid_state": 409,
+    "payload_too_large": 413,
+    "rate_limited": 429,
+}
+
+
+def error_response(
+    code: str, message: str, *, fields=None, status: int | None = None, headers=None
+) -> HttpResponse:
+    """{"error": {"code", "message", "fields"?}} with the code's status."""
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = JsonResponse({"error": body}, status=status or STATUS.get(code, 400))
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
 
 
 class DomainError(Exception):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
 from rendezvous.companies.models import Company
+from rendezvous.core.errors import Forbidden, NotFound, ValidationFailed, error_response
 
 from .security import apply_policy, frame_ancestors
 
@@ -53,7 +54,15 @@ def _back(company: Company | None, embed: bool) -> tuple[str, str]:
     return reverse("public:index"), _("Go to the start page")
 
 
+# What an /api/ address that reached no endpoint answers: the API's own error shape,
+# never a page, so a client reads the same JSON for every refusal.
+API_ERRORS = {400: ValidationFailed, 403: Forbidden, 404: NotFound}
+
+
 def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
+    if request.path.startswith("/api/") and status in API_ERRORS:
+        error = API_ERRORS[status]
+        return error_response(error.code, str(error.default_message), status=status)
     slug, embed = _company_slug(request)
     company = Company.objects.filter(slug=slug).first() if slug else None
     embed = embed and company is not None
