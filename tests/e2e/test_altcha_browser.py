@@ -36,7 +36,7 @@ def test_booking_with_the_proof_of_work_switched_on(demo, browser, live_server, 
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto("/da/demo/")
-        page.get_by_role("link", name=re.compile("Video consultation")).click()
+        page.get_by_role("link", name=re.compile("Videokonsultation")).click()
         page.get_by_role("link", name="Første ledige").click()
         expect(page.get_by_role("heading", name="Vælg et tidspunkt")).to_be_visible()
         first_time(page)
@@ -57,7 +57,7 @@ def test_booking_with_the_proof_of_work_switched_on(demo, browser, live_server, 
         assert Booking.objects.get().first_name == "Mette"
         # Sent before the check is done: the form waits for it, then goes.
         page.goto("/da/demo/")
-        page.get_by_role("link", name=re.compile("Video consultation")).click()
+        page.get_by_role("link", name=re.compile("Videokonsultation")).click()
         page.get_by_role("link", name="Første ledige").click()
         expect(page.get_by_role("heading", name="Vælg et tidspunkt")).to_be_visible()
         first_time(page)
@@ -77,7 +77,7 @@ def test_booking_with_the_proof_of_work_switched_on(demo, browser, live_server, 
     # The widget on the details step passes axe too (axe needs the CSP bypass).
     page = new_page(locale="da-DK")
     page.goto("/da/demo/")
-    page.get_by_role("link", name=re.compile("Video consultation")).click()
+    page.get_by_role("link", name=re.compile("Videokonsultation")).click()
     page.get_by_role("link", name="Første ledige").click()
     expect(page.get_by_role("heading", name="Vælg et tidspunkt")).to_be_visible()
     first_time(page)

@@ -164,6 +164,9 @@ def wait_media(page, peers: int) -> None:
                 return ps.length === n && ps.every(p => p.state === 'connected' && p.videoTracks > 0);
             }""",
             arg=peers,
+            # ICE and the first decoded frames of a three-way mesh take longer on a
+            # loaded two-core machine than the page's default 15 s.
+            timeout=45_000,
         )
     except Exception:
         seen = page.evaluate("() => [window.rdvRoom.me(), window.rdvRoom.peers()]")
