@@ -1,7 +1,6 @@
 """The demo and its published admin password exist only when asked for, and never on a
 production installation (RENDEZVOUS_PRODUCTION=1)."""
 
-import os
 import secrets
 import sqlite3
 import subprocess
@@ -12,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-import rendezvous
 from rendezvous.companies.models import Company
+from tests.processes import process_env
 
 pytestmark = pytest.mark.integration
 
@@ -21,18 +20,12 @@ pytestmark = pytest.mark.integration
 def rendezvous_command(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """`rendezvous ...` in a new process on a SQLite file in tmp_path; a server that
     does start is stopped after a minute (the test then fails on its exit code)."""
-    environ = os.environ | {
-        "RENDEZVOUS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "PYTHONPATH": os.path.dirname(os.path.dirname(rendezvous.__file__)),
-    }
-    environ.pop("DJANGO_SETTINGS_MODULE", None)
+    own = {"SECRET_KEY": secrets.token_urlsafe(48)} | env
+    environ = process_env(tmp_path, drop=("DJANGO_SETTINGS_MODULE",), **own)
     try:
         return subprocess.run(
             [sys.executable, "-m", "rendezvous.cli", *args],
-            env=environ | env,
+            env=environ,
             capture_output=True,
             text=True,
             timeout=60,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-import rendezvous
+from tests.processes import process_env
 
 pytestmark = pytest.mark.integration
 
@@ -15,15 +15,9 @@ pytestmark = pytest.mark.integration
 def queue_settings(tmp_path, **env) -> dict:
     """HUEY of rendezvous.settings imported in a new process."""
     code = "import json; from rendezvous import settings; print(json.dumps(settings.HUEY))"
-    environ = os.environ | {
-        "RENDEZVOUS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        "PYTHONPATH": os.path.dirname(os.path.dirname(rendezvous.__file__)),
-    }
     out = subprocess.run(
         [sys.executable, "-c", code],
-        env=environ | env,
+        env=process_env(tmp_path, **env),
         capture_output=True,
         text=True,
         check=True,

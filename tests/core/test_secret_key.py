@@ -1,15 +1,13 @@
 """SECRET_KEY as a fresh installation gets it: real processes, an empty data directory."""
 
 import json
-import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import rendezvous
+from tests.processes import process_env
 
 pytestmark = pytest.mark.integration
 
@@ -42,22 +40,11 @@ print(json.dumps({
 
 
 # This checkout's source, whichever one the virtualenv was installed from.
-SOURCE = str(Path(rendezvous.__file__).resolve().parents[1])
 
 
 def environ(var_dir, **env) -> dict:
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FALLBACKS"}}
-    return (
-        base
-        | {
-            "RENDEZVOUS_VAR_DIR": str(var_dir),
-            "DATABASE_URL": "",
-            "REDIS_URL": "",
-            "DJANGO_SETTINGS_MODULE": "rendezvous.settings",
-            "PYTHONPATH": SOURCE,
-        }
-        | env
-    )
+    own = {"DJANGO_SETTINGS_MODULE": "rendezvous.settings"} | env
+    return process_env(var_dir, drop=("SECRET_KEY", "SECRET_KEY_FALLBACKS"), **own)
 
 
 def start(var_dir, **env) -> subprocess.Popen:

@@ -1,6 +1,5 @@
 """`rendezvous serve` as a newcomer runs it: a real process, a fresh SQLite file, real HTTP."""
 
-import os
 import socket
 import sqlite3
 import subprocess
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-import rendezvous
+from tests.processes import process_env
 
 pytestmark = pytest.mark.e2e
 
@@ -45,15 +44,7 @@ def wait_for_demo(
 
 
 def serve_env(tmp_path) -> dict[str, str]:
-    env = os.environ | {
-        "RENDEZVOUS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        # This checkout's code, whichever one the environment has installed.
-        "PYTHONPATH": os.path.dirname(os.path.dirname(rendezvous.__file__)),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return env
+    return process_env(tmp_path, drop=("DJANGO_SETTINGS_MODULE",))
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """A freshly started worker knows every periodic task, before any request or booking."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
-import rendezvous
+from tests.processes import process_env
 
 pytestmark = pytest.mark.integration
 
@@ -33,14 +32,7 @@ print(json.dumps({"at_start": at_start, "all": periodic()}))
 
 
 def test_every_periodic_task_is_registered_at_start_up(tmp_path):
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "rendezvous.settings",
-        "RENDEZVOUS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        # This checkout's code, whichever one the environment has installed.
-        "PYTHONPATH": os.path.dirname(os.path.dirname(rendezvous.__file__)),
-    }
+    env = process_env(tmp_path, DJANGO_SETTINGS_MODULE="rendezvous.settings")
     out = subprocess.run(
         [sys.executable, "-c", CODE], env=env, capture_output=True, text=True, check=True
     )

@@ -1,14 +1,13 @@
 """Each rate limit has its own switch: `off` for one leaves the others counting."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 from django.test import override_settings
 
-import rendezvous
+from tests.processes import process_env
 
 pytestmark = pytest.mark.integration
 
@@ -31,16 +30,8 @@ print(json.dumps(signin))
 
 
 def sign_ins(tmp_path, **env) -> list[int]:
-    environ = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "rendezvous.settings",
-        "RENDEZVOUS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": "",
-        "REDIS_URL": "",
-        "PYTHONPATH": os.path.dirname(os.path.dirname(rendezvous.__file__)),
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", CODE], env=environ | env, capture_output=True, text=True
-    )
+    environ = process_env(tmp_path, DJANGO_SETTINGS_MODULE="rendezvous.settings", **env)
+    out = subprocess.run([sys.executable, "-c", CODE], env=environ, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.splitlines()[-1])
 
