@@ -115,6 +115,8 @@ def booking_reschedule(
             )
             resources = resources_locked(service, public=False)
         locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        # The company row read above: the cut-off check needs no second query for it.
+        locked.company = company
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidState(_("This booking is not active any more."))
         if actor == CUSTOMER and not locked.customer_may_reschedule(now):
