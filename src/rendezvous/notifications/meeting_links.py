@@ -41,12 +41,13 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
         # The staff member themself: a junior sees exactly their own bookings.
         actor = Actor(company=booking.company, role=Role.JUNIOR, staff_id=booking.staff_id)
         staff_view = meeting_view(booking=booking, viewer=actor, now=now)
+    hold = booking.link_hold()
     with override(language):
         if view is not None and view.join_url:
             customer = view.join_url
-        elif booking.link_hold() == "unconfirmed":
+        elif hold == "unconfirmed":
             customer = _("Your personal video link will be sent once your booking is confirmed.")
-        elif booking.link_hold() == "unpaid":
+        elif hold == "unpaid":
             customer = _("Your personal video link will be sent once your payment is received.")
         else:
             customer = _(
@@ -60,7 +61,7 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
             # "once the meeting is created" sent staff looking for a fault.
             staff = ""
             if staff_view is not None and staff_view.ready:
-                staff = _waiting_for_booking(booking.link_hold())
+                staff = _waiting_for_booking(hold)
             staff = staff or _(
                 "The meeting link will appear in the back office once the meeting is created."
             )
