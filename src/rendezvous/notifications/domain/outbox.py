@@ -314,7 +314,7 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> int:
             Q(state=OutboxState.QUEUED, next_attempt_at__lte=now)
             | Q(state=OutboxState.SENDING, lease_until__lt=now)
         )
-        .order_by("next_attempt_at")
+        .order_by("next_attempt_at", "created_at")
         .values_list("pk", flat=True)[:limit]
     )
     sent = 0
