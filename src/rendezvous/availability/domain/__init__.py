@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -49,7 +49,17 @@ class Window:
         )
 
 
-def slot_query(*, company: Company, service: Service, window: Window, now: datetime) -> SlotQuery:
+def slot_query(
+    *, company: Company, service: Service, window: Window, now: datetime, public: bool = True
+) -> SlotQuery:
+    """The engine's question for `service` in `window`. The company's notice and horizon
+    bind customers (`public`); staff booking for someone may book any time from now."""
+    if not public:
+        return replace(
+            slot_query(company=company, service=service, window=window, now=now),
+            not_before=to_epoch(now),
+            not_after=to_epoch(max(window.end, now)),
+        )
     return SlotQuery(
         duration=service.duration_minutes * 60,
         step=company.slot_step_minutes * 60,
@@ -338,7 +348,7 @@ def service_slots(
     if not staff:
         return []
     exclude = list(exclude_bookings)
-    query = slot_query(company=company, service=service, window=window, now=now)
+    query = slot_query(company=company, service=service, window=window, now=now, public=public)
     staff_cals = staff_calendars(
         company=company,
         service=service,
@@ -365,8 +375,10 @@ def slot_at(
     resources: Sequence[Resource] | None,
     exclude_bookings: Iterable = (),
     location_id: int | None = None,
+    public: bool = True,
 ) -> Slot | None:
-    """The live slot at exactly `start` (on the grid, within notice and horizon), or None."""
+    """The live slot at exactly `start` (on the grid, within notice and horizon, which
+    bind only `public` bookings), or None."""
     window = Window(start, start + timedelta(seconds=1))
     slots = service_slots(
         company=company,
@@ -377,6 +389,7 @@ def slot_at(
         resources=resources,
         exclude_bookings=exclude_bookings,
         location_id=location_id,
+        public=public,
     )
     epoch = to_epoch(start)
     return next((s for s in slots if s.start == epoch), None)

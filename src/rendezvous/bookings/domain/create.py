@@ -33,6 +33,8 @@ from .details import CustomerDetails, clean_details
 from .history import booking_logged
 from .locking import booking_transaction
 
+STAFF_SOURCES = (BookingSource.STAFF, BookingSource.ADMIN)
+
 
 @dataclass(frozen=True)
 class Created:
@@ -58,12 +60,16 @@ def booking_create(
     customer_timezone: str = "",
     location_id: int | None = None,
     resource_id: int | None = None,
+    notify_customer: bool = True,
 ) -> Created:
     """Book an appointment (or, for a class service, seats through seat_reserve).
 
     `location_id` and `resource_id` narrow the booking as a location's or a resource's
     booking page does: only staff working there (with their hours there), only that
-    resource.
+    resource. `public=False` is the back office booking for a customer: staff who are not
+    bookable online count, and the company's notice and horizon do not (the staff
+    member's hours and other bookings always do); a booking by staff is confirmed at
+    once, and `notify_customer=False` leaves the customer's confirmation unsent.
 
     Side effects, in order:
     1. validate: the details, the service belongs to the company and is active, `online`
@@ -124,6 +130,7 @@ def booking_create(
             staff=staff,
             resources=resources,
             location_id=location_id,
+            public=public,
         )
         if slot is None:
             raise SlotUnavailable()
@@ -151,6 +158,7 @@ def booking_create(
             source=source,
             now=now,
             customer_timezone=customer_timezone,
+            notify_customer=notify_customer,
         )
     return Created(booking, token)
 
@@ -246,9 +254,11 @@ def _write(
     source,
     now,
     customer_timezone="",
+    notify_customer=True,
 ) -> tuple[Booking, str]:
     token, token_hash = new_random_token()
-    confirmed = not service.requires_confirmation
+    # Request mode asks staff to accept what a customer asks for; staff booking it have.
+    confirmed = not service.requires_confirmation or source in STAFF_SOURCES
     booking = Booking.objects.create(
         company=company,
         service=service,
@@ -282,12 +292,12 @@ def _write(
     booking_logged(
         booking,
         "created",
-        kind=STAFF if source in (BookingSource.STAFF, BookingSource.ADMIN) else CUSTOMER,
+        kind=STAFF if source in STAFF_SOURCES else CUSTOMER,
         status=(None, booking.status),
         start=(None, booking.start),
     )
     meeting_booking_changed(booking=booking, now=now, new=True)
-    notify_booking_created(booking=booking)
+    notify_booking_created(booking=booking, customer=notify_customer)
     return booking, token
 
 

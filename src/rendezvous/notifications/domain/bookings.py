@@ -177,8 +177,9 @@ def _invited(booking: Booking) -> bool:
     return booking.confirmed_at is not None
 
 
-def notify_booking_created(*, booking: Booking) -> None:
-    """Queue the messages of a new booking (inside its transaction).
+def notify_booking_created(*, booking: Booking, customer: bool = True) -> None:
+    """Queue the messages of a new booking (inside its transaction); `customer=False`
+    (staff booking with "send confirmation email" off) leaves the customer's out.
 
     Side effects, in order:
     1. write: outbox rows for the customer and the staff member
@@ -188,11 +189,13 @@ def notify_booking_created(*, booking: Booking) -> None:
     options = settings_for(booking.company)
     if booking.status == BookingStatus.CONFIRMED:
         # The first invitation: SEQUENCE 0 (_next_sequence).
-        _message(booking, Event.BOOKING_CONFIRMED, sequence=0)
+        if customer:
+            _message(booking, Event.BOOKING_CONFIRMED, sequence=0)
         _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=0, options=options)
         _reminders_add(booking, timezone.now(), options)
     else:
-        _message(booking, Event.REQUEST_RECEIVED, sequence=None)
+        if customer:
+            _message(booking, Event.REQUEST_RECEIVED, sequence=None)
         _message(booking, Event.REQUEST_RECEIVED_STAFF, sequence=None, options=options)
 
 
