@@ -19,6 +19,8 @@ class Customer(models.Model):
     email = models.EmailField(_("email"), max_length=254)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    # Staff's own notes on the customer (the back office's profile), never shown to them.
+    notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

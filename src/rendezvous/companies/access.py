@@ -21,7 +21,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from rendezvous.bookings.models import Booking
+from rendezvous.bookings.models import Booking, Customer
 from rendezvous.core.errors import Forbidden, NotFound
 from rendezvous.core.tokens import hash_token
 
@@ -75,6 +75,23 @@ def access_booking(actor: Actor, booking_id) -> Booking:
     return booking
 
 
+def access_customers(actor: Actor) -> QuerySet[Customer]:
+    """The customer records the actor may see: the company's, or for a junior those
+    with a booking in their own column."""
+    customers = Customer.objects.filter(company=actor.company)
+    if actor.role == Role.JUNIOR:
+        customers = customers.filter(
+            pk__in=access_bookings(actor).filter(customer__isnull=False).values("customer_id")
+        )
+    return customers
+
+
+def access_manage_customers(actor: Actor) -> None:
+    """Correcting, merging, exporting and erasing customer records: admins and seniors."""
+    if actor.role not in (Role.ADMIN, Role.SENIOR):
+        raise Forbidden()
+
+
 def access_company(actor: Actor, slug: str) -> Company:
     if actor.company.slug != slug:
         raise Forbidden()
@@ -123,6 +140,28 @@ def access_settings(user, company: Company) -> Actor:
         return Actor(company=company, role=Role.ADMIN, staff_id=None)
     member = Membership.objects.filter(user=user, company=company).first()
     if member is None or member.role != Role.ADMIN:
+        raise Forbidden()
+    return Actor(company=company, role=member.role, staff_id=member.staff_id)
+
+
+def access_memberships(user) -> list[Membership]:
+    """The companies a signed-in user works for (the back office's company picker):
+    none for a signed-out or deactivated user."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        Membership.objects.filter(user=user).select_related("company").order_by("company__name")
+    )
+
+
+def access_member(user, company: Company) -> Actor:
+    """The back office's actor: an active user with a membership of `company`, in their
+    role (a junior with their own staff profile). Superusers are operators, not staff:
+    without a membership they get Forbidden here like anybody else."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise Forbidden()
+    member = Membership.objects.filter(user=user, company=company).first()
+    if member is None:
         raise Forbidden()
     return Actor(company=company, role=member.role, staff_id=member.staff_id)
 

@@ -40,6 +40,15 @@ class DomainError(Exception):
         self.fields = fields
         super().__init__(self.message)
 
+    @property
+    def reason(self) -> str:
+        """One sentence for a page that has no field to show it beside: the first
+        field's problem where there is one, the message otherwise."""
+        for problems in (self.fields or {}).values():
+            if problems:
+                return str(problems[0])
+        return self.message
+
 
 class ValidationFailed(DomainError):
     code = "validation_error"

@@ -13,6 +13,7 @@ from .change import (
     booking_set_online,
 )
 from .create import Created, booking_create, seat_reserve
+from .customers import customer_erase, customer_export, customer_merge, customer_update
 from .details import CustomerDetails, clean_details
 from .sessions import (
     REFUND_DUE,
@@ -41,6 +42,10 @@ __all__ = [
     "booking_set_notes",
     "booking_set_online",
     "clean_details",
+    "customer_erase",
+    "customer_export",
+    "customer_merge",
+    "customer_update",
     "seat_reserve",
     "session_cancel",
     "session_create",
