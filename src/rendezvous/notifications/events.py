@@ -18,6 +18,10 @@
 | meeting_link_missing | staff member | none |
 | meeting_creation_failing | staff member | none |
 | sign_in_link | customer (My bookings) | none |
+| staff_account | a staff user (password reset, sign-in notices from the back office) | none |
+
+staff_account messages are written by django-allauth's templates, not by a company's
+message templates, so it is an outbox event only (OUTBOX_EVENTS), never a template's.
 """
 
 from django.db import models
@@ -49,6 +53,10 @@ class Event(models.TextChoices):
     MEETING_LINK_MISSING = "meeting_link_missing", _("Meeting link still missing (staff)")
     MEETING_CREATION_FAILING = "meeting_creation_failing", _("Meeting creation failing (staff)")
     SIGN_IN_LINK = "sign_in_link", _("My bookings sign-in link (customer)")
+
+
+STAFF_ACCOUNT = "staff_account"
+OUTBOX_EVENTS = [*Event.choices, (STAFF_ACCOUNT, _("Staff account (password reset, sign-in)"))]
 
 
 AUDIENCE: dict[str, str] = {

@@ -21,7 +21,7 @@ from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import Service
 from rendezvous.companies.models import Company, StaffMember
 
-from .events import Event
+from .events import OUTBOX_EVENTS, Event
 
 
 def default_reminder_offsets() -> list[int]:
@@ -120,7 +120,7 @@ class OutboxMessage(models.Model):
     booking = models.ForeignKey(
         Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
-    event = models.CharField(_("event"), max_length=32, choices=Event.choices)
+    event = models.CharField(_("event"), max_length=32, choices=OUTBOX_EVENTS)
     to_email = models.EmailField(pgettext_lazy("email recipient", "to"), max_length=254)
     to_name = models.CharField(_("to (name)"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8)

@@ -17,6 +17,7 @@ from .bookings import (
 )
 from .misc import (
     send_sign_in_link,
+    send_staff_account_email,
     staff_feed_issue,
     staff_feed_render,
     template_errors,
@@ -52,6 +53,7 @@ __all__ = [
     "render_after_commit",
     "reminders_send_due",
     "send_sign_in_link",
+    "send_staff_account_email",
     "staff_feed_issue",
     "staff_feed_render",
     "template_errors",

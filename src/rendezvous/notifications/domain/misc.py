@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
@@ -15,7 +16,7 @@ from rendezvous.core.text import has_control_chars
 from rendezvous.core.tokens import new_random_token
 
 from .. import ics
-from ..events import AUDIENCE, CUSTOMER, Event
+from ..events import AUDIENCE, CUSTOMER, STAFF_ACCOUNT, Event
 from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
 from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
@@ -42,6 +43,31 @@ def send_sign_in_link(*, company: Company, email: str, link: str, language: str 
             rendered=render(
                 subject=subject, body=body, values=values, language=language, audience=CUSTOMER
             ),
+        )
+
+
+def send_staff_account_email(
+    *, company: Company, email: str, name: str, subject: str, text: str, language: str
+) -> None:
+    """Email a staff user about their account (a password reset link ...), written by
+    the sign-in pages (django-allauth's templates), through the outbox.
+
+    Side effects, in order:
+    1. write: an outbox row (staff_account), plain text with its HTML twin
+    2. after commit: its delivery task
+    """
+    html = (
+        f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8"></head>'
+        f"<body>{linebreaks(urlize(escape(text)))}</body></html>\n"
+    )
+    with transaction.atomic():
+        outbox_enqueue(
+            company=company,
+            event=STAFF_ACCOUNT,
+            to_email=email,
+            to_name=name,
+            language=language,
+            rendered=Rendered(subject=subject, text=text, html=html),
         )
 
 
