@@ -6,6 +6,10 @@ developer can run `rendezvous seed_demo` again at any time.
 
 The demo comes with a superuser whose password is published (it is printed, and in
 the source): it exists only when asked for, and never with RENDEZVOUS_PRODUCTION set.
+
+The apps above this one add their part when `demo_seeded` is sent (bookings: the
+back office's senior and junior users and, for `week=True`, a week of bookings), so
+this module needs none of them.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -15,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.dispatch import Signal
 
 from rendezvous.availability.models import WorkingHours
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
@@ -22,6 +27,9 @@ from rendezvous.companies.models import Company, Location, Membership, Resource,
 from rendezvous.meetings.models import MeetingAccount
 
 from .rooms import builtin_room_seats
+
+# Sent at the end of demo_seed with `company`, `today` and `week`.
+demo_seeded = Signal()
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN_USERNAME = "admin"
@@ -138,8 +146,9 @@ def _translate(row: Category | Service, translations: dict) -> None:
 
 
 @transaction.atomic
-def demo_seed(*, today: date | None = None) -> Company:
-    """Create the demo company (side effects: rows in every catalogue table, one superuser).
+def demo_seed(*, today: date | None = None, week: bool = False) -> Company:
+    """Create the demo company (side effects: rows in every catalogue table, one
+    superuser; then `demo_seeded`, with `week`: this week's bookings too).
 
     Raises DemoRefused with RENDEZVOUS_PRODUCTION set, before writing anything.
     """
@@ -168,7 +177,7 @@ def demo_seed(*, today: date | None = None) -> Company:
         company=company, name="Hearing cabin", defaults={"kind": "cabin", "location": location}
     )
     staff = {}
-    for name, email, week in STAFF:
+    for name, email, hours in STAFF:
         member, made = StaffMember.objects.get_or_create(
             company=company, name=name, defaults={"email": email}
         )
@@ -176,7 +185,7 @@ def demo_seed(*, today: date | None = None) -> Company:
             member.locations.add(location)
             WorkingHours.objects.bulk_create(
                 WorkingHours(staff=member, location=location, weekday=day, start=start, end=end)
-                for day, spans in week.items()
+                for day, spans in hours.items()
                 for start, end in spans
             )
         staff[name.split()[0]] = member
@@ -273,6 +282,7 @@ def demo_seed(*, today: date | None = None) -> Company:
         company=company, provider="jitsi", url="https://meet.demo.invalid", active=True
     ).update(active=False)
     _demo_admin(company)
+    demo_seeded.send(sender=Company, company=company, today=today, week=week)
     return company
 
 

@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            company = demo_seed()
+            company = demo_seed(week=True)
         except DemoRefused as refused:
             raise CommandError(str(refused)) from None
         self.stdout.write(

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)
         if demo and not Company.objects.exists():
-            demo_seed()
+            demo_seed(week=True)
         exposed = demo_admin_exposed()
         if exposed and settings.PRODUCTION:
             # A database that once ran the demo keeps its superuser: production must not
@@ -76,6 +76,10 @@ class Command(BaseCommand):
         if Company.objects.filter(slug=DEMO_SLUG).exists():
             self.stdout.write(f"  Demo API:       {base}/api/v1/companies/{DEMO_SLUG}/services")
         if exposed:
+            self.stdout.write(
+                f"  Back office:    {base}/office/  (logins {DEMO_ADMIN_USERNAME}, senior, junior;"
+                f" password {DEMO_ADMIN_PASSWORD})"
+            )
             self.stdout.write(
                 f"  Admin:          {base}/admin/  (login {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD})"
             )
