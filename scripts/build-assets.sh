@@ -18,3 +18,7 @@ cp node_modules/htmx.org/dist/htmx.min.js "$VENDOR/htmx.min.js"
 mkdir -p "$VENDOR/altcha"
 cp node_modules/altcha/dist/external/altcha.min.js node_modules/altcha/dist/external/altcha.css \
     node_modules/altcha/dist/workers/pbkdf2.js node_modules/altcha/LICENSE.txt "$VENDOR/altcha/"
+# EventCalendar's standalone bundle (all plugins) for the back office calendar.
+mkdir -p "$VENDOR/event-calendar"
+cp node_modules/@event-calendar/build/dist/event-calendar.min.js \
+    node_modules/@event-calendar/build/dist/event-calendar.min.css "$VENDOR/event-calendar/"

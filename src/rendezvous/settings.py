@@ -130,6 +130,11 @@ INSTALLED_APPS = [
     "rendezvous.meetings",
     "rendezvous.rooms",
     "rendezvous.public",
+    # The back office at /office/; before allauth, so its templates dress allauth's pages.
+    "rendezvous.dashboard",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "django_ratelimit",
 ]
 
@@ -141,6 +146,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Who acts, for the audit log (rendezvous.core.audit).
     "rendezvous.core.audit.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -350,6 +356,27 @@ SIGNIN_RATE_LIMIT = os.environ.get("RENDEZVOUS_SIGNIN_RATE_LIMIT", "5/10m").stri
 ADMIN_LOGIN_RATE_LIMIT = (
     os.environ.get("RENDEZVOUS_ADMIN_LOGIN_RATE_LIMIT", "5/15m").strip().lower()
 )
+
+# Staff sign-in (django-allauth) for the back office: by username or email, TOTP and
+# recovery codes, no self sign-up (an admin invites staff), allauth's rate limits on
+# failed sign-ins and password resets (the shared cache, as django-ratelimit), emails
+# through our outbox (rendezvous.dashboard.adapter).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/office/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/office/"
+ACCOUNT_ADAPTER = "rendezvous.dashboard.adapter.OfficeAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if BASE_URL.startswith("https://") else "http"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Rendezvous"
 
 # Staff are told when an online meeting starting within this many hours still has no link.
 LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))

@@ -126,7 +126,10 @@ class ActorMiddleware:
         user = getattr(request, "user", None)
         who = None
         if user is not None and user.is_authenticated:
-            who = Who(OPERATOR if user.is_superuser else STAFF, user.pk, user.get_username())
+            # A superuser is an operator in the admin; in the back office they act as
+            # the company member they also are.
+            operator = user.is_superuser and request.path.startswith("/admin/")
+            who = Who(OPERATOR if operator else STAFF, user.pk, user.get_username())
         token = _acting.set(who)
         try:
             return self.get_response(request)

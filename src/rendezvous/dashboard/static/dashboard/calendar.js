@@ -1,0 +1,305 @@
+/* The back office calendar: EventCalendar fed by the staff API's calendar feed
+   (GET .../manage/calendar), one column per staff member or room. Clicking a free time
+   opens the booking dialog, clicking a booking its pop-up, dragging one moves it (the
+   server decides; a refusal puts it back with the reason). The feed is asked again
+   every few seconds while the page is visible, so bookings made elsewhere appear. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("office-config").textContent);
+  var labels = config.labels;
+  var element = document.getElementById("calendar");
+  var dialog = document.getElementById("office-dialog");
+  var body = document.getElementById("dialog-body");
+  var status = document.getElementById("calendar-status");
+  var filters = document.getElementById("calendar-filters");
+  var POLL_MS = 5000;
+
+  function csrf() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  // The feed's times carry the company's offset; the calendar shows them as the
+  // company's wall clock whatever the browser's zone (floating times).
+  function floating(iso) {
+    return iso.slice(0, 19);
+  }
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+  // A date the calendar gives back, as the company's wall time "YYYY-MM-DDTHH:MM".
+  function wall(date) {
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) +
+      "T" + pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+  function day(date) {
+    return wall(date).slice(0, 10);
+  }
+
+  function filterParams() {
+    var params = new URLSearchParams();
+    if (!filters) return params;
+    new FormData(filters).forEach(function (value, key) {
+      if (value) params.set(key, value);
+    });
+    return params;
+  }
+
+  // One request per range answers both the columns and the events.
+  var pending = null;
+  function feed(start, end) {
+    var last = new Date(end.getTime() - 1);
+    var params = filterParams();
+    params.set("from", day(start));
+    params.set("to", day(last));
+    var url = config.feed + "?" + params.toString();
+    if (pending && pending.url === url && Date.now() - pending.at < 1000) return pending.promise;
+    var promise = fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("feed " + response.status);
+        return response.json();
+      });
+    pending = { url: url, at: Date.now(), promise: promise };
+    return promise;
+  }
+
+  function tags(event) {
+    var out = [];
+    if (event.online) out.push(["online", "▶", labels.online]);
+    if (event.status === "requested") out.push(["request", "?", labels.request]);
+    if (event.payment_status === "pending") out.push(["unpaid", "€", labels.unpaid]);
+    if (event.status === "no_show") out.push(["no-show", "✕", labels.noShow]);
+    return out;
+  }
+
+  function toCalendar(answer) {
+    var events = [];
+    answer.hours.forEach(function (h) {
+      events.push({
+        start: floating(h.start), end: floating(h.end), resourceIds: [h.resource_id],
+        display: "background", classNames: ["working-hours"]
+      });
+    });
+    answer.events.forEach(function (e) {
+      var background = e.kind === "time_off" || e.kind === "exception";
+      var classes = ["kind-" + e.kind];
+      if (e.status) classes.push("status-" + e.status);
+      if (e.payment_status === "pending") classes.push("unpaid");
+      if (e.online) classes.push("online");
+      events.push({
+        id: e.kind + ":" + e.id,
+        start: floating(e.start),
+        end: floating(e.end),
+        resourceIds: e.resource_ids,
+        title: e.title,
+        display: background ? "background" : "auto",
+        classNames: classes,
+        editable: e.kind === "booking" && (e.status === "confirmed" || e.status === "requested"),
+        extendedProps: e
+      });
+    });
+    return events;
+  }
+
+  function content(info) {
+    var e = info.event.extendedProps;
+    if (!e || !e.kind) return "";
+    var wrap = document.createElement("span");
+    wrap.className = "event-inner";
+    var time = document.createElement("span");
+    time.className = "event-time";
+    time.textContent = info.timeText || "";
+    wrap.appendChild(time);
+    tags(e).forEach(function (t) {
+      var tag = document.createElement("span");
+      tag.className = "tag " + t[0];
+      tag.setAttribute("title", t[2]);
+      tag.textContent = t[1];
+      var name = document.createElement("span");
+      name.className = "visually-hidden";
+      name.textContent = t[2];
+      wrap.appendChild(tag);
+      wrap.appendChild(name);
+    });
+    var title = document.createElement("span");
+    title.className = "event-title";
+    var text = e.title;
+    if (e.kind === "session" && e.capacity != null) {
+      text += " · " + e.seats_taken + "/" + e.capacity + " " + labels.seats;
+    }
+    if (e.kind === "time_off" && !text) text = labels.timeOff;
+    if (e.kind === "exception" && !text) text = labels.closed;
+    title.textContent = text;
+    wrap.appendChild(title);
+    return { domNodes: [wrap] };
+  }
+
+  var columnsKind = "staff";
+  var calendar = EventCalendar.create(element, {
+    view: window.matchMedia("(max-width: 40rem)").matches ? "resourceTimeGridDay" : "resourceTimeGridDay",
+    date: config.today,
+    locale: config.locale,
+    firstDay: 1,
+    height: "auto",
+    nowIndicator: true,
+    selectable: false,
+    editable: true,
+    eventDurationEditable: false,
+    slotDuration: { minutes: config.step },
+    snapDuration: { minutes: config.step },
+    slotMinTime: "07:00",
+    slotMaxTime: "21:00",
+    scrollTime: "08:00",
+    allDaySlot: false,
+    datesAboveResources: true,
+    refetchResourcesOnNavigate: true,
+    headerToolbar: { start: "prev,today,next", center: "title", end: "resourceTimeGridDay,resourceTimeGridWeek" },
+    buttonText: function (texts) {
+      texts.today = labels.today;
+      texts.resourceTimeGridDay = labels.day;
+      texts.resourceTimeGridWeek = labels.week;
+      return texts;
+    },
+    resources: function (info, success, failure) {
+      feed(info.start, info.end).then(function (answer) {
+        columnsKind = answer.resources.length && answer.resources[0].kind;
+        success(answer.resources.map(function (r) { return { id: r.id, title: r.title }; }));
+      }, failure);
+    },
+    eventSources: [{
+      events: function (info, success, failure) {
+        feed(info.start, info.end).then(function (answer) { success(toCalendar(answer)); }, failure);
+      }
+    }],
+    eventContent: content,
+    eventClick: function (info) {
+      var e = info.event.extendedProps;
+      if (e && e.kind === "booking") openBooking(e.id);
+    },
+    dateClick: function (info) {
+      if (!info.resource || columnsKind !== "staff") return;
+      openNew(info.resource.id, wall(info.date));
+    },
+    eventDrop: function (info) {
+      var e = info.event.extendedProps;
+      var form = new FormData();
+      form.set("start", wall(info.event.start));
+      if (info.newResource) form.set("staff", info.newResource.id);
+      fetch(config.moveUrl.replace("00000000-0000-0000-0000-000000000000", e.id), {
+        method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf() }
+      }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) {
+            info.revert();
+            announce(labels.moveRefused + " " + (answer.message || ""), true);
+          } else {
+            announce("");
+            calendar.refetchEvents();
+          }
+        });
+      }, function () { info.revert(); });
+    },
+    eventDidMount: function (info) {
+      var e = info.event.extendedProps;
+      if (e && e.kind === "booking") {
+        info.el.setAttribute("tabindex", "0");
+        info.el.setAttribute("role", "button");
+        info.el.addEventListener("keydown", function (ev) {
+          if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openBooking(e.id); }
+        });
+      }
+    }
+  });
+
+  function announce(text, alert) {
+    var box = document.getElementById("calendar-alert");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "calendar-alert";
+      box.className = "alert";
+      box.setAttribute("role", "alert");
+      element.parentNode.insertBefore(box, element);
+    }
+    box.textContent = text;
+    box.hidden = !text || !alert;
+    status.textContent = text;
+  }
+
+  function show(html) {
+    body.innerHTML = html;
+    if (window.htmx) window.htmx.process(body);
+    if (!dialog.open) dialog.showModal();
+    var first = body.querySelector("input:not([type=hidden]), select, button:not(.close)");
+    if (first) first.focus();
+  }
+  function load(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      return r.text().then(function (html) { if (r.ok) show(html); else announce(html, true); });
+    });
+  }
+  function openNew(staffId, start) {
+    load(config.newBooking + "?" + new URLSearchParams({ staff: staffId, start: start }).toString());
+  }
+  function openBooking(id) {
+    load(config.bookingUrl.replace("00000000-0000-0000-0000-000000000000", id));
+  }
+
+  document.getElementById("new-booking").addEventListener("click", function () {
+    var first = calendar.getOption("resources")[0];
+    var start = new Date();
+    start.setMinutes(0, 0, 0);
+    start.setHours(start.getHours() + 1);
+    if (first) openNew(first.id, wall(start));
+  });
+
+  body.addEventListener("click", function (ev) {
+    var target = ev.target.closest("[data-close], [data-customer], [data-copy], [data-open-booking]");
+    if (!target) return;
+    if (target.hasAttribute("data-close")) dialog.close();
+    if (target.hasAttribute("data-open-booking")) openBooking(target.getAttribute("data-open-booking"));
+    if (target.hasAttribute("data-customer")) {
+      ["first", "last", "email", "phone"].forEach(function (name) {
+        var field = body.querySelector("#b-" + name);
+        if (field) field.value = target.getAttribute("data-" + name);
+      });
+      body.querySelector("#customer-results").textContent = "";
+      body.querySelector("#b-service").focus();
+    }
+    if (target.hasAttribute("data-copy")) {
+      var field = body.querySelector(target.getAttribute("data-copy"));
+      field.select();
+      var done = function () { target.textContent = target.getAttribute("data-copied"); };
+      if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, done);
+      else { document.execCommand("copy"); done(); }
+    }
+  });
+  // "By video" follows the service picked, until staff change it themselves.
+  body.addEventListener("change", function (ev) {
+    if (ev.target.id === "b-online") ev.target.removeAttribute("data-follow-service");
+    if (ev.target.id === "b-service") followService();
+  });
+  function followService() {
+    var online = body.querySelector("#b-online[data-follow-service]");
+    var service = body.querySelector("#b-service");
+    if (online && service && service.selectedOptions[0]) {
+      online.checked = service.selectedOptions[0].getAttribute("data-online") === "1";
+    }
+  }
+  body.addEventListener("htmx:afterSwap", followService);
+  new MutationObserver(followService).observe(body, { childList: true });
+  document.body.addEventListener("office:changed", function () { calendar.refetchEvents(); });
+  if (filters) {
+    filters.addEventListener("change", function () {
+      pending = null;
+      calendar.refetchResources();
+      calendar.refetchEvents();
+    });
+  }
+
+  setInterval(function () {
+    if (document.visibilityState === "visible" && !dialog.open) {
+      pending = null;
+      calendar.refetchEvents();
+    }
+  }, POLL_MS);
+})();

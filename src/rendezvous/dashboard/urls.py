@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "office"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("company/", views.company_pick, name="company"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("bookings/new/", views.booking_new, name="booking_new"),
+    path("bookings/<uuid:booking_id>/", views.booking, name="booking"),
+    path("bookings/<uuid:booking_id>/move/", views.booking_move, name="booking_move"),
+    path("bookings/<uuid:booking_id>/<slug:action>/", views.booking_action, name="booking_action"),
+    path("requests/", views.requests_inbox, name="requests"),
+    path("requests/<uuid:booking_id>/<slug:answer>/", views.request_answer, name="request_answer"),
+    path("customers/", views.customers, name="customers"),
+    path("customers/search/", views.customer_search, name="customer_search"),
+    path("customers/<int:customer_id>/", views.customer, name="customer"),
+    path("customers/<int:customer_id>/merge/", views.customer_merge, name="customer_merge"),
+    path("customers/<int:customer_id>/export/", views.customer_export, name="customer_export"),
+    path("customers/<int:customer_id>/erase/", views.customer_erase, name="customer_erase"),
+]

@@ -1,0 +1,307 @@
+"""The back office's booking dialog, pop-up, actions and drag-to-move, over HTTP, for
+each role: every write is the domain's (same refusals, same emails), and rows the
+actor may not see answer 404."""
+
+from datetime import timedelta
+
+import pytest
+
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import Booking, BookingSource, BookingStatus
+from rendezvous.notifications.models import Event, OutboxMessage
+from tests.conftest import NOW, TOMORROW_10, book, details, snapshot
+from tests.factories import CompanyFactory, ServiceFactory, StaffFactory
+
+from .conftest import PASSWORD
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def signed_in(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def foreign_booking(*, n: str) -> Booking:
+    """A booking of another company."""
+    other = CompanyFactory(slug="elsewhere")
+    staff = StaffFactory(company=other)
+    service = ServiceFactory(company=other, staff=[staff])
+    return domain.booking_create(
+        company=other, service=service, start=TOMORROW_10, details=details(n), now=NOW
+    ).booking
+
+
+def new_booking(client, staff, start, **fields):
+    data = {
+        "staff": staff.pk,
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "first_name": "Phone",
+        "last_name": "Caller",
+        "email": "caller@example.com",
+        "send_email": "on",
+        **fields,
+    }
+    return client.post("/office/bookings/new/", data)
+
+
+def test_the_dialog_offers_only_the_services_the_staff_member_gives(client, practice, team):
+    only_ben = ServiceFactory(
+        company=practice.company, name="Ben's massage", staff=[practice.staff[1]]
+    )
+    signed_in(client, team["senior"])
+    page = client.get(f"/office/bookings/new/?staff={practice.staff[0].pk}&start=2026-12-02T10:00")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Consultation" in text and only_ben.name not in text
+    assert 'value="2026-12-02T10:00"' in text
+
+
+def test_staff_book_a_phoning_customer_inside_the_notice_period(client, practice, team):
+    signed_in(client, team["senior"])
+    # Notice is an hour; staff may book 30 minutes from now.
+    start = NOW + timedelta(minutes=60)
+    practice.company.min_notice_minutes = 240
+    practice.company.save()
+    response = new_booking(client, practice.staff[1], start, service=practice.service.pk)
+    assert response.status_code == 200, response.content.decode()
+    assert "office:changed" in response["HX-Trigger"]
+    booking = Booking.objects.get()
+    assert (booking.source, booking.status, booking.staff) == (
+        BookingSource.STAFF,
+        BookingStatus.CONFIRMED,
+        practice.staff[1],
+    )
+    assert booking.start == start
+    events = set(OutboxMessage.objects.values_list("event", flat=True))
+    assert events == {Event.BOOKING_CONFIRMED, Event.BOOKING_CONFIRMED_STAFF}
+
+
+def test_send_confirmation_off_writes_no_customer_email(client, practice, team):
+    signed_in(client, team["admin"])
+    data = {"service": practice.service.pk}
+    response = new_booking(client, practice.staff[0], TOMORROW_10, **data, send_email="")
+    assert response.status_code == 200
+    assert list(OutboxMessage.objects.values_list("event", flat=True)) == [
+        Event.BOOKING_CONFIRMED_STAFF
+    ]
+
+
+def test_a_request_mode_service_booked_by_staff_is_confirmed(client, practice, team):
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    signed_in(client, team["admin"])
+    assert (
+        new_booking(client, practice.staff[0], TOMORROW_10, service=practice.service.pk).status_code
+        == 200
+    )
+    assert Booking.objects.get().status == BookingStatus.CONFIRMED
+
+
+def test_a_taken_time_or_one_outside_the_hours_is_refused_and_nothing_changes(
+    client, practice, team
+):
+    taken = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    signed_in(client, team["admin"])
+    before = snapshot()
+    emails = OutboxMessage.objects.count()
+    for start in (TOMORROW_10, TOMORROW_10.replace(hour=20)):
+        response = new_booking(client, practice.staff[0], start, service=practice.service.pk)
+        assert response.status_code == 422
+        assert (
+            "no longer available" in response.content.decode()
+            or "not available" in response.content.decode()
+        )
+    assert snapshot() == before and OutboxMessage.objects.count() == emails
+    assert Booking.objects.get() == taken
+
+
+def test_missing_details_are_shown_on_their_fields(client, practice, team):
+    signed_in(client, team["admin"])
+    response = new_booking(
+        client, practice.staff[0], TOMORROW_10, service=practice.service.pk, email="not-an-email"
+    )
+    assert response.status_code == 422
+    assert 'class="field has-error"><label for="b-email"' in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_a_junior_books_only_in_their_own_column(client, practice, team):
+    signed_in(client, team["junior"])  # tied to Ada
+    refused = new_booking(client, practice.staff[1], TOMORROW_10, service=practice.service.pk)
+    assert refused.status_code == 404 and not Booking.objects.exists()
+    ok = new_booking(client, practice.staff[0], TOMORROW_10, service=practice.service.pk)
+    assert ok.status_code == 200 and Booking.objects.get().staff == practice.staff[0]
+
+
+def test_customer_search_matches_name_email_and_phone_within_the_company(client, practice, team):
+    book(practice, TOMORROW_10, staff=practice.staff[1], n="kirsten")
+    foreign_booking(n="kirsten-elsewhere")
+    signed_in(client, team["senior"])
+    found = client.get("/office/customers/search/?q=kirsten").content.decode()
+    assert "customerkirsten@example.com" in found
+    assert "kirsten-elsewhere" not in found
+    # A junior (Ada) finds only customers of Ada's bookings.
+    client.logout()
+    signed_in(client, team["junior"])
+    assert (
+        "customerkirsten@" not in client.get("/office/customers/search/?q=kirsten").content.decode()
+    )
+
+
+def test_the_popup_of_an_online_booking_has_the_client_link_and_the_host_start(
+    client, practice, team, frozen_now
+):
+    practice.company.online_meetings_enabled = True
+    practice.company.save()
+    booking = book(practice, TOMORROW_10, service=practice.video, staff=practice.staff[0]).booking
+    signed_in(client, team["admin"])
+    page = client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    assert "Video meeting" in page and "Copy client link" in page
+    # Before the host's window: a countdown, not the button.
+    assert "opens in" in page and "Start meeting</a>" not in page
+    client_link = page.split('id="client-link" type="text" readonly value="')[1].split('"')[0]
+    frozen_now.move_to(TOMORROW_10 - timedelta(minutes=5))
+    page = client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    assert "Start meeting</a>" in page
+    host_link = page.split('class="button" href="')[1].split('"')[0]
+    assert host_link != client_link
+    # The client link is the customer's own join page (the built-in room for them).
+    customer = client.get(client_link.removeprefix("http://testserver"))
+    assert customer.status_code == 200
+    assert practice.video.name in customer.content.decode()
+
+
+@pytest.mark.parametrize("role", ["junior"])
+def test_a_colleagues_booking_and_another_companys_are_404(client, practice, team, role):
+    mine = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    colleague = book(practice, TOMORROW_10, staff=practice.staff[1]).booking
+    signed_in(client, team[role])
+    assert client.get(f"/office/bookings/{mine.pk}/").status_code == 200
+    assert client.get(f"/office/bookings/{colleague.pk}/").status_code == 404
+    before = snapshot()
+    assert client.post(f"/office/bookings/{colleague.pk}/cancel/").status_code == 404
+    assert (
+        client.post(
+            f"/office/bookings/{colleague.pk}/move/", {"start": "2026-12-02T12:00"}
+        ).status_code
+        == 404
+    )
+    assert snapshot() == before
+
+
+def test_another_companys_booking_is_404_even_for_an_admin(client, practice, team):
+    foreign = foreign_booking(n="f")
+    signed_in(client, team["admin"])
+    assert client.get(f"/office/bookings/{foreign.pk}/").status_code == 404
+    assert client.post(f"/office/bookings/{foreign.pk}/cancel/").status_code == 404
+    assert Booking.objects.get(pk=foreign.pk).status == BookingStatus.CONFIRMED
+
+
+def test_actions_go_through_the_domain(client, practice, team):
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    request = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    assert request.status == BookingStatus.REQUESTED
+    signed_in(client, team["senior"])
+    response = client.post(f"/office/bookings/{request.pk}/confirm/")
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == BookingStatus.CONFIRMED and request.customer_id is not None
+    assert OutboxMessage.objects.filter(booking=request, event=Event.REQUEST_CONFIRMED).exists()
+    # Confirming twice is refused by the domain, with its reason, changing nothing.
+    before = snapshot()
+    again = client.post(f"/office/bookings/{request.pk}/confirm/")
+    assert again.status_code == 409 and snapshot() == before
+    response = client.post(f"/office/bookings/{request.pk}/cancel/")
+    request.refresh_from_db()
+    assert request.status == BookingStatus.CANCELLED
+    assert OutboxMessage.objects.filter(booking=request, event=Event.CANCELLED_BY_STAFF).exists()
+    assert client.post(f"/office/bookings/{request.pk}/nonsense/").status_code == 404
+
+
+def test_dragging_a_booking_moves_it_or_explains_why_not(client, practice, team, smtp):
+    booking = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    blocker = book(practice, TOMORROW_10 + timedelta(hours=3), staff=practice.staff[0]).booking
+    signed_in(client, team["admin"])
+    moved = client.post(
+        f"/office/bookings/{booking.pk}/move/",
+        {"start": "2026-12-02T11:00", "staff": str(practice.staff[0].pk)},
+    )
+    assert moved.status_code == 200
+    booking.refresh_from_db()
+    assert booking.start == TOMORROW_10 + timedelta(hours=1)
+    assert OutboxMessage.objects.filter(booking=booking, event=Event.BOOKING_RESCHEDULED).exists()
+    before = snapshot()
+    taken = client.post(f"/office/bookings/{booking.pk}/move/", {"start": "2026-12-02T13:00"})
+    assert taken.status_code == 409 and taken.json()["message"]
+    other_column = client.post(
+        f"/office/bookings/{booking.pk}/move/",
+        {"start": "2026-12-02T14:00", "staff": str(practice.staff[1].pk)},
+    )
+    assert other_column.status_code == 409
+    assert client.post(f"/office/bookings/{booking.pk}/move/", {"start": "soon"}).status_code == 422
+    assert snapshot() == before
+    assert blocker.pk != booking.pk
+
+
+def test_the_calendar_page_offers_a_junior_no_colleagues(client, practice, team):
+    # The columns themselves come from the calendar feed (tests/api/test_staff_calendar.py).
+    signed_in(client, team["junior"])
+    page = client.get("/office/calendar/").content.decode()
+    assert "Ben" not in page and "Cleo" not in page and 'id="filter-staff"' not in page
+    client.logout()
+    signed_in(client, team["senior"])
+    page = client.get("/office/calendar/").content.decode()
+    assert all(name in page for name in ("Ada", "Ben", "Cleo"))
+
+
+def test_the_requests_inbox_confirms_with_a_picked_customer_or_declines(
+    client, practice, team, frozen_now
+):
+    from rendezvous.bookings.models import Customer  # noqa: PLC0415
+
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    known = Customer.objects.create(
+        company=practice.company,
+        first_name="Test",
+        last_name="Known",
+        email="CustomerKnown@Example.com",
+    )
+    first = book(practice, TOMORROW_10, staff=practice.staff[0], n="known").booking
+    frozen_now.shift(timedelta(minutes=5))
+    second = book(practice, TOMORROW_10, staff=practice.staff[1], n="new").booking
+    signed_in(client, team["senior"])
+    page = client.get("/office/requests/").content.decode()
+    assert page.index("customerknown@") < page.index("customernew@")  # oldest first
+    assert f'value="{known.pk}" checked' in page  # same email, any case
+    response = client.post(
+        f"/office/requests/{first.pk}/confirm/", {"customer": str(known.pk)}, follow=True
+    )
+    assert "Request confirmed" in response.content.decode()
+    first.refresh_from_db()
+    assert (first.status, first.customer_id) == (BookingStatus.CONFIRMED, known.pk)
+    client.post(f"/office/requests/{second.pk}/decline/")
+    second.refresh_from_db()
+    assert second.status == BookingStatus.CANCELLED
+    assert OutboxMessage.objects.filter(booking=second, event=Event.REQUEST_DECLINED).exists()
+    # Answering again is refused with the domain's reason and changes nothing.
+    before = snapshot()
+    again = client.post(f"/office/requests/{second.pk}/confirm/", follow=True)
+    assert "Only a requested booking can be confirmed." in again.content.decode()
+    assert snapshot() == before
+    assert "No requests waiting" in client.get("/office/requests/").content.decode()
+
+
+def test_a_junior_sees_only_requests_for_their_own_column(client, practice, team):
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    book(practice, TOMORROW_10, staff=practice.staff[0], n="mine")
+    colleague = book(practice, TOMORROW_10, staff=practice.staff[1], n="theirs").booking
+    signed_in(client, team["junior"])
+    page = client.get("/office/requests/").content.decode()
+    assert "customermine@" in page and "customertheirs@" not in page
+    assert client.post(f"/office/requests/{colleague.pk}/confirm/").status_code == 404
+    colleague.refresh_from_db()
+    assert colleague.status == BookingStatus.REQUESTED
