@@ -32,3 +32,14 @@ def has_control_chars(value: str, *, allow_newlines: bool = False) -> bool:
             continue
         return True
     return False
+
+
+# What a spreadsheet runs as a formula when a cell starts with it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (a leading
+    apostrophe before = + - @, a tab or a carriage return)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

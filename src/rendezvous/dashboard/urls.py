@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import classes, reports, views
 
 app_name = "office"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("bookings/<uuid:booking_id>/<slug:action>/", views.booking_action, name="booking_action"),
     path("requests/", views.requests_inbox, name="requests"),
     path("requests/<uuid:booking_id>/<slug:answer>/", views.request_answer, name="request_answer"),
+    path("classes/", classes.classes, name="classes"),
+    path("classes/<int:session_id>/", classes.class_session, name="class"),
+    path("classes/<int:session_id>/<slug:action>/", classes.class_action, name="class_action"),
+    path("reports/", reports.bookings_report, name="report_bookings"),
+    path("reports/meetings/", reports.meetings_report, name="report_meetings"),
     path("customers/", views.customers, name="customers"),
     path("customers/search/", views.customer_search, name="customer_search"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),

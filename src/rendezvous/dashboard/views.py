@@ -278,6 +278,7 @@ def requests_inbox(request, actor: Actor):
         if rows
         else []
     )
+
     def same(customer, row) -> bool:
         return customer.email.lower() == row.email.lower() or (
             customer.first_name.lower(),

@@ -17,8 +17,8 @@ reveal rule, one by one, on the meeting's page). A constant number of queries, w
 the number of rows: the meetings with their booking or session, and the sessions'
 bookings in one prefetch.
 
-CSV cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a
-carriage return) get a leading apostrophe (OWASP's CSV injection advice).
+CSV cells that a spreadsheet would run as a formula get a leading apostrophe
+(core.text.safe_cell).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from rendezvous.companies.access import (
     Actor,
     access_staff_scope,
 )
+from rendezvous.core.text import safe_cell
 
 from ..models import Meeting, MeetingState
 
@@ -57,8 +58,6 @@ PROBLEMS = {
     "unpaid": _("unpaid"),
     "refund_due": _("refund due"),
 }
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADERS = (
     _("Date"),
@@ -210,12 +209,6 @@ def _problems(meeting, active, bookings, now, hours) -> list[str]:
 
 
 # -- CSV -------------------------------------------------------------------------------
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def report_csv(rows: Iterable[ReportRow]) -> str:

@@ -1,0 +1,183 @@
+"""Class sessions in the back office: a week's sessions with their seats, a new
+session, and a session's participants (mark one paid, add one, cancel the session).
+Every write is the bookings domain's (session_create, seat_reserve through
+booking_create, booking_record_payment, session_cancel)."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rendezvous.bookings import domain as bookings
+from rendezvous.bookings.models import (
+    ACTIVE_STATUSES,
+    BookingSource,
+    PaymentStatus,
+    seats_taken_by_session,
+    seats_taken_subquery,
+)
+from rendezvous.catalog.models import ClassSession, Service, ServiceKind
+from rendezvous.companies.access import (
+    Actor,
+    access_bookings,
+    access_company_row,
+    access_manage_sessions,
+    access_sees_staff,
+    access_staff_scope,
+)
+from rendezvous.companies.models import Role, StaffMember
+from rendezvous.core.errors import DomainError, NotFound
+
+from .views import _aware, office_view
+
+
+def _monday(value: str, today: date) -> date:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = today
+    return day - timedelta(days=day.weekday())
+
+
+def _sessions(actor: Actor):
+    return ClassSession.objects.filter(access_staff_scope(actor, "staff_id"), company=actor.company)
+
+
+@office_view
+def classes(request, actor: Actor):
+    zone = actor.company.zone
+    today = timezone.localdate(timezone.now(), zone)
+    monday = _monday(request.GET.get("week", ""), today)
+    start = datetime.combine(monday, time(0), zone)
+    rows = list(
+        _sessions(actor)
+        .filter(start__gte=start, start__lt=start + timedelta(days=7))
+        .select_related("service", "staff", "location")
+        .annotate(taken=seats_taken_subquery())
+        .order_by("start", "id")
+    )
+    form, errors = {}, {}
+    may_plan = actor.role in (Role.ADMIN, Role.SENIOR)
+    if request.method == "POST":
+        access_manage_sessions(actor)
+        form = request.POST
+        start_at = _aware(form.get("start", ""), ZoneInfo(actor.company.timezone))
+        values = {
+            "service": form.get("service") or None,
+            "staff": form.get("staff") or None,
+            "start": start_at,
+            "capacity": int(form["capacity"])
+            if form.get("capacity", "").isdigit()
+            else form.get("capacity"),
+            "online": form.get("online") == "on",
+        }
+        if form.get("duration", "").isdigit() and start_at is not None:
+            values["end"] = start_at + timedelta(minutes=int(form["duration"]))
+        try:
+            session = bookings.session_create(company=actor.company, values=values)
+        except DomainError as exc:
+            errors = dict(exc.fields or {}) or {"__all__": [exc.message]}
+        else:
+            messages.success(request, _("The session is in the timetable."))
+            return redirect("office:class", session_id=session.pk)
+    return render(
+        request,
+        "dashboard/classes.html",
+        {
+            "rows": rows,
+            "monday": monday,
+            "sunday": monday + timedelta(days=6),
+            "previous": monday - timedelta(days=7),
+            "next": monday + timedelta(days=7),
+            "may_plan": may_plan,
+            "class_services": Service.objects.filter(
+                company=actor.company, kind=ServiceKind.CLASS, active=True
+            ).order_by("name"),
+            "staff": StaffMember.objects.filter(company=actor.company, active=True).order_by(
+                "name"
+            ),
+            "form": form,
+            "errors": errors,
+            "online_meetings": actor.company.online_meetings_enabled,
+            "page": "classes",
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _session(actor: Actor, session_id: int) -> ClassSession:
+    session = access_company_row(actor, ClassSession, session_id)
+    if not access_sees_staff(actor, session.staff_id):
+        raise NotFound()
+    return session
+
+
+@office_view
+def class_session(request, actor: Actor, session_id: int):
+    session = _session(actor, session_id)
+    participants = list(
+        access_bookings(actor).filter(session=session).order_by("status", "last_name", "first_name")
+    )
+    return render(
+        request,
+        "dashboard/class.html",
+        {
+            "session": session,
+            "participants": participants,
+            "active": [p for p in participants if p.status in ACTIVE_STATUSES],
+            "taken": seats_taken_by_session([session]).get(session.pk, 0),
+            "may_plan": actor.role in (Role.ADMIN, Role.SENIOR),
+            "pending": PaymentStatus.PENDING,
+            "page": "classes",
+        },
+    )
+
+
+@office_view
+@require_POST
+def class_action(request, actor: Actor, session_id: int, action: str):
+    session = _session(actor, session_id)
+    try:
+        if action == "paid":
+            booking = (
+                access_bookings(actor)
+                .filter(session=session, pk=request.POST.get("booking"))
+                .first()
+            )
+            if booking is None:
+                raise Http404()
+            bookings.booking_record_payment(booking=booking, status=PaymentStatus.PAID)
+            messages.success(
+                request, _("Payment recorded: the participant gets the meeting link by email.")
+            )
+        elif action == "add":
+            bookings.booking_create(
+                company=actor.company,
+                service=session.service,
+                start=None,
+                session_id=session.pk,
+                details=bookings.CustomerDetails(
+                    first_name=request.POST.get("first_name", ""),
+                    last_name=request.POST.get("last_name", ""),
+                    email=request.POST.get("email", ""),
+                    phone=request.POST.get("phone", ""),
+                ),
+                source=BookingSource.STAFF,
+                public=False,
+            )
+            messages.success(request, _("The participant is booked."))
+        elif action == "cancel":
+            access_manage_sessions(actor)
+            result = bookings.session_cancel(session=session)
+            messages.success(request, _("The session is cancelled; its participants are told."))
+            del result
+        else:
+            raise Http404()
+    except DomainError as exc:
+        messages.error(request, exc.reason)
+    return redirect("office:class", session_id=session.pk)

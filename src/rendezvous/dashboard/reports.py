@@ -1,0 +1,155 @@
+"""The back office's reports: booking details and online meetings, each a page of
+filters and rows with a CSV of the same rows. The rows come from the domain
+(bookings.domain.report, meetings.domain.report), which applies the actor's role."""
+
+from datetime import timedelta
+
+from django import forms
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rendezvous.bookings.domain.report import (
+    MAX_DAYS,
+    BookingFilters,
+    booking_report,
+    booking_report_csv,
+)
+from rendezvous.bookings.models import BookingSource, BookingStatus
+from rendezvous.catalog.models import Service
+from rendezvous.companies.access import Actor, access_staff_scope
+from rendezvous.companies.models import StaffMember
+from rendezvous.meetings.admin_report import ReportForm
+from rendezvous.meetings.domain.report import meeting_report, report_csv
+
+from .views import office_view
+
+PAGE_ROWS = 500
+
+
+class BookingReportForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    staff = forms.TypedChoiceField(label=_("Staff"), coerce=int, required=False, empty_value=None)
+    service = forms.TypedChoiceField(
+        label=_("Service"), coerce=int, required=False, empty_value=None
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    source = forms.ChoiceField(label=_("Booked through"), required=False)
+    online = forms.ChoiceField(
+        label=_("By video"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("By video")), ("no", _("In person"))],
+    )
+
+    def __init__(self, *args, actor: Actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        staff = StaffMember.objects.filter(access_staff_scope(actor, "pk"), company=actor.company)
+        self.fields["staff"].choices = [
+            ("", _("Everyone")),
+            *((s.pk, s.name) for s in staff.order_by("name")),
+        ]
+        services = Service.objects.filter(company=actor.company).order_by("name")
+        self.fields["service"].choices = [
+            ("", _("All services")),
+            *((s.pk, s.name) for s in services),
+        ]
+        self.fields["status"].choices = [("", _("All")), *BookingStatus.choices]
+        self.fields["source"].choices = [("", _("All")), *BookingSource.choices]
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last and last < first:
+            self.add_error("date_to", _("The end date is before the start date."))
+        elif first and last and (last - first).days > MAX_DAYS:
+            self.add_error("date_to", _("At most %(days)d days at once.") % {"days": MAX_DAYS})
+        return data
+
+    def filters(self) -> BookingFilters:
+        data = self.cleaned_data
+        return BookingFilters(
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            staff_id=data.get("staff"),
+            service_id=data.get("service"),
+            status=data.get("status") or "",
+            source=data.get("source") or "",
+            online={"yes": True, "no": False}.get(data.get("online") or ""),
+        )
+
+
+def _with_defaults(request, actor: Actor, days: int) -> QueryDict:
+    data = request.GET.copy()
+    if "date_from" not in data:
+        today = timezone.localdate(timezone.now(), actor.company.zone)
+        data["date_from"] = today.isoformat()
+        data["date_to"] = (today + timedelta(days=days)).isoformat()
+    return data
+
+
+def _csv(text: str, name: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@office_view
+def bookings_report(request, actor: Actor):
+    data = _with_defaults(request, actor, 6)
+    form = BookingReportForm(data, actor=actor)
+    rows, totals = [], None
+    if form.is_valid():
+        if request.GET.get("format") == "csv":
+            rows, _totals = booking_report(actor=actor, filters=form.filters())
+            return _csv(
+                booking_report_csv(rows, actor=actor),
+                f"bookings-{actor.company.slug}-{data['date_from']}-{data['date_to']}.csv",
+            )
+        rows, totals = booking_report(actor=actor, filters=form.filters(), limit=PAGE_ROWS)
+    download = data.copy()
+    download["format"] = "csv"
+    return render(
+        request,
+        "dashboard/report_bookings.html",
+        {
+            "form": form,
+            "rows": rows,
+            "totals": totals,
+            "status_labels": dict(BookingStatus.choices),
+            "capped": len(rows) >= PAGE_ROWS,
+            "csv_url": "?" + download.urlencode(),
+            "currency": actor.company.currency,
+            "page": "reports",
+        },
+        status=200 if form.is_valid() else 422,
+    )
+
+
+@office_view
+def meetings_report(request, actor: Actor):
+    data = _with_defaults(request, actor, 30)
+    form = ReportForm(data, actors=[actor], actor=actor)
+    del form.fields["company"]
+    now = timezone.now()
+    rows = []
+    if form.is_valid():
+        if request.GET.get("format") == "csv":
+            rows = meeting_report(actor=actor, filters=form.filters(), now=now)
+            return _csv(report_csv(rows), f"online-meetings-{actor.company.slug}.csv")
+        rows = meeting_report(actor=actor, filters=form.filters(), now=now, limit=PAGE_ROWS)
+    download = data.copy()
+    download["format"] = "csv"
+    return render(
+        request,
+        "dashboard/report_meetings.html",
+        {
+            "form": form,
+            "rows": rows,
+            "capped": len(rows) >= PAGE_ROWS,
+            "csv_url": "?" + download.urlencode(),
+            "page": "reports",
+        },
+        status=200 if form.is_valid() else 422,
+    )
