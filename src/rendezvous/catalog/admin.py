@@ -1,4 +1,8 @@
-"""Admin for categories and services (class sessions hold bookings: bookings.admin)."""
+"""Admin for categories and services (class sessions hold bookings: bookings.admin).
+
+Both save and delete through catalog.editing (core.admin_forms), the functions the
+staff API calls, so the admin refuses what the API refuses.
+"""
 
 from collections.abc import Mapping
 
@@ -7,11 +11,22 @@ from django.conf import settings
 from django.contrib import admin
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm
-from rendezvous.companies.editing import FieldErrors
+from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 
-from .editing import CATEGORY_TEXTS, SERVICE_TEXTS, clean_translations
+from .editing import (
+    CATEGORY_TEXTS,
+    SERVICE_TEXTS,
+    category_create,
+    category_delete,
+    category_update,
+    service_create,
+    service_deactivate,
+    service_delete,
+    service_update,
+)
 from .models import Category, Service, ServiceKind
 
 TEXT_LABELS = {"name": _("name"), "description": _("description")}
@@ -39,9 +54,9 @@ def with_translation_fields(cls):
     return cls
 
 
-class TranslatedForm(CompanyScopedForm):
-    """One field per text and language (`name_de`), kept in the row's `translations`
-    after the checks of catalog.editing.clean_translations."""
+class TranslatedForm(CompanyScopedForm, DomainForm):
+    """One field per text and language (`name_de`), handed to the domain function as
+    the row's `translations`, which catalog.editing.clean_translations checks."""
 
     translated_texts: Mapping[str, tuple[int, bool]] = {}
 
@@ -59,30 +74,36 @@ class TranslatedForm(CompanyScopedForm):
             for text, value in entry.items():
                 self.initial.setdefault(translation_field_name(text, language), value)
 
-    def clean(self):
-        cleaned = super().clean()
-        company = self.form_company()
-        if company is None:
-            return cleaned
+    def translation_values(self) -> dict:
+        """{"translations": {...}} as the API sends it, when creating or when one of the
+        translation fields changed; {} otherwise."""
+        names = self.translation_field_names()
+        if self.instance.pk is not None and not set(names) & set(self.changed_data):
+            return {}
         given = {
             language: {
-                text: cleaned.get(translation_field_name(text, language)) or ""
+                text: self.cleaned_data.get(translation_field_name(text, language)) or ""
                 for text in self.translated_texts
             }
             for language, _label in settings.LANGUAGES
         }
-        given = {language: entry for language, entry in given.items() if any(entry.values())}
-        errors = FieldErrors()
-        translations = clean_translations(errors, company, given, texts=self.translated_texts)
-        for key, problems in errors.fields.items():
-            parts = key.split(".")
-            name = translation_field_name(parts[2], parts[1]) if len(parts) == 3 else None
-            if len(parts) == 2:  # a language the company does not offer: every text of it
-                name = translation_field_name(next(iter(self.translated_texts)), parts[1])
-            for problem in problems:
-                self.add_error(name if name in self.fields else None, problem)
-        self.instance.translations = translations
-        return cleaned
+        return {
+            "translations": {
+                language: entry for language, entry in given.items() if any(entry.values())
+            }
+        }
+
+    def domain_error_field(self, key: str) -> str | None:
+        parts = key.split(".")
+        if parts[0] == "translations" and len(parts) == 3:
+            key = translation_field_name(parts[2], parts[1])
+        elif parts[0] == "translations" and len(parts) == 2:
+            # A language the company does not offer: shown at its first text.
+            key = translation_field_name(next(iter(self.translated_texts)), parts[1])
+        return super().domain_error_field(key)
+
+
+CATEGORY_FIELDS = ("name", "position")
 
 
 @with_translation_fields
@@ -91,12 +112,32 @@ class CategoryForm(TranslatedForm):
 
     class Meta:
         model = Category
-        fields = ("company", "name", "position")
+        fields = ("company", *CATEGORY_FIELDS)
+
+    def domain_write(self) -> Category:
+        values = {**self.domain_values(CATEGORY_FIELDS), **self.translation_values()}
+        if self.instance.pk is None:
+            return category_create(company=self.cleaned_data["company"], values=values)
+        return category_update(category=self.instance, values=values)
+
+
+class CategoryListForm(DomainForm):
+    """A row of the category list, whose position is edited in place."""
+
+    class Meta:
+        model = Category
+        fields = ("position",)
+
+    def domain_write(self) -> Category:
+        return category_update(category=self.instance, values=self.domain_values(("position",)))
 
 
 @admin.register(Category)
-class CategoryAdmin(CompanyFixedAdmin):
+class CategoryAdmin(CompanyFixedAdmin, DomainAdmin):
+    """Saved by category_create / category_update, deleted by category_delete."""
+
     form = CategoryForm
+    changelist_form = CategoryListForm
     list_display = ("name", "company", "position")
     list_editable = ("position",)
     list_filter = ("company",)
@@ -116,6 +157,31 @@ class CategoryAdmin(CompanyFixedAdmin):
         ),
     )
 
+    def domain_delete(self, obj: Category) -> None:
+        category_delete(category=obj)
+
+
+SERVICE_FIELDS = (
+    "category",
+    "name",
+    "description",
+    "kind",
+    "duration_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "price",
+    "currency",
+    "online_meeting",
+    "requires_confirmation",
+    "requires_payment",
+    "resource_kind",
+    "max_per_staff_per_day",
+    "staff",
+    "location",
+    "active",
+    "position",
+)
+
 
 @with_translation_fields
 class ServiceForm(TranslatedForm):
@@ -124,32 +190,22 @@ class ServiceForm(TranslatedForm):
 
     class Meta:
         model = Service
-        fields = (
-            "company",
-            "category",
-            "name",
-            "description",
-            "kind",
-            "duration_minutes",
-            "buffer_before_minutes",
-            "buffer_after_minutes",
-            "price",
-            "currency",
-            "online_meeting",
-            "requires_confirmation",
-            "requires_payment",
-            "resource_kind",
-            "max_per_staff_per_day",
-            "staff",
-            "location",
-            "active",
-            "position",
-        )
+        fields = ("company", *SERVICE_FIELDS)
+
+    def domain_write(self) -> Service:
+        values = {**self.domain_values(SERVICE_FIELDS), **self.translation_values()}
+        if self.instance.pk is None:
+            return service_create(company=self.cleaned_data["company"], values=values)
+        return service_update(service=self.instance, values=values)
 
 
 @admin.register(Service)
-class ServiceAdmin(CompanyFixedAdmin):
+class ServiceAdmin(CompanyFixedAdmin, DomainAdmin):
+    """Saved by service_create / service_update; deleted by service_delete, which
+    refuses a service with bookings or sessions: "Deactivate" takes it off the site."""
+
     form = ServiceForm
+    actions = ("deactivate",)
     list_display = (
         "name",
         "company",
@@ -214,6 +270,20 @@ class ServiceAdmin(CompanyFixedAdmin):
             },
         ),
     )
+
+    def domain_delete(self, obj: Service) -> None:
+        service_delete(service=obj)
+
+    @admin.action(description=_("Deactivate selected services"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        self.apply_each(
+            request,
+            queryset,
+            lambda service: service_deactivate(service=service),
+            done=ngettext_lazy(
+                "%(count)d service deactivated.", "%(count)d services deactivated.", "count"
+            ),
+        )
 
     @admin.display(description=_("price"), ordering="price")
     def price_display(self, obj: Service) -> str:

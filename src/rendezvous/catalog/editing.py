@@ -1,9 +1,13 @@
-"""Writes to services (class sessions, which hold bookings, are bookings.domain.sessions').
+"""Writes to categories and services (class sessions, which hold bookings, are
+bookings.domain.sessions').
 
 | function | writes | refuses |
 | --- | --- | --- |
+| category_create / category_update | the Category | bad fields (400) |
+| category_delete | the Category; its services stay, without a category | - |
 | service_create / service_update | the Service and its staff | bad fields (400); switching the kind of a service that has bookings or sessions (409) |
 | service_deactivate | `active` off: gone from the booking pages; bookings stay | - |
+| service_delete | the Service | one with bookings or class sessions (409: deactivate it instead) |
 
 Saves go through the model, so availability.signals bump the availability version
 after commit (Service and Service.staff are watched).
@@ -87,6 +91,69 @@ def clean_translations(
             if text:
                 cleaned.setdefault(language, {})[name] = text
     return cleaned
+
+
+# -- categories ----------------------------------------------------------------------
+
+
+def _clean_category(company: Company, values: Mapping[str, Any], *, creating: bool):
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    if creating or "name" in values:
+        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
+    if "translations" in values:
+        cleaned["translations"] = clean_translations(
+            errors, company, values["translations"], texts=CATEGORY_TEXTS
+        )
+    if "position" in values:
+        cleaned["position"] = clean_int(
+            errors, "position", values["position"], low=0, high=POSITION_MAX
+        )
+    errors.raise_if_any()
+    return cleaned
+
+
+def category_create(*, company: Company, values: Mapping[str, Any]) -> Category:
+    """Add a category that services are listed under.
+
+    Side effects, in order:
+    1. validate: name, position; translations only in the company's languages
+    2. write: the Category
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_category(company, values, creating=True)
+    return Category.objects.create(company=company, **cleaned)
+
+
+def category_update(*, category: Category, values: Mapping[str, Any]) -> Category:
+    """Change the given fields of a category (a PATCH).
+
+    Side effects, in order:
+    1. validate: as category_create, only the fields given
+    2. lock: the category row
+    3. write: the fields given
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_category(category.company, values, creating=False)
+    with transaction.atomic():
+        locked = Category.objects.select_for_update().get(pk=category.pk)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            locked.save(update_fields=list(cleaned))
+    return locked
+
+
+def category_delete(*, category: Category) -> None:
+    """Delete a category. Its services stay, listed without a category.
+
+    Side effects, in order: lock the category row; delete it, which empties its
+    services' category (the foreign key's SET_NULL). Free times do not depend on it.
+    """
+    with transaction.atomic():
+        locked = Category.objects.select_for_update().filter(pk=category.pk).first()
+        if locked is not None:
+            locked.delete()
 
 
 # -- services ------------------------------------------------------------------------
@@ -229,3 +296,25 @@ def service_deactivate(*, service: Service) -> Service:
     """Take a service off the booking pages. Its bookings and sessions stay;
     `service_update(values={"active": True})` brings it back."""
     return service_update(service=service, values={"active": False})
+
+
+def service_delete(*, service: Service) -> None:
+    """Delete a service that never had a booking or a class session.
+
+    Side effects, in order:
+    1. lock: the service row (the lock service_update takes)
+    2. re-check: no booking (of any status) and no class session uses it
+    3. write: delete it, with its staff links
+    4. after commit: the availability version bumped (signals)
+    Raises InvalidState: a service with bookings or sessions is deactivated instead,
+    so they keep their history.
+    """
+    with transaction.atomic():
+        locked = Service.objects.select_for_update(of=("self",)).filter(pk=service.pk).first()
+        if locked is None:
+            return
+        if locked.bookings.exists() or locked.sessions.exists():
+            raise InvalidState(
+                _("This service has bookings or class sessions; deactivate it instead.")
+            )
+        locked.delete()

@@ -4,6 +4,9 @@ Also home to the small helpers the other apps' admin modules share (time zone
 choices, company-local times, the same-company check): catalog and bookings import
 them from here; availability does not, because this module imports its inlines.
 
+Every admin write goes through companies.editing (core.admin_forms), the functions
+the staff API calls, so the admin refuses what the API refuses.
+
 Every row belongs to one company, and a related row of another company (a service
 given by another company's staff member) would leak across tenants. The models do
 not check this, so `CompanyScopedForm` does: on a change page it offers only the
@@ -21,10 +24,35 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from rendezvous.availability.admin import DateExceptionInline, TimeOffInline, WorkingHoursInline
+from rendezvous.core.admin_forms import DomainAdmin, DomainForm
+from rendezvous.core.errors import DomainError
 from rendezvous.core.zones import known_zones
 
+from .editing import (
+    api_token_delete,
+    api_token_issue,
+    api_token_revoke,
+    api_token_update,
+    company_create,
+    company_delete,
+    company_update,
+    location_create,
+    location_delete,
+    location_update,
+    membership_create,
+    membership_delete,
+    membership_update,
+    resource_create,
+    resource_delete,
+    resource_update,
+    staff_create,
+    staff_deactivate,
+    staff_delete,
+    staff_update,
+)
 from .models import ApiToken, Company, Location, Membership, Resource, StaffMember
 
 
@@ -95,7 +123,24 @@ class CompanyFixedAdmin(admin.ModelAdmin):
         return readonly
 
 
-class CompanyForm(forms.ModelForm):
+COMPANY_FIELDS = (
+    "name",
+    "slug",
+    "timezone",
+    "currency",
+    "online_meetings_enabled",
+    "join_window_minutes",
+    "cancel_cutoff_hours",
+    "reschedule_cutoff_hours",
+    "min_notice_minutes",
+    "max_days_ahead",
+    "slot_step_minutes",
+    "altcha_enabled",
+    "frame_ancestors",
+)
+
+
+class CompanyForm(DomainForm):
     """`languages` is an ordered list whose first entry is the default booking language;
     checkboxes lose order, so the default is chosen on its own."""
 
@@ -125,43 +170,108 @@ class CompanyForm(forms.ModelForm):
             cleaned["languages"] = [default, *others]
         return cleaned
 
+    def domain_write(self) -> Company:
+        values = self.domain_values(COMPANY_FIELDS)
+        creating = self.instance.pk is None
+        if creating or {"languages", "default_language"} & set(self.changed_data):
+            values["languages"] = self.cleaned_data["languages"]
+        if creating:
+            return company_create(values=values)
+        return company_update(company=self.instance, values=values)
+
     class Meta:
         model = Company
-        fields = (
-            "name",
-            "slug",
-            "timezone",
-            "languages",
-            "currency",
-            "online_meetings_enabled",
-            "join_window_minutes",
-            "cancel_cutoff_hours",
-            "reschedule_cutoff_hours",
-            "min_notice_minutes",
-            "max_days_ahead",
-            "slot_step_minutes",
-            "altcha_enabled",
-            "frame_ancestors",
-        )
+        fields = (*COMPANY_FIELDS, "languages")
 
 
-class LocationForm(forms.ModelForm):
+LOCATION_FIELDS = ("name", "timezone", "address")
+
+
+class LocationForm(CompanyScopedForm, DomainForm):
     timezone = timezone_field()
 
     class Meta:
         model = Location
-        fields = ("company", "name", "timezone", "address")
+        fields = ("company", *LOCATION_FIELDS)
+
+    def domain_write(self) -> Location:
+        values = self.domain_values(LOCATION_FIELDS)
+        if self.instance.pk is None:
+            return location_create(company=self.cleaned_data["company"], values=values)
+        return location_update(location=self.instance, values=values)
+
+
+class LocationInlineForm(forms.ModelForm):
+    """A row of the company page's locations; its formset writes it."""
+
+    timezone = timezone_field()
+
+    class Meta:
+        model = Location
+        fields = LOCATION_FIELDS
+
+
+class LocationInlineFormSet(forms.BaseInlineFormSet):
+    """Writes the company page's locations through location_create / location_update /
+    location_delete while it is validated, once the company itself was written (its
+    form's domain function ran first): a refusal is shown at its row, and the admin
+    rolls the whole page back (DomainAdmin)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+
+    def clean(self):
+        super().clean()
+        company = self.instance
+        if company.pk is None or any(self.errors):
+            return
+        refused = []
+        for form in self.forms:
+            row = form.instance
+            try:
+                if self.can_delete and self._should_delete_form(form):
+                    if row.pk is not None:
+                        location_delete(location=row)
+                        self.deleted_objects.append(row)
+                elif row.pk is None and form.has_changed():
+                    values = {name: form.cleaned_data.get(name) for name in LOCATION_FIELDS}
+                    form.instance = location_create(company=company, values=values)
+                    self.new_objects.append(form.instance)
+                elif row.pk is not None and form.has_changed():
+                    changed = [name for name in LOCATION_FIELDS if name in form.changed_data]
+                    values = {name: form.cleaned_data[name] for name in changed}
+                    form.instance = location_update(location=row, values=values)
+                    self.changed_objects.append((form.instance, changed))
+            except DomainError as exc:
+                if self.can_delete and self._should_delete_form(form):
+                    refused.append(f"{row}: {exc.message}")
+                    continue
+                for key, problems in (exc.fields or {}).items():
+                    form.add_error(key if key in form.fields else None, problems)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+        if refused:
+            raise forms.ValidationError(refused)
+
+    def save(self, commit=True):
+        # Written while validating (clean); the admin's change message reads the lists.
+        return [*self.new_objects, *(row for row, _changed in self.changed_objects)]
 
 
 class LocationInline(admin.TabularInline):
     model = Location
-    form = LocationForm
-    fields = ("name", "timezone", "address")
+    form = LocationInlineForm
+    formset = LocationInlineFormSet
+    fields = LOCATION_FIELDS
     extra = 0
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(DomainAdmin):
+    """Saved by company_create / company_update, its locations by the location_*
+    functions (LocationInlineFormSet); deleted by company_delete."""
+
     form = CompanyForm
     list_display = ("name", "slug", "timezone", "currency", "online_meetings_enabled")
     list_filter = ("online_meetings_enabled", "timezone")
@@ -201,43 +311,73 @@ class CompanyAdmin(admin.ModelAdmin):
         (_("Embedding"), {"fields": ("frame_ancestors",)}),
     )
 
+    def domain_delete(self, obj: Company) -> None:
+        company_delete(company=obj)
+
 
 @admin.register(Location)
-class LocationAdmin(CompanyFixedAdmin):
+class LocationAdmin(CompanyFixedAdmin, DomainAdmin):
     form = LocationForm
     list_display = ("name", "company", "timezone")
     list_filter = ("company", "timezone")
     search_fields = ("name", "address", "company__name")
     list_select_related = ("company",)
 
+    def domain_delete(self, obj: Location) -> None:
+        location_delete(location=obj)
 
-class ResourceForm(CompanyScopedForm):
+
+RESOURCE_FIELDS = ("location", "name", "kind", "online_bookable", "active")
+
+
+class ResourceForm(CompanyScopedForm, DomainForm):
     company_scoped_fields = ("location",)
 
     class Meta:
         model = Resource
-        fields = ("company", "location", "name", "kind", "online_bookable", "active")
+        fields = ("company", *RESOURCE_FIELDS)
+
+    def domain_write(self) -> Resource:
+        values = self.domain_values(RESOURCE_FIELDS)
+        if self.instance.pk is None:
+            return resource_create(company=self.cleaned_data["company"], values=values)
+        return resource_update(resource=self.instance, values=values)
 
 
 @admin.register(Resource)
-class ResourceAdmin(CompanyFixedAdmin):
+class ResourceAdmin(CompanyFixedAdmin, DomainAdmin):
     form = ResourceForm
     list_display = ("name", "kind", "location", "company", "online_bookable", "active")
     list_filter = ("active", "online_bookable", "kind", "company", "location")
     search_fields = ("name", "kind", "company__name")
     list_select_related = ("company", "location")
 
+    def domain_delete(self, obj: Resource) -> None:
+        resource_delete(resource=obj)
 
-class StaffMemberForm(CompanyScopedForm):
+
+STAFF_FIELDS = ("user", "name", "email", "locations", "online_bookable", "active")
+
+
+class StaffMemberForm(CompanyScopedForm, DomainForm):
     company_scoped_fields = ("locations",)
 
     class Meta:
         model = StaffMember
-        fields = ("company", "user", "name", "email", "locations", "online_bookable", "active")
+        fields = ("company", *STAFF_FIELDS)
+
+    def domain_write(self) -> StaffMember:
+        values = self.domain_values(STAFF_FIELDS)
+        if self.instance.pk is None:
+            return staff_create(company=self.cleaned_data["company"], values=values)
+        return staff_update(staff=self.instance, values=values)
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(CompanyFixedAdmin):
+class StaffMemberAdmin(CompanyFixedAdmin, DomainAdmin):
+    """Saved by staff_create / staff_update; deleted by staff_delete, which refuses
+    someone with bookings: "Deactivate" takes them off the booking pages instead."""
+
     form = StaffMemberForm
     list_display = ("name", "company", "email", "online_bookable", "active")
     list_filter = ("active", "online_bookable", "company", "locations")
@@ -246,22 +386,48 @@ class StaffMemberAdmin(CompanyFixedAdmin):
     autocomplete_fields = ("user",)
     list_select_related = ("company",)
     inlines = (WorkingHoursInline, DateExceptionInline, TimeOffInline)
+    actions = ("deactivate",)
     fieldsets = (
         (None, {"fields": ("company", "name", "email", "user", "locations")}),
         (_("Booking"), {"fields": ("online_bookable", "active")}),
     )
 
+    def domain_delete(self, obj: StaffMember) -> None:
+        staff_delete(staff=obj)
 
-class MembershipForm(CompanyScopedForm):
+    @admin.action(description=_("Deactivate selected staff members"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        self.apply_each(
+            request,
+            queryset,
+            lambda staff: staff_deactivate(staff=staff),
+            done=ngettext_lazy(
+                "%(count)d staff member deactivated.",
+                "%(count)d staff members deactivated.",
+                "count",
+            ),
+        )
+
+
+MEMBERSHIP_FIELDS = ("user", "role", "staff")
+
+
+class MembershipForm(CompanyScopedForm, DomainForm):
     company_scoped_fields = ("staff",)
 
     class Meta:
         model = Membership
-        fields = ("company", "user", "role", "staff")
+        fields = ("company", *MEMBERSHIP_FIELDS)
+
+    def domain_write(self) -> Membership:
+        values = self.domain_values(MEMBERSHIP_FIELDS)
+        if self.instance.pk is None:
+            return membership_create(company=self.cleaned_data["company"], values=values)
+        return membership_update(membership=self.instance, values=values)
 
 
 @admin.register(Membership)
-class MembershipAdmin(CompanyFixedAdmin):
+class MembershipAdmin(CompanyFixedAdmin, DomainAdmin):
     form = MembershipForm
     list_display = ("user", "company", "role", "staff")
     list_filter = ("role", "company")
@@ -269,18 +435,34 @@ class MembershipAdmin(CompanyFixedAdmin):
     autocomplete_fields = ("user", "staff")
     list_select_related = ("user", "company", "staff")
 
+    def domain_delete(self, obj: Membership) -> None:
+        membership_delete(membership=obj)
 
-class ApiTokenForm(CompanyScopedForm):
+
+TOKEN_FIELDS = ("name", "role", "staff", "user", "expires_at", "revoked")
+
+
+class ApiTokenForm(CompanyScopedForm, DomainForm):
     company_scoped_fields = ("staff",)
+    secret = ""  # the new token's secret, shown once
 
     class Meta:
         model = ApiToken
-        fields = ("company", "user", "name", "role", "staff", "expires_at", "revoked")
+        fields = ("company", *TOKEN_FIELDS)
+
+    def domain_write(self) -> ApiToken:
+        values = self.domain_values(TOKEN_FIELDS)
+        if self.instance.pk is None:
+            token, self.secret = api_token_issue(
+                company=self.cleaned_data["company"], values=values
+            )
+            return token
+        return api_token_update(token=self.instance, values=values)
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are made by `ApiToken.issue`; the plain secret is shown once, the hash never."""
+class ApiTokenAdmin(DomainAdmin):
+    """Tokens are issued by api_token_issue; the plain secret is shown once, the hash never."""
 
     form = ApiTokenForm
     list_display = (
@@ -312,34 +494,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return ("company", "prefix", "created_at", "last_used_at")
 
     def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        token, secret = ApiToken.issue(
-            company=obj.company,
-            user=obj.user,
-            name=obj.name,
-            role=obj.role,
-            staff=obj.staff,
-            expires_at=obj.expires_at,
-            revoked=obj.revoked,
-        )
-        # The admin goes on with `obj` (log entry, redirect): make it the stored row.
-        obj.pk = token.pk
-        obj.prefix, obj.secret_hash, obj.created_at = (
-            token.prefix,
-            token.secret_hash,
-            token.created_at,
-        )
-        obj._state.adding, obj._state.db = False, token._state.db
-        self.message_user(
-            request,
-            _("Copy the secret of “%(name)s” now, it is not shown again: %(secret)s")
-            % {"name": token.name, "secret": secret},
-            messages.WARNING,
-        )
+        if form.secret:
+            self.message_user(
+                request,
+                _("Copy the secret of “%(name)s” now, it is not shown again: %(secret)s")
+                % {"name": obj.name, "secret": form.secret},
+                messages.WARNING,
+            )
+
+    def domain_delete(self, obj: ApiToken) -> None:
+        api_token_delete(token=obj)
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked=False).update(revoked=True)
+        count = self.apply_each(
+            request, queryset.filter(revoked=False), lambda token: api_token_revoke(token=token)
+        )
         self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count})

@@ -1,12 +1,27 @@
-"""Back-office writes to staff members, the API tokens' "last used" time, and the field
-checks the editing modules share (catalog.editing, availability.editing).
+"""Writes to companies, locations, resources, staff members, memberships and API
+tokens, and the field checks the editing modules share (catalog.editing,
+availability.editing). The staff API and the Django admin both write through here.
 
 | function | writes | availability version |
 | --- | --- | --- |
+| company_create / company_update | the Company | signals (row save) |
+| company_delete | the Company and every row of it; refused while it has bookings | - |
+| location_create / location_update | the Location | signals (row save) |
+| location_delete | the Location, its resources and the working hours there; refused while services, sessions or bookings use it | signals |
+| resource_create / resource_update | the Resource | signals (row save) |
+| resource_delete | the Resource; refused while bookings or sessions use it | signals |
 | staff_create | the StaffMember, its locations and the services it gives | signals (row save, its locations, Service.staff) |
 | staff_update | the fields given, nothing else | signals (row save, its locations, Service.staff) |
 | staff_deactivate | `active` off: no new bookings; existing ones stay | signals |
+| staff_delete | the StaffMember, its hours and time off; refused while bookings, sessions or a junior's membership use it | signals |
+| membership_create / membership_update / membership_delete | the Membership | none |
+| api_token_issue / api_token_update / api_token_revoke / api_token_delete | the ApiToken | none |
 | api_token_touch | the token's `last_used_at`, at most once a minute | none |
+
+A junior (a membership or an API token with the junior role) sees only the bookings
+of one staff profile (companies.access), so it is always tied to a staff member of
+its own company: the functions refuse a junior without one, and staff_delete refuses
+to take the profile away.
 
 Every function checks all fields first and raises one ValidationFailed naming each
 bad field, so a refused request writes nothing. An id of another company's row is a
@@ -18,23 +33,44 @@ strings); `values` holds only the fields the caller sent, so a PATCH changes exa
 those. `None` clears a field that may be empty and is an error for one that may not.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from rendezvous.core.errors import ValidationFailed
+from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.text import has_control_chars
+from rendezvous.core.zones import is_known_zone
 
-from .models import ApiToken, Company, Location, StaffMember
+from .models import ApiToken, Company, Location, Membership, Resource, Role, StaffMember
+from .validators import validate_frame_ancestors
 
 NAME_MAX = 200
+TOKEN_NAME_MAX = 100
 EMAIL_MAX = 254
+ADDRESS_MAX = 2000
+SLUG_MAX = 60
+FRAME_ANCESTORS_MAX = 500
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+CURRENCY = re.compile(r"[A-Z]{3}")
+YEAR_HOURS = 366 * 24
+# Company settings: (low, high) of each whole number.
+COMPANY_NUMBERS = {
+    "join_window_minutes": (0, 24 * 60),
+    "cancel_cutoff_hours": (0, YEAR_HOURS),
+    "reschedule_cutoff_hours": (0, YEAR_HOURS),
+    "min_notice_minutes": (0, YEAR_HOURS * 60),
+    "max_days_ahead": (0, 10 * 366),
+    "slot_step_minutes": (1, 24 * 60),
+}
 ID_MAX_DIGITS = 18
 # How stale an API token's "last used" may be: a busy integration costs one write a
 # minute, not one a request.
@@ -171,6 +207,8 @@ def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool)
     for flag in ("online_bookable", "active"):
         if flag in values:
             cleaned[flag] = clean_bool(errors, flag, values[flag])
+    if "user" in values:
+        cleaned["user"] = clean_user(errors, "user", values["user"], nullable=True)
     relations: dict[str, list] = {}
     if "locations" in values:
         relations["locations"] = company_rows(
@@ -184,6 +222,13 @@ def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool)
     return cleaned, relations
 
 
+def _user_has_other_profile(user, staff: StaffMember | None) -> bool:
+    others = StaffMember.objects.filter(user=user)
+    if staff is not None:
+        others = others.exclude(pk=staff.pk)
+    return user is not None and others.exists()
+
+
 def _set_relations(staff: StaffMember, relations: Mapping[str, Iterable]) -> None:
     if "locations" in relations:
         staff.locations.set(relations["locations"])
@@ -195,16 +240,24 @@ def staff_create(*, company: Company, values: Mapping[str, Any]) -> StaffMember:
     """Add a staff member.
 
     Side effects, in order:
-    1. validate: name, email, flags, locations and services of this company
+    1. validate: name, email, flags, locations and services of this company, the
+       user it signs in as (no other staff profile's)
     2. write: the StaffMember, its locations and services
     3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
     cleaned, relations = _clean_staff(company, values, creating=True)
     with transaction.atomic():
+        _check_profile_free(cleaned, staff=None)
         staff = StaffMember.objects.create(company=company, **cleaned)
         _set_relations(staff, relations)
     return staff
+
+
+def _check_profile_free(cleaned: Mapping[str, Any], *, staff: StaffMember | None) -> None:
+    # A user signs in as one staff profile (StaffMember.user is one-to-one).
+    if _user_has_other_profile(cleaned.get("user"), staff):
+        raise ValidationFailed(fields={"user": [_("This user already has a staff profile.")]})
 
 
 def staff_update(*, staff: StaffMember, values: Mapping[str, Any]) -> StaffMember:
@@ -221,6 +274,7 @@ def staff_update(*, staff: StaffMember, values: Mapping[str, Any]) -> StaffMembe
     cleaned, relations = _clean_staff(staff.company, values, creating=False)
     with transaction.atomic():
         locked = StaffMember.objects.select_for_update(of=("self",)).get(pk=staff.pk)
+        _check_profile_free(cleaned, staff=locked)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
@@ -235,6 +289,531 @@ def staff_deactivate(*, staff: StaffMember) -> StaffMember:
     return staff_update(staff=staff, values={"active": False})
 
 
+def staff_delete(*, staff: StaffMember) -> None:
+    """Delete a staff member who never had a booking or a class session.
+
+    Side effects, in order:
+    1. lock: the staff row (the lock booking_create takes, so no booking slips in)
+    2. re-check: no booking (of any status) or class session names them, and no junior
+       membership or token sees the company through their profile
+    3. write: delete the row, with their working hours, exceptions and time off
+    4. after commit: the availability version bumped (signals)
+    Raises InvalidState: someone with bookings is deactivated instead, so the bookings
+    keep their history.
+    """
+    with transaction.atomic():
+        locked = StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
+        if locked is None:
+            return
+        if locked.bookings.exists() or locked.sessions.exists():
+            raise InvalidState(
+                _("This staff member has bookings or class sessions; deactivate them instead.")
+            )
+        juniors = Q(role=Role.JUNIOR, staff=locked)
+        if Membership.objects.filter(juniors).exists() or ApiToken.objects.filter(juniors).exists():
+            raise InvalidState(
+                _(
+                    "A junior membership or API token sees the bookings of this staff "
+                    "member; change it first."
+                )
+            )
+        locked.delete()
+
+
+# -- users -----------------------------------------------------------------------------
+
+
+def clean_user(errors: FieldErrors, field: str, value: Any, *, nullable: bool = False):
+    """The user named by the id `value`. Users belong to no company: any account may
+    be made a member or a staff profile."""
+    if value is None:
+        if not nullable:
+            errors.add(field, _("This field is required."))
+        return None
+    user_id = parse_ref(value)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        errors.add(field, _("Unknown id: %(id)s.") % {"id": str(value)[:64]})
+    return user
+
+
+def _clean_choice(errors: FieldErrors, field: str, value: Any, choices) -> Any:
+    if value not in choices.values:
+        errors.add(field, _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices.values)})
+        return None
+    return value
+
+
+def _junior_needs_staff(errors: FieldErrors, role: str | None, staff) -> None:
+    if role == Role.JUNIOR and staff is None and "staff" not in errors:
+        errors.add("staff", _("A junior employee must be tied to a staff member."))
+
+
+# -- companies -------------------------------------------------------------------------
+
+
+def _clean_company(values: Mapping[str, Any], *, company: Company | None) -> dict[str, Any]:
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    creating = company is None
+    if creating or "name" in values:
+        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
+    if creating or "slug" in values:
+        slug = values.get("slug")
+        if not (isinstance(slug, str) and len(slug) <= SLUG_MAX and SLUG.fullmatch(slug)):
+            errors.add(
+                "slug",
+                _("Letters, digits, - and _ only, at most %(n)d characters.") % {"n": SLUG_MAX},
+            )
+        elif _slug_taken(slug, company):
+            errors.add("slug", _("Another company has this slug."))
+        else:
+            cleaned["slug"] = slug
+    if creating or "timezone" in values:
+        zone = values.get("timezone")
+        if not (isinstance(zone, str) and is_known_zone(zone)):
+            errors.add("timezone", _("Choose a time zone from the list."))
+        else:
+            cleaned["timezone"] = zone
+    if "languages" in values:
+        cleaned["languages"] = _clean_languages(errors, values["languages"])
+    if "currency" in values:
+        currency = values["currency"]
+        if not (isinstance(currency, str) and CURRENCY.fullmatch(currency)):
+            errors.add("currency", _("Enter a three-letter currency code such as EUR."))
+        else:
+            cleaned["currency"] = currency
+    for flag in ("online_meetings_enabled", "altcha_enabled"):
+        if flag in values:
+            cleaned[flag] = clean_bool(errors, flag, values[flag])
+    for name, (low, high) in COMPANY_NUMBERS.items():
+        if name in values:
+            cleaned[name] = clean_int(errors, name, values[name], low=low, high=high)
+    if "frame_ancestors" in values:
+        value = clean_text(
+            errors,
+            "frame_ancestors",
+            values["frame_ancestors"],
+            max_length=FRAME_ANCESTORS_MAX,
+            required=False,
+        )
+        if "frame_ancestors" not in errors:
+            try:
+                validate_frame_ancestors(value)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    errors.add("frame_ancestors", message)
+        cleaned["frame_ancestors"] = value
+    errors.raise_if_any()
+    return cleaned
+
+
+def _slug_taken(slug: str, company: Company | None) -> bool:
+    others = Company.objects.filter(slug=slug)
+    if company is not None:
+        others = others.exclude(pk=company.pk)
+    return others.exists()
+
+
+def _clean_languages(errors: FieldErrors, value: Any) -> list[str]:
+    """A list of language codes, the default first, each once."""
+    known = [code for code, _name in settings.LANGUAGES]
+    if not (isinstance(value, list) and value and all(v in known for v in value)):
+        errors.add("languages", _("Choose one or more of: %(codes)s") % {"codes": ", ".join(known)})
+        return []
+    return list(dict.fromkeys(value))
+
+
+def _save_company(company: Company, fields: list[str] | None) -> None:
+    # The slug is checked above; the unique index settles a race between two saves.
+    try:
+        with transaction.atomic():
+            company.save(update_fields=fields)
+    except IntegrityError as exc:
+        raise ValidationFailed(fields={"slug": [_("Another company has this slug.")]}) from exc
+
+
+def company_create(*, values: Mapping[str, Any]) -> Company:
+    """Add a company (a tenant): name, slug and time zone, the rest as given or the
+    defaults.
+
+    Side effects, in order:
+    1. validate: every field given; the slug free
+    2. write: the Company
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_company(values, company=None)
+    company = Company(**cleaned)
+    _save_company(company, None)
+    return company
+
+
+def company_update(*, company: Company, values: Mapping[str, Any]) -> Company:
+    """Change the given settings of a company (a PATCH).
+
+    Side effects, in order:
+    1. validate: as company_create, only the fields given
+    2. lock: the company row
+    3. write: the fields given (never `availability_version`, which moves by itself)
+    4. after commit: the availability version bumped (signals): notice, steps and
+       the days ahead change the free times
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_company(values, company=company)
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            _save_company(locked, list(cleaned))
+    return locked
+
+
+def company_delete(*, company: Company) -> None:
+    """Delete a company that never had a booking, with every row of it (locations,
+    staff, services, customers, settings).
+
+    Side effects, in order: lock the company row; re-check that no booking of any
+    status belongs to it; delete it and its rows. Raises InvalidState: bookings are a
+    record that stays.
+    """
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().filter(pk=company.pk).first()
+        if locked is None:
+            return
+        if locked.bookings.exists():
+            raise InvalidState(_("This company has bookings; it cannot be deleted."))
+        locked.delete()
+
+
+# -- locations -------------------------------------------------------------------------
+
+
+def _clean_location(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    if creating or "name" in values:
+        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
+    if creating or "timezone" in values:
+        zone = values.get("timezone")
+        if not (isinstance(zone, str) and is_known_zone(zone)):
+            errors.add("timezone", _("Choose a time zone from the list."))
+        else:
+            cleaned["timezone"] = zone
+    if "address" in values:
+        cleaned["address"] = clean_text(
+            errors,
+            "address",
+            values["address"],
+            max_length=ADDRESS_MAX,
+            required=False,
+            multiline=True,
+        )
+    errors.raise_if_any()
+    return cleaned
+
+
+def location_create(*, company: Company, values: Mapping[str, Any]) -> Location:
+    """Add a location (a branch, with its own time zone).
+
+    Side effects, in order:
+    1. validate: name, time zone, address
+    2. write: the Location
+    3. after commit: the availability version bumped (signals)
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_location(values, creating=True)
+    return Location.objects.create(company=company, **cleaned)
+
+
+def location_update(*, location: Location, values: Mapping[str, Any]) -> Location:
+    """Change the given fields of a location (a PATCH).
+
+    Side effects, in order:
+    1. validate: as location_create, only the fields given
+    2. lock: the location row
+    3. write: the fields given
+    4. after commit: the availability version bumped (signals): its time zone places
+       the working hours there
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_location(values, creating=False)
+    with transaction.atomic():
+        locked = Location.objects.select_for_update().get(pk=location.pk)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            locked.save(update_fields=list(cleaned))
+    return locked
+
+
+def location_delete(*, location: Location) -> None:
+    """Delete a location nothing is booked or held at.
+
+    Side effects, in order:
+    1. lock: the location row
+    2. re-check: no service is bound to it, no class session meets there, and none of
+       its resources has a booking
+    3. write: delete it, with its resources and the working hours there
+    4. after commit: the availability version bumped (signals)
+    Raises InvalidState; nothing is deleted then.
+    """
+    with transaction.atomic():
+        locked = Location.objects.select_for_update().filter(pk=location.pk).first()
+        if locked is None:
+            return
+        if (
+            locked.service_set.exists()
+            or locked.classsession_set.exists()
+            or Resource.objects.filter(location=locked, bookings__isnull=False).exists()
+        ):
+            raise InvalidState(
+                _(
+                    "Services, class sessions or bookings use this location; move or "
+                    "remove them first."
+                )
+            )
+        locked.delete()
+
+
+# -- resources -------------------------------------------------------------------------
+
+
+def _clean_resource(company: Company, values: Mapping[str, Any], *, creating: bool):
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    if creating or "name" in values:
+        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
+    if creating or "kind" in values:
+        kind = values.get("kind")
+        if not (isinstance(kind, str) and len(kind) <= SLUG_MAX and SLUG.fullmatch(kind)):
+            errors.add(
+                "kind",
+                _("Letters, digits, - and _ only, at most %(n)d characters.") % {"n": SLUG_MAX},
+            )
+        else:
+            cleaned["kind"] = kind
+    if "location" in values:
+        cleaned["location"] = company_row(errors, "location", Location, company, values["location"])
+    for flag in ("online_bookable", "active"):
+        if flag in values:
+            cleaned[flag] = clean_bool(errors, flag, values[flag])
+    errors.raise_if_any()
+    return cleaned
+
+
+def resource_create(*, company: Company, values: Mapping[str, Any]) -> Resource:
+    """Add a resource (a room, a cabin, a device) that services of its kind need.
+
+    Side effects, in order:
+    1. validate: name, kind, flags; the location of this company
+    2. write: the Resource
+    3. after commit: the availability version bumped (signals)
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_resource(company, values, creating=True)
+    return Resource.objects.create(company=company, **cleaned)
+
+
+def resource_update(*, resource: Resource, values: Mapping[str, Any]) -> Resource:
+    """Change the given fields of a resource (a PATCH).
+
+    Side effects, in order:
+    1. validate: as resource_create, only the fields given
+    2. lock: the resource row (the lock booking_create takes on a resource)
+    3. write: the fields given
+    4. after commit: the availability version bumped (signals)
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_resource(resource.company, values, creating=False)
+    with transaction.atomic():
+        locked = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            locked.save(update_fields=list(cleaned))
+    return locked
+
+
+def resource_delete(*, resource: Resource) -> None:
+    """Delete a resource that never held a booking or a class session.
+
+    Side effects, in order: lock the resource row; re-check that no booking (of any
+    status) or class session uses it; delete it; after commit the availability
+    version bumped (signals). Raises InvalidState: a resource in use is deactivated
+    instead (`active` off), so its bookings keep their history.
+    """
+    with transaction.atomic():
+        locked = Resource.objects.select_for_update(of=("self",)).filter(pk=resource.pk).first()
+        if locked is None:
+            return
+        if locked.bookings.exists() or locked.classsession_set.exists():
+            raise InvalidState(
+                _("This resource has bookings or class sessions; deactivate it instead.")
+            )
+        locked.delete()
+
+
+# -- memberships -----------------------------------------------------------------------
+
+
+def _clean_membership(
+    company: Company, values: Mapping[str, Any], *, membership: Membership | None
+) -> dict[str, Any]:
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    creating = membership is None
+    if creating or "user" in values:
+        cleaned["user"] = clean_user(errors, "user", values.get("user"))
+    if creating or "role" in values:
+        cleaned["role"] = _clean_choice(errors, "role", values.get("role"), Role)
+    if "staff" in values:
+        cleaned["staff"] = company_row(errors, "staff", StaffMember, company, values["staff"])
+    role = cleaned.get("role", getattr(membership, "role", None))
+    staff = cleaned["staff"] if "staff" in cleaned else getattr(membership, "staff", None)
+    _junior_needs_staff(errors, role, staff)
+    errors.raise_if_any()
+    return cleaned
+
+
+def _check_one_membership(company: Company, user, membership: Membership | None) -> None:
+    others = Membership.objects.filter(company=company, user=user)
+    if membership is not None:
+        others = others.exclude(pk=membership.pk)
+    if user is not None and others.exists():
+        raise ValidationFailed(
+            fields={"user": [_("This user is already a member of this company.")]}
+        )
+
+
+def membership_create(*, company: Company, values: Mapping[str, Any]) -> Membership:
+    """Make a user a member of a company, with a role.
+
+    Side effects, in order:
+    1. validate: the user, the role; the staff member of this company, required for
+       a junior (whose bookings they see)
+    2. lock: the company row, so two requests do not both add the user
+    3. re-check: the user is not a member yet
+    4. write: the Membership
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_membership(company, values, membership=None)
+    with transaction.atomic():
+        Company.objects.select_for_update().filter(pk=company.pk).first()
+        _check_one_membership(company, cleaned["user"], None)
+        return Membership.objects.create(company=company, **cleaned)
+
+
+def membership_update(*, membership: Membership, values: Mapping[str, Any]) -> Membership:
+    """Change the given fields of a membership (a PATCH). The user's API tokens follow
+    at once: their role is capped by the membership's (companies.access).
+
+    Side effects, in order:
+    1. validate: as membership_create, only the fields given, with the role and staff
+       member it ends up with
+    2. lock: the membership row
+    3. re-check: the user (if changed) is not a member yet
+    4. write: the fields given
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_membership(membership.company, values, membership=membership)
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
+        if "user" in cleaned:
+            _check_one_membership(locked.company, cleaned["user"], locked)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            locked.save(update_fields=list(cleaned))
+    return locked
+
+
+def membership_delete(*, membership: Membership) -> None:
+    """Take a user out of a company. Their API tokens for it stop answering at once
+    (companies.access reads the membership on every request).
+
+    Side effects, in order: lock the membership row; delete it.
+    """
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+        if locked is not None:
+            locked.delete()
+
+
+# -- API tokens ------------------------------------------------------------------------
+
+
+def _clean_token(
+    company: Company, values: Mapping[str, Any], *, token: ApiToken | None
+) -> dict[str, Any]:
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    creating = token is None
+    if creating or "name" in values:
+        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=TOKEN_NAME_MAX)
+    if creating or "role" in values:
+        cleaned["role"] = _clean_choice(errors, "role", values.get("role"), Role)
+    if "staff" in values:
+        cleaned["staff"] = company_row(errors, "staff", StaffMember, company, values["staff"])
+    if "user" in values:
+        cleaned["user"] = clean_user(errors, "user", values["user"], nullable=True)
+    if "expires_at" in values:
+        expires = values["expires_at"]
+        if expires is not None and not (isinstance(expires, datetime) and expires.tzinfo):
+            errors.add("expires_at", _("Enter a date and time."))
+        else:
+            cleaned["expires_at"] = expires
+    if "revoked" in values:
+        revoked = clean_bool(errors, "revoked", values["revoked"])
+        if token is not None and token.revoked and not revoked:
+            errors.add("revoked", _("A revoked token stays revoked; issue a new one."))
+        cleaned["revoked"] = revoked
+    role = cleaned.get("role", getattr(token, "role", None))
+    staff = cleaned["staff"] if "staff" in cleaned else getattr(token, "staff", None)
+    _junior_needs_staff(errors, role, staff)
+    errors.raise_if_any()
+    return cleaned
+
+
+def api_token_issue(*, company: Company, values: Mapping[str, Any]) -> tuple[ApiToken, str]:
+    """Issue an API token for the staff API; returns it with its secret, which is shown
+    once and never stored (only its hash).
+
+    Side effects, in order:
+    1. validate: name, role, user, expiry; the staff member of this company, required
+       for a junior token
+    2. write: the ApiToken (ApiToken.issue: the secret's prefix and hash)
+    Raises ValidationFailed; nothing is written then.
+    """
+    cleaned = _clean_token(company, values, token=None)
+    return ApiToken.issue(company=company, **cleaned)
+
+
+def api_token_update(*, token: ApiToken, values: Mapping[str, Any]) -> ApiToken:
+    """Change the given fields of a token (a PATCH); its secret stays.
+
+    Side effects, in order:
+    1. lock: the token row, whose `revoked` the check reads
+    2. validate: as api_token_issue, only the fields given; a revoked token is never
+       brought back (its secret may have leaked: issue a new one)
+    3. write: the fields given
+    Raises ValidationFailed; nothing is written then.
+    """
+    with transaction.atomic():
+        locked = ApiToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
+        cleaned = _clean_token(locked.company, values, token=locked)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            locked.save(update_fields=list(cleaned))
+    return locked
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke a token: it stops answering at once, for good."""
+    return api_token_update(token=token, values={"revoked": True})
+
+
 def api_token_touch(*, token: ApiToken, now: datetime) -> None:
     """Record that `token` answered a request at `now`, unless it was recorded less than
     TOKEN_TOUCH_EVERY ago. The update re-checks the age, so concurrent requests of one
@@ -245,3 +824,11 @@ def api_token_touch(*, token: ApiToken, now: datetime) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_TOUCH_EVERY)
     ).update(last_used_at=now)
     token.last_used_at = now
+
+
+def api_token_delete(*, token: ApiToken) -> None:
+    """Delete a token (revoking keeps it listed; this removes it): lock its row, delete it."""
+    with transaction.atomic():
+        locked = ApiToken.objects.select_for_update().filter(pk=token.pk).first()
+        if locked is not None:
+            locked.delete()
