@@ -130,7 +130,8 @@ class WorkingHoursFormSet(StaffChildFormSet):
     9-12 becomes 13-17 while 13-17 becomes 9-12) would overlap if saved row by row."""
 
     def domain_write(self) -> None:
-        kept, deleted = [], []
+        kept: list[forms.ModelForm] = []
+        deleted: list[forms.ModelForm] = []
         for form, keep in self.rows():
             (kept if keep else deleted).append(form)
         self._kept = kept
