@@ -19,11 +19,16 @@ from .misc import (
     send_sign_in_link,
     staff_feed_issue,
     staff_feed_render,
+    staff_feed_revoke,
+    template_delete,
     template_errors,
     template_preview,
     template_save,
+    template_update,
 )
+from .options import notification_settings_delete, notification_settings_save
 from .outbox import (
+    outbox_delete,
     outbox_deliver,
     outbox_deliver_due,
     outbox_enqueue,
@@ -33,6 +38,8 @@ from .outbox import (
 )
 
 __all__ = [
+    "notification_settings_delete",
+    "notification_settings_save",
     "notify_booking_cancelled",
     "notify_booking_confirmed",
     "notify_booking_created",
@@ -43,6 +50,7 @@ __all__ = [
     "notify_meeting_removed",
     "notify_meeting_link_missing",
     "notify_payment_recorded",
+    "outbox_delete",
     "outbox_deliver",
     "outbox_deliver_due",
     "outbox_enqueue",
@@ -54,7 +62,10 @@ __all__ = [
     "send_sign_in_link",
     "staff_feed_issue",
     "staff_feed_render",
+    "staff_feed_revoke",
+    "template_delete",
     "template_errors",
     "template_preview",
     "template_save",
+    "template_update",
 ]
