@@ -63,10 +63,13 @@ def test_adding_hours_that_overlap_the_weekday_is_refused_and_changes_nothing(ro
     assert rows(dora) == before and availability_version(dora.company_id) == version
 
 
-def test_adding_and_changing_hours_goes_through_the_domain(root, dora):
+def test_adding_and_changing_hours_goes_through_the_domain(
+    root, dora, django_capture_on_commit_callbacks
+):
     version = availability_version(dora.company_id)
     data = {"staff": dora.pk, "weekday": "0", "start": "17:00", "end": "00:00"}
-    assert root.post(admin_url(WorkingHours, "add"), data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert root.post(admin_url(WorkingHours, "add"), data).status_code == 302
     evening = WorkingHours.objects.get(staff=dora, start=time(17))
     assert evening.end == time(0) and availability_version(dora.company_id) > version
 
@@ -208,7 +211,9 @@ def test_the_staff_page_refuses_an_overlapping_week_and_changes_nothing(root, do
     assert rows(dora) == before
 
 
-def test_the_staff_page_saves_the_week_through_the_domain(root, dora):
+def test_the_staff_page_saves_the_week_through_the_domain(
+    root, dora, django_capture_on_commit_callbacks
+):
     url, data = staff_page(root, dora)
     version = availability_version(dora.company_id)
     # The two spans swap their hours, which one row at a time would refuse, and a
@@ -226,7 +231,8 @@ def test_the_staff_page_saves_the_week_through_the_domain(root, dora):
             "working_hours-2-staff": str(dora.pk),
         }
     )
-    response = root.post(url, data)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = root.post(url, data)
     assert response.status_code == 302, response.context and response.context["errors"]
     week = list(
         WorkingHours.objects.filter(staff=dora)

@@ -112,7 +112,7 @@ def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]
     if not cleaned:
         return account
     with transaction.atomic():
-        locked = MeetingAccount.objects.select_for_update().get(pk=account.pk)
+        locked = MeetingAccount.objects.select_for_update(of=("self",)).get(pk=account.pk)
         _check_whole(cleaned.get("provider", locked.provider), cleaned.get("url", locked.url))
         for name, value in cleaned.items():
             setattr(locked, name, value)
@@ -129,7 +129,14 @@ def meeting_account_delete(*, account: MeetingAccount) -> None:
     those at the provider.
     """
     with transaction.atomic():
-        locked = MeetingAccount.objects.select_for_update().filter(pk=account.pk).first()
+        # No ordering: the default one joins the (nullable) staff row, which PostgreSQL
+        # cannot lock.
+        locked = (
+            MeetingAccount.objects.select_for_update(of=("self",))
+            .filter(pk=account.pk)
+            .order_by()
+            .first()
+        )
         if locked is None:
             return
         upcoming = locked.meetings.filter(

@@ -170,7 +170,7 @@ def template_update(
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
-        locked = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+        locked = MessageTemplate.objects.select_for_update(of=("self",)).get(pk=template.pk)
         taken = (
             MessageTemplate.objects.filter(
                 company=company, event=event, language=language, service=service, staff=staff

@@ -67,7 +67,11 @@ def notification_settings_save(
         cleaned["notify_staff"] = clean_bool(errors, "notify_staff", values["notify_staff"])
     errors.raise_if_any()
     with transaction.atomic():
-        row = NotificationSettings.objects.select_for_update().filter(company=company).first()
+        row = (
+            NotificationSettings.objects.select_for_update(of=("self",))
+            .filter(company=company)
+            .first()
+        )
         if row is None:
             return NotificationSettings.objects.create(company=company, **cleaned)
         for name, value in cleaned.items():

@@ -335,7 +335,7 @@ def outbox_delete(*, message: OutboxMessage) -> None:
     a queued or sending message (the delivery task would lose it mid-send).
     """
     with transaction.atomic():
-        row = OutboxMessage.objects.select_for_update().filter(pk=message.pk).first()
+        row = OutboxMessage.objects.select_for_update(of=("self",)).filter(pk=message.pk).first()
         if row is None:
             return
         if row.state not in (OutboxState.SENT, OutboxState.FAILED):
