@@ -3,9 +3,13 @@
 | function | writes | refuses (400, field errors) |
 | --- | --- | --- |
 | working_hours_replace | the whole week at once: every WorkingHours row of the staff member | an end before the start (00:00 means midnight), seconds, spans of one weekday that overlap (at any location: one person, one place), another company's location |
-| time_off_create / time_off_replace | one TimeOff | times without an offset, an end before the start, more than MAX_TIME_OFF, a reason with control characters |
-| date_exception_create / date_exception_replace | one DateException | hours on a "closed" day, no hours on a "different" or "extra" one, a date that is already closed or whose hours overlap (same location, or all locations) |
-| time_off_delete / date_exception_delete | the row | - |
+| working_hours_add / working_hours_change | one WorkingHours row (the admin's page of one span) | the same, checked against the staff member's other spans of that weekday |
+| time_off_create / time_off_replace / time_off_update | one TimeOff | times without an offset, an end before the start, more than MAX_TIME_OFF, a reason with control characters |
+| date_exception_create / date_exception_replace / date_exception_update | one DateException | hours on a "closed" day, no hours on a "different" or "extra" one, a date that is already closed or whose hours overlap (same location, or all locations) |
+| working_hours_delete / time_off_delete / date_exception_delete | the row | - |
+
+`*_replace` take every field (a PUT); `*_update` and working_hours_change take only
+the fields that change (a PATCH, as the admin sends them) and check the row they make.
 
 The week is replaced as a whole rather than edited row by row: a change of hours is
 usually several rows at once (Monday 9-12 and 13-17), and checking overlaps against
@@ -65,7 +69,30 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def _ref(row_id: int | None) -> str | None:
+    """A stored id as the API spells it, for a PATCH that leaves the field alone."""
+    return None if row_id is None else str(row_id)
+
+
 # -- weekly hours --------------------------------------------------------------------
+
+
+def _clean_hours(
+    errors: FieldErrors, prefix: str, staff: StaffMember, span: Mapping[str, Any]
+) -> WorkingHours | None:
+    """One span as an unsaved row of `staff`; None (and field errors) when unusable."""
+    weekday = span.get("weekday")
+    if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        errors.add(f"{prefix}weekday", _("Enter a weekday from 0 (Monday) to 6 (Sunday)."))
+        weekday = None
+    start, end = span.get("start"), span.get("end")
+    usable = _clean_span(errors, prefix, start, end)
+    location = company_row(
+        errors, f"{prefix}location", Location, staff.company, span.get("location")
+    )
+    if weekday is None or not usable or f"{prefix}location" in errors:
+        return None
+    return WorkingHours(staff=staff, location=location, weekday=weekday, start=start, end=end)
 
 
 def working_hours_replace(
@@ -89,29 +116,19 @@ def working_hours_replace(
     by_day: dict[int, list[tuple[int, tuple[int, int]]]] = {}
     for n, span in enumerate(spans):
         prefix = f"hours.{n}."
-        weekday = span.get("weekday")
-        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
-            errors.add(f"{prefix}weekday", _("Enter a weekday from 0 (Monday) to 6 (Sunday)."))
-            weekday = None
-        start, end = span.get("start"), span.get("end")
-        usable = _clean_span(errors, prefix, start, end)
-        location = company_row(
-            errors, f"{prefix}location", Location, staff.company, span.get("location")
-        )
-        if weekday is None or not usable:
+        row = _clean_hours(errors, prefix, staff, span)
+        if row is None:
             continue
-        minutes = _minutes(start, end)
-        for other_n, other in by_day.get(weekday, []):
+        minutes = _minutes(row.start, row.end)
+        for other_n, other in by_day.get(row.weekday, []):
             if _overlaps(minutes, other):
                 errors.add(
                     f"{prefix}start",
                     _("Overlaps span %(n)d of the same weekday.") % {"n": other_n},
                 )
                 break
-        by_day.setdefault(weekday, []).append((n, minutes))
-        rows.append(
-            WorkingHours(staff=staff, location=location, weekday=weekday, start=start, end=end)
-        )
+        by_day.setdefault(row.weekday, []).append((n, minutes))
+        rows.append(row)
     errors.raise_if_any()
     with transaction.atomic():
         StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
@@ -119,6 +136,78 @@ def working_hours_replace(
         created = WorkingHours.objects.bulk_create(rows)
         availability_changed(staff.company_id)
     return created
+
+
+def _check_weekday_free(row: WorkingHours, *, exclude_id: int | None) -> None:
+    """The staff member's other spans of that weekday, at any location (one person,
+    one place), must not overlap `row`. Called with the staff row locked."""
+    minutes = _minutes(row.start, row.end)
+    others = WorkingHours.objects.filter(staff_id=row.staff_id, weekday=row.weekday).exclude(
+        pk=exclude_id
+    )
+    for other in others.order_by("start"):
+        if _overlaps(minutes, _minutes(other.start, other.end)):
+            raise _conflict(
+                "start",
+                _("These hours overlap %(start)s-%(end)s on the same weekday.")
+                % {"start": f"{other.start:%H:%M}", "end": f"{other.end:%H:%M}"},
+            )
+
+
+def working_hours_add(*, staff: StaffMember, values: Mapping[str, Any]) -> WorkingHours:
+    """Add one span to a staff member's week
+    ({"weekday": 0-6, "start": time, "end": time, "location": id|None}).
+
+    Side effects, in order:
+    1. validate: the span (as working_hours_replace checks each one)
+    2. lock: the staff row (the lock working_hours_replace takes)
+    3. re-check: no other span of that weekday overlaps it
+    4. write: the WorkingHours row
+    5. after commit: the availability version bumped (signals)
+    Raises ValidationFailed; nothing is written then.
+    """
+    errors = FieldErrors()
+    row = _clean_hours(errors, "", staff, values)
+    errors.raise_if_any()
+    assert row is not None
+    with transaction.atomic():
+        StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
+        _check_weekday_free(row, exclude_id=None)
+        row.save()
+    return row
+
+
+def working_hours_change(*, hours: WorkingHours, values: Mapping[str, Any]) -> WorkingHours:
+    """Change one span of a staff member's week: only the fields in `values` (a PATCH),
+    the others stay.
+
+    Side effects, in order: validate the span it becomes; lock the staff row; re-check
+    the weekday's other spans; write the row; after commit the availability version
+    bumped (signals). Raises ValidationFailed; nothing is written then.
+    """
+    merged = {
+        "weekday": hours.weekday,
+        "start": hours.start,
+        "end": hours.end,
+        "location": _ref(hours.location_id),
+        **values,
+    }
+    errors = FieldErrors()
+    row = _clean_hours(errors, "", hours.staff, merged)
+    errors.raise_if_any()
+    assert row is not None
+    with transaction.atomic():
+        StaffMember.objects.select_for_update(of=("self",)).filter(pk=hours.staff_id).first()
+        _check_weekday_free(row, exclude_id=hours.pk)
+        for name in ("weekday", "start", "end", "location"):
+            setattr(hours, name, getattr(row, name))
+        hours.save()
+    return hours
+
+
+def working_hours_delete(*, hours: WorkingHours) -> None:
+    """Remove one span of a staff member's week (version bumped by signals)."""
+    hours.delete()
 
 
 # -- time off ------------------------------------------------------------------------
@@ -166,6 +255,17 @@ def time_off_replace(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff
         setattr(time_off, name, value)
     time_off.save(update_fields=list(cleaned))
     return time_off
+
+
+def time_off_update(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
+    """Change only the fields of a time off in `values` (a PATCH); the result is checked
+    as a whole, as time_off_replace checks it.
+
+    Side effects: validate; write; after commit the availability version bumped.
+    Raises ValidationFailed.
+    """
+    current = {"start": time_off.start, "end": time_off.end, "reason": time_off.reason}
+    return time_off_replace(time_off=time_off, values={**current, **values})
 
 
 def time_off_delete(*, time_off: TimeOff) -> None:
@@ -256,6 +356,23 @@ def date_exception_replace(*, exception: DateException, values: Mapping[str, Any
             setattr(exception, name, value)
         exception.save()
     return exception
+
+
+def date_exception_update(*, exception: DateException, values: Mapping[str, Any]) -> DateException:
+    """Change only the fields of a date exception in `values` (a PATCH); the result is
+    checked as a whole, as date_exception_replace checks it.
+
+    Side effects: validate; lock the staff row; re-check the date's other exceptions;
+    write; after commit the availability version bumped (signals). Raises ValidationFailed.
+    """
+    current = {
+        "date": exception.date,
+        "kind": exception.kind,
+        "start": exception.start,
+        "end": exception.end,
+        "location": _ref(exception.location_id),
+    }
+    return date_exception_replace(exception=exception, values={**current, **values})
 
 
 def date_exception_delete(*, exception: DateException) -> None:

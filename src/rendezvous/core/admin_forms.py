@@ -217,3 +217,91 @@ class DomainAdmin(admin.ModelAdmin):
         if count and done is not None:
             self.message_user(request, done % {"count": count}, messages.SUCCESS)
         return count
+
+
+# -- inlines ---------------------------------------------------------------------------
+#
+# An inline's rows are saved after the page's own row, and only once every part of the
+# page is valid; a refusal must show on the page instead. So a DomainInlineFormSet runs
+# its domain functions twice in the admin's transaction: while validating, inside a
+# savepoint that is always rolled back (the refusals become the formset's errors, and
+# nothing stays written if another part of the page is refused), then for real in
+# save(). A refusal at save time (a concurrent change won the race) raises, and the
+# admin's transaction takes the whole page back.
+
+
+class _DryRun(Exception):
+    """Rolls back the trial run of a formset's domain writes."""
+
+
+class DomainInlineFormSet(forms.BaseInlineFormSet):
+    """An inline formset whose save is `domain_write`, calling domain functions through
+    `domain_call`. Set `new_objects`, `changed_objects` and `deleted_objects` in
+    `domain_write` for the admin's change message."""
+
+    _domain_saving = False
+    _domain_errors: list[str]
+
+    def domain_write(self) -> None:
+        raise NotImplementedError
+
+    def domain_call(self, form, function, /, **kwargs):
+        """`function(**kwargs)`; while validating, its refusal becomes `form`'s errors
+        (the formset's own errors when `form` is None) and None is returned."""
+        if self._domain_saving:
+            return function(**kwargs)
+        try:
+            with transaction.atomic():
+                return function(**kwargs)
+        except DomainError as exc:
+            self.domain_refused(form, exc)
+            return None
+
+    def domain_refused(self, form, exc: DomainError) -> None:
+        """Shows a refusal: each field's messages on `form`'s field (or the form), the
+        message itself when it names no field."""
+        for field, problems in (exc.fields or {}).items():
+            if form is not None:
+                form.add_error(field if field in form.fields else None, problems)
+            else:
+                self._domain_errors.extend(problems)
+        if not exc.fields:
+            if form is not None:
+                form.add_error(None, exc.message)
+            else:
+                self._domain_errors.append(exc.message)
+
+    def clean(self):
+        super().clean()
+        self._domain_saving = False
+        self._domain_errors = []
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        if any(self.errors) or not self.has_changed():
+            return
+        try:
+            with transaction.atomic():
+                self.domain_write()
+                raise _DryRun
+        except _DryRun:
+            pass
+        if self._domain_errors:
+            raise forms.ValidationError(self._domain_errors)
+
+    def save(self, commit=True):
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        if not self.has_changed():
+            return []
+        self._domain_saving = True
+        self.domain_write()
+        return [*self.new_objects, *(row for row, _fields in self.changed_objects)]
+
+
+class DomainInline(admin.options.InlineModelAdmin):
+    """An inline saved through its DomainInlineFormSet. Its domain functions need the
+    parent row, so on the parent's add page it takes no rows (save the parent first,
+    then add its rows)."""
+
+    formset = DomainInlineFormSet
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and super().has_add_permission(request, obj)

@@ -1,18 +1,23 @@
 """Admin for meeting accounts and meetings.
 
-Accounts (static room links, Jitsi settings, OAuth apps) are edited here; the secret is
-a password field that is never shown back, and OAuth tokens are not shown at all. An
+Accounts (static room links, Jitsi settings, OAuth apps) are written through
+meeting_account_create / meeting_account_update / meeting_account_delete
+(core.admin_forms); the secret is a password field that is never shown back (nor put
+in the form's initial data), kept when left empty, and OAuth tokens are not shown at all. An
 OAuth account (teams, google_meet, a Zoom OAuth app) shows its connection (connected as
 whom, since when, or "needs reconnecting") and a Connect button that posts the change
 form, CSRF token included, to meetings.oauth_views.connect.
 
-A meeting's state changes only through meetings.domain: the form takes a *new* link, instructions and a password (the
-`manual` provider) and hands them to meeting_set_link. The link column comes from the
+A meeting's state changes only through meetings.domain: the form takes a *new* link,
+instructions and a password (the `manual` provider) and hands them to meeting_set_link,
+or, without a new link, the instructions and password to meeting_set_details; a refusal
+shows on the form. Meetings and join tokens are never deleted here: they go with their
+booking or session, and are revoked by the domain. The link column comes from the
 reveal rule (meeting_view, as an admin): our host join link, never the provider's URL.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -21,20 +26,39 @@ from django.utils.translation import gettext_lazy as _
 from rendezvous.companies.access import Actor
 from rendezvous.companies.admin import CompanyFixedAdmin, local_datetime
 from rendezvous.companies.models import Role
+from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 from rendezvous.core.errors import DomainError
 
 from .admin_report import report_view
-from .domain import meeting_set_link, meeting_view
+from .domain import (
+    meeting_account_create,
+    meeting_account_delete,
+    meeting_account_update,
+    meeting_set_details,
+    meeting_set_link,
+    meeting_view,
+)
 from .domain.oauth_connect import oauth_provider
 from .models import JoinToken, Meeting, MeetingAccount
 from .providers import REGISTRY
 
 
-class MeetingAccountForm(forms.ModelForm):
+class NewSecretField(forms.CharField):
+    """Empty means "keep the current secret", so only a typed one is a change."""
+
+    def has_changed(self, initial, data) -> bool:
+        return bool(data)
+
+
+ACCOUNT_FIELDS = ("staff", "provider", "active", "url", "app_id", "tenant")
+
+
+class MeetingAccountForm(DomainForm):
     provider = forms.ChoiceField(label=_("provider"), choices=[(n, n) for n in REGISTRY])
-    secret = forms.CharField(
+    secret = NewSecretField(
         label=_("secret"),
         required=False,
+        strip=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current secret."),
     )
@@ -43,30 +67,29 @@ class MeetingAccountForm(forms.ModelForm):
         model = MeetingAccount
         fields = ["company", "staff", "provider", "active", "url", "app_id", "secret", "tenant"]
 
-    def clean_secret(self):
-        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The decrypted secret has no business in the page's form, even unrendered.
+        self.initial.pop("secret", None)
 
-    def clean(self):
-        data = super().clean()
-        staff, company = data.get("staff"), data.get("company") or self.instance.company
-        if staff is not None and company is not None and staff.company_id != company.pk:
-            self.add_error("staff", _("This staff member works for another company."))
-        return data
+    def domain_write(self) -> MeetingAccount:
+        values = self.domain_values(ACCOUNT_FIELDS)
+        if self.cleaned_data.get("secret"):
+            values["secret"] = self.cleaned_data["secret"]
+        if self.instance.pk is None:
+            return meeting_account_create(company=self.cleaned_data["company"], values=values)
+        return meeting_account_update(account=self.instance, values=values)
 
 
 @admin.register(MeetingAccount)
-class MeetingAccountAdmin(CompanyFixedAdmin):
+class MeetingAccountAdmin(CompanyFixedAdmin, DomainAdmin):
     form = MeetingAccountForm
     list_display = ["__str__", "company", "staff", "provider", "active", "connection_state"]
     list_filter = ["provider", "active", "needs_reconnect"]
     readonly_fields = ["connection"]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            return super().save_model(request, obj, form, change)
-        # Only what the form edits: the tokens this page loaded may have been rotated by
-        # a refresh meanwhile, and writing the spent copy back would break the connection.
-        obj.save(update_fields=[name for name in form.fields if name != "company"])
+    def domain_delete(self, obj: MeetingAccount) -> None:
+        meeting_account_delete(account=obj)
 
     @admin.display(description=_("connection"))
     def connection_state(self, obj):
@@ -111,7 +134,7 @@ class MeetingAccountAdmin(CompanyFixedAdmin):
         )
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(DomainForm):
     new_url = forms.URLField(
         label=_("meeting link"),
         required=False,
@@ -126,9 +149,29 @@ class MeetingForm(forms.ModelForm):
         model = Meeting
         fields = ["instructions", "password"]
 
+    def domain_write(self) -> Meeting:
+        data = self.cleaned_data
+        try:
+            if data.get("new_url"):
+                return meeting_set_link(
+                    meeting=self.instance,
+                    url=data["new_url"],
+                    host_url=data.get("new_host_url") or "",
+                    instructions=data["instructions"],
+                    password=data["password"],
+                )
+            return meeting_set_details(
+                meeting=self.instance, instructions=data["instructions"], password=data["password"]
+            )
+        except DomainError as exc:
+            # The domain names the link `url`; this form calls it `new_url`.
+            renames = {"url": "new_url", "host_url": "new_host_url"}
+            exc.fields = {renames.get(k, k): v for k, v in (exc.fields or {}).items()} or None
+            raise
+
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(DomainAdmin):
     form = MeetingForm
     # The "Online meetings" report (meetings.admin_report) is linked from the list.
     change_list_template = "admin/meetings/meeting/change_list.html"
@@ -157,6 +200,9 @@ class MeetingAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     @admin.display(description=_("start"))
     def when(self, obj):
         return local_datetime(obj.start, obj.company.zone)
@@ -168,24 +214,6 @@ class MeetingAdmin(admin.ModelAdmin):
         if view is None or not view.join_url:
             return view.reason if view else ""
         return format_html('<a href="{}">{}</a>', view.join_url, _("host join page"))
-
-    def save_model(self, request, obj, form, change):
-        url = form.cleaned_data.get("new_url") or ""
-        if not url:
-            Meeting.objects.filter(pk=obj.pk).update(
-                instructions=obj.instructions, password=obj.password
-            )
-            return
-        try:
-            meeting_set_link(
-                meeting=obj,
-                url=url,
-                host_url=form.cleaned_data.get("new_host_url") or "",
-                instructions=obj.instructions,
-                password=obj.password,
-            )
-        except DomainError as exc:
-            messages.error(request, str(exc))
 
 
 @admin.register(JoinToken)
@@ -202,4 +230,7 @@ class JoinTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

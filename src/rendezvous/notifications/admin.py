@@ -1,10 +1,15 @@
 """Admin: the outbox (state, attempts, last error, resend), the template editor with a
 preview, notification settings, reminders, and staff calendar feeds.
 
-Outbox rows are what was sent, so they are read-only; "Resend" goes through
-`outbox_resend`. Templates are checked by the same `template_errors` the domain uses,
-so an unknown `[variable]`, or one not meant for the event's recipient (the host's
-join link in a customer's email), is refused here exactly as in `template_save`.
+Every write goes through notifications.domain (core.admin_forms):
+
+| page | writes through |
+| --- | --- |
+| outbox | read-only; "Resend" is outbox_resend, deleting a sent or failed row outbox_delete |
+| message templates | template_save (add), template_update (change), template_delete: an unknown `[variable]`, or one not meant for the event's recipient (the host's join link in a customer's email), is refused there |
+| notification settings | notification_settings_save, notification_settings_delete |
+| staff calendar feeds | staff_feed_issue (add, "new URL"), staff_feed_revoke (delete) |
+| reminders, calendar sequences | read-only bookkeeping of the domain: never changed or deleted here |
 """
 
 from django import forms
@@ -18,9 +23,21 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm
+from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 
 from .defaults import default_template
-from .domain import outbox_resend, staff_feed_issue, template_errors, template_preview
+from .domain import (
+    notification_settings_delete,
+    notification_settings_save,
+    outbox_delete,
+    outbox_resend,
+    staff_feed_issue,
+    staff_feed_revoke,
+    template_delete,
+    template_preview,
+    template_save,
+    template_update,
+)
 from .links import feed_url
 from .models import (
     CalendarSequence,
@@ -44,7 +61,7 @@ def _preview_frame(html: str):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(DomainAdmin):
     list_display = (
         "created_at",
         "event",
@@ -95,6 +112,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             and super().has_delete_permission(request, obj)
         )
 
+    def domain_delete(self, obj: OutboxMessage) -> None:
+        outbox_delete(message=obj)
+
     @admin.display(description=_("last error"))
     def error_excerpt(self, obj: OutboxMessage) -> str:
         return obj.last_error[:80]
@@ -130,7 +150,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         )
 
 
-class MessageTemplateForm(CompanyScopedForm):
+class MessageTemplateForm(CompanyScopedForm, DomainForm):
     company_scoped_fields = ("service", "staff")
     language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES)
 
@@ -139,28 +159,23 @@ class MessageTemplateForm(CompanyScopedForm):
         fields = ("company", "event", "language", "service", "staff", "subject", "body")
         widgets = {"body": forms.Textarea(attrs={"rows": 18, "cols": 90})}
 
-    def clean(self):
-        cleaned = super().clean()
-        company = self.form_company()
-        if company is None or not {"event", "language", "subject", "body"} <= cleaned.keys():
-            return cleaned
-        errors = template_errors(
-            company=company,
-            event=cleaned["event"],
-            language=cleaned["language"],
-            subject=cleaned["subject"],
-            body=cleaned["body"],
-            service=cleaned.get("service"),
-            staff=cleaned.get("staff"),
+    def domain_write(self) -> MessageTemplate:
+        data = self.cleaned_data
+        text = {name: data[name] for name in ("event", "language", "subject", "body")}
+        if self.instance.pk is None:
+            return template_save(
+                company=data["company"],
+                service=data.get("service"),
+                staff=data.get("staff"),
+                **text,
+            )
+        return template_update(
+            template=self.instance, service=data.get("service"), staff=data.get("staff"), **text
         )
-        for field, problems in errors.items():
-            for problem in problems:
-                self.add_error(field if field in self.fields else None, problem)
-        return cleaned
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(CompanyFixedAdmin):
+class MessageTemplateAdmin(CompanyFixedAdmin, DomainAdmin):
     """Flexible notifications: a template may apply to one service, one staff member or
     both; the most specific one wins. Empty scope = every booking of the company."""
 
@@ -175,6 +190,9 @@ class MessageTemplateAdmin(CompanyFixedAdmin):
         (_("Text"), {"fields": ("subject", "body", "variables")}),
         (_("Preview with sample data"), {"fields": ("preview", "default_wording")}),
     )
+
+    def domain_delete(self, obj: MessageTemplate) -> None:
+        template_delete(template=obj)
 
     @admin.display(description=_("variables"))
     def variables(self, obj: MessageTemplate | None):
@@ -211,30 +229,31 @@ class MessageTemplateAdmin(CompanyFixedAdmin):
         return format_html("<p><strong>{}</strong></p><pre>{}</pre>", subject, body)
 
 
-class NotificationSettingsForm(CompanyScopedForm):
+SETTINGS_FIELDS = ("reminder_offsets_minutes", "reply_to", "notify_staff")
+
+
+class NotificationSettingsForm(CompanyScopedForm, DomainForm):
     class Meta:
         model = NotificationSettings
-        fields = ("company", "reminder_offsets_minutes", "reply_to", "notify_staff")
+        fields = ("company", *SETTINGS_FIELDS)
 
-    def clean_reminder_offsets_minutes(self):
-        value = self.cleaned_data.get("reminder_offsets_minutes") or []
-        if not isinstance(value, list) or not all(
-            isinstance(m, int) and not isinstance(m, bool) and 0 < m <= 60 * 24 * 30 for m in value
-        ):
-            raise forms.ValidationError(
-                _("A list of whole minutes between 1 and 43200, e.g. [1440, 60].")
-            )
-        if len(value) > 5:
-            raise forms.ValidationError(_("At most five reminders."))
-        return sorted(set(value), reverse=True)
+    def domain_write(self) -> NotificationSettings:
+        company = self.form_company()
+        assert company is not None  # a required field on "add", read-only after
+        return notification_settings_save(
+            company=company, values=self.domain_values(SETTINGS_FIELDS)
+        )
 
 
 @admin.register(NotificationSettings)
-class NotificationSettingsAdmin(CompanyFixedAdmin):
+class NotificationSettingsAdmin(CompanyFixedAdmin, DomainAdmin):
     form = NotificationSettingsForm
     list_display = ("company", "reminder_offsets_minutes", "reply_to", "notify_staff")
     search_fields = ("company__name",)
     list_select_related = ("company",)
+
+    def domain_delete(self, obj: NotificationSettings) -> None:
+        notification_settings_delete(settings=obj)
 
 
 @admin.register(ScheduledReminder)
@@ -251,6 +270,11 @@ class ScheduledReminderAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Reminders follow their booking (reminders_schedule): a row removed here
+        # would silently drop a customer's reminder.
+        return False
+
 
 @admin.register(CalendarSequence)
 class CalendarSequenceAdmin(admin.ModelAdmin):
@@ -264,6 +288,10 @@ class CalendarSequenceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A calendar ignores an update whose SEQUENCE is not higher than the last one.
+        return False
+
 
 class StaffCalendarFeedForm(forms.ModelForm):
     class Meta:
@@ -272,7 +300,7 @@ class StaffCalendarFeedForm(forms.ModelForm):
 
 
 @admin.register(StaffCalendarFeed)
-class StaffCalendarFeedAdmin(admin.ModelAdmin):
+class StaffCalendarFeedAdmin(DomainAdmin):
     """Adding a feed (or "new URL") shows its private URL once; only a hash is kept."""
 
     form = StaffCalendarFeedForm
@@ -289,6 +317,9 @@ class StaffCalendarFeedAdmin(admin.ModelAdmin):
         token = staff_feed_issue(staff=obj.staff)
         obj.pk = StaffCalendarFeed.objects.get(staff=obj.staff).pk
         self._show(request, obj.staff, token)
+
+    def domain_delete(self, obj: StaffCalendarFeed) -> None:
+        staff_feed_revoke(staff=obj.staff)
 
     def _show(self, request, staff, token: str) -> None:
         messages.warning(

@@ -1,6 +1,7 @@
 """Meeting behaviour. bookings.domain calls meeting_booking_changed inside its
 transactions; pages, API, emails and admin call meeting_view (the one reveal rule)."""
 
+from .accounts import meeting_account_create, meeting_account_delete, meeting_account_update
 from .lifecycle import (
     account_for,
     meeting_booking_changed,
@@ -11,6 +12,7 @@ from .lifecycle import (
     meeting_retry_due,
     meeting_retry_failed,
     meeting_session_cancelled,
+    meeting_set_details,
     meeting_set_link,
     meeting_warn_missing_links,
 )
@@ -21,6 +23,9 @@ __all__ = [
     "CustomerViewer",
     "MeetingView",
     "account_for",
+    "meeting_account_create",
+    "meeting_account_delete",
+    "meeting_account_update",
     "meeting_booking_changed",
     "meeting_delete_remote",
     "meeting_for",
@@ -31,6 +36,7 @@ __all__ = [
     "meeting_retry_failed",
     "meeting_session_cancelled",
     "meeting_session_fits",
+    "meeting_set_details",
     "meeting_set_link",
     "meeting_view",
     "meeting_warn_missing_links",

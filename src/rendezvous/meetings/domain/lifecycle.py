@@ -50,6 +50,7 @@ from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.retry import backoff
+from rendezvous.core.text import has_control_chars
 from rendezvous.core.tokens import hash_token, join_token, new_nonce
 
 from ..models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
@@ -722,4 +723,38 @@ def meeting_set_link(
         locked.save(update_fields=["password", "instructions", "attempts"])
         if changed:
             _announce(locked)
+    return locked
+
+
+INSTRUCTIONS_MAX = 5000
+PASSWORD_MAX = 200
+
+
+def meeting_set_details(*, meeting: Meeting, instructions: str, password: str) -> Meeting:
+    """Staff change what a meeting's participants read beside its link (instructions,
+    a password), the link itself unchanged.
+
+    Side effects, in order:
+    1. validate: lengths; no control characters in the password (it goes into emails)
+    2. lock: the meeting row; re-check it is not revoked
+    3. write: instructions and password (only here: the provider's copy is not changed)
+    Raises ValidationFailed or InvalidState.
+    """
+    errors: dict[str, list[str]] = {}
+    if len(instructions) > INSTRUCTIONS_MAX or has_control_chars(instructions, allow_newlines=True):
+        errors["instructions"] = [
+            _("At most %(n)d characters, no control characters.") % {"n": INSTRUCTIONS_MAX}
+        ]
+    if len(password) > PASSWORD_MAX or has_control_chars(password):
+        errors["password"] = [
+            _("At most %(n)d characters, no control characters.") % {"n": PASSWORD_MAX}
+        ]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if locked.state == MeetingState.REVOKED:
+            raise InvalidState(_("This meeting was cancelled."))
+        locked.instructions, locked.password = instructions, password
+        locked.save(update_fields=["instructions", "password", "updated_at"])
     return locked

@@ -20,11 +20,16 @@ from .misc import (
     send_staff_account_email,
     staff_feed_issue,
     staff_feed_render,
+    staff_feed_revoke,
+    template_delete,
     template_errors,
     template_preview,
     template_save,
+    template_update,
 )
+from .options import notification_settings_delete, notification_settings_save
 from .outbox import (
+    outbox_delete,
     outbox_deliver,
     outbox_deliver_due,
     outbox_enqueue,
@@ -34,6 +39,8 @@ from .outbox import (
 )
 
 __all__ = [
+    "notification_settings_delete",
+    "notification_settings_save",
     "notify_booking_cancelled",
     "notify_booking_confirmed",
     "notify_booking_created",
@@ -44,6 +51,7 @@ __all__ = [
     "notify_meeting_removed",
     "notify_meeting_link_missing",
     "notify_payment_recorded",
+    "outbox_delete",
     "outbox_deliver",
     "outbox_deliver_due",
     "outbox_enqueue",
@@ -56,7 +64,10 @@ __all__ = [
     "send_staff_account_email",
     "staff_feed_issue",
     "staff_feed_render",
+    "staff_feed_revoke",
+    "template_delete",
     "template_errors",
     "template_preview",
     "template_save",
+    "template_update",
 ]

@@ -164,6 +164,69 @@ def template_save(
     return template
 
 
+def template_update(
+    *,
+    template: MessageTemplate,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+) -> MessageTemplate:
+    """Change a template in place: its event, language, scope and text, all as given.
+
+    Side effects, in order:
+    1. validate: as template_save (template_errors)
+    2. lock: the template row; re-check that no other template of the company has
+       that event, language and scope (it would be the one that wins)
+    3. write: the MessageTemplate
+    Raises ValidationFailed; nothing is written then.
+    """
+    company = template.company
+    errors = template_errors(
+        company=company,
+        event=event,
+        language=language,
+        subject=subject,
+        body=body,
+        service=service,
+        staff=staff,
+    )
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        locked = MessageTemplate.objects.select_for_update(of=("self",)).get(pk=template.pk)
+        taken = (
+            MessageTemplate.objects.filter(
+                company=company, event=event, language=language, service=service, staff=staff
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+        )
+        if taken:
+            raise ValidationFailed(
+                fields={
+                    "event": [_("There is already a template for this event, language and scope.")]
+                }
+            )
+        locked.event, locked.language, locked.service, locked.staff = (
+            event,
+            language,
+            service,
+            staff,
+        )
+        locked.subject, locked.body = subject, body
+        locked.save()
+    return locked
+
+
+def template_delete(*, template: MessageTemplate) -> None:
+    """Remove a template: the next more general one, or the built-in wording, applies
+    to the emails written from then on. Side effects: deletes the row."""
+    template.delete()
+
+
 def sample_values(company: Company, *, event: str, language: str) -> dict[str, str]:
     """Made-up values for the admin preview: a booking next week at 10:00."""
     zone = company.zone
@@ -222,6 +285,12 @@ def staff_feed_issue(*, staff: StaffMember) -> str:
 
 
 FEED_PAST = timedelta(days=30)
+
+
+def staff_feed_revoke(*, staff: StaffMember) -> None:
+    """Stop a staff member's private feed: its URL answers 404 from now on.
+    Side effects: deletes the StaffCalendarFeed (the only copy of its hash)."""
+    StaffCalendarFeed.objects.filter(staff=staff).delete()
 
 
 def staff_feed_render(*, staff: StaffMember) -> str:

@@ -32,9 +32,11 @@ from django.core import mail
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
+from rendezvous.core.errors import InvalidState
 from rendezvous.core.retry import backoff
 
 from ..ics import organizer_address
@@ -324,6 +326,21 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 200) -> int:
         if unreachable:
             break
     return sent
+
+
+def outbox_delete(*, message: OutboxMessage) -> None:
+    """Delete a message that is done with: sent, or given up on.
+
+    Side effects: lock the row; re-check its state; delete it. Raises InvalidState for
+    a queued or sending message (the delivery task would lose it mid-send).
+    """
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update(of=("self",)).filter(pk=message.pk).first()
+        if row is None:
+            return
+        if row.state not in (OutboxState.SENT, OutboxState.FAILED):
+            raise InvalidState(_("Only sent or failed messages can be deleted."))
+        row.delete()
 
 
 def outbox_resend(*, message: OutboxMessage, now: datetime | None = None) -> OutboxMessage:

@@ -1,0 +1,87 @@
+"""A company's notification settings: when reminders go out, where replies go, and
+whether staff members hear of their bookings.
+
+| function | writes | refuses (400, field errors) |
+| --- | --- | --- |
+| notification_settings_save | the company's NotificationSettings, made when missing | offsets that are not whole minutes between 1 and 43200, more than five of them, a reply-to that is not an email address, notify_staff not true or false |
+| notification_settings_delete | the row; the defaults apply again | - |
+
+Reminders already scheduled keep their times: the offsets apply to bookings made or
+moved from then on (reminders_schedule reads them then).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from rendezvous.companies.editing import FieldErrors, clean_bool, clean_email
+from rendezvous.companies.models import Company
+
+from ..models import NotificationSettings
+
+OFFSET_MAX = 60 * 24 * 30
+OFFSETS_MAX = 5
+
+
+def _clean_offsets(errors: FieldErrors, value: Any) -> list[int]:
+    if value is None:
+        value = []
+    if not isinstance(value, list) or not all(
+        isinstance(m, int) and not isinstance(m, bool) and 0 < m <= OFFSET_MAX for m in value
+    ):
+        errors.add(
+            "reminder_offsets_minutes",
+            _("A list of whole minutes between 1 and 43200, e.g. [1440, 60]."),
+        )
+        return []
+    if len(value) > OFFSETS_MAX:
+        errors.add("reminder_offsets_minutes", _("At most five reminders."))
+        return []
+    return sorted(set(value), reverse=True)
+
+
+def notification_settings_save(
+    *, company: Company, values: Mapping[str, Any]
+) -> NotificationSettings:
+    """Create or change the company's notification settings: only the fields in
+    `values` (reminder_offsets_minutes, reply_to, notify_staff); the others keep their
+    value (or the default, for a company that had none).
+
+    Side effects, in order:
+    1. validate: every field given (offsets sorted, latest first, each once)
+    2. lock: the company's settings row, when there is one
+    3. write: the NotificationSettings row
+    Raises ValidationFailed; nothing is written then.
+    """
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    if "reminder_offsets_minutes" in values:
+        cleaned["reminder_offsets_minutes"] = _clean_offsets(
+            errors, values["reminder_offsets_minutes"]
+        )
+    if "reply_to" in values:
+        cleaned["reply_to"] = clean_email(errors, "reply_to", values["reply_to"])
+    if "notify_staff" in values:
+        cleaned["notify_staff"] = clean_bool(errors, "notify_staff", values["notify_staff"])
+    errors.raise_if_any()
+    with transaction.atomic():
+        row = (
+            NotificationSettings.objects.select_for_update(of=("self",))
+            .filter(company=company)
+            .first()
+        )
+        if row is None:
+            return NotificationSettings.objects.create(company=company, **cleaned)
+        for name, value in cleaned.items():
+            setattr(row, name, value)
+        if cleaned:
+            row.save(update_fields=list(cleaned))
+    return row
+
+
+def notification_settings_delete(*, settings: NotificationSettings) -> None:
+    """Remove a company's settings: the defaults apply from then on (settings_for).
+    Side effects: deletes the row."""
+    settings.delete()
