@@ -99,7 +99,8 @@ def _csv(text: str, name: str) -> HttpResponse:
 def bookings_report(request, actor: Actor):
     data = _with_defaults(request, actor, 6)
     form = BookingReportForm(data, actor=actor)
-    rows, totals = [], None
+    rows: list = []
+    totals = None
     if form.is_valid():
         if request.GET.get("format") == "csv":
             rows, _totals = booking_report(actor=actor, filters=form.filters())
