@@ -46,17 +46,17 @@ class BookingReportForm(forms.Form):
     def __init__(self, *args, actor: Actor, **kwargs):
         super().__init__(*args, **kwargs)
         staff = StaffMember.objects.filter(access_staff_scope(actor, "pk"), company=actor.company)
-        self.fields["staff"].choices = [
-            ("", _("Everyone")),
-            *((s.pk, s.name) for s in staff.order_by("name")),
-        ]
         services = Service.objects.filter(company=actor.company).order_by("name")
-        self.fields["service"].choices = [
-            ("", _("All services")),
-            *((s.pk, s.name) for s in services),
-        ]
-        self.fields["status"].choices = [("", _("All")), *BookingStatus.choices]
-        self.fields["source"].choices = [("", _("All")), *BookingSource.choices]
+        choices = {
+            "staff": [("", _("Everyone")), *((m.pk, m.name) for m in staff.order_by("name"))],
+            "service": [("", _("All services")), *((s.pk, s.name) for s in services)],
+            "status": [("", _("All")), *BookingStatus.choices],
+            "source": [("", _("All")), *BookingSource.choices],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
 
     def clean(self):
         data = super().clean()
