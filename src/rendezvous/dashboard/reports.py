@@ -47,7 +47,7 @@ class BookingReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         staff = StaffMember.objects.filter(access_staff_scope(actor, "pk"), company=actor.company)
         services = Service.objects.filter(company=actor.company).order_by("name")
-        choices = {
+        choices: dict[str, list] = {
             "staff": [("", _("Everyone")), *((m.pk, m.name) for m in staff.order_by("name"))],
             "service": [("", _("All services")), *((s.pk, s.name) for s in services)],
             "status": [("", _("All")), *BookingStatus.choices],
