@@ -1,0 +1,239 @@
+"""The back office in a real browser: sign-in (with TOTP), the calendar's columns, a
+booking made by clicking a free time, its pop-up, dragging it (and a refused drag), a
+public booking appearing without reload, a junior's single column, the requests inbox
+and a class participant marked paid; axe-core on every page in English and Danish."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import struct
+import time as clock
+from datetime import timedelta
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth import get_user_model
+from icalendar import Calendar
+from playwright.sync_api import expect
+
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
+from rendezvous.companies.models import Membership, Role
+from rendezvous.notifications.domain import outbox_deliver_due
+from tests.conftest import NOW, TOMORROW_10, book, details
+
+from .conftest import check_axe
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a-long-staff-password"
+
+
+@pytest.fixture
+def office(practice):
+    """The practice with online meetings on, and an admin and a junior (Ada's)."""
+    practice.company.online_meetings_enabled = True
+    practice.company.save()
+    users = {}
+    for name, role, staff in (
+        ("boss", Role.ADMIN, None),
+        ("junior", Role.JUNIOR, practice.staff[0]),
+    ):
+        user = get_user_model().objects.create_user(name, f"{name}@staff.example", PASSWORD)
+        Membership.objects.create(company=practice.company, user=user, role=role, staff=staff)
+        users[name] = user
+    return users
+
+
+def sign_in(page, username, *, totp_secret=None):
+    page.goto("/office/")
+    page.locator("#id_login").fill(username)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    if totp_secret:
+        page.locator("input[name=code]").fill(totp_code(totp_secret))
+        page.locator("main button[type=submit]").click()
+    expect(page.get_by_role("heading", name=re.compile("Calendar|Kalender"))).to_be_visible()
+
+
+def totp_code(secret: str) -> str:
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(clock.time() // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def go_to_tomorrow(page):
+    page.locator(".ec-next").click()
+    expect(page.locator(".ec-title")).to_contain_text("2")
+
+
+def column_point(page, column: int, hhmm: str):
+    """Where to click in a staff column at a time: the time's row, the column's middle."""
+    headers = page.locator(".ec-resource").all()
+    box = headers[column].bounding_box()
+    label = page.locator(".ec-sidebar .ec-time, .ec-sidebar time", has_text=re.compile(rf"^{hhmm}$")).first
+    row = label.bounding_box()
+    return box["x"] + box["width"] / 2, row["y"] + row["height"] / 2 + 2
+
+
+def test_an_admin_books_a_phoning_customer_by_video_and_moves_the_booking(
+    practice, office, new_page, smtp
+):
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    TOTP.activate(office["boss"], secret)
+    page = new_page()
+    sign_in(page, "boss", totp_secret=secret)
+    for name in ("Ada", "Ben", "Cleo"):
+        expect(page.locator(".ec-resource", has_text=name).first).to_be_visible()
+    check_axe(page, "calendar (en)")
+    go_to_tomorrow(page)
+    x, y = column_point(page, 1, "10:00")
+    page.mouse.click(x, y)
+    dialog = page.locator("#office-dialog")
+    expect(dialog.get_by_role("heading", name="New booking with Ben")).to_be_visible()
+    expect(dialog.get_by_label("Start")).to_have_value("2026-12-02T10:00")
+    check_axe(page, "booking dialog")
+    dialog.get_by_label("Service").select_option(label=re.compile("Video call"))
+    expect(dialog.get_by_label("By video")).to_be_checked()
+    dialog.get_by_label("First name").fill("Phone")
+    dialog.get_by_label("Last name").fill("Caller")
+    dialog.get_by_label("Email").fill("caller@example.com")
+    dialog.get_by_role("button", name="Book", exact=True).click()
+    expect(dialog.get_by_text("Phone is booked for Video call.")).to_be_visible()
+    booking = Booking.objects.get(email="caller@example.com")
+    assert booking.online and booking.staff == practice.staff[1]
+    dialog.get_by_role("button", name="Open the booking").click()
+    expect(dialog.get_by_role("button", name="Copy client link")).to_be_visible()
+    check_axe(page, "booking pop-up")
+    dialog.get_by_role("button", name="Close").first.click()
+    event = page.locator(".ec-event", has_text="Caller")
+    expect(event.locator(".tag.online")).to_be_visible()
+    # Drag it an hour later, in the same column.
+    box = event.bounding_box()
+    x11, y11 = column_point(page, 1, "11:00")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(x11, y11 + 3, steps=12)
+    page.mouse.up()
+    expect(page.locator("#calendar-status")).to_have_text("")
+    for _ in range(50):
+        booking.refresh_from_db()
+        if booking.start == TOMORROW_10 + timedelta(hours=1):
+            break
+        page.wait_for_timeout(100)
+    assert booking.start == TOMORROW_10 + timedelta(hours=1)
+    outbox_deliver_due()
+    invitations = [
+        Calendar.from_ical(part.get_content())
+        for received in smtp.to("caller@example.com")
+        for part in received.message.walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+    uids = {str(c.walk("VEVENT")[0]["UID"]) for c in invitations}
+    sequences = sorted(int(c.walk("VEVENT")[0].get("SEQUENCE", 0)) for c in invitations)
+    assert len(uids) == 1 and sequences[-1] > sequences[0]
+    # A drag onto a taken time snaps back with the reason.
+    book(practice, TOMORROW_10 + timedelta(hours=3), staff=practice.staff[1])
+    page.reload()
+    go_to_tomorrow(page)
+    event = page.locator(".ec-event", has_text="Caller")
+    box = event.bounding_box()
+    x13, y13 = column_point(page, 1, "13:00")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(x13, y13 + 3, steps=12)
+    page.mouse.up()
+    expect(page.locator("#calendar-alert")).to_contain_text("stayed where it was")
+    booking.refresh_from_db()
+    assert booking.start == TOMORROW_10 + timedelta(hours=1)
+
+
+def test_a_public_booking_appears_in_an_open_calendar(practice, office, new_page):
+    page = new_page()
+    sign_in(page, "boss")
+    go_to_tomorrow(page)
+    expect(page.locator(".ec-event", has_text="Walk In")).to_have_count(0)
+    domain.booking_create(
+        company=practice.company,
+        service=practice.service,
+        start=TOMORROW_10,
+        details=domain.CustomerDetails("Walk", "In", "walkin@example.com"),
+        staff_id=practice.staff[2].pk,
+        now=NOW,
+    )
+    expect(page.locator(".ec-event", has_text="Walk In")).to_be_visible(timeout=15_000)
+
+
+def test_a_junior_sees_one_column_and_not_a_colleagues_booking(practice, office, new_page):
+    colleague = book(practice, TOMORROW_10, staff=practice.staff[1]).booking
+    page = new_page()
+    sign_in(page, "junior")
+    expect(page.locator(".ec-resource", has_text="Ada").first).to_be_visible()
+    expect(page.locator(".ec-resource", has_text="Ben")).to_have_count(0)
+    response = page.goto(f"/office/bookings/{colleague.pk}/")
+    assert response.status == 404
+
+
+def test_requests_and_a_paid_class_participant(practice, office, new_page, smtp):
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    request = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    practice.yoga.requires_payment = True
+    practice.yoga.save()
+    seat = domain.booking_create(
+        company=practice.company,
+        service=practice.yoga,
+        start=None,
+        session_id=practice.session.pk,
+        details=details("yogi"),
+        now=NOW,
+    ).booking
+    page = new_page()
+    sign_in(page, "boss")
+    page.get_by_role("link", name="Requests").click()
+    check_axe(page, "requests")
+    page.get_by_role("button", name="Confirm request").click()
+    expect(page.get_by_text("Request confirmed")).to_be_visible()
+    request.refresh_from_db()
+    assert request.status == BookingStatus.CONFIRMED
+    page.get_by_role("link", name="Classes").click()
+    page.goto(f"/office/classes/?week=2026-12-01")
+    check_axe(page, "classes")
+    page.get_by_role("link", name=re.compile("18:00")).first.click()
+    check_axe(page, "class session")
+    page.get_by_role("button", name="Payment received").click()
+    expect(page.get_by_text("Payment recorded")).to_be_visible()
+    seat.refresh_from_db()
+    assert seat.payment_status == PaymentStatus.PAID
+    outbox_deliver_due()
+    texts = [r.message.get_body(("plain",)).get_content() for r in smtp.to(seat.email)]
+    assert any("/join/" in text for text in texts[-1:])
+
+
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_every_office_page_is_axe_clean(practice, office, new_page, language):
+    book(practice, TOMORROW_10, staff=practice.staff[0], n="axe")
+    page = new_page(locale="da-DK" if language == "da" else "en-GB")
+    page.goto("/office/account/login/")
+    check_axe(page, f"sign-in ({language})")
+    sign_in(page, "boss")
+    customer = Booking.objects.filter(customer__isnull=False).first().customer
+    for path in (
+        "/office/calendar/",
+        "/office/requests/",
+        "/office/customers/",
+        f"/office/customers/{customer.pk}/",
+        "/office/classes/?week=2026-12-01",
+        f"/office/classes/{practice.session.pk}/",
+        "/office/reports/",
+        "/office/reports/meetings/",
+        "/office/account/2fa/",
+    ):
+        page.goto(path)
+        if language == "da" and path != "/office/account/2fa/":
+            assert page.locator("html").get_attribute("lang") == "da"
+        check_axe(page, f"{path} ({language})")
