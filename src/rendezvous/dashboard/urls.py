@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import classes, reports, views
+from .setup import business, team
 
 app_name = "office"
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("classes/<int:session_id>/<slug:action>/", classes.class_action, name="class_action"),
     path("reports/", reports.bookings_report, name="report_bookings"),
     path("reports/meetings/", reports.meetings_report, name="report_meetings"),
+    path("settings/", include(business.urlpatterns)),
+    path("settings/team/", include(team.urlpatterns)),
     path("customers/", views.customers, name="customers"),
     path("customers/search/", views.customer_search, name="customer_search"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),

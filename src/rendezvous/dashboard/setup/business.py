@@ -1,0 +1,3 @@
+"""Settings: the company and its booking rules, locations and resources, services."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Settings: the team (staff members, hours, time off, exceptions, invitations)."""
+
+urlpatterns: list = []
