@@ -59,6 +59,12 @@ def access_sees_staff(actor: Actor, staff_id: int | None) -> bool:
     return actor.role != Role.JUNIOR or (actor.staff_id is not None and actor.staff_id == staff_id)
 
 
+def access_sees_time_off_reason(actor: Actor, staff_id: int) -> bool:
+    """Whether the actor may read why the staff member `staff_id` is off: the reason is
+    private, for admins and the staff member themself (their colleagues see "time off")."""
+    return actor.is_admin or (actor.staff_id is not None and actor.staff_id == staff_id)
+
+
 def access_bookings(actor: Actor) -> QuerySet[Booking]:
     """The bookings this actor may see."""
     return Booking.objects.filter(access_staff_scope(actor, "staff_id"), company=actor.company)
@@ -123,6 +129,20 @@ def access_settings(user, company: Company) -> Actor:
         return Actor(company=company, role=Role.ADMIN, staff_id=None)
     member = Membership.objects.filter(user=user, company=company).first()
     if member is None or member.role != Role.ADMIN:
+        raise Forbidden()
+    return Actor(company=company, role=member.role, staff_id=member.staff_id)
+
+
+def access_member(user, company: Company) -> Actor:
+    """A signed-in user's identity in `company` (the back office reached with the
+    browser's session): an active user with a membership there, with its role (and a
+    junior's own staff profile). Superusers are not members by being superusers: the
+    platform's operators use the admin, and a company's calendar shows only to its
+    staff. Forbidden otherwise."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise Forbidden()
+    member = Membership.objects.filter(user=user, company=company).first()
+    if member is None:
         raise Forbidden()
     return Actor(company=company, role=member.role, staff_id=member.staff_id)
 
