@@ -89,9 +89,7 @@ def test_payment_confirmed_tells_the_customer_and_updates_the_invitation(practic
     outbox_deliver_due()
     # Both rows were written at the same frozen instant, so pick the payment email by
     # its Message-ID rather than by arrival order.
-    (received,) = [
-        r for r in smtp.to(booking.email) if r.message["Message-ID"] == paid.message_id
-    ]
+    (received,) = [r for r in smtp.to(booking.email) if r.message["Message-ID"] == paid.message_id]
     method, calendar = calendar_part(received.message)
     assert (method, calendar.events[0].sequence) == ("REQUEST", 1)
     bookings.booking_record_payment(booking=booking, status=PaymentStatus.REFUNDED)
