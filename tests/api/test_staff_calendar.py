@@ -13,7 +13,8 @@ from django.urls import resolve
 
 from rendezvous.api.staff import SessionMemberAuth
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff
-from rendezvous.bookings.models import BookingStatus
+from rendezvous.bookings import domain
+from rendezvous.bookings.models import Booking, BookingStatus
 from rendezvous.companies.models import Membership, Role
 from rendezvous.core.errors import Forbidden
 from tests.conftest import BERLIN, TOMORROW_10, book
@@ -188,6 +189,29 @@ class TestShape:
         cleo.locations.add(north)
         body = feed(client, f"{DAY}&location={north.id}", admin)
         assert [r["id"] for r in body["resources"]] == [str(cleo.id)]
+
+    def test_a_change_shows_at_once_and_roles_never_share_an_answer(
+        self, client, week, django_capture_on_commit_callbacks
+    ):
+        """The answer is cached under the company's availability version: a write moves
+        it (after commit on PostgreSQL), and each role has its own answer."""
+        practice, _off, _closed = week
+        admin = token_for(practice.company, Role.ADMIN)
+        senior = token_for(practice.company, Role.SENIOR)
+        junior = token_for(practice.company, Role.JUNIOR, staff=practice.staff[1])
+        query = f"{DAY}&staff={practice.staff[0].id}"
+        (request,) = [
+            e for e in of_kind(feed(client, query, admin), "booking") if e["status"] == "requested"
+        ]
+        assert of_kind(feed(client, headers=admin), "time_off")[0]["title"] == "Time off: Dentist"
+        assert of_kind(feed(client, headers=senior), "time_off")[0]["title"] == "Time off"
+        assert len(feed(client, headers=junior)["resources"]) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            domain.booking_confirm(booking=Booking.objects.get(pk=request["id"]))
+        (confirmed,) = [
+            e for e in of_kind(feed(client, query, admin), "booking") if e["id"] == request["id"]
+        ]
+        assert confirmed["status"] == "confirmed"
 
     def test_another_companys_ids_narrow_to_nothing(self, client, week):
         practice, _off, _closed = week
