@@ -62,7 +62,10 @@ _COMPUTING = [threading.Lock() for _ in range(64)]
 # The last answers this process gave with keep_local: key -> (version, body).
 _LOCAL: OrderedDict[str, tuple[int, str]] = OrderedDict()
 _LOCAL_LOCK = threading.Lock()
+# At most this many answers, and this many characters in all (a 42-day calendar of a
+# busy company is a few MB): the oldest go first.
 LOCAL_ENTRIES = 32
+LOCAL_CHARS = 16_000_000
 
 
 def forget_local() -> None:
@@ -104,6 +107,8 @@ def cached_answer(
         with _LOCAL_LOCK:
             _LOCAL[key] = entry
             _LOCAL.move_to_end(key)
-            while len(_LOCAL) > LOCAL_ENTRIES:
+            while len(_LOCAL) > LOCAL_ENTRIES or (
+                len(_LOCAL) > 1 and sum(len(body) for _v, body in _LOCAL.values()) > LOCAL_CHARS
+            ):
                 _LOCAL.popitem(last=False)
     return entry[1]
