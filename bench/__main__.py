@@ -5,7 +5,7 @@
 
 import sys
 
-from bench import booking_storm, serve_memory, slot_engine
+from bench import booking_storm, calendar_feed, serve_memory, slot_engine
 
 
 def main(argv: list[str]) -> int:
@@ -13,6 +13,7 @@ def main(argv: list[str]) -> int:
     benches = (
         ("slot engine", slot_engine),
         ("booking storm", booking_storm),
+        ("calendar feed", calendar_feed),
         ("serve memory", serve_memory),
     )
     for name, module in benches:

@@ -678,7 +678,8 @@ def free_port() -> int:
 class Server:
     """uvicorn serving rendezvous.asgi on a free loopback port, with this process's env."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, probe: str = "/api/v1/companies/salon") -> None:
+        self.probe = probe
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
@@ -709,7 +710,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"uvicorn exited with {self.proc.returncode}")
             try:
-                if httpx.get(f"{self.base}/api/v1/companies/salon", timeout=1).status_code == 200:
+                if httpx.get(f"{self.base}{self.probe}", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -727,9 +728,14 @@ class Server:
 
 
 def load(
-    base: str, requests: list[tuple[str, str, dict | None]], concurrency: int = HTTP_CONCURRENCY
+    base: str,
+    requests: list[tuple[str, str, dict | None]],
+    concurrency: int = HTTP_CONCURRENCY,
+    headers: dict[str, str] | None = None,
+    before: Callable[[], object] | None = None,
 ) -> tuple[list[float], Counter]:
-    """Send the requests from `concurrency` threads (one keep-alive client each)."""
+    """Send the requests from `concurrency` threads (one keep-alive client each);
+    `before`, untimed, runs ahead of each request in its thread."""
     import httpx
 
     todo = iter(enumerate(requests))
@@ -738,13 +744,15 @@ def load(
     statuses: Counter = Counter()
 
     def worker() -> None:
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
             while True:
                 with lock:
                     item = next(todo, None)
                 if item is None:
                     return
                 i, (method, path, body) = item
+                if before is not None:
+                    before()
                 t = time.perf_counter()
                 resp = client.request(method, path, json=body)
                 latencies[i] = (time.perf_counter() - t) * 1000

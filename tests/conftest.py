@@ -16,6 +16,7 @@ import time_machine
 from django.core.cache import cache
 from django.utils import translation
 
+from rendezvous.availability.cache import forget_local
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
@@ -100,7 +101,8 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _clear_cache(request):
     """The cache (rate-limit counters, cached slot answers) is a table no test rolls back
-    or flushes: start every test that uses the database with an empty one."""
+    or flushes: start every test that uses the database with an empty one, and with no
+    answer kept in this process's memory either."""
     uses_db = request.node.get_closest_marker("django_db") or {
         "db",
         "transactional_db",
@@ -111,6 +113,7 @@ def _clear_cache(request):
             "transactional_db" if "transactional_db" in request.fixturenames else "db"
         )
         cache.clear()
+        forget_local()
 
 
 @pytest.fixture(autouse=True)

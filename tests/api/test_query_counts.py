@@ -6,9 +6,11 @@ import itertools
 from datetime import date, time, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rendezvous.availability.cache import forget_local
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff
 from rendezvous.companies.models import Role
 from rendezvous.core.audit import STAFF, acting
@@ -105,3 +107,70 @@ def test_a_list_reads_the_same_number_of_queries_for_more_rows(client, practice,
     assert after == before, (
         f"{name}: {before} queries for {rows_before} rows, {after} for {rows_after}"
     )
+
+
+def test_the_calendar_feed_reads_the_same_number_of_queries_for_more_staff_days_and_bookings(
+    client, practice
+):
+    """2 vs 8 staff, 1 vs 7 days, 5 vs 50 bookings: each grown alone, then all together
+    (with time off, closed days and class sessions in every column). Each read computes
+    its answer (a cached one costs a cache read)."""
+    headers = token_for(practice.company, Role.ADMIN)
+    columns = list(practice.staff[:2])
+    practice.staff[2].delete()
+
+    def read(days: int) -> tuple[int, int]:
+        last = date(2026, 12, 2) + timedelta(days=days - 1)
+        cache.clear()  # the answer as computed, not as cached
+        forget_local()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{M}/calendar?from=2026-12-02&to={last}", headers=headers)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        return len(body["resources"]) + len(body["events"]) + len(body["hours"]), len(queries)
+
+    def add_bookings(n: int) -> None:
+        """n more bookings, on free hours of the columns (the busy ones are passed over)."""
+        made = 0
+        with acting(STAFF):
+            for hour in range(8):
+                for day in range(6):
+                    for member in columns:
+                        if made == n:
+                            return
+                        start = TOMORROW_10.replace(hour=9 + hour) + timedelta(days=day)
+                        if (member.id, start) in taken or day == 2:
+                            continue
+                        book(practice, start, staff=member)
+                        taken.add((member.id, start))
+                        made += 1
+
+    taken: set = set()
+
+    def add_schedule_rows(member) -> None:
+        start = TOMORROW_10 + timedelta(days=2, hours=5)
+        TimeOff.objects.create(staff=member, start=start, end=start + timedelta(hours=1))
+        DateException.objects.create(
+            staff=member, date=date(2026, 12, 8), kind=ExceptionKind.CLOSED
+        )
+        ClassSessionFactory(
+            service=practice.yoga, staff=member, start=start - timedelta(hours=3), capacity=5
+        )
+
+    for member in columns:
+        add_schedule_rows(member)
+    add_bookings(5)
+    read(1)  # warms the caches every read shares (the token's last use, translations)
+    rows, base = read(1)
+    counts = {"2 staff, 1 day, 5 bookings": base}
+    counts["7 days"] = read(7)[1]
+    for _ in range(6):
+        member = StaffFactory(company=practice.company)
+        practice.service.staff.add(member)
+        add_schedule_rows(member)
+        columns.append(member)
+    counts["8 staff"] = read(1)[1]
+    add_bookings(45)
+    more_rows, counts["50 bookings, 8 staff, 7 days"] = read(7)
+    assert more_rows > 4 * rows
+    assert set(counts.values()) == {base}, counts

@@ -6,8 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from rendezvous.availability import cache as availability_cache
 from rendezvous.availability.cache import cached_answer
 from rendezvous.availability.models import TimeOff, WorkingHours
 from rendezvous.companies.models import Location
@@ -110,3 +113,31 @@ def test_a_burst_of_identical_misses_computes_the_answer_once():
     assert answers == ["answer 1"] * 8 and len(calls) == 1
     # A newer version is a miss again.
     assert cached_answer("burst-test", 8, compute) == "answer 2"
+
+
+def test_an_answer_kept_locally_is_served_only_at_its_version(db, monkeypatch):
+    """keep_local answers from this process's memory without the shared cache, never at
+    another version, and keeps no more than its limits."""
+    calls = []
+
+    def compute(text):
+        def run():
+            calls.append(text)
+            return text
+
+        return run
+
+    assert cached_answer("k", 1, compute("one"), keep_local=True) == "one"
+    cache.clear()  # the shared copy is gone: the kept one answers
+    with CaptureQueriesContext(connection) as queries:
+        assert cached_answer("k", 1, compute("other"), keep_local=True) == "one"
+    assert len(queries) == 0 and calls == ["one"]
+    assert cached_answer("k", 2, compute("two"), keep_local=True) == "two"
+    assert cached_answer("k", 1, compute("old"), keep_local=True) == "old"
+    monkeypatch.setattr(availability_cache, "LOCAL_ENTRIES", 2)
+    for n in range(3):
+        cached_answer(f"n{n}", 1, compute(f"n{n}"), keep_local=True)
+    assert list(availability_cache._LOCAL) == ["n1", "n2"]
+    monkeypatch.setattr(availability_cache, "LOCAL_CHARS", 5)
+    cached_answer("big", 1, compute("123456"), keep_local=True)
+    assert list(availability_cache._LOCAL) == ["big"]  # the newest stays, however big

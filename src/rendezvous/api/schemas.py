@@ -468,3 +468,39 @@ class SessionCancelledOut(SessionOut):
         description="of those, the paid ones: record each refund with PATCH .../bookings/{id} "
         '{"payment_status": "refunded"}'
     )
+
+
+# -- back office: the calendar feed (/manage/calendar) ---------------------------------
+
+
+class CalendarColumnOut(Schema):
+    id: str
+    title: str
+    kind: str = Field(json_schema_extra={"enum": ["staff", "resource"]})
+
+
+class CalendarEventOut(Schema):
+    id: str = Field(description="unique in the answer: a booking's id, else `<kind>-<id>`")
+    kind: str = Field(json_schema_extra={"enum": ["booking", "session", "time_off", "exception"]})
+    resource_ids: list[str]
+    start: datetime
+    end: datetime
+    title: str
+    status: str | None
+    online: bool
+    payment_status: str | None
+    seats_taken: int | None
+    capacity: int | None
+
+
+class CalendarHoursOut(Schema):
+    resource_id: str
+    start: datetime
+    end: datetime
+
+
+class CalendarOut(Schema):
+    timezone: str
+    resources: list[CalendarColumnOut]
+    events: list[CalendarEventOut]
+    hours: list[CalendarHoursOut]

@@ -6,12 +6,15 @@ staff members and their schedules in staff_team (same router, docs/api.md).
 """
 
 import datetime as dt
+from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query
-from ninja.security import HttpBearer
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.domain.locking import booking_transaction
@@ -22,14 +25,15 @@ from rendezvous.companies.access import (
     access_booking,
     access_bookings,
     access_company,
+    access_member,
 )
 from rendezvous.companies.editing import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
-from rendezvous.core.errors import InvalidState, ValidationFailed
+from rendezvous.core.errors import Forbidden, InvalidState, ValidationFailed
 from rendezvous.meetings.domain.reveal import meeting_prefetch
 
-from .common import parse_id, parse_uuid, parse_zone
+from .common import get_company, parse_id, parse_uuid, parse_zone
 from .errors import STAFF_ERRORS, STAFF_WRITE_ERRORS, answers
 from .routing import router
 from .schemas import (
@@ -64,7 +68,36 @@ class TokenAuth(HttpBearer):
         return actor
 
 
+class SessionMemberAuth(APIKeyCookie):
+    """The back office's own pages: a signed-in member of the path's company (the
+    browser's session cookie), as the Actor of their membership.
+
+    For operations whose path names `{company}`; elsewhere it answers no one. An unsafe
+    method also needs Django's CSRF token (header X-CSRFToken), as a form would: a
+    cookie alone is sent by any site's page. Refusals are ours (403 `forbidden`, 404
+    `not_found`), not ninja's plain 403."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self) -> None:
+        super().__init__(csrf=False)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        user = getattr(request, "user", None)
+        match = request.resolver_match
+        slug = match.kwargs.get("company") if match else None
+        if user is None or not user.is_authenticated or slug is None:
+            return None
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+            raise Forbidden(_("The CSRF token is missing or wrong."))
+        return access_member(user, get_company(slug))
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
 STAFF = {"auth": TokenAuth(), "tags": ["staff"]}
+# Back-office endpoints that its pages fetch with the session, and clients with a token.
+BACK_OFFICE: dict[str, Any] = {"auth": [TokenAuth(), SessionMemberAuth()], "tags": ["staff"]}
 
 
 def paginate(request: HttpRequest, qs, cursor: int) -> tuple[list, str | None]:
@@ -186,4 +219,4 @@ def booking_confirm(
 
 
 # The back-office endpoints register on the same router (api.routing).
-from . import staff_catalog, staff_team  # noqa: E402, F401
+from . import staff_calendar, staff_catalog, staff_team  # noqa: E402, F401

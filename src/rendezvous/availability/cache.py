@@ -22,6 +22,7 @@ anyway: the version then changes in the same commit as the data.
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.core.cache import cache
@@ -58,20 +59,56 @@ def availability_changed(company_id: int) -> None:
 _COMPUTING = [threading.Lock() for _ in range(64)]
 
 
-def cached_answer(key: str, version: int, compute: Callable[[], str]) -> str:
+# The last answers this process gave with keep_local: key -> (version, body).
+_LOCAL: OrderedDict[str, tuple[int, str]] = OrderedDict()
+_LOCAL_LOCK = threading.Lock()
+# At most this many answers, and this many characters in all (a 42-day calendar of a
+# busy company is a few MB): the oldest go first.
+LOCAL_ENTRIES = 32
+LOCAL_CHARS = 16_000_000
+
+
+def forget_local() -> None:
+    """Drop this process's kept answers (tests: a new database may reuse ids and versions)."""
+    with _LOCAL_LOCK:
+        _LOCAL.clear()
+
+
+def cached_answer(
+    key: str, version: int, compute: Callable[[], str], *, keep_local: bool = False
+) -> str:
     """The answer stored under `key` at `version`, or `compute()`'s, stored for 2 min.
 
     A burst of identical requests right after a change (every visitor of a page that
     just saw a booking) computes the answer once in this process: the others wait for
     it instead of computing it alongside and slowing each other down.
+
+    `keep_local`: also keep the last few answers in this process's memory, for large
+    answers read again and again (the back-office calendar, polled by every open
+    page), whose copy out of the database cache costs more than the rest of the
+    request. An entry is only ever served at the version it was computed at, which
+    came with the company row of the request, so it is exactly as fresh as the shared
+    one.
     """
+    if keep_local:
+        with _LOCAL_LOCK:
+            local = _LOCAL.get(key)
+            if local is not None and local[0] == version:
+                _LOCAL.move_to_end(key)
+                return local[1]
     entry = cache.get(key)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    with _COMPUTING[hash(key) % len(_COMPUTING)]:
-        entry = cache.get(key)
-        if entry is not None and entry[0] == version:
-            return entry[1]
-        body = compute()
-        cache.set(key, (version, body), timeout=120)
-        return body
+    if entry is None or entry[0] != version:
+        with _COMPUTING[hash(key) % len(_COMPUTING)]:
+            entry = cache.get(key)
+            if entry is None or entry[0] != version:
+                entry = (version, compute())
+                cache.set(key, entry, timeout=120)
+    if keep_local:
+        with _LOCAL_LOCK:
+            _LOCAL[key] = entry
+            _LOCAL.move_to_end(key)
+            while len(_LOCAL) > LOCAL_ENTRIES or (
+                len(_LOCAL) > 1 and sum(len(body) for _v, body in _LOCAL.values()) > LOCAL_CHARS
+            ):
+                _LOCAL.popitem(last=False)
+    return entry[1]

@@ -59,6 +59,12 @@ def access_sees_staff(actor: Actor, staff_id: int | None) -> bool:
     return actor.role != Role.JUNIOR or (actor.staff_id is not None and actor.staff_id == staff_id)
 
 
+def access_sees_time_off_reason(actor: Actor, staff_id: int) -> bool:
+    """Whether the actor may read why the staff member `staff_id` is off: the reason is
+    private, for admins and the staff member themself (their colleagues see "time off")."""
+    return actor.is_admin or (actor.staff_id is not None and actor.staff_id == staff_id)
+
+
 def access_bookings(actor: Actor) -> QuerySet[Booking]:
     """The bookings this actor may see."""
     return Booking.objects.filter(access_staff_scope(actor, "staff_id"), company=actor.company)
@@ -155,9 +161,11 @@ def access_memberships(user) -> list[Membership]:
 
 
 def access_member(user, company: Company) -> Actor:
-    """The back office's actor: an active user with a membership of `company`, in their
-    role (a junior with their own staff profile). Superusers are operators, not staff:
-    without a membership they get Forbidden here like anybody else."""
+    """A signed-in user's identity in `company` (the back office reached with the
+    browser's session): an active user with a membership there, with its role (and a
+    junior's own staff profile). Superusers are not members by being superusers: the
+    platform's operators use the admin, and a company's calendar shows only to its
+    staff. Forbidden otherwise."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise Forbidden()
     member = Membership.objects.filter(user=user, company=company).first()

@@ -21,7 +21,7 @@ from rendezvous.availability.models import DateException, ExceptionKind, TimeOff
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, seats_taken_subquery
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
-from rendezvous.scheduling.intervals import Interval, normalize, to_epoch
+from rendezvous.scheduling.intervals import Interval, intersect, normalize, subtract, to_epoch
 from rendezvous.scheduling.rules import DateOverride, WeeklyHours, working_intervals
 from rendezvous.scheduling.slots import Calendar, Slot, SlotQuery, find_slots
 
@@ -208,34 +208,7 @@ def staff_calendars(
     first_day, last_day = window.days
     exclude = list(exclude_bookings)
     company_zone = company.zone
-    location_id = service_location(service, location_id)
-
-    hours: dict[tuple[int, int | None], list[WeeklyHours]] = defaultdict(list)
-    zones: dict[int | None, ZoneInfo] = {None: company_zone}
-    # Rows as tuples, unordered: this runs inside every booking's write lock, where
-    # model instances and the models' default ordering (a join) cost more than the rest.
-    rows = WorkingHours.objects.filter(staff_id__in=ids)
-    exceptions = DateException.objects.filter(
-        staff_id__in=ids, date__gte=first_day, date__lte=last_day
-    )
-    if location_id is not None:
-        here = Q(location_id=location_id) | Q(location__isnull=True)
-        rows = rows.filter(here)
-        exceptions = exceptions.filter(here)
-    for staff_id, loc, weekday, start, end, zone in rows.order_by().values_list(
-        "staff_id", "location_id", "weekday", "start", "end", "location__timezone"
-    ):
-        hours[(staff_id, loc)].append(WeeklyHours(weekday, start, end))
-        if loc is not None:
-            zones[loc] = ZoneInfo(zone)
-
-    overrides_by_staff: dict[int, list[tuple[int | None, _Exception]]] = defaultdict(list)
-    for staff_id, loc, zone, *ex in exceptions.order_by().values_list(
-        "staff_id", "location_id", "location__timezone", "date", "kind", "start", "end"
-    ):
-        overrides_by_staff[staff_id].append((loc, _Exception(*ex)))
-        if loc is not None:
-            zones[loc] = ZoneInfo(zone)
+    rows = _working_rows(ids, first_day, last_day, service_location(service, location_id), company)
 
     busy: dict[int, list[Interval]] = defaultdict(list)
     per_day: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
@@ -256,33 +229,155 @@ def staff_calendars(
 
     calendars = []
     for member in staff:
-        available: list[Interval] = []
-        dated = overrides_by_staff.get(member.id, ())
-        # One schedule per location with weekly hours or dated hours there: extra hours
-        # at a location without weekly hours there count too, in that location's zone.
-        places = {loc for sid, loc in hours if sid == member.id}
-        places.update(loc for loc, _ex in dated if loc is not None)
-        for place in places or (None,):
-            overrides = _overrides(ex for loc, ex in dated if loc in (None, place))
-            available.extend(
-                working_intervals(
-                    hours.get((member.id, place), ()),
-                    overrides,
-                    zones[place],
-                    first_day,
-                    last_day,
-                )
-            )
+        available = _worked(member.id, rows, first_day, last_day)
         calendars.append(
             Calendar(
                 id=str(member.id),
-                available=normalize(available),
+                available=available,
                 # As queried: the engine takes busy rows in any order (scheduling.slots).
                 busy=busy.get(member.id, []),
                 per_day=dict(per_day.get(member.id, {})),
             )
         )
     return calendars
+
+
+class _WorkingRows(NamedTuple):
+    """Weekly hours and date exceptions of some staff members, as loaded."""
+
+    hours: dict[tuple[int, int | None], list[WeeklyHours]]
+    zones: dict[int | None, ZoneInfo]
+    # Per staff member: (location id or None, exception row id, the exception).
+    dated: dict[int, list[tuple[int | None, int, _Exception]]]
+
+
+def _working_rows(
+    ids: Sequence[int], first_day: date, last_day: date, location_id: int | None, company: Company
+) -> _WorkingRows:
+    """Two queries, whatever the number of staff members or days. With `location_id`,
+    only the rows of that location and those without one."""
+    hours: dict[tuple[int, int | None], list[WeeklyHours]] = defaultdict(list)
+    zones: dict[int | None, ZoneInfo] = {None: company.zone}
+    # Rows as tuples, unordered: this runs inside every booking's write lock, where
+    # model instances and the models' default ordering (a join) cost more than the rest.
+    rows = WorkingHours.objects.filter(staff_id__in=ids)
+    exceptions = DateException.objects.filter(
+        staff_id__in=ids, date__gte=first_day, date__lte=last_day
+    )
+    if location_id is not None:
+        here = Q(location_id=location_id) | Q(location__isnull=True)
+        rows = rows.filter(here)
+        exceptions = exceptions.filter(here)
+    for staff_id, loc, weekday, start, end, zone in rows.order_by().values_list(
+        "staff_id", "location_id", "weekday", "start", "end", "location__timezone"
+    ):
+        hours[(staff_id, loc)].append(WeeklyHours(weekday, start, end))
+        if loc is not None:
+            zones[loc] = ZoneInfo(zone)
+
+    dated: dict[int, list[tuple[int | None, int, _Exception]]] = defaultdict(list)
+    for staff_id, loc, zone, row_id, *ex in exceptions.order_by().values_list(
+        "staff_id", "location_id", "location__timezone", "id", "date", "kind", "start", "end"
+    ):
+        dated[staff_id].append((loc, row_id, _Exception(*ex)))
+        if loc is not None:
+            zones[loc] = ZoneInfo(zone)
+    return _WorkingRows(hours, zones, dated)
+
+
+def _worked(member_id: int, rows: _WorkingRows, first_day: date, last_day: date) -> list[Interval]:
+    """A staff member's working intervals (weekly hours with the date exceptions)."""
+    available: list[Interval] = []
+    dated = rows.dated.get(member_id, ())
+    # One schedule per location with weekly hours or dated hours there: extra hours
+    # at a location without weekly hours there count too, in that location's zone.
+    places = {loc for sid, loc in rows.hours if sid == member_id}
+    places.update(loc for loc, _id, _ex in dated if loc is not None)
+    for place in places or (None,):
+        overrides = _overrides(ex for loc, _id, ex in dated if loc in (None, place))
+        available.extend(
+            working_intervals(
+                rows.hours.get((member_id, place), ()),
+                overrides,
+                rows.zones[place],
+                first_day,
+                last_day,
+            )
+        )
+    return normalize(available)
+
+
+class ClosedDay(NamedTuple):
+    """A date exception that closes a staff member's whole day."""
+
+    id: int
+    day: date
+    # Its local day, in its location's zone (the company's without a location).
+    start: datetime
+    end: datetime
+
+
+class TimeOffRow(NamedTuple):
+    id: int
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class StaffSchedule:
+    """What one staff member's schedule says about a window (staff_schedules)."""
+
+    hours: list[Interval]  # worked: weekly hours with the date exceptions, time off cut out
+    time_off: list[TimeOffRow]
+    closed: list[ClosedDay]
+
+
+def staff_schedules(
+    *, company: Company, staff_ids: Sequence[int], window: Window, location_id: int | None = None
+) -> dict[int, StaffSchedule]:
+    """The working hours, time off and closed days of these staff members in the window
+    (the back-office calendar). The hours follow the same rules as the slots
+    (staff_calendars), so what the calendar shows as worked is what can be booked, less
+    bookings. Three queries, whatever the number of staff members or days.
+
+    `location_id`: only the hours and exceptions at that location (and those without one).
+    """
+    first_day, last_day = window.days
+    rows = _working_rows(staff_ids, first_day, last_day, location_id, company)
+    off: dict[int, list[TimeOffRow]] = defaultdict(list)
+    for staff_id, *row in (
+        TimeOff.objects.filter(staff_id__in=staff_ids, start__lt=window.end, end__gt=window.start)
+        .order_by("start", "id")
+        .values_list("staff_id", "id", "start", "end", "reason")
+    ):
+        off[staff_id].append(TimeOffRow(*row))
+    bounds = [(to_epoch(window.start), to_epoch(window.end))]
+    result = {}
+    for staff_id in staff_ids:
+        time_off = off.get(staff_id, [])
+        worked = intersect(_worked(staff_id, rows, first_day, last_day), bounds)
+        if time_off:
+            worked = subtract(
+                worked, normalize((to_epoch(t.start), to_epoch(t.end)) for t in time_off)
+            )
+        closed = []
+        for loc, row_id, ex in rows.dated.get(staff_id, ()):
+            if ex.kind != ExceptionKind.CLOSED:
+                continue
+            day = _local_day(ex.date, rows.zones[loc])
+            if day[0] < window.end and day[1] > window.start:
+                closed.append(ClosedDay(row_id, ex.date, *day))
+        closed.sort(key=lambda c: (c.start, c.id))
+        result[staff_id] = StaffSchedule(hours=worked, time_off=time_off, closed=closed)
+    return result
+
+
+def _local_day(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(day, time(0), zone),
+        datetime.combine(day + timedelta(days=1), time(0), zone),
+    )
 
 
 def resource_calendars(
