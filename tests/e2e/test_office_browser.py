@@ -75,7 +75,9 @@ def column_point(page, column: int, hhmm: str):
     """Where to click in a staff column at a time: the time's row, the column's middle."""
     headers = page.locator(".ec-resource").all()
     box = headers[column].bounding_box()
-    label = page.locator(".ec-sidebar .ec-time, .ec-sidebar time", has_text=re.compile(rf"^{hhmm}$")).first
+    label = page.locator(
+        ".ec-sidebar .ec-time, .ec-sidebar time", has_text=re.compile(rf"^{hhmm}$")
+    ).first
     row = label.bounding_box()
     return box["x"] + box["width"] / 2, row["y"] + row["height"] / 2 + 2
 
@@ -201,7 +203,7 @@ def test_requests_and_a_paid_class_participant(practice, office, new_page, smtp)
     request.refresh_from_db()
     assert request.status == BookingStatus.CONFIRMED
     page.get_by_role("link", name="Classes").click()
-    page.goto(f"/office/classes/?week=2026-12-01")
+    page.goto("/office/classes/?week=2026-12-01")
     check_axe(page, "classes")
     page.get_by_role("link", name=re.compile("18:00")).first.click()
     check_axe(page, "class session")
