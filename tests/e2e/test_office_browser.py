@@ -55,7 +55,7 @@ def sign_in(page, username, *, totp_secret=None):
     page.locator("main button[type=submit]").click()
     if totp_secret:
         page.locator("input[name=code]").fill(totp_code(totp_secret))
-        page.locator("main button[type=submit]").click()
+        page.locator("main button[type=submit]").first.click()
     expect(page.get_by_role("heading", name=re.compile("Calendar|Kalender"))).to_be_visible()
 
 
@@ -67,19 +67,19 @@ def totp_code(secret: str) -> str:
 
 
 def go_to_tomorrow(page):
-    page.locator(".ec-next").click()
+    page.locator("button.ec-next").click()
     expect(page.locator(".ec-title")).to_contain_text("2")
 
 
 def column_point(page, column: int, hhmm: str):
     """Where to click in a staff column at a time: the time's row, the column's middle."""
-    headers = page.locator(".ec-resource").all()
-    box = headers[column].bounding_box()
-    label = page.locator(
-        ".ec-sidebar .ec-time, .ec-sidebar time", has_text=re.compile(rf"^{hhmm}$")
-    ).first
-    row = label.bounding_box()
-    return box["x"] + box["width"] / 2, row["y"] + row["height"] / 2 + 2
+    header = page.locator(".ec-col-head").nth(column)
+    expect(header).to_be_visible()
+    row = page.locator(".ec-slot", has_text=re.compile(rf"^{hhmm}$")).first
+    row.scroll_into_view_if_needed()
+    box = header.bounding_box()
+    slot = row.bounding_box()
+    return box["x"] + box["width"] / 2, slot["y"] + slot["height"] / 2
 
 
 def test_an_admin_books_a_phoning_customer_by_video_and_moves_the_booking(
@@ -90,7 +90,7 @@ def test_an_admin_books_a_phoning_customer_by_video_and_moves_the_booking(
     page = new_page()
     sign_in(page, "boss", totp_secret=secret)
     for name in ("Ada", "Ben", "Cleo"):
-        expect(page.locator(".ec-resource", has_text=name).first).to_be_visible()
+        expect(page.locator(".ec-col-head", has_text=name)).to_be_visible()
     check_axe(page, "calendar (en)")
     go_to_tomorrow(page)
     x, y = column_point(page, 1, "10:00")
@@ -99,11 +99,11 @@ def test_an_admin_books_a_phoning_customer_by_video_and_moves_the_booking(
     expect(dialog.get_by_role("heading", name="New booking with Ben")).to_be_visible()
     expect(dialog.get_by_label("Start")).to_have_value("2026-12-02T10:00")
     check_axe(page, "booking dialog")
-    dialog.get_by_label("Service").select_option(label=re.compile("Video call"))
+    dialog.get_by_label("Service").select_option(label="Video call (30 min)")
     expect(dialog.get_by_label("By video")).to_be_checked()
     dialog.get_by_label("First name").fill("Phone")
     dialog.get_by_label("Last name").fill("Caller")
-    dialog.get_by_label("Email").fill("caller@example.com")
+    dialog.get_by_label("Email", exact=True).fill("caller@example.com")
     dialog.get_by_role("button", name="Book", exact=True).click()
     expect(dialog.get_by_text("Phone is booked for Video call.")).to_be_visible()
     booking = Booking.objects.get(email="caller@example.com")
@@ -115,8 +115,8 @@ def test_an_admin_books_a_phoning_customer_by_video_and_moves_the_booking(
     event = page.locator(".ec-event", has_text="Caller")
     expect(event.locator(".tag.online")).to_be_visible()
     # Drag it an hour later, in the same column.
-    box = event.bounding_box()
     x11, y11 = column_point(page, 1, "11:00")
+    box = event.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
     page.mouse.down()
     page.mouse.move(x11, y11 + 3, steps=12)
@@ -143,8 +143,8 @@ def test_an_admin_books_a_phoning_customer_by_video_and_moves_the_booking(
     page.reload()
     go_to_tomorrow(page)
     event = page.locator(".ec-event", has_text="Caller")
-    box = event.bounding_box()
     x13, y13 = column_point(page, 1, "13:00")
+    box = event.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
     page.mouse.down()
     page.mouse.move(x13, y13 + 3, steps=12)
@@ -174,8 +174,17 @@ def test_a_junior_sees_one_column_and_not_a_colleagues_booking(practice, office,
     colleague = book(practice, TOMORROW_10, staff=practice.staff[1]).booking
     page = new_page()
     sign_in(page, "junior")
-    expect(page.locator(".ec-resource", has_text="Ada").first).to_be_visible()
-    expect(page.locator(".ec-resource", has_text="Ben")).to_have_count(0)
+    mine = book(practice, TOMORROW_10, staff=practice.staff[0], n="mine").booking
+    page.reload()
+    go_to_tomorrow(page)
+    expect(page.locator(".ec-event", has_text=mine.last_name)).to_be_visible()
+    expect(page.locator(".ec-event", has_text=colleague.last_name)).to_have_count(0)
+    expect(page.locator(".ec-col-head", has_text="Ben")).to_have_count(0)
+    # What the calendar asked for: one column, Ada's.
+    answer = page.request.get(
+        f"/api/v1/companies/{practice.company.slug}/manage/calendar?from=2026-12-02&to=2026-12-02"
+    ).json()
+    assert [r["title"] for r in answer["resources"]] == ["Ada"]
     response = page.goto(f"/office/bookings/{colleague.pk}/")
     assert response.status == 404
 

@@ -134,6 +134,17 @@
     return { domNodes: [wrap] };
   }
 
+  function translated(previous, next) {
+    return function (texts) {
+      texts.today = labels.today;
+      texts.resourceTimeGridDay = labels.day;
+      texts.resourceTimeGridWeek = labels.week;
+      texts.prev = previous;
+      texts.next = next;
+      return texts;
+    };
+  }
+
   var columnsKind = "staff";
   var calendar = EventCalendar.create(element, {
     view: window.matchMedia("(max-width: 40rem)").matches ? "resourceTimeGridDay" : "resourceTimeGridDay",
@@ -154,11 +165,12 @@
     datesAboveResources: true,
     refetchResourcesOnNavigate: true,
     headerToolbar: { start: "prev,today,next", center: "title", end: "resourceTimeGridDay,resourceTimeGridWeek" },
-    buttonText: function (texts) {
-      texts.today = labels.today;
-      texts.resourceTimeGridDay = labels.day;
-      texts.resourceTimeGridWeek = labels.week;
-      return texts;
+    // Every label the calendar shows or reads out, in the page's language (each view
+    // sets its own previous/next labels, so each view gets ours).
+    buttonText: translated(labels.previousDay, labels.nextDay),
+    views: {
+      resourceTimeGridDay: { buttonText: translated(labels.previousDay, labels.nextDay) },
+      resourceTimeGridWeek: { buttonText: translated(labels.previousWeek, labels.nextWeek) }
     },
     resources: function (info, success, failure) {
       feed(info.start, info.end).then(function (answer) {
@@ -210,6 +222,26 @@
       }
     }
   });
+
+  // EventCalendar marks its grid up as an ARIA table whose rows do not hold cells the
+  // way the table pattern requires, and its time axis as a landmark inside the page's
+  // main landmark. Screen readers are better served by the plain structure, the column
+  // headers' text and the events (buttons, below), so those roles are taken off.
+  var LOOSE_ROLES = ["table", "row", "rowgroup", "columnheader", "cell"];
+  function plainStructure() {
+    // Only what needs changing is touched: the observer sees every attribute written.
+    element.querySelectorAll("[role]").forEach(function (node) {
+      if (LOOSE_ROLES.indexOf(node.getAttribute("role")) >= 0) node.removeAttribute("role");
+    });
+    element.querySelectorAll("[aria-colindex], [aria-rowindex], [aria-colspan]").forEach(function (node) {
+      ["aria-colindex", "aria-rowindex", "aria-colspan"].forEach(function (name) { node.removeAttribute(name); });
+    });
+    element.querySelectorAll("aside:not([role=presentation])").forEach(function (node) {
+      node.setAttribute("role", "presentation");
+    });
+  }
+  new MutationObserver(plainStructure).observe(element, { childList: true, subtree: true, attributes: true, attributeFilter: ["role", "aria-colindex", "aria-rowindex", "aria-colspan"] });
+  plainStructure();
 
   function announce(text, alert) {
     var box = document.getElementById("calendar-alert");
