@@ -213,7 +213,7 @@ def test_actions_go_through_the_domain(client, practice, team):
     before = snapshot()
     again = client.post(f"/office/bookings/{request.pk}/confirm/")
     assert again.status_code == 409 and snapshot() == before
-    response = client.post(f"/office/bookings/{request.pk}/cancel/")
+    response = client.post(f"/office/bookings/{request.pk}/cancel/", {"notify": "on"})
     request.refresh_from_db()
     assert request.status == BookingStatus.CANCELLED
     assert OutboxMessage.objects.filter(booking=request, event=Event.CANCELLED_BY_STAFF).exists()
@@ -305,3 +305,54 @@ def test_a_junior_sees_only_requests_for_their_own_column(client, practice, team
     assert client.post(f"/office/requests/{colleague.pk}/confirm/").status_code == 404
     colleague.refresh_from_db()
     assert colleague.status == BookingStatus.REQUESTED
+
+
+def test_cancelling_without_the_customers_email_keeps_the_reason_for_staff(client, practice, team):
+    from rendezvous.core.models import AuditEntry  # noqa: PLC0415
+
+    booking = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    signed_in(client, team["senior"])
+    too_long = client.post(f"/office/bookings/{booking.pk}/cancel/", {"reason": "x" * 3000})
+    assert too_long.status_code == 409 and "At most 2000 characters" in too_long.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    client.post(f"/office/bookings/{booking.pk}/cancel/", {"reason": "Called: she is ill"})
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED
+    events = set(OutboxMessage.objects.filter(booking=booking).values_list("event", flat=True))
+    assert Event.CANCELLED_BY_STAFF not in events and Event.BOOKING_CANCELLED_STAFF in events
+    entry = AuditEntry.objects.get(entity="booking", entity_id=str(booking.pk), action="cancelled")
+    assert entry.changes["reason"] == [None, "Called: she is ill"]
+
+
+def test_outside_working_hours_is_for_admins_and_seniors_and_still_refuses_taken_times(
+    client, practice, team
+):
+    evening = TOMORROW_10.replace(hour=19)
+    taken = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    signed_in(client, team["junior"])
+    before = snapshot()
+    refused = new_booking(
+        client, practice.staff[0], evening, service=practice.service.pk, outside_hours="on"
+    )
+    assert refused.status_code == 404 and snapshot() == before
+    client.logout()
+    signed_in(client, team["senior"])
+    page = client.get(f"/office/bookings/new/?staff={practice.staff[0].pk}").content.decode()
+    assert "Outside working hours" in page
+    # Without the tick the evening is outside the hours; with it, it is booked.
+    assert (
+        new_booking(client, practice.staff[0], evening, service=practice.service.pk).status_code
+        == 422
+    )
+    ok = new_booking(
+        client, practice.staff[0], evening, service=practice.service.pk, outside_hours="on"
+    )
+    assert ok.status_code == 200
+    assert Booking.objects.filter(start=evening, staff=practice.staff[0]).exists()
+    # A taken time stays refused, tick or not.
+    before = snapshot()
+    again = new_booking(
+        client, practice.staff[0], taken.start, service=practice.service.pk, outside_hours="on"
+    )
+    assert again.status_code == 422 and snapshot() == before

@@ -92,6 +92,12 @@ def access_customers(actor: Actor) -> QuerySet[Customer]:
     return customers
 
 
+def access_book_outside_hours(actor: Actor) -> None:
+    """Booking a staff member outside their working hours: admins and seniors."""
+    if actor.role not in (Role.ADMIN, Role.SENIOR):
+        raise Forbidden()
+
+
 def access_manage_customers(actor: Actor) -> None:
     """Correcting, merging, exporting and erasing customer records: admins and seniors."""
     if actor.role not in (Role.ADMIN, Role.SENIOR):

@@ -31,6 +31,7 @@ from rendezvous.bookings.models import BookingSource, BookingStatus, Customer, P
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.access import (
     Actor,
+    access_book_outside_hours,
     access_booking,
     access_bookings,
     access_customers,
@@ -207,10 +208,14 @@ def booking_new(request, actor: Actor):
         # "By video" starts as the service's own setting (the dialog's script follows
         # the service picked); what staff tick is what is booked.
         "online": source.get("online") == "on",
+        "outside_hours": source.get("outside_hours") == "on",
+        "may_book_outside_hours": actor.role in (Role.ADMIN, Role.SENIOR),
         "errors": {},
     }
     if request.method != "POST":
         return render(request, "dashboard/_booking_new.html", values)
+    if values["outside_hours"]:
+        access_book_outside_hours(actor)
     service = next((s for s in services if str(s.pk) == source.get("service")), None)
     start = _aware(source.get("start", ""), zone)
     errors: dict[str, list[str]] = {}
@@ -236,6 +241,7 @@ def booking_new(request, actor: Actor):
                 source=BookingSource.STAFF,
                 public=False,
                 notify_customer=values["send_email"],
+                outside_hours=values["outside_hours"],
             )
         except DomainError as exc:
             errors = dict(exc.fields or {}) or {"__all__": [exc.message]}
@@ -513,7 +519,12 @@ def booking(request, actor: Actor, booking_id):
 ACTIONS = {
     "confirm": lambda b, post: bookings.booking_confirm(booking=b),
     "decline": lambda b, post: bookings.booking_decline(booking=b),
-    "cancel": lambda b, post: bookings.booking_cancel(booking=b, actor=bookings.STAFF),
+    "cancel": lambda b, post: bookings.booking_cancel(
+        booking=b,
+        actor=bookings.STAFF,
+        notify_customer=post.get("notify") == "on",
+        reason=post.get("reason", ""),
+    ),
     "completed": lambda b, post: bookings.booking_mark_outcome(
         booking=b, status=BookingStatus.COMPLETED
     ),

@@ -197,12 +197,14 @@ def staff_calendars(
     window: Window,
     exclude_bookings: Iterable = (),
     location_id: int | None = None,
+    any_hours: bool = False,
 ) -> list[Calendar]:
     """Calendars of these staff members over the window: hours, time off, bookings, classes.
 
     Only the hours worked at the service's location count, or with `location_id` (a
     location's page) at that one (see service_location); hours and exceptions without a
-    location count at every location.
+    location count at every location. `any_hours` (staff booking "outside working
+    hours") makes the whole window worked; time off, bookings and classes still count.
     """
     ids = [s.id for s in staff]
     first_day, last_day = window.days
@@ -228,8 +230,9 @@ def staff_calendars(
         busy[staff_id].append((to_epoch(start), to_epoch(end)))
 
     calendars = []
+    around = (to_epoch(window.start - margin), to_epoch(window.end + margin))
     for member in staff:
-        available = _worked(member.id, rows, first_day, last_day)
+        available = [around] if any_hours else _worked(member.id, rows, first_day, last_day)
         calendars.append(
             Calendar(
                 id=str(member.id),
@@ -431,10 +434,12 @@ def service_slots(
     staff: Sequence[StaffMember] | None = None,
     resources: Sequence[Resource] | None = None,
     location_id: int | None = None,
+    any_hours: bool = False,
 ) -> list[Slot]:
     """Free starts of an appointment service in the window, each with the staff who can take it.
 
     `location_id` narrows to one location: its staff, their hours there, its resources.
+    `any_hours` counts the staff as working all day (see staff_calendars).
     """
     if staff is None:
         staff = bookable_staff(service, public=public, staff_id=staff_id, location_id=location_id)
@@ -451,6 +456,7 @@ def service_slots(
         window=window,
         exclude_bookings=exclude,
         location_id=location_id,
+        any_hours=any_hours,
     )
     resource_cals = (
         None
@@ -471,6 +477,7 @@ def slot_at(
     exclude_bookings: Iterable = (),
     location_id: int | None = None,
     public: bool = True,
+    any_hours: bool = False,
 ) -> Slot | None:
     """The live slot at exactly `start` (on the grid, within notice and horizon, which
     bind only `public` bookings), or None."""
@@ -485,6 +492,7 @@ def slot_at(
         exclude_bookings=exclude_bookings,
         location_id=location_id,
         public=public,
+        any_hours=any_hours,
     )
     epoch = to_epoch(start)
     return next((s for s in slots if s.start == epoch), None)

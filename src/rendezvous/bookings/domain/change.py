@@ -41,15 +41,32 @@ from .history import booking_logged
 from .locking import booking_transaction
 
 
-def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None) -> Booking:
-    """Cancel a booking; its time (or seats) are free at once.
+def booking_cancel(
+    *,
+    booking: Booking,
+    actor: str,
+    now: datetime | None = None,
+    notify_customer: bool = True,
+    reason: str = "",
+) -> Booking:
+    """Cancel a booking; its time (or seats) are free at once. Staff may leave the
+    customer's email out (`notify_customer=False`: they told them by phone) and give a
+    reason, which the audit entry keeps for staff (it is not sent).
 
     Side effects, in order:
-    1. lock: the booking row
-    2. re-check: still active; for a customer, before the company's cancel cut-off
-    3. write: status `cancelled`, cancelled_at; the audit entry
-    Raises InvalidState.
+    1. validate: the reason (length, no control characters)
+    2. lock: the booking row
+    3. re-check: still active; for a customer, before the company's cancel cut-off
+    4. write: status `cancelled`, cancelled_at; the audit entry
+    Raises ValidationFailed or InvalidState.
     """
+    reason = reason.strip()
+    if len(reason) > NOTES_MAX or has_control_chars(reason, allow_newlines=True):
+        raise ValidationFailed(
+            fields={
+                "reason": [_("At most %(n)d characters, no control characters.") % {"n": NOTES_MAX}]
+            }
+        )
     now = now or timezone.now()
     with booking_transaction():
         locked = (
@@ -65,12 +82,15 @@ def booking_cancel(*, booking: Booking, actor: str, now: datetime | None = None)
                 _("This booking can only be cancelled up to %(hours)d hours before it starts.")
                 % {"hours": hours}
             )
-        booking_logged(locked, "cancelled", kind=actor, status=(locked.status, "cancelled"))
+        extra = {"reason": (None, reason)} if reason else {}
+        booking_logged(
+            locked, "cancelled", kind=actor, status=(locked.status, "cancelled"), **extra
+        )
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
         meeting_booking_changed(booking=locked, now=now)
-        notify_booking_cancelled(booking=locked, actor=actor)
+        notify_booking_cancelled(booking=locked, actor=actor, customer=notify_customer)
     return locked
 
 

@@ -61,6 +61,7 @@ def booking_create(
     location_id: int | None = None,
     resource_id: int | None = None,
     notify_customer: bool = True,
+    outside_hours: bool = False,
 ) -> Created:
     """Book an appointment (or, for a class service, seats through seat_reserve).
 
@@ -70,6 +71,9 @@ def booking_create(
     bookable online count, and the company's notice and horizon do not (the staff
     member's hours and other bookings always do); a booking by staff is confirmed at
     once, and `notify_customer=False` leaves the customer's confirmation unsent.
+    `outside_hours` (back office only, for admins and seniors: callers check) books a
+    staff member outside their working hours; their other bookings, classes and time
+    off still refuse the time.
 
     Side effects, in order:
     1. validate: the details, the service belongs to the company and is active, `online`
@@ -131,6 +135,7 @@ def booking_create(
             resources=resources,
             location_id=location_id,
             public=public,
+            any_hours=outside_hours and not public,
         )
         if slot is None:
             raise SlotUnavailable()

@@ -224,13 +224,15 @@ def notify_booking_rescheduled(*, booking: Booking) -> None:
     reminders_schedule(booking=booking)
 
 
-def notify_booking_cancelled(*, booking: Booking, actor: str) -> None:
+def notify_booking_cancelled(*, booking: Booking, actor: str, customer: bool = True) -> None:
     """The booking was cancelled by `actor` ("customer" or "staff"). Side effects, in
-    order: SEQUENCE + 1, outbox rows (METHOD:CANCEL) for the customer and the staff
-    member, the unsent reminders removed; delivery after commit."""
+    order: SEQUENCE + 1, outbox rows (METHOD:CANCEL) for the customer (unless staff
+    leave them out: `customer=False`) and the staff member, the unsent reminders
+    removed; delivery after commit."""
     sequence = _next_sequence(booking) if _invited(booking) else None
     event = Event.CANCELLED_BY_CUSTOMER if actor == CUSTOMER_ACTOR else Event.CANCELLED_BY_STAFF
-    _message(booking, event, sequence=sequence)
+    if customer:
+        _message(booking, event, sequence=sequence)
     _message(booking, Event.BOOKING_CANCELLED_STAFF, sequence=sequence)
     reminders_clear(booking=booking)
 
