@@ -37,6 +37,7 @@ from rendezvous.companies.access import (
     access_company_row,
     access_manage_catalog,
     access_schedule,
+    access_sees_time_off_reason,
 )
 from rendezvous.companies.models import Membership, Role, StaffMember
 from rendezvous.core.errors import DomainError, Forbidden
@@ -380,6 +381,8 @@ def _hours_page(request, actor: Actor, member: StaffMember, **forms):
                 .select_related("location")
                 .order_by("date", "start")
             ),
+            # Why someone is off is theirs and the admins' to read (companies.access).
+            "sees_reason": access_sees_time_off_reason(actor, member.pk),
             "off": forms.get("off", {}),
             "off_errors": forms.get("off_errors", {}),
             "day": forms.get("day", {"kind": ExceptionKind.CLOSED}),
@@ -418,6 +421,8 @@ def team_hours(request, actor: Actor, staff_id: int):
 def team_time_off(request, actor: Actor, staff_id: int):
     member = access_schedule(actor, staff_id)
     form = {name: request.POST.get(name, "") for name in ("start", "end", "reason")}
+    if not access_sees_time_off_reason(actor, member.pk):
+        form["reason"] = ""
     zone = actor.company.zone
     errors: dict[str, list[str]] = {}
     start, end = _aware(form["start"], zone), _aware(form["end"], zone)
