@@ -15,6 +15,7 @@ availability.editing). The staff API and the Django admin both write through her
 | staff_deactivate | `active` off: no new bookings; existing ones stay | signals |
 | staff_delete | the StaffMember, its hours and time off; refused while bookings, sessions or a junior's membership use it | signals |
 | membership_create / membership_update / membership_delete | the Membership | none |
+| member_invite | a User (without a usable password) when the email is new, and its Membership | none |
 | api_token_issue / api_token_update / api_token_revoke / api_token_delete | the ApiToken | none |
 | api_token_touch | the token's `last_used_at`, at most once a minute | none |
 
@@ -35,6 +36,7 @@ those. `None` clears a field that may be empty and is an error for one that may 
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -738,6 +740,60 @@ def membership_delete(*, membership: Membership) -> None:
         locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
         if locked is not None:
             locked.delete()
+
+
+USERNAME_MAX = 150
+
+
+@dataclass(frozen=True)
+class Invited:
+    membership: Membership
+    # False when the email already had an account (of another company): it keeps its
+    # password, so nobody is asked to set one.
+    new_user: bool
+
+
+def member_invite(*, company: Company, email: Any, role: Any, staff: StaffMember) -> Invited:
+    """Make the person with `email` a member of `company` in `role`, tied to the staff
+    member `staff`: a new account (no usable password: they set one through the link
+    the back office emails them), or the existing account with that email.
+
+    Side effects, in order:
+    1. validate: the email, the role, the staff member of this company
+    2. lock: the company row, so two invitations do not both add the person
+    3. re-check: the account with that email is not a member yet
+    4. write: the User (when new, its username the email), the Membership
+    Raises ValidationFailed; nothing is written then.
+    """
+    errors = FieldErrors()
+    address = clean_email(errors, "email", email)
+    if not address and "email" not in errors:
+        errors.add("email", _("This field is required."))
+    if len(address) > USERNAME_MAX and "email" not in errors:
+        errors.add("email", _("At most %(n)d characters.") % {"n": USERNAME_MAX})
+    cleaned_role = _clean_choice(errors, "role", role, Role)
+    if staff is None or staff.company_id != company.pk:
+        errors.add("staff", _("Unknown id: %(id)s.") % {"id": str(getattr(staff, "pk", ""))})
+    errors.raise_if_any()
+    users = get_user_model().objects
+    with transaction.atomic():
+        Company.objects.select_for_update().filter(pk=company.pk).first()
+        user = users.filter(email__iexact=address).order_by("pk").first()
+        new_user = user is None
+        if user is not None and Membership.objects.filter(company=company, user=user).exists():
+            raise ValidationFailed(
+                fields={"email": [_("This person is already a member of this company.")]}
+            )
+        if user is None:
+            if users.filter(username__iexact=address).exists():
+                raise ValidationFailed(
+                    fields={"email": [_("Another account already uses this email as its name.")]}
+                )
+            user = users.create_user(address.lower(), address, password=None)
+        membership = Membership.objects.create(
+            company=company, user=user, role=cleaned_role, staff=staff
+        )
+    return Invited(membership=membership, new_user=new_user)
 
 
 # -- API tokens ------------------------------------------------------------------------
