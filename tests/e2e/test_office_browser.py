@@ -242,6 +242,13 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         f"/office/classes/{practice.session.pk}/",
         "/office/reports/",
         "/office/reports/meetings/",
+        "/office/settings/",
+        "/office/settings/locations/",
+        "/office/settings/services/",
+        f"/office/settings/services/{practice.service.pk}/",
+        "/office/settings/team/",
+        f"/office/settings/team/{practice.staff[0].pk}/",
+        f"/office/settings/team/{practice.staff[0].pk}/hours/",
         "/office/account/2fa/",
     ):
         page.goto(path)
