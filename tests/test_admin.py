@@ -195,6 +195,7 @@ def test_every_rendezvous_model_is_registered():
 # Rows that only the domain writes: no "add" in the admin.
 READ_ONLY = {
     Booking,
+    Customer,
     SignInLink,
     OutboxMessage,
     ScheduledReminder,
@@ -395,21 +396,37 @@ def test_customer_bookings_link_filters_the_changelist(client, world):
     assert [b.pk for b in response.context["cl"].result_list] == [mine.pk]
 
 
-def test_customer_email_is_stored_lower_case_and_stays_unique(client, world):
+def test_customer_changes_go_through_the_domain_and_deleting_is_erasure(client, world):
+    customer = world["customer"]
+    other = Customer.objects.create(
+        company=world["company"], first_name="Cy", last_name="Other", email="cy2@example.com"
+    )
+    booking = make_booking(world, customer=customer)
+    assert client.get(url(Customer, "add")).status_code == 403  # made by bookings only
     data = {
-        "company": world["company"].pk,
-        "first_name": "Cy",
-        "last_name": "Again",
-        "email": "CY@Example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "CY2@Example.com",
+        "phone": "",
         "language": "en",
+        "notes": "",
         "_save": "1",
     }
-    response = client.post(url(Customer, "add"), data)
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors
-    response = client.post(url(Customer, "add"), {**data, "email": "New@Example.com"})
+    before = list(Customer.objects.order_by("pk").values())
+    refused = client.post(url(Customer, "change", customer.pk), data)
+    assert "merge the two instead" in str(refused.context["adminform"].form.errors)
+    assert list(Customer.objects.order_by("pk").values()) == before
+    response = client.post(
+        url(Customer, "change", customer.pk), {**data, "email": "New@Example.com"}
+    )
     assert response.status_code == 302
-    assert Customer.objects.filter(email="new@example.com").exists()
+    customer.refresh_from_db()
+    assert customer.email == "new@example.com"
+    client.post(url(Customer, "delete", other.pk), {"post": "yes"})
+    client.post(url(Customer, "delete", customer.pk), {"post": "yes"})
+    assert not Customer.objects.filter(pk=customer.pk).exists()
+    booking.refresh_from_db()
+    assert booking.customer_id is None and "lovelace" not in booking.last_name.lower()
 
 
 # -- companies ---------------------------------------------------------------------------

@@ -28,12 +28,15 @@ from rendezvous.core.text import has_control_chars
 
 from .domain import (
     STAFF,
+    CustomerDetails,
     booking_cancel,
     booking_confirm,
     booking_decline,
     booking_mark_outcome,
     booking_record_payment,
     booking_set_notes,
+    customer_erase,
+    customer_update,
     session_cancel,
     session_create,
     session_delete,
@@ -51,27 +54,43 @@ from .models import (
 )
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(DomainForm):
+    """Customer records come from bookings; here an operator corrects one, through
+    customer_update (the back office's rules: a company language, one record per email)."""
+
     language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES, initial="en")
 
     class Meta:
         model = Customer
-        fields = ("company", "first_name", "last_name", "email", "phone", "language")
+        fields = ("first_name", "last_name", "email", "phone", "language", "notes")
 
-    def clean_email(self) -> str:
-        # The booking domain stores and matches emails in lower case; the unique
-        # constraint does not, so a mixed-case copy would slip past it.
-        return self.cleaned_data["email"].strip().lower()
+    def domain_write(self):
+        data = self.cleaned_data
+        return customer_update(
+            customer=self.instance,
+            details=CustomerDetails(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                phone=data.get("phone", ""),
+            ),
+            language=data["language"],
+            notes=data.get("notes", ""),
+        )
 
 
 @admin.register(Customer)
-class CustomerAdmin(CompanyFixedAdmin):
+class CustomerAdmin(CompanyFixedAdmin, DomainAdmin):
+    """No "add": a customer record is made with their first confirmed booking. Deleting
+    one is the privacy erasure (customer_erase): its bookings stay, without the
+    customer's details."""
+
     form = CustomerForm
     list_display = ("full_name", "email", "phone", "language", "company", "created_at")
     list_filter = ("company", "language")
     search_fields = ("first_name", "last_name", "email", "phone")
     list_select_related = ("company",)
-    readonly_fields = ("created_at", "bookings_link")
+    readonly_fields = ("company", "created_at", "bookings_link")
     fields = (
         "company",
         "first_name",
@@ -79,9 +98,16 @@ class CustomerAdmin(CompanyFixedAdmin):
         "email",
         "phone",
         "language",
+        "notes",
         "created_at",
         "bookings_link",
     )
+
+    def has_add_permission(self, request):
+        return False
+
+    def domain_delete(self, obj: Customer) -> None:
+        customer_erase(customer=obj)
 
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, obj: Customer) -> str:
