@@ -3,7 +3,8 @@ this): a senior and a junior user beside the demo admin, all with the demo's pub
 password, and for `week=True` this week's bookings, so the calendar is not empty.
 
 The bookings are made the way staff make them (booking_create, source `staff`), with
-the customer's emails left unsent: the demo customers' addresses do not exist.
+no emails: the demo customers' addresses do not exist, and a week of "New booking"
+emails to the demo staff would bury the first real one.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -97,6 +98,7 @@ def demo_week(company: Company, today: date) -> int:
                         source=BookingSource.STAFF,
                         public=False,
                         notify_customer=False,
+                        notify_staff=False,
                         now=now,
                     )
                 except DomainError:

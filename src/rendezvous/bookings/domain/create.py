@@ -61,6 +61,7 @@ def booking_create(
     location_id: int | None = None,
     resource_id: int | None = None,
     notify_customer: bool = True,
+    notify_staff: bool = True,
     outside_hours: bool = False,
 ) -> Created:
     """Book an appointment (or, for a class service, seats through seat_reserve).
@@ -70,7 +71,8 @@ def booking_create(
     resource. `public=False` is the back office booking for a customer: staff who are not
     bookable online count, and the company's notice and horizon do not (the staff
     member's hours and other bookings always do); a booking by staff is confirmed at
-    once, and `notify_customer=False` leaves the customer's confirmation unsent.
+    once, and `notify_customer=False` leaves the customer's confirmation unsent
+    (`notify_staff=False` the staff member's: the demo's seeded week sends nothing).
     `outside_hours` (back office only, for admins and seniors: callers check) books a
     staff member outside their working hours; their other bookings, classes and time
     off still refuse the time.
@@ -164,6 +166,7 @@ def booking_create(
             now=now,
             customer_timezone=customer_timezone,
             notify_customer=notify_customer,
+            notify_staff=notify_staff,
         )
     return Created(booking, token)
 
@@ -260,6 +263,7 @@ def _write(
     now,
     customer_timezone="",
     notify_customer=True,
+    notify_staff=True,
 ) -> tuple[Booking, str]:
     token, token_hash = new_random_token()
     # Request mode asks staff to accept what a customer asks for; staff booking it have.
@@ -302,7 +306,7 @@ def _write(
         start=(None, booking.start),
     )
     meeting_booking_changed(booking=booking, now=now, new=True)
-    notify_booking_created(booking=booking, customer=notify_customer)
+    notify_booking_created(booking=booking, customer=notify_customer, staff=notify_staff)
     return booking, token
 
 

@@ -177,9 +177,10 @@ def _invited(booking: Booking) -> bool:
     return booking.confirmed_at is not None
 
 
-def notify_booking_created(*, booking: Booking, customer: bool = True) -> None:
+def notify_booking_created(*, booking: Booking, customer: bool = True, staff: bool = True) -> None:
     """Queue the messages of a new booking (inside its transaction); `customer=False`
-    (staff booking with "send confirmation email" off) leaves the customer's out.
+    (staff booking with "send confirmation email" off) leaves the customer's out,
+    `staff=False` the staff member's.
 
     Side effects, in order:
     1. write: outbox rows for the customer and the staff member
@@ -191,12 +192,14 @@ def notify_booking_created(*, booking: Booking, customer: bool = True) -> None:
         # The first invitation: SEQUENCE 0 (_next_sequence).
         if customer:
             _message(booking, Event.BOOKING_CONFIRMED, sequence=0)
-        _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=0, options=options)
+        if staff:
+            _message(booking, Event.BOOKING_CONFIRMED_STAFF, sequence=0, options=options)
         _reminders_add(booking, timezone.now(), options)
     else:
         if customer:
             _message(booking, Event.REQUEST_RECEIVED, sequence=None)
-        _message(booking, Event.REQUEST_RECEIVED_STAFF, sequence=None, options=options)
+        if staff:
+            _message(booking, Event.REQUEST_RECEIVED_STAFF, sequence=None, options=options)
 
 
 def notify_booking_confirmed(*, booking: Booking) -> None:
