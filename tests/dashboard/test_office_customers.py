@@ -86,7 +86,15 @@ def test_correcting_a_customer_checks_like_the_booking_form(client, practice, te
 def test_merging_moves_the_bookings_and_removes_the_duplicate(client, team, customers):
     ines, olaf = customers
     signed_in(client, team["senior"])
-    client.post(f"/office/customers/{ines.pk}/merge/", {"duplicate": str(olaf.pk)})
+    before = snapshot()
+    unconfirmed = client.post(
+        f"/office/customers/{ines.pk}/merge/", {"duplicate": str(olaf.pk)}, follow=True
+    )
+    assert "Tick the box to confirm" in unconfirmed.content.decode()
+    assert Customer.objects.filter(pk=olaf.pk).exists() and snapshot() == before
+    client.post(
+        f"/office/customers/{ines.pk}/merge/", {"duplicate": str(olaf.pk), "confirm": "same"}
+    )
     assert not Customer.objects.filter(pk=olaf.pk).exists()
     assert Booking.objects.filter(customer=ines).count() == 3
     entry = AuditEntry.objects.get(entity="customer", entity_id=str(ines.pk), action="merged")
@@ -94,7 +102,9 @@ def test_merging_moves_the_bookings_and_removes_the_duplicate(client, team, cust
     # Merging a record into itself is refused, nothing changes.
     before = snapshot()
     response = client.post(
-        f"/office/customers/{ines.pk}/merge/", {"duplicate": str(ines.pk)}, follow=True
+        f"/office/customers/{ines.pk}/merge/",
+        {"duplicate": str(ines.pk), "confirm": "same"},
+        follow=True,
     )
     assert "Pick another customer" in response.content.decode() and snapshot() == before
 

@@ -255,3 +255,25 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         if language == "da" and path != "/office/account/2fa/":
             assert page.locator("html").get_attribute("lang") == "da"
         check_axe(page, f"{path} ({language})")
+
+
+def test_the_popups_actions_and_the_new_booking_button_work_in_the_browser(
+    practice, office, new_page
+):
+    booking = book(practice, TOMORROW_10, staff=practice.staff[0], n="popup").booking
+    page = new_page()
+    sign_in(page, "boss")
+    # The keyboard's way to book: the button opens the dialog for the first column.
+    page.get_by_role("button", name="New booking").click()
+    dialog = page.locator("#office-dialog")
+    expect(dialog.get_by_role("heading", name="New booking with Ada")).to_be_visible()
+    page.keyboard.press("Escape")
+    go_to_tomorrow(page)
+    page.locator(".ec-event", has_text=booking.last_name).click()
+    expect(dialog.get_by_role("heading", name=re.compile(booking.last_name))).to_be_visible()
+    dialog.get_by_text("Cancel booking", exact=True).first.click()
+    dialog.get_by_label("Reason (for your team; not sent)").fill("Called in sick")
+    dialog.get_by_role("button", name="Cancel booking").click()
+    expect(dialog.get_by_text("Saved.")).to_be_visible()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED

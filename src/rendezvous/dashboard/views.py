@@ -431,6 +431,9 @@ def customer_merge(request, actor: Actor, customer_id: int):
     access_manage_customers(actor)
     keep = _customer(actor, customer_id)
     duplicate = access_customers(actor).filter(pk=request.POST.get("duplicate") or 0).first()
+    if request.POST.get("confirm") != "same":
+        messages.error(request, _("Tick the box to confirm that both records are this person."))
+        return redirect("office:customer", customer_id=keep.pk)
     if duplicate is None:
         messages.error(request, _("Pick another customer of this company."))
         return redirect("office:customer", customer_id=keep.pk)

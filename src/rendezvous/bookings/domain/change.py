@@ -163,6 +163,9 @@ def booking_reschedule(
                 staff=staff,
                 resources=resources,
                 exclude_bookings=[locked.pk],
+                # Staff moving a booking are not bound by the public notice and horizon,
+                # as when they book (booking_create with public=False).
+                public=actor == CUSTOMER,
             )
             if slot is None or str(locked.staff_id) not in slot.staff:
                 raise SlotUnavailable()

@@ -146,6 +146,7 @@
   }
 
   var columnsKind = "staff";
+  var columns = [];
   var calendar = EventCalendar.create(element, {
     view: window.matchMedia("(max-width: 40rem)").matches ? "resourceTimeGridDay" : "resourceTimeGridDay",
     date: config.today,
@@ -156,6 +157,8 @@
     selectable: false,
     editable: true,
     eventDurationEditable: false,
+    // A week of several columns stays readable: the grid scrolls sideways instead.
+    columnWidth: "minmax(7.5em, 1fr)",
     slotDuration: { minutes: config.step },
     snapDuration: { minutes: config.step },
     slotMinTime: "07:00",
@@ -175,6 +178,11 @@
     resources: function (info, success, failure) {
       feed(info.start, info.end).then(function (answer) {
         columnsKind = answer.resources.length && answer.resources[0].kind;
+        columns = answer.resources;
+        // With one column the calendar shows no column heading: say whose it is.
+        var single = document.getElementById("single-column");
+        single.hidden = columns.length !== 1;
+        single.textContent = columns.length === 1 ? columns[0].title : "";
         success(answer.resources.map(function (r) { return { id: r.id, title: r.title }; }));
       }, failure);
     },
@@ -277,7 +285,8 @@
   }
 
   document.getElementById("new-booking").addEventListener("click", function () {
-    var first = calendar.getOption("resources")[0];
+    // The keyboard's way to book: the first staff column shown, the next full hour.
+    var first = columnsKind === "staff" ? columns[0] : null;
     var start = new Date();
     start.setMinutes(0, 0, 0);
     start.setHours(start.getHours() + 1);
