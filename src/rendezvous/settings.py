@@ -22,6 +22,7 @@
 | SECURE_HSTS_SECONDS | 0 | HSTS max-age in production behind HTTPS (SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD: 1 to add them) |
 | SECURE_SSL_REDIRECT | off | redirect plain HTTP to HTTPS (behind a proxy also RENDEZVOUS_BEHIND_PROXY=1) |
 | RENDEZVOUS_ROOM_MAX_PARTICIPANTS | 6 | built-in room cap (peer-to-peer mesh); larger meetings need Jitsi or BigBlueButton |
+| RENDEZVOUS_SIGNUP | closed | `open`: anyone may start a company (and its admin account) at /office/signup/ |
 """
 
 import os
@@ -377,6 +378,13 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if BASE_URL.startswith("https://") else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Rendezvous"
+
+# Self sign-up of new companies at /office/signup/ (dashboard.first_run): `open` for a
+# hosted service whose customers are businesses; `closed` (the default) leaves adding
+# companies to operators (the admin, `rendezvous create_company`).
+SIGNUP = os.environ.get("RENDEZVOUS_SIGNUP", "closed").strip().lower()
+if SIGNUP not in ("open", "closed"):
+    raise ImproperlyConfigured("RENDEZVOUS_SIGNUP is `open` or `closed`.")
 
 # Staff are told when an online meeting starting within this many hours still has no link.
 LINK_MISSING_HOURS = int(os.environ.get("RENDEZVOUS_LINK_MISSING_HOURS", "24"))

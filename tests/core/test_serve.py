@@ -109,6 +109,9 @@ def test_serve_without_demo_creates_no_company_and_no_user(tmp_path):
     wait_for_demo(base, proc, proc.stdout.read, path="/admin/login/")
     try:
         assert httpx.get(f"{base}/api/v1/companies/demo").status_code == 404
+        # The back office offers the setup page of the first company instead.
+        setup = httpx.get(f"{base}/office/")
+        assert setup.status_code == 200 and "Set up Rendezvous" in setup.text
         with sqlite3.connect(tmp_path / "rendezvous.sqlite3") as db:
             assert db.execute("select count(*) from auth_user").fetchone() == (0,)
             assert db.execute("select count(*) from companies_company").fetchone() == (0,)
@@ -116,3 +119,4 @@ def test_serve_without_demo_creates_no_company_and_no_user(tmp_path):
         proc.terminate()
         output, _ = proc.communicate(timeout=20)
     assert f"{base}/" in output and "rendezvous-demo" not in output
+    assert f"Set up:         {base}/office/" in output

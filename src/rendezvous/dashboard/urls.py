@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import classes, reports, views
+from . import classes, first_run, reports, views
 from .setup import business, team
 
 app_name = "office"
@@ -8,6 +8,8 @@ app_name = "office"
 urlpatterns = [
     path("", views.home, name="home"),
     path("company/", views.company_pick, name="company"),
+    path("setup/", first_run.setup, name="setup"),
+    path("signup/", first_run.signup, name="signup"),
     path("calendar/", views.calendar, name="calendar"),
     path("bookings/new/", views.booking_new, name="booking_new"),
     path("bookings/<uuid:booking_id>/", views.booking, name="booking"),

@@ -41,9 +41,12 @@ from rendezvous.companies.access import (
     access_sees_staff,
     access_staff_scope,
 )
+from rendezvous.companies.editing import is_first_run
 from rendezvous.companies.models import Role, StaffMember
 from rendezvous.core.errors import DomainError, Forbidden, NotFound
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
+
+from . import first_run
 
 OFFICE_COMPANY = "office_company"
 SEARCH_LIMIT = 8
@@ -80,8 +83,15 @@ def office_view(view):
     return wrapper
 
 
-@login_required
 def home(request):
+    # A fresh installation has nobody to sign in as: it shows its setup page, to anyone.
+    if is_first_run():
+        return first_run.setup(request)
+    return _signed_in_home(request)
+
+
+@login_required
+def _signed_in_home(request):
     return redirect("office:calendar")
 
 

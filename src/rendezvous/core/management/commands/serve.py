@@ -12,6 +12,7 @@ import logging
 
 import uvicorn
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -73,6 +74,11 @@ class Command(BaseCommand):
             consumer.start()
         base = f"http://{host}:{port}"
         self.stdout.write(f"Rendezvous is running on {base}/")
+        if not Company.objects.exists() and not get_user_model().objects.exists():
+            self.stdout.write(
+                f"  Set up:         {base}/office/  (no company yet: create the first one "
+                "and its admin there, or run rendezvous create_company)"
+            )
         if Company.objects.filter(slug=DEMO_SLUG).exists():
             self.stdout.write(f"  Demo API:       {base}/api/v1/companies/{DEMO_SLUG}/services")
         if exposed:
