@@ -85,6 +85,8 @@ def test_serve_lists_slots_and_books_once(server):
     first = httpx.post(f"{server}/api/v1/companies/demo/bookings", json=body)
     assert first.status_code == 201, first.text
     assert first.json()["online"] is True
+    # Links point at the port this server answers on (no RENDEZVOUS_BASE_URL given).
+    assert first.json()["manage_url"].startswith(f"{server}/")
     second = httpx.post(f"{server}/api/v1/companies/demo/bookings", json=body)
     assert second.status_code == 409 and second.json()["error"]["code"] == "slot_unavailable"
     manage = httpx.get(

@@ -9,6 +9,7 @@ Larger deployments run `rendezvous serve --no-worker` behind a load balancer and
 
 import argparse
 import logging
+import os
 
 import uvicorn
 from django.conf import settings
@@ -66,13 +67,18 @@ class Command(BaseCommand):
                 f"password: change it (rendezvous changepassword {DEMO_ADMIN_USERNAME}) "
                 "or delete the user before serving with RENDEZVOUS_PRODUCTION=1."
             )
+        base = f"http://{host}:{port}"
+        if not os.environ.get("RENDEZVOUS_BASE_URL") and host not in ("0.0.0.0", "::"):
+            # Links in emails and API answers (join, manage) point where this server
+            # answers, not at the default port, unless the operator said otherwise. The
+            # task worker runs in this process, so its emails see the same address.
+            settings.BASE_URL = base
         consumer = None
         if not no_worker:
             from huey.contrib.djhuey import HUEY  # noqa: PLC0415 (the queue is configured from settings only once the command runs)
 
             consumer = HUEY.create_consumer(workers=workers, worker_type="thread", periodic=True)
             consumer.start()
-        base = f"http://{host}:{port}"
         self.stdout.write(f"Rendezvous is running on {base}/")
         if not Company.objects.exists() and not get_user_model().objects.exists():
             self.stdout.write(
