@@ -8,7 +8,7 @@
 | SECRET_KEY_FALLBACKS | unset | comma-separated former keys: old signatures and encrypted tokens still read |
 | RENDEZVOUS_ENCRYPTION_KEYS | unset | comma-separated Fernet keys, newest first, for OAuth tokens and meeting account secrets at rest |
 | DEBUG | off | |
-| RENDEZVOUS_BASE_URL | http://127.0.0.1:8000 | absolute links in API answers and emails |
+| RENDEZVOUS_BASE_URL | http://127.0.0.1:8000 (`serve`: the address it answers on) | absolute links in API answers and emails |
 | ALLOWED_HOSTS | 127.0.0.1,localhost | comma-separated |
 | RENDEZVOUS_DB_CONN_MAX_AGE | 600 | seconds a web or worker thread keeps its database connection (0: a new one per request) |
 | RENDEZVOUS_BOOKING_RATE_LIMIT | 30/m | per client on booking creation; `off` disables it |
