@@ -264,6 +264,7 @@ def test_the_popups_actions_and_the_new_booking_button_work_in_the_browser(
     page = new_page()
     sign_in(page, "boss")
     # The keyboard's way to book: the button opens the dialog for the first column.
+    expect(page.locator(".ec-col-head", has_text="Ada")).to_be_visible()
     page.get_by_role("button", name="New booking").click()
     dialog = page.locator("#office-dialog")
     expect(dialog.get_by_role("heading", name="New booking with Ada")).to_be_visible()

@@ -285,12 +285,16 @@
   }
 
   document.getElementById("new-booking").addEventListener("click", function () {
-    // The keyboard's way to book: the first staff column shown, the next full hour.
-    var first = columnsKind === "staff" ? columns[0] : null;
+    // The keyboard's way to book: the first staff column shown, the next full hour
+    // (once the columns have arrived, if the button is quicker than the feed).
     var start = new Date();
     start.setMinutes(0, 0, 0);
     start.setHours(start.getHours() + 1);
-    if (first) openNew(first.id, wall(start));
+    var known = columns.length || !pending ? Promise.resolve() : pending.promise;
+    known.then(function () {
+      var first = columnsKind === "staff" ? columns[0] : null;
+      if (first) openNew(first.id, wall(start));
+    });
   });
 
   body.addEventListener("click", function (ev) {
