@@ -33,7 +33,7 @@ from rendezvous.companies.access import (
 from rendezvous.companies.models import Role, StaffMember
 from rendezvous.core.errors import DomainError, NotFound
 
-from .views import _aware, office_view
+from .views import aware_start, office_view
 
 
 def _monday(value: str, today: date) -> date:
@@ -66,7 +66,7 @@ def classes(request, actor: Actor):
     if request.method == "POST":
         access_manage_sessions(actor)
         form = request.POST
-        start_at = _aware(form.get("start", ""), ZoneInfo(actor.company.timezone))
+        start_at = aware_start(form.get("start", ""), ZoneInfo(actor.company.timezone))
         values = {
             "service": form.get("service") or None,
             "staff": form.get("staff") or None,
@@ -173,9 +173,8 @@ def class_action(request, actor: Actor, session_id: int, action: str):
             messages.success(request, _("The participant is booked."))
         elif action == "cancel":
             access_manage_sessions(actor)
-            result = bookings.session_cancel(session=session)
+            bookings.session_cancel(session=session)
             messages.success(request, _("The session is cancelled; its participants are told."))
-            del result
         else:
             raise Http404()
     except DomainError as exc:

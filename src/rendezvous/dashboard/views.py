@@ -187,7 +187,7 @@ def _may_book_for(actor: Actor, staff_id) -> StaffMember:
     return member
 
 
-def _aware(value: str, zone: ZoneInfo) -> datetime | None:
+def aware_start(value: str, zone: ZoneInfo) -> datetime | None:
     """A start from the form: local wall time in the company's zone (or with an offset)."""
     try:
         parsed = datetime.fromisoformat(value)
@@ -227,7 +227,7 @@ def booking_new(request, actor: Actor):
     if values["outside_hours"]:
         access_book_outside_hours(actor)
     service = next((s for s in services if str(s.pk) == source.get("service")), None)
-    start = _aware(source.get("start", ""), zone)
+    start = aware_start(source.get("start", ""), zone)
     errors: dict[str, list[str]] = {}
     if service is None:
         errors["service"] = [_("Pick one of the services this staff member gives.")]
@@ -572,7 +572,7 @@ def booking_move(request, actor: Actor, booking_id):
     """A booking dragged in the calendar: its new start (same staff member), or 409 with
     the reason, and the calendar puts it back."""
     booking = _load(actor, booking_id)
-    start = _aware(request.POST.get("start", ""), ZoneInfo(actor.company.timezone))
+    start = aware_start(request.POST.get("start", ""), ZoneInfo(actor.company.timezone))
     if start is None:
         return JsonResponse({"message": _("Enter a date and time.")}, status=422)
     staff = request.POST.get("staff")

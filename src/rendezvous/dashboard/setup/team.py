@@ -42,7 +42,7 @@ from rendezvous.companies.access import (
 from rendezvous.companies.models import Membership, Role, StaffMember
 from rendezvous.core.errors import DomainError, Forbidden
 
-from ..views import _aware, office_view
+from ..views import aware_start, office_view
 
 # Rows the week form may send: the domain's own limit plus an empty row per weekday.
 MAX_ROWS = schedule.MAX_SPANS + 7
@@ -425,7 +425,7 @@ def team_time_off(request, actor: Actor, staff_id: int):
         form["reason"] = ""
     zone = actor.company.zone
     errors: dict[str, list[str]] = {}
-    start, end = _aware(form["start"], zone), _aware(form["end"], zone)
+    start, end = aware_start(form["start"], zone), aware_start(form["end"], zone)
     for name, value in (("start", start), ("end", end)):
         if value is None:
             errors[name] = [_("Enter a date and time.")]
