@@ -42,7 +42,9 @@ def test_sign_in_link_is_queued_in_the_language_asked_for(practice, smtp):
     link = "http://testserver/my/practice/sign-in/abc/"
     send_sign_in_link(company=practice.company, email="ana@example.com", link=link, language="es")
     send_sign_in_link(company=practice.company, email="bo@example.com", link=link, language="xx")
-    spanish, fallback = OutboxMessage.objects.order_by("created_at")
+    # Both rows carry the same frozen instant: tell them apart by recipient.
+    spanish = OutboxMessage.objects.get(to_email="ana@example.com")
+    fallback = OutboxMessage.objects.get(to_email="bo@example.com")
     assert spanish.event == Event.SIGN_IN_LINK and spanish.language == "es"
     assert spanish.subject == f"Su enlace de acceso a {practice.company.name}"
     assert f"\n{link}\n" in spanish.body_text
