@@ -33,6 +33,7 @@ from rendezvous.companies.access import (
 from rendezvous.companies.models import Role, StaffMember
 from rendezvous.core.errors import DomainError, NotFound
 
+from .refusals import form_errors
 from .views import aware_start, office_view
 
 
@@ -81,7 +82,7 @@ def classes(request, actor: Actor):
         try:
             session = bookings.session_create(company=actor.company, values=values)
         except DomainError as exc:
-            errors = dict(exc.fields or {}) or {"__all__": [exc.message]}
+            errors = form_errors(exc)
         else:
             messages.success(request, _("The session is in the timetable."))
             return redirect("office:class", session_id=session.pk)

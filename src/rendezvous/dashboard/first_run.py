@@ -27,6 +27,8 @@ from rendezvous.companies import editing as companies
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.zones import canonical_zones
 
+from .refusals import form_errors
+
 # The fields the form shows its problems beside; any other goes to the page's alert.
 FIELDS = {
     "name",
@@ -108,7 +110,7 @@ def _setup_form(request, *, first_run: bool):
         # Someone else set the installation up a moment ago: the page is gone for all.
         raise Http404() from exc
     except ValidationFailed as exc:
-        errors = dict(exc.fields or {}) or {"__all__": [exc.message]}
+        errors = form_errors(exc)
         return _page(request, first_run=first_run, form=request.POST, errors=errors)
     login(request, made.user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(

@@ -47,6 +47,7 @@ from rendezvous.core.errors import DomainError, Forbidden, NotFound
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
 
 from . import first_run
+from .refusals import form_errors
 
 OFFICE_COMPANY = "office_company"
 SEARCH_LIMIT = 8
@@ -254,7 +255,7 @@ def booking_new(request, actor: Actor):
                 outside_hours=values["outside_hours"],
             )
         except DomainError as exc:
-            errors = dict(exc.fields or {}) or {"__all__": [exc.message]}
+            errors = form_errors(exc)
         else:
             response = render(
                 request, "dashboard/_booking_created.html", {"booking": created.booking}
@@ -400,7 +401,7 @@ def customer(request, actor: Actor, customer_id: int):
                 notes=request.POST.get("notes", ""),
             )
         except DomainError as exc:
-            errors = dict(exc.fields or {}) or {"__all__": [exc.message]}
+            errors = form_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("office:customer", customer_id=row.pk)

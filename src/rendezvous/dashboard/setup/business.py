@@ -27,6 +27,7 @@ from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.errors import DomainError
 from rendezvous.core.zones import canonical_zones
 
+from ..refusals import form_errors
 from ..views import office_view
 
 # The company's whole numbers, as the form names them (the domain's field names).
@@ -74,10 +75,6 @@ def _ref(value: str) -> str | None:
 
 def _checked(form: Mapping, name: str) -> bool:
     return form.get(name) == "on"
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    return dict(exc.fields or {}) or {"__all__": [exc.message]}
 
 
 def _language_names() -> dict[str, str]:
@@ -167,7 +164,7 @@ def company_settings(request, actor: Actor):
         try:
             companies.company_update(company=company, values=_company_values(form))
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("office:settings_company")
@@ -263,7 +260,7 @@ def locations(request, actor: Actor):
             company=actor.company, values=_location_values(request.POST)
         )
     except DomainError as exc:
-        return _locations_page(request, actor, location_form=request.POST, errors=_errors(exc))
+        return _locations_page(request, actor, location_form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Location “%(name)s” added.") % {"name": location.name})
     return redirect("office:settings_locations")
 
@@ -276,7 +273,7 @@ def location(request, actor: Actor, location_id: int):
         try:
             companies.location_update(location=row, values=_location_values(request.POST))
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("office:settings_locations")
@@ -315,7 +312,7 @@ def resource_new(request, actor: Actor):
             company=actor.company, values=_resource_values(request.POST)
         )
     except DomainError as exc:
-        return _locations_page(request, actor, resource_form=request.POST, errors=_errors(exc))
+        return _locations_page(request, actor, resource_form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Resource “%(name)s” added.") % {"name": resource.name})
     return redirect("office:settings_locations")
 
@@ -328,7 +325,7 @@ def resource(request, actor: Actor, resource_id: int):
         try:
             companies.resource_update(resource=row, values=_resource_values(request.POST))
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("office:settings_locations")
@@ -485,7 +482,7 @@ def service_new(request, actor: Actor):
             company=actor.company, values=_service_values(request.POST, actor.company)
         )
     except DomainError as exc:
-        return _service_page(request, actor, None, form=request.POST, errors=_errors(exc))
+        return _service_page(request, actor, None, form=request.POST, errors=form_errors(exc))
     messages.success(request, _("“%(name)s” is in the list.") % {"name": created.name})
     return redirect("office:settings_services")
 
@@ -498,7 +495,7 @@ def service(request, actor: Actor, service_id: int):
     try:
         catalog.service_update(service=row, values=_service_values(request.POST, actor.company))
     except DomainError as exc:
-        return _service_page(request, actor, row, form=request.POST, errors=_errors(exc))
+        return _service_page(request, actor, row, form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Saved."))
     return redirect("office:settings_services")
 
@@ -578,7 +575,7 @@ def category(request, actor: Actor, category_id: int):
                 category=row, values=_category_values(request.POST, actor.company)
             )
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("office:settings_services")

@@ -42,6 +42,7 @@ from rendezvous.companies.access import (
 from rendezvous.companies.models import Membership, Role, StaffMember
 from rendezvous.core.errors import DomainError, Forbidden
 
+from ..refusals import form_errors
 from ..views import aware_start, office_view
 
 # Rows the week form may send: the domain's own limit plus an empty row per weekday.
@@ -51,10 +52,6 @@ MAX_ROWS = schedule.MAX_SPANS + 7
 def _may_read(actor: Actor) -> None:
     if actor.role not in (Role.ADMIN, Role.SENIOR):
         raise Forbidden()
-
-
-def _errors(exc: DomainError) -> dict[str, list[str]]:
-    return dict(exc.fields or {}) or {"__all__": [exc.message]}
 
 
 def _grouped(services) -> list[tuple[str, list[Service]]]:
@@ -128,7 +125,7 @@ def team(request, actor: Actor):
         try:
             created = editing.staff_create(company=actor.company, values=_staff_values(post))
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             messages.success(request, _("%(name)s is on the team.") % {"name": created.name})
             return redirect("office:team_member", staff_id=created.pk)
@@ -199,7 +196,7 @@ def team_member(request, actor: Actor, staff_id: int):
         try:
             editing.staff_update(staff=member, values=_staff_values(request.POST))
         except DomainError as exc:
-            return _member_page(request, actor, member, errors=_errors(exc), post=request.POST)
+            return _member_page(request, actor, member, errors=form_errors(exc), post=request.POST)
         messages.success(request, _("Saved."))
         return redirect("office:team_member", staff_id=member.pk)
     return _member_page(request, actor, member)
@@ -236,7 +233,7 @@ def _invite(request, actor: Actor, member: StaffMember):
             company=actor.company, email=values["email"], role=values["role"], staff=member
         )
     except DomainError as exc:
-        return _member_page(request, actor, member, invite_errors=_errors(exc), invite=values)
+        return _member_page(request, actor, member, invite_errors=form_errors(exc), invite=values)
     _send_invitation(request, invited)
     messages.success(
         request, _("Invitation sent to %(email)s.") % {"email": invited.membership.user.email}
@@ -435,7 +432,7 @@ def team_time_off(request, actor: Actor, staff_id: int):
                 staff=member, values={"start": start, "end": end, "reason": form["reason"]}
             )
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
     if errors:
         return _hours_page(request, actor, member, off=form, off_errors=errors)
     messages.success(request, _("Time off added."))
@@ -476,7 +473,7 @@ def team_exception(request, actor: Actor, staff_id: int):
             },
         )
     except DomainError as exc:
-        return _hours_page(request, actor, member, day=form, day_errors=_errors(exc))
+        return _hours_page(request, actor, member, day=form, day_errors=form_errors(exc))
     messages.success(request, _("The date exception is saved."))
     return redirect("office:team_hours", staff_id=member.pk)
 
