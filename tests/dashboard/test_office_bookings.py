@@ -8,9 +8,11 @@ import pytest
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingSource, BookingStatus
+from rendezvous.notifications.domain import outbox_deliver_due
 from rendezvous.notifications.models import Event, OutboxMessage
 from tests.conftest import NOW, TOMORROW_10, book, details, snapshot
 from tests.factories import CompanyFactory, ServiceFactory, StaffFactory
+from tests.notifications.conftest import calendar_part
 
 from .conftest import PASSWORD
 
@@ -235,14 +237,120 @@ def test_dragging_a_booking_moves_it_or_explains_why_not(client, practice, team,
     before = snapshot()
     taken = client.post(f"/office/bookings/{booking.pk}/move/", {"start": "2026-12-02T13:00"})
     assert taken.status_code == 409 and taken.json()["message"]
-    other_column = client.post(
-        f"/office/bookings/{booking.pk}/move/",
-        {"start": "2026-12-02T14:00", "staff": str(practice.staff[1].pk)},
-    )
-    assert other_column.status_code == 409
-    assert client.post(f"/office/bookings/{booking.pk}/move/", {"start": "soon"}).status_code == 422
+    soon = client.post(f"/office/bookings/{booking.pk}/move/", {"start": "soon"})
+    assert soon.status_code == 422 and soon.json()["message"] == "Enter a date and time."
     assert snapshot() == before
     assert blocker.pk != booking.pk
+
+
+def test_a_drop_in_a_colleagues_column_gives_them_the_booking(client, practice, team, smtp):
+    ada, ben, _cleo = practice.staff
+    booking = book(practice, TOMORROW_10, staff=ada).booking
+    signed_in(client, team["senior"])
+    moved = client.post(
+        f"/office/bookings/{booking.pk}/move/", {"start": "2026-12-02T14:00", "staff": str(ben.pk)}
+    )
+    assert moved.status_code == 200 and moved.json()["staff"] == str(ben.pk)
+    booking.refresh_from_db()
+    assert (booking.staff_id, booking.start) == (ben.pk, TOMORROW_10 + timedelta(hours=4))
+    outbox_deliver_due()
+    (to_customer,) = [r for r in smtp.to(booking.email) if "moved" in r.message["Subject"]]
+    assert "with Ben" in to_customer.message.get_body(("plain",)).get_content()
+    assert smtp.to(ben.email)  # Ben hears of his new booking
+
+
+def test_a_junior_cannot_hand_their_booking_to_a_colleague(client, practice, team):
+    ada, ben, _cleo = practice.staff
+    booking = book(practice, TOMORROW_10, staff=ada).booking
+    signed_in(client, team["junior"])
+    before = snapshot()
+    refused = client.post(
+        f"/office/bookings/{booking.pk}/move/", {"start": "2026-12-02T14:00", "staff": str(ben.pk)}
+    )
+    assert refused.status_code == 409
+    assert refused.json()["message"] == (
+        "Only admins and senior staff can give a booking to a colleague."
+    )
+    assert snapshot() == before
+    # The pop-up offers a junior no colleagues, only a new time.
+    popup = client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    assert 'id="move-start"' in popup and 'id="move-staff"' not in popup
+
+
+def test_the_popups_form_moves_and_changes_staff(client, practice, team):
+    ada, ben, cleo = practice.staff
+    practice.service.staff.remove(cleo)
+    booking = book(practice, TOMORROW_10, staff=ada).booking
+    signed_in(client, team["admin"])
+    popup = client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    # Only those who give the service are offered.
+    assert f'<option value="{ben.pk}">Ben</option>' in popup and "Cleo" not in popup
+    response = client.post(
+        f"/office/bookings/{booking.pk}/move/", {"start": "2026-12-03T09:00", "staff": str(ben.pk)}
+    )
+    assert response.status_code == 200
+    booking.refresh_from_db()
+    assert booking.staff_id == ben.pk and booking.start == TOMORROW_10 + timedelta(days=1, hours=-1)
+    before = snapshot()
+    refused = client.post(
+        f"/office/bookings/{booking.pk}/move/",
+        {"start": "2026-12-03T09:00", "staff": str(cleo.pk)},
+    )
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "This staff member does not offer this service."
+    assert snapshot() == before
+
+
+def test_the_popup_resends_the_confirmation_with_the_same_invitation(client, practice, team, smtp):
+    booking = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    outbox_deliver_due()
+    (first,) = smtp.to(booking.email)
+    signed_in(client, team["senior"])
+    popup = client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    assert "Resend confirmation" in popup
+    response = client.post(f"/office/bookings/{booking.pk}/resend/")
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    outbox_deliver_due()
+    again = smtp.to(booking.email)[1]
+    assert again.message["Subject"] == first.message["Subject"]
+    (_, old), (_, new) = calendar_part(first.message), calendar_part(again.message)
+    old_event, new_event = old.walk("VEVENT")[0], new.walk("VEVENT")[0]
+    assert str(new_event["UID"]) == str(old_event["UID"])
+    assert int(new_event["SEQUENCE"]) == int(old_event["SEQUENCE"]) == 0
+    assert (
+        "confirmation sent again" in client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    )
+    # A cancelled booking has nothing to send again: refused, nothing queued.
+    domain.booking_cancel(booking=booking, actor=domain.STAFF, notify_customer=False, now=NOW)
+    queued = OutboxMessage.objects.count()
+    assert client.post(f"/office/bookings/{booking.pk}/resend/").status_code == 409
+    assert OutboxMessage.objects.count() == queued
+
+
+def test_declining_with_a_message_puts_it_in_the_customers_email(client, practice, team, smtp):
+    practice.service.requires_confirmation = True
+    practice.service.save()
+    request = book(practice, TOMORROW_10, staff=practice.staff[0], n="asks").booking
+    signed_in(client, team["senior"])
+    too_long = client.post(f"/office/requests/{request.pk}/decline/", {"message": "x" * 2001})
+    assert too_long.status_code == 302
+    request.refresh_from_db()
+    assert request.status == BookingStatus.REQUESTED
+    client.post(
+        f"/office/requests/{request.pk}/decline/",
+        {"message": "Ada is away that week; Thursday works."},
+    )
+    request.refresh_from_db()
+    assert request.status == BookingStatus.CANCELLED
+    outbox_deliver_due()
+    declined = [
+        r for r in smtp.to(request.email) if "could not be confirmed" in r.message["Subject"]
+    ]
+    (mail,) = declined
+    assert (
+        "Ada is away that week; Thursday works." in mail.message.get_body(("plain",)).get_content()
+    )
+    assert "Ada is away that week" in mail.message.get_body(("html",)).get_content()
 
 
 def test_the_calendar_page_offers_a_junior_no_colleagues(client, practice, team):

@@ -334,3 +334,37 @@ def test_a_refused_secret_fails_the_meeting_at_once_without_leaking(practice, zo
     meeting = Meeting.objects.get(booking=booking)
     assert meeting.state == MeetingState.FAILED
     assert "a-wrong-secret" not in meeting.last_error and "401" in meeting.last_error
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("frozen_now")
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_given_to_a_colleague_with_their_own_room_leaves_zoom(
+    practice, zoom, zoom_account
+):
+    ada, ben, _cleo = practice.staff
+    MeetingAccount.objects.create(
+        company=practice.company, staff=ben, provider="static_link", url="https://rooms.example/ben"
+    )
+    booking = book(practice, TOMORROW_10, service=practice.video, staff=ada).booking
+    meeting = Meeting.objects.get(booking=booking)
+    (created,) = zoom.meetings.values()
+    assert meeting.external_id == str(created["id"])
+    customer = JoinToken.objects.get(booking=booking, role="customer")
+
+    domain.booking_reschedule(
+        booking=booking, start=booking.start, staff_id=ben.id, actor=domain.STAFF, now=NOW
+    )
+
+    # Zoom's meeting is gone (nobody could join it through us any more) ...
+    (delete,) = zoom.calls("DELETE")
+    assert delete.path == f"/v2/meetings/{created['id']}" and not zoom.meetings
+    # ... and the same row, with the customer's same link, is Ben's room now.
+    meeting.refresh_from_db()
+    assert (meeting.provider, meeting.state, meeting.join_url) == (
+        "static_link",
+        MeetingState.READY,
+        "https://rooms.example/ben",
+    )
+    customer.refresh_from_db()
+    assert customer.revoked_at is None and customer.meeting_id == meeting.pk

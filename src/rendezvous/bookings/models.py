@@ -120,6 +120,8 @@ class Booking(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # What staff wrote to the customer when they declined the request ([staff_message]).
+    staff_message = models.TextField(_("message to the customer"), blank=True)
 
     class Meta:
         verbose_name = _("booking")

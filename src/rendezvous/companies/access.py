@@ -98,6 +98,12 @@ def access_book_outside_hours(actor: Actor) -> None:
         raise Forbidden()
 
 
+def access_reassign_bookings(actor: Actor) -> bool:
+    """Whether the actor may give a booking to another staff member: admins and seniors,
+    who plan the whole team's day (a junior sees only their own column)."""
+    return actor.role in (Role.ADMIN, Role.SENIOR)
+
+
 def access_manage_customers(actor: Actor) -> None:
     """Correcting, merging, exporting and erasing customer records: admins and seniors."""
     if actor.role not in (Role.ADMIN, Role.SENIOR):

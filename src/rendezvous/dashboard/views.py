@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from rendezvous.availability.domain import services_given_by
+from rendezvous.availability.domain import bookable_staff_query, services_given_by
 from rendezvous.bookings import domain as bookings
 from rendezvous.bookings.domain.history import action_label, booking_history
 from rendezvous.bookings.models import BookingSource, BookingStatus, Customer, PaymentStatus
@@ -38,12 +38,19 @@ from rendezvous.companies.access import (
     access_manage_customers,
     access_member,
     access_memberships,
+    access_reassign_bookings,
     access_sees_staff,
     access_staff_scope,
 )
 from rendezvous.companies.editing import is_first_run
 from rendezvous.companies.models import Role, StaffMember
-from rendezvous.core.errors import DomainError, Forbidden, NotFound
+from rendezvous.core.errors import (
+    DomainError,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
 
 from . import first_run
@@ -157,7 +164,9 @@ def calendar(request, actor: Actor):
             "closed": _("Closed"),
             "seats": _("seats"),
             "moveRefused": _("The booking stayed where it was."),
-            "otherColumn": _("A booking keeps its staff member when moved."),
+            "keepsRoom": _(
+                "Here a booking keeps its room; to give it to a colleague, show staff columns."
+            ),
         },
     }
     return render(
@@ -323,7 +332,7 @@ def request_answer(request, actor: Actor, booking_id, answer: str):
             )
             messages.success(request, _("Request confirmed; the customer is told by email."))
         elif answer == "decline":
-            bookings.booking_decline(booking=booking)
+            bookings.booking_decline(booking=booking, message=request.POST.get("message", ""))
             messages.success(request, _("Request declined; the customer is told by email."))
         else:
             raise Http404()
@@ -510,6 +519,12 @@ def _popup(request, actor: Actor, booking, *, message: str = "", status: int = 2
             "is_active": booking.status in (BookingStatus.CONFIRMED, BookingStatus.REQUESTED),
             "unpaid": booking.payment_status == PaymentStatus.PENDING,
             "now": now,
+            "movable": booking.status in (BookingStatus.CONFIRMED, BookingStatus.REQUESTED)
+            and booking.session_id is None,
+            "colleagues": list(bookable_staff_query(booking.service, public=False))
+            if access_reassign_bookings(actor) and booking.session_id is None
+            else [],
+            "resendable": booking.status == BookingStatus.CONFIRMED and booking.end > now,
         },
         status=status,
     )
@@ -530,9 +545,25 @@ def booking(request, actor: Actor, booking_id):
     return _popup(request, actor, _load(actor, booking_id))
 
 
+def _move(actor: Actor, booking, post) -> None:
+    """A new start and, for admins and seniors, another staff member (a drag in the
+    calendar, or the pop-up's form): booking_reschedule does the rest."""
+    start = aware_start(post.get("start", ""), ZoneInfo(actor.company.timezone))
+    if start is None:
+        raise ValidationFailed(fields={"start": [_("Enter a date and time.")]})
+    staff = post.get("staff") or ""
+    staff_id = int(staff) if staff.isdigit() else booking.staff_id
+    if staff_id != booking.staff_id and not access_reassign_bookings(actor):
+        raise InvalidState(_("Only admins and senior staff can give a booking to a colleague."))
+    bookings.booking_reschedule(
+        booking=booking, start=start, staff_id=staff_id, actor=bookings.STAFF
+    )
+
+
 ACTIONS = {
     "confirm": lambda b, post: bookings.booking_confirm(booking=b),
-    "decline": lambda b, post: bookings.booking_decline(booking=b),
+    "decline": lambda b, post: bookings.booking_decline(booking=b, message=post.get("message", "")),
+    "resend": lambda b, post: bookings.booking_resend_confirmation(booking=b),
     "cancel": lambda b, post: bookings.booking_cancel(
         booking=b,
         actor=bookings.STAFF,
@@ -555,11 +586,14 @@ ACTIONS = {
 @office_view
 @require_POST
 def booking_action(request, actor: Actor, booking_id, action: str):
-    if action not in ACTIONS:
+    if action not in ACTIONS and action != "move":
         raise Http404()
     booking = _load(actor, booking_id)
     try:
-        ACTIONS[action](booking, request.POST)
+        if action == "move":
+            _move(actor, booking, request.POST)
+        else:
+            ACTIONS[action](booking, request.POST)
     except DomainError as exc:
         return _popup(request, actor, _load(actor, booking_id), message=exc.reason, status=409)
     response = _popup(request, actor, _load(actor, booking_id), message=_("Saved."))
@@ -570,19 +604,15 @@ def booking_action(request, actor: Actor, booking_id, action: str):
 @office_view
 @require_POST
 def booking_move(request, actor: Actor, booking_id):
-    """A booking dragged in the calendar: its new start (same staff member), or 409 with
-    the reason, and the calendar puts it back."""
+    """A booking dragged in the calendar: its new start (and, dropped in another
+    column, its new staff member), or 409 with the reason, and the calendar puts it back."""
     booking = _load(actor, booking_id)
-    start = aware_start(request.POST.get("start", ""), ZoneInfo(actor.company.timezone))
-    if start is None:
-        return JsonResponse({"message": _("Enter a date and time.")}, status=422)
-    staff = request.POST.get("staff")
-    if staff and booking.staff_id is not None and staff != str(booking.staff_id):
-        return JsonResponse(
-            {"message": _("A booking keeps its staff member when moved.")}, status=409
-        )
     try:
-        moved = bookings.booking_reschedule(booking=booking, start=start, actor=bookings.STAFF)
+        _move(actor, booking, request.POST)
     except DomainError as exc:
-        return JsonResponse({"message": exc.reason}, status=409)
-    return JsonResponse({"id": str(moved.pk), "start": moved.start.isoformat()})
+        status = 422 if isinstance(exc, ValidationFailed) else 409
+        return JsonResponse({"message": exc.reason}, status=status)
+    moved = _load(actor, booking_id)
+    return JsonResponse(
+        {"id": str(moved.pk), "start": moved.start.isoformat(), "staff": str(moved.staff_id)}
+    )

@@ -428,6 +428,8 @@ Un saludo,
 
 Unfortunately [company_name] cannot confirm your request for [service_name] on [booking_start]. The time is free again.
 
+[staff_message]
+
 You are welcome to choose another time.
 
 Kind regards,
@@ -438,6 +440,8 @@ Kind regards,
             """Hej [customer_first_name]
 
 Desværre kan [company_name] ikke bekræfte din forespørgsel om [service_name] [booking_start]. Tiden er ledig igen.
+
+[staff_message]
 
 Du er velkommen til at vælge en anden tid.
 
@@ -450,6 +454,8 @@ Venlig hilsen
 
 leider kann [company_name] Ihre Anfrage für [service_name] am [booking_start] nicht bestätigen. Der Termin ist wieder frei.
 
+[staff_message]
+
 Gerne können Sie einen anderen Termin wählen.
 
 Mit freundlichen Grüßen
@@ -461,6 +467,8 @@ Mit freundlichen Grüßen
 
 din păcate, [company_name] nu poate confirma solicitarea dumneavoastră pentru [service_name] din [booking_start]. Intervalul este din nou liber.
 
+[staff_message]
+
 Vă invităm să alegeți o altă oră.
 
 Cu stimă,
@@ -471,6 +479,8 @@ Cu stimă,
             """Hola, [customer_first_name]:
 
 Lamentablemente, [company_name] no puede confirmar su solicitud de [service_name] para el [booking_start]. El horario vuelve a estar libre.
+
+[staff_message]
 
 Puede elegir otro horario cuando quiera.
 

@@ -90,6 +90,11 @@ BOOKING_VARIABLES = [
         label=_("Join the video meeting as host"),
     ),
     Variable("online_meeting_instructions", _("Instructions for joining the meeting")),
+    Variable(
+        "staff_message",
+        _("What staff wrote to the customer when declining the request"),
+        audiences=frozenset({CUSTOMER}),
+    ),
 ]
 
 SIGN_IN_VARIABLES = [

@@ -9,6 +9,7 @@ from .change import (
     booking_mark_outcome,
     booking_record_payment,
     booking_reschedule,
+    booking_resend_confirmation,
     booking_set_notes,
     booking_set_online,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "booking_decline",
     "booking_mark_outcome",
     "booking_record_payment",
+    "booking_resend_confirmation",
     "booking_reschedule",
     "booking_set_notes",
     "booking_set_online",

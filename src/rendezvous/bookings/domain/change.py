@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.availability.domain import slot_at
+from rendezvous.availability.domain import bookable_staff_query, slot_at
 from rendezvous.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -31,6 +31,7 @@ from rendezvous.notifications.domain import (
     notify_booking_confirmed,
     notify_booking_declined,
     notify_booking_rescheduled,
+    notify_confirmation_again,
     notify_payment_recorded,
 )
 
@@ -95,19 +96,28 @@ def booking_cancel(
 
 
 def booking_reschedule(
-    *, booking: Booking, start: datetime, actor: str, now: datetime | None = None
+    *,
+    booking: Booking,
+    start: datetime,
+    actor: str,
+    staff_id: int | None = None,
+    now: datetime | None = None,
 ) -> Booking:
     """Move a booking to a new start: the new time is taken and the old one freed, or nothing changes.
 
+    `staff_id` (staff only, appointments): hand the booking to another staff member who
+    gives the service, at `start`; their online meeting account then hosts its meeting.
+
     Side effects, in order:
-    1. validate: an aware start; for a customer, before the reschedule cut-off
-    2. lock: the staff row (appointments; then resources) or the new class session row,
-       then the booking row
-    3. re-check: the booking is still active; the new start is free for the same staff
+    1. validate: an aware start; a change of staff member only by staff, for an
+       appointment; for a customer, before the reschedule cut-off
+    2. lock: the (new) staff row (appointments; then resources) or the new class session
+       row, then the booking row
+    3. re-check: the booking is still active; the new start is free for that staff
        member, not counting the booking itself (classes: a session of the same service
        at that start with seats left)
-    4. write: start, end, blocked range (and resource or session); the audit entry
-    Raises ValidationFailed, InvalidState, SlotUnavailable or ClassFull.
+    4. write: start, end, blocked range (and staff, resource or session); the audit entry
+    Raises ValidationFailed, InvalidState, NotFound, SlotUnavailable or ClassFull.
     """
     now = now or timezone.now()
     if timezone.is_naive(start):
@@ -116,6 +126,10 @@ def booking_reschedule(
         )
     company = booking.company
     service = booking.service
+    if staff_id == booking.staff_id:
+        staff_id = None
+    if staff_id is not None and (actor != STAFF or service.kind == ServiceKind.CLASS):
+        raise InvalidState(_("Only staff can give an appointment to another staff member."))
     with booking_transaction():
         if service.kind == ServiceKind.CLASS:
             session = (
@@ -127,6 +141,15 @@ def booking_reschedule(
                 minutes=company.min_notice_minutes
             ):
                 raise SlotUnavailable()
+        elif staff_id is not None:
+            staff = list(
+                bookable_staff_query(service, public=False, staff_id=staff_id).select_for_update(
+                    of=("self",)
+                )
+            )
+            if not staff:
+                raise NotFound(_("This staff member does not offer this service."))
+            resources = resources_locked(service, public=False)
         else:
             staff = list(
                 StaffMember.objects.select_for_update(of=("self",))
@@ -167,8 +190,10 @@ def booking_reschedule(
                 # as when they book (booking_create with public=False).
                 public=actor == CUSTOMER,
             )
-            if slot is None or str(locked.staff_id) not in slot.staff:
+            target = staff_id if staff_id is not None else locked.staff_id
+            if slot is None or str(target) not in slot.staff:
                 raise SlotUnavailable()
+            locked.staff_id = target
             if slot.resources and str(locked.resource_id) not in slot.resources:
                 locked.resource_id = int(slot.resources[0])
             locked.start, locked.end = start, start + service.duration
@@ -255,19 +280,68 @@ def booking_confirm(
     return locked
 
 
-def booking_decline(*, booking: Booking, now: datetime | None = None) -> Booking:
-    """Staff turn a request down; its time is free at once. Raises InvalidState."""
+# What staff may write to a customer whose request they decline.
+STAFF_MESSAGE_MAX = 2000
+
+
+def booking_decline(*, booking: Booking, message: str = "", now: datetime | None = None) -> Booking:
+    """Staff turn a request down; its time is free at once.
+
+    Side effects, in order:
+    1. validate: `message` (what the customer reads in the email, [staff_message])
+    2. lock: the booking row; re-check: status is `requested`
+    3. write: status `cancelled`, cancelled_at, the message; the audit entry
+    4. the customer's email (request_declined) queued; the meeting let go
+    Raises ValidationFailed or InvalidState.
+    """
     now = now or timezone.now()
+    message = message.strip()
+    if len(message) > STAFF_MESSAGE_MAX or has_control_chars(message, allow_newlines=True):
+        raise ValidationFailed(
+            fields={
+                "message": [
+                    _("Write at most %(max)d characters of plain text.")
+                    % {"max": STAFF_MESSAGE_MAX}
+                ]
+            }
+        )
     with booking_transaction():
         locked = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
         if locked.status != BookingStatus.REQUESTED:
             raise InvalidState(_("Only a requested booking can be declined."))
-        booking_logged(locked, "declined", kind=STAFF, status=(locked.status, "cancelled"))
+        booking_logged(
+            locked,
+            "declined",
+            kind=STAFF,
+            status=(locked.status, "cancelled"),
+            **({"message": (None, message)} if message else {}),
+        )
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
-        locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+        locked.staff_message = message
+        locked.save(update_fields=["status", "cancelled_at", "staff_message", "updated_at"])
         meeting_booking_changed(booking=locked, now=now)
         notify_booking_declined(booking=locked)
+    return locked
+
+
+def booking_resend_confirmation(*, booking: Booking) -> Booking:
+    """Send a confirmed booking's confirmation again (a customer who lost the email).
+
+    Side effects, in order: re-check: the booking is confirmed and not over; the audit
+    entry; the customer's booking_confirmed email queued with the calendar invitation
+    as it stands (same UID and SEQUENCE: nothing changed). Raises InvalidState.
+    """
+    with booking_transaction():
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .get(pk=booking.pk)
+        )
+        if locked.status != BookingStatus.CONFIRMED or locked.end <= timezone.now():
+            raise InvalidState(_("Only a confirmed booking that is not over can be sent again."))
+        booking_logged(locked, "confirmation_resent", kind=STAFF)
+        notify_confirmation_again(booking=locked)
     return locked
 
 

@@ -22,6 +22,7 @@ ACTIONS = {
     "notes_changed": _("notes changed"),
     "online_changed": _("video meeting switched on or off"),
     "session_cancelled": _("cancelled with its class session"),
+    "confirmation_resent": _("confirmation sent again"),
 }
 
 

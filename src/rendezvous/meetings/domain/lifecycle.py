@@ -83,7 +83,9 @@ def meeting_booking_changed(
     Side effects, in order:
     1. write: active online booking: the meeting (new, or the class session's), its host
        token, the customer's token (kept, or moved to the new session's meeting); a
-       local provider's meeting details; moved times
+       local provider's meeting details; moved times; an appointment whose staff
+       member's account is not the meeting's any more: the meeting made again there
+       (_rehost), the customer's link unchanged
        inactive or no longer online: the booking's tokens revoked, an appointment's
        meeting `revoked`
     2. after commit: a task creates, updates or deletes the provider's meeting
@@ -144,8 +146,34 @@ def _attach(booking: Booking, now: datetime) -> None:
             announce_to=booking,
         )
         _issue(meeting, booking, JoinRole.CUSTOMER)
+        return
+    account = account_for(booking.company, booking.staff_id)
+    if (account.pk if account else None) != meeting.account_id:
+        _rehost(meeting, account, booking, now)
     elif (meeting.start, meeting.end) != (booking.start, booking.end):
         _move(meeting, booking.start, booking.end, now)
+
+
+def _rehost(meeting: Meeting, account: MeetingAccount | None, booking: Booking, now) -> None:
+    """The booking went to a staff member whose meetings another account hosts: the
+    same row is created again there (so the customer's link stays the one they have),
+    the old host's link stops working and the old provider's meeting is deleted after
+    commit (best effort: nobody can join it any more through us)."""
+    if meeting.external_id:
+        _delete_after_commit(meeting)
+    JoinToken.objects.filter(meeting=meeting, role=JoinRole.HOST, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
+    meeting.account = account
+    meeting.provider = account.provider if account else DEFAULT_PROVIDER
+    meeting.state = MeetingState.PENDING
+    meeting.start, meeting.end = booking.start, booking.end
+    meeting.external_id = meeting.join_url = meeting.host_url = ""
+    meeting.password = meeting.instructions = meeting.last_error = ""
+    meeting.attempts, meeting.next_attempt_at, meeting.ready_at = 0, None, None
+    meeting.link_missing_notified_at = None
+    meeting.save()
+    _provision(meeting, now, announce_to=booking)
 
 
 def _new_meeting(*, company, booking, session, staff_id, start, end, now, announce_to) -> Meeting:
@@ -159,12 +187,20 @@ def _new_meeting(*, company, booking, session, staff_id, start, end, now, announ
         start=start,
         end=end,
     )
+    _provision(meeting, now, announce_to=announce_to)
+    return meeting
+
+
+def _provision(meeting: Meeting, now: datetime, *, announce_to: Booking | None) -> None:
+    """A new host link, then the meeting itself: at once for a local provider, after
+    commit (a task) for a remote one."""
+    account = meeting.account
     _issue(meeting, None, JoinRole.HOST)
     try:
         provider = get_provider(meeting.provider, account)
     except ProviderError as exc:
         _record_failure(meeting, exc, now, booking=announce_to)
-        return meeting
+        return
     if provider.local:
         try:
             _apply(meeting, provider.create_meeting(_spec(meeting)), now)
@@ -172,7 +208,6 @@ def _new_meeting(*, company, booking, session, staff_id, start, end, now, announ
             _record_failure(meeting, exc, now, booking=announce_to)
     else:
         _after_commit("provision", meeting.pk)
-    return meeting
 
 
 def _issue(meeting: Meeting, booking: Booking | None, role: str) -> JoinToken:
@@ -445,8 +480,13 @@ def meeting_provision(*, meeting_id: uuid.UUID, now: datetime | None = None) -> 
             locked.save()
             _after_commit("delete", locked.pk)
             return locked.state
-        if locked is None or locked.state != MeetingState.PENDING:
-            # Deleted (an online toggle), or another worker won: this copy is an orphan.
+        if (
+            locked is None
+            or locked.state != MeetingState.PENDING
+            or locked.account_id != meeting.account_id
+        ):
+            # Deleted (an online toggle), another worker won, or the booking went to a
+            # staff member of another account meanwhile (_rehost): this copy is an orphan.
             transaction.on_commit(partial(_delete_quietly, provider, ref), robust=True)
             return locked.state if locked is not None else None
         _apply(locked, ref, now)

@@ -211,6 +211,14 @@ def notify_booking_confirmed(*, booking: Booking) -> None:
     reminders_schedule(booking=booking)
 
 
+def notify_confirmation_again(*, booking: Booking) -> None:
+    """Staff send a confirmed booking's confirmation again. Side effects: an outbox row
+    for the customer (booking_confirmed) whose invitation keeps the current SEQUENCE:
+    the calendar entry is the one the customer has, not a change."""
+    current = CalendarSequence.objects.filter(booking=booking).values_list("sequence", flat=True)
+    _message(booking, Event.BOOKING_CONFIRMED, sequence=current.first() or 0)
+
+
 def notify_booking_declined(*, booking: Booking) -> None:
     """Staff declined a request. Side effects: an outbox row for the customer."""
     _message(booking, Event.REQUEST_DECLINED, sequence=None)

@@ -78,6 +78,7 @@ def booking_values(
         "booking_start": format_when(booking.start, zone, language),
         "booking_end": format_end(booking.start, booking.end, zone, language),
         "location": place(booking, language),
+        "staff_message": booking.staff_message,
         "manage_link": manage_link(booking),
         "cancel_link": manage_link(booking, "cancel"),
         "reschedule_link": manage_link(booking, "reschedule"),

@@ -204,6 +204,14 @@
       var e = info.event.extendedProps;
       var form = new FormData();
       form.set("start", wall(info.event.start));
+      if (info.newResource && columnsKind !== "staff") {
+        // Room columns: a drop in another room is not a change of staff member.
+        info.revert();
+        announce(labels.moveRefused + " " + labels.keepsRoom, true);
+        return;
+      }
+      // A drop in a colleague's column gives them the booking (the server checks the
+      // role, their services and their hours).
       if (info.newResource) form.set("staff", info.newResource.id);
       fetch(config.moveUrl.replace("00000000-0000-0000-0000-000000000000", e.id), {
         method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf() }
