@@ -2,6 +2,8 @@
 its shape, what each role sees, hours and closed days across a DST change, refusals,
 and the browser's session as well as API tokens."""
 
+import gzip
+import json
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -212,6 +214,17 @@ class TestShape:
             e for e in of_kind(feed(client, query, admin), "booking") if e["id"] == request["id"]
         ]
         assert confirmed["status"] == "confirmed"
+
+    def test_a_client_that_takes_gzip_gets_the_same_answer_packed(self, client, week):
+        practice, _off, _closed = week
+        headers = token_for(practice.company, Role.ADMIN)
+        plain = client.get(f"{FEED}?{DAY}", headers=headers)
+        packed = client.get(f"{FEED}?{DAY}", headers={**headers, "Accept-Encoding": "gzip, br"})
+        assert "Content-Encoding" not in plain and "Accept-Encoding" in plain["Vary"]
+        assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+        assert len(packed.content) < len(plain.content)
+        assert json.loads(gzip.decompress(packed.content)) == plain.json()
+        assert len(plain.json()["events"]) > 3
 
     def test_another_companys_ids_narrow_to_nothing(self, client, week):
         practice, _off, _closed = week

@@ -6,12 +6,14 @@ working hours for up to CALENDAR_MAX_DAYS days, for the back office's calendar p
 is decided in companies.access; the rows are read by bookings.domain.calendar.
 """
 
+import gzip
 import json
 from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from ninja import Query
 
@@ -71,8 +73,8 @@ def calendar(
         f"{location_id}:{staff_id}:{service_id}:{translation.get_language()}"
     )
 
-    def compute() -> str:
-        return render(
+    def compute() -> bytes:
+        return compressed(
             calendar_feed(
                 actor=actor,
                 first=from_,
@@ -86,7 +88,21 @@ def calendar(
         )
 
     body = cached_answer(key, c.availability_version, compute, keep_local=True)
-    return HttpResponse(body, content_type="application/json")
+    # Stored compressed: a week of 2,000 bookings is about 590 KiB of JSON and 40 KiB
+    # of gzip, so every poll of an open calendar copies and sends a fourteenth of it.
+    # Browsers all take gzip; a client that does not gets the JSON unpacked.
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(body), content_type="application/json")
+    patch_vary_headers(response, ("Accept-Encoding",))
+    return response
+
+
+def compressed(feed: Feed) -> bytes:
+    # Level 1: nearly the size of level 6 on this repetitive JSON, at a third of the time.
+    return gzip.compress(render(feed).encode(), compresslevel=1, mtime=0)
 
 
 def render(feed: Feed) -> str:

@@ -24,6 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -60,9 +61,9 @@ _COMPUTING = [threading.Lock() for _ in range(64)]
 
 
 # The last answers this process gave with keep_local: key -> (version, body).
-_LOCAL: OrderedDict[str, tuple[int, str]] = OrderedDict()
+_LOCAL: OrderedDict[str, tuple[int, Any]] = OrderedDict()
 _LOCAL_LOCK = threading.Lock()
-# At most this many answers, and this many characters in all (a 42-day calendar of a
+# At most this many answers, and this many characters (or bytes) in all (a 42-day calendar of a
 # busy company is a few MB): the oldest go first.
 LOCAL_ENTRIES = 32
 LOCAL_CHARS = 16_000_000
@@ -74,9 +75,9 @@ def forget_local() -> None:
         _LOCAL.clear()
 
 
-def cached_answer(
-    key: str, version: int, compute: Callable[[], str], *, keep_local: bool = False
-) -> str:
+def cached_answer[T: (str, bytes)](
+    key: str, version: int, compute: Callable[[], T], *, keep_local: bool = False
+) -> T:
     """The answer stored under `key` at `version`, or `compute()`'s, stored for 2 min.
 
     A burst of identical requests right after a change (every visitor of a page that
