@@ -249,12 +249,35 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         "/office/settings/team/",
         f"/office/settings/team/{practice.staff[0].pk}/",
         f"/office/settings/team/{practice.staff[0].pk}/hours/",
+        "/office/settings/sharing/",
+        "/office/settings/access/",
         "/office/account/2fa/",
     ):
         page.goto(path)
         if language == "da" and path != "/office/account/2fa/":
             assert page.locator("html").get_attribute("lang") == "da"
         check_axe(page, f"{path} ({language})")
+
+
+def test_the_sharing_page_previews_the_embed_and_copies_a_link_under_the_real_policy(
+    practice, office, new_page
+):
+    # The policy is enforced here (no bypass): the preview must be allowed to frame.
+    page = new_page(bypass_csp=False, permissions=["clipboard-read", "clipboard-write"])
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
+    sign_in(page, "boss")
+    page.goto(f"/office/settings/sharing/?preview=staff-{practice.staff[0].pk}")
+    preview = page.frame_locator("#preview iframe")
+    expect(preview.get_by_text("Consultation").first).to_be_visible()
+    link = page.locator("#share-1-link").input_value()
+    assert link.endswith("/en/practice/")
+    page.get_by_role("button", name="Copy the link").first.click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    # The QR code is an image the policy lets through.
+    assert page.locator(".share-qr img").evaluate("img => img.naturalWidth") > 0
+    assert blocked == []
 
 
 def test_the_popups_actions_and_the_new_booking_button_work_in_the_browser(

@@ -447,8 +447,14 @@ def test_frame_ancestors_follow_the_company_setting(client, practice):
     practice.company.frame_ancestors = "https://shop.example.com javascript:alert(1)"
     practice.company.save()
     policy = client.get(f"/en/embed/{practice.company.slug}/")["Content-Security-Policy"]
-    assert "frame-ancestors https://shop.example.com;" in policy + ";"
+    # The booking site itself may always frame it (the back office's live preview).
+    assert "frame-ancestors 'self' https://shop.example.com;" in policy + ";"
     assert "javascript" not in policy
+    for listed, sources in (("*", "*"), ("'self' https://a.example", "'self' https://a.example")):
+        practice.company.frame_ancestors = listed
+        practice.company.save()
+        policy = client.get(f"/en/embed/{practice.company.slug}/")["Content-Security-Policy"]
+        assert f"frame-ancestors {sources};" in policy + ";"
 
 
 def test_embed_booking_works_without_csrf_cookie_and_confirms_in_the_frame(practice):

@@ -3,7 +3,7 @@
 | page | X-Frame-Options | CSP frame-ancestors |
 | --- | --- | --- |
 | booking site, manage, My bookings, error pages | DENY (global setting) | 'none' |
-| /embed/ booking pages | none | the company's `frame_ancestors` (default 'self') |
+| /embed/ booking pages | none | 'self' and the company's `frame_ancestors` (only 'none' when it says so) |
 | admin, API docs, everything else | DENY | 'none' (settings.SECURE_CSP) |
 
 Every public page gets the strict Content-Security-Policy of settings.SECURE_CSP: our
@@ -29,8 +29,14 @@ BASE_POLICY = {k: v for k, v in settings.CONTENT_SECURITY_POLICY.items() if k !=
 
 
 def frame_ancestors(company: Company | None) -> list[str]:
-    """The company's allowed framing origins, keeping only well-formed sources."""
-    return frame_ancestor_sources(company.frame_ancestors if company else "")
+    """The company's allowed framing origins, keeping only well-formed sources, and this
+    site itself unless the company switched embedding off ('none'): the back office's
+    live preview frames the embed from this origin, and no other site can place a page
+    on it, so allowing it lets no one else frame the booking page."""
+    sources = frame_ancestor_sources(company.frame_ancestors if company else "")
+    if sources == ["'none'"] or "'self'" in sources or "*" in sources:
+        return sources
+    return ["'self'", *sources]
 
 
 def apply_policy(response: HttpResponse, *, embed_company: Company | None = None, embed=False):

@@ -952,42 +952,14 @@ def index(request):
     return render(request, "public/index.html", context)
 
 
-# -- share: links and embed snippet ------------------------------------------------------
+# -- share: the links and embed snippets moved to the back office --------------------------
 
 
 @public_page
 @require_http_methods(["GET", "HEAD"])
 def share(request, company):
-    """The links and the embed snippet a business pastes into its own site."""
-    company_obj = selectors.company_for_page(company)
-    base = settings.BASE_URL
-    lang = translation.get_language()
-    site = Site(request, selectors.Scope(company_obj), False)
-    embed_site = Site(request, selectors.Scope(company_obj), True)
-    pages = [
-        {"label": _("All services"), "url": base + site.url(), "embed": base + embed_site.url()}
-    ]
-    for kind, rows in (
-        ("location", company_obj.locations.all()),
-        ("staff", company_obj.staff.filter(active=True, online_bookable=True)),
-        ("resource", company_obj.resources.filter(active=True, online_bookable=True)),
-        ("service", company_obj.services.filter(active=True)),
-    ):
-        for row in rows:
-            scope = selectors.Scope(company_obj, kind, **{kind: row})
-            pages.append(
-                {
-                    "label": row.name,
-                    "url": base + Site(request, scope, False).url(),
-                    "embed": base + Site(request, scope, True).url(),
-                }
-            )
-    context = _chrome(
-        request,
-        site,
-        pages=pages,
-        script_url=base + settings.STATIC_URL + "public/embed.js",
-        embed_url=base + embed_site.url(),
-        lang=lang,
-    )
-    return render(request, "public/share.html", context)
+    """The old share page's address (in the README, the admin's help text and the
+    links businesses kept): the links and snippets are the back office's sharing
+    page now, for the company's admins only."""
+    selectors.company_for_page(company)
+    return redirect("office:settings_sharing")

@@ -306,7 +306,7 @@
   });
 
   body.addEventListener("click", function (ev) {
-    var target = ev.target.closest("[data-close], [data-customer], [data-copy], [data-open-booking]");
+    var target = ev.target.closest("[data-close], [data-customer], [data-open-booking]");
     if (!target) return;
     if (target.hasAttribute("data-close")) dialog.close();
     if (target.hasAttribute("data-open-booking")) openBooking(target.getAttribute("data-open-booking"));
@@ -317,13 +317,6 @@
       });
       body.querySelector("#customer-results").textContent = "";
       body.querySelector("#b-service").focus();
-    }
-    if (target.hasAttribute("data-copy")) {
-      var field = body.querySelector(target.getAttribute("data-copy"));
-      field.select();
-      var done = function () { target.textContent = target.getAttribute("data-copied"); };
-      if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, done);
-      else { document.execCommand("copy"); done(); }
     }
   });
   // "By video" follows the service picked, until staff change it themselves.
