@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from . import classes, first_run, reports, views
-from .setup import business, team
+from .setup import business, meetings, team
 
 app_name = "office"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/meetings/", reports.meetings_report, name="report_meetings"),
     path("settings/", include(business.urlpatterns)),
     path("settings/team/", include(team.urlpatterns)),
+    path("settings/meetings/", include(meetings.urlpatterns)),
     path("customers/", views.customers, name="customers"),
     path("customers/search/", views.customer_search, name="customer_search"),
     path("customers/<int:customer_id>/", views.customer, name="customer"),
