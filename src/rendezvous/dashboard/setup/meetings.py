@@ -79,6 +79,7 @@ def _account_row(account: MeetingAccount) -> dict[str, Any]:
 def _staff_rows(actor: Actor, assign_errors: dict | None, assign_form: dict | None) -> list:
     """One row per active staff member: their own active account (None: the company's
     default) and the online services they give."""
+    # Newest first, so the oldest active one is kept: the one account_for picks.
     own = {
         a.staff_id: a
         for a in MeetingAccount.objects.filter(
