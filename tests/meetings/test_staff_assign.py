@@ -9,6 +9,7 @@ from rendezvous.core.errors import ValidationFailed
 from rendezvous.meetings.domain import (
     account_for,
     meeting_account_test,
+    meeting_account_update,
     meeting_default_set,
     meeting_staff_assign,
 )
@@ -113,3 +114,29 @@ def test_a_provider_without_meetings_of_its_own_says_so(practice):
     account = MeetingAccount.objects.create(company=practice.company, provider="manual")
     result = meeting_account_test(account=account)
     assert result.ok and "staff type each meeting's link" in result.message
+
+
+def test_a_new_client_secret_on_the_companys_app_reaches_the_staff_members_copies(practice):
+    teams = MeetingAccount.objects.create(
+        company=practice.company, provider="teams", app_id="client", secret="old-secret"
+    )
+    zoom = MeetingAccount.objects.create(
+        company=practice.company, provider="zoom", app_id="acc:client:host@x.example", secret="z1"
+    )
+    ada, ben, cleo = practice.staff
+    copy = meeting_staff_assign(staff=ada, values={"provider": "teams"})
+    MeetingAccount.objects.filter(pk=copy.pk).update(refresh_token="kept")
+    own_app = MeetingAccount.objects.create(
+        company=practice.company, staff=ben, provider="teams", app_id="bens-app", secret="b"
+    )
+    zoom_copy = meeting_staff_assign(
+        staff=cleo, values={"provider": "zoom", "zoom_user": "cleo@x.example"}
+    )
+    meeting_account_update(account=teams, values={"secret": "new-secret"})
+    meeting_account_update(account=zoom, values={"app_id": "acc:client2", "secret": "z2"})
+    copy, own_app, zoom_copy = (
+        MeetingAccount.objects.get(pk=row.pk) for row in (copy, own_app, zoom_copy)
+    )
+    assert (copy.secret, copy.refresh_token) == ("new-secret", "kept")
+    assert (own_app.app_id, own_app.secret) == ("bens-app", "b")
+    assert (zoom_copy.app_id, zoom_copy.secret) == ("acc:client2:cleo@x.example", "z2")

@@ -3,7 +3,7 @@
 | function | writes | refuses (400, field errors; 409) |
 | --- | --- | --- |
 | meeting_account_create | a MeetingAccount | an unknown provider, a staff member of another company, a URL that is not http(s), no URL for a provider that needs one, texts too long or with control characters |
-| meeting_account_update | only the fields given (a PATCH) | the same, for the account it becomes |
+| meeting_account_update | only the fields given (a PATCH); a company account's new app or server settings also on the staff members' copies of its old ones | the same, for the account it becomes |
 | meeting_account_delete | the account | one whose meetings are still to come (409: make it inactive instead) |
 | meeting_default_set | which company-level account is active (the company's default provider) | a staff member's account or another company's |
 | meeting_staff_assign | a staff member's own account (created, changed or made the only active one), or none active (the company's default) | an unknown provider, a provider the company has no account of to copy, a static link that is not a link, a Zoom user for a Zoom app that signs in |
@@ -46,6 +46,8 @@ NEEDS_URL = {"static_link", "jitsi", "bigbluebutton"}
 FIELDS = ("staff", "provider", "active", "url", "app_id", "secret", "tenant")
 # Providers a staff member's own account works with without anything from the company.
 STANDALONE = {"builtin", "manual", "static_link"}
+# What a staff member's own account copies from the company's account of its provider.
+SHARED = ("provider", "url", "app_id", "secret", "tenant")
 ZOOM_USER_MAX = 120
 
 
@@ -114,7 +116,9 @@ def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]
     Side effects, in order:
     1. validate: the fields given, and the URL the account's provider needs then
     2. lock: the account row (the lock a token refresh takes)
-    3. write: only the columns given
+    3. write: only the columns given; for a company-level account whose app or server
+       settings change (a new client secret ...), the same change on the staff
+       members' own accounts that carry its old ones (meeting_staff_assign copied them)
     Raises ValidationFailed; nothing is written then.
     """
     cleaned = _clean_account(account.company, values)
@@ -123,10 +127,55 @@ def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]
     with transaction.atomic():
         locked = MeetingAccount.objects.select_for_update(of=("self",)).get(pk=account.pk)
         _check_whole(cleaned.get("provider", locked.provider), cleaned.get("url", locked.url))
+        before = {name: getattr(locked, name) for name in SHARED}
         for name, value in cleaned.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(cleaned))
+        if locked.staff_id is None and locked.provider not in STANDALONE:
+            if cleaned.get("provider", locked.provider) == before["provider"]:
+                _follow_company_account(locked, before)
     return locked
+
+
+def _app_part(provider: str, app_id: str) -> str:
+    """What a staff member's copy shares with the company's app id: all of it, but for a
+    Zoom Server-to-Server app the account and client id (the host user is theirs)."""
+    if provider == "zoom" and ":" in app_id:
+        return ":".join(app_id.split(":", 2)[:2])
+    return app_id
+
+
+def _follow_company_account(company_account: MeetingAccount, before: Mapping[str, Any]) -> None:
+    """Give the staff members' copies of `company_account`'s old settings its new ones
+    (inside the caller's transaction, the company account locked)."""
+    provider = company_account.provider
+    copies = MeetingAccount.objects.select_for_update(of=("self",)).filter(
+        company_id=company_account.company_id, staff__isnull=False, provider=provider
+    )
+    old_app = _app_part(provider, before["app_id"])
+    new_app = _app_part(provider, company_account.app_id)
+    for copy in copies:
+        if (copy.url, copy.secret, copy.tenant) != (
+            before["url"],
+            before["secret"],
+            before["tenant"],
+        ) or _app_part(provider, copy.app_id) != old_app:
+            continue
+        app_id = company_account.app_id
+        if provider == "zoom" and ":" in copy.app_id and ":" in company_account.app_id:
+            user = copy.app_id.split(":", 2)[2] if copy.app_id.count(":") == 2 else ""
+            app_id = _zoom_app_id(new_app, user)
+        changed = {
+            "url": company_account.url,
+            "app_id": app_id,
+            "secret": company_account.secret,
+            "tenant": company_account.tenant,
+        }
+        fields = [name for name, value in changed.items() if getattr(copy, name) != value]
+        for name in fields:
+            setattr(copy, name, changed[name])
+        if fields:
+            copy.save(update_fields=fields)
 
 
 def meeting_account_delete(*, account: MeetingAccount) -> None:
