@@ -131,9 +131,9 @@ def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]
         for name, value in cleaned.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(cleaned))
-        if locked.staff_id is None and locked.provider not in STANDALONE:
-            if cleaned.get("provider", locked.provider) == before["provider"]:
-                _follow_company_account(locked, before)
+        shared = locked.staff_id is None and locked.provider not in STANDALONE
+        if shared and locked.provider == before["provider"]:
+            _follow_company_account(locked, before)
     return locked
 
 
