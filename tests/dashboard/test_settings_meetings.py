@@ -454,3 +454,28 @@ def test_a_junior_with_a_static_link_sees_their_room(client, practice, team):
     signed_in(client, team["junior"])
     page = client.get(reverse("office:settings_meetings_mine")).content.decode()
     assert 'href="https://room.example.com/ada"' in page
+
+
+def test_a_used_sign_in_answer_sends_a_back_office_user_back_to_the_office(
+    client, practice, team, graph
+):
+    account = MeetingAccount.objects.create(
+        company=practice.company,
+        staff=practice.staff[0],
+        provider="teams",
+        app_id="graph-client-id",
+        secret=GRAPH_SECRET,
+    )
+    signed_in(client, team["junior"])
+    query = query_of(client.post(reverse("office:settings_meetings_mine_connect"))["Location"])
+    code = graph.issuer.authorize(query, user=work_user("ada"))
+    callback = reverse("meetings:oauth_callback", args=["teams"])
+    client.get(callback, {"state": query["state"], "code": code})
+    before = state()
+    again = client.get(callback, {"state": query["state"], "code": code})
+    assert again["Location"] == "/office/"
+    assert (
+        "This sign-in answer was already used." in client.get("/office/calendar/").content.decode()
+    )
+    assert state() == before
+    assert MeetingAccount.objects.get(pk=account.pk).refresh_token
