@@ -46,11 +46,8 @@ def company_form(company: Company, **changes) -> dict:
         "slot_step_minutes": str(company.slot_step_minutes),
         "cancel_cutoff_hours": str(company.cancel_cutoff_hours),
         "reschedule_cutoff_hours": str(company.reschedule_cutoff_hours),
-        "join_window_minutes": str(company.join_window_minutes),
         "frame_ancestors": company.frame_ancestors,
     }
-    if company.online_meetings_enabled:
-        form["online_meetings_enabled"] = "on"
     if company.altcha_enabled:
         form["altcha_enabled"] = "on"
     form.update(changes)
@@ -103,7 +100,6 @@ def test_an_admin_saves_the_company_and_its_booking_rules(client, practice, team
             slot_step_minutes="30",
             cancel_cutoff_hours="12",
             reschedule_cutoff_hours="6",
-            online_meetings_enabled=None,
             altcha_enabled="on",
             frame_ancestors="https://www.example.com",
         ),
@@ -123,7 +119,9 @@ def test_an_admin_saves_the_company_and_its_booking_rules(client, practice, team
         company.cancel_cutoff_hours,
         company.reschedule_cutoff_hours,
     ) == (120, 30, 30, 12, 6)
-    assert not company.online_meetings_enabled and company.altcha_enabled
+    # The switch has its home on the online meetings page: this form leaves it as it was.
+    assert company.online_meetings_enabled == practice.company.online_meetings_enabled
+    assert company.altcha_enabled
     assert company.frame_ancestors == "https://www.example.com"
     assert "Saved." in client.get(SETTINGS).content.decode()
 

@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
 from rendezvous.companies.models import Membership, Role
+from rendezvous.meetings.models import MeetingAccount
 from rendezvous.notifications.domain import outbox_deliver_due
 from tests.conftest import NOW, TOMORROW_10, book, details
 
@@ -228,6 +229,16 @@ def test_requests_and_a_paid_class_participant(practice, office, new_page, smtp)
 @pytest.mark.parametrize("language", ["en", "da"])
 def test_every_office_page_is_axe_clean(practice, office, new_page, language):
     book(practice, TOMORROW_10, staff=practice.staff[0], n="axe")
+    # A connected account that no longer works: the state, the reconnect button and a
+    # staff member's own row on the meetings pages.
+    teams = MeetingAccount.objects.create(
+        company=practice.company, provider="teams", app_id="client", secret="s" * 20
+    )
+    MeetingAccount.objects.filter(pk=teams.pk).update(refresh_token="dead", needs_reconnect=True)
+    MeetingAccount.objects.create(
+        company=practice.company, staff=practice.staff[0], provider="static_link",
+        url="https://room.example.com/ada",
+    )  # fmt: skip
     page = new_page(locale="da-DK" if language == "da" else "en-GB")
     page.goto("/office/account/login/")
     check_axe(page, f"sign-in ({language})")
@@ -251,12 +262,19 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         f"/office/settings/team/{practice.staff[0].pk}/hours/",
         "/office/settings/sharing/",
         "/office/settings/access/",
+        "/office/settings/meetings/",
+        f"/office/settings/meetings/accounts/{teams.pk}/",
         "/office/account/2fa/",
     ):
         page.goto(path)
         if language == "da" and path != "/office/account/2fa/":
             assert page.locator("html").get_attribute("lang") == "da"
         check_axe(page, f"{path} ({language})")
+    # A staff member's own video account: for the junior, who has a staff profile.
+    junior = new_page(locale="da-DK" if language == "da" else "en-GB")
+    sign_in(junior, "junior")
+    junior.goto("/office/settings/meetings/mine/")
+    check_axe(junior, f"my video account ({language})")
 
 
 def test_the_sharing_page_previews_the_embed_and_copies_a_link_under_the_real_policy(

@@ -162,6 +162,23 @@ def access_settings(user, company: Company) -> Actor:
     return Actor(company=company, role=member.role, staff_id=member.staff_id)
 
 
+def access_meeting_connect(user, company: Company, staff_id: int | None) -> Actor:
+    """A signed-in user who may connect a meeting account (staff_id: the staff member
+    it belongs to, None for the company's) by signing in to its provider: whoever may
+    change the company's settings (access_settings) any account, and every member
+    their own staff profile's, so staff connect their own Teams or Zoom. Forbidden
+    otherwise."""
+    try:
+        return access_settings(user, company)
+    except Forbidden:
+        if staff_id is None:
+            raise
+    actor = access_member(user, company)
+    if actor.staff_id is None or actor.staff_id != staff_id:
+        raise Forbidden()
+    return actor
+
+
 def access_memberships(user) -> list[Membership]:
     """The companies a signed-in user works for (the back office's company picker):
     none for a signed-out or deactivated user."""

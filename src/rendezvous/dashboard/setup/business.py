@@ -37,7 +37,6 @@ COMPANY_NUMBERS = (
     "slot_step_minutes",
     "cancel_cutoff_hours",
     "reschedule_cutoff_hours",
-    "join_window_minutes",
 )
 SERVICE_NUMBERS = ("duration_minutes", "buffer_before_minutes", "buffer_after_minutes")
 
@@ -145,7 +144,6 @@ def _company_values(form: QueryDict) -> dict[str, Any]:
         # The default first: it is the language of the company's own texts.
         "languages": [default, *others] if default else others,
         "currency": form.get("currency", "").strip().upper(),
-        "online_meetings_enabled": _checked(form, "online_meetings_enabled"),
         "altcha_enabled": _checked(form, "altcha_enabled"),
         "frame_ancestors": form.get("frame_ancestors", ""),
     }

@@ -1,7 +1,15 @@
 """Meeting behaviour. bookings.domain calls meeting_booking_changed inside its
 transactions; pages, API, emails and admin call meeting_view (the one reveal rule)."""
 
-from .accounts import meeting_account_create, meeting_account_delete, meeting_account_update
+from .accounts import (
+    AccountTest,
+    meeting_account_create,
+    meeting_account_delete,
+    meeting_account_test,
+    meeting_account_update,
+    meeting_default_set,
+    meeting_staff_assign,
+)
 from .lifecycle import (
     account_for,
     meeting_booking_changed,
@@ -20,13 +28,16 @@ from .reveal import CustomerViewer, MeetingView, meeting_for, meeting_view, toke
 from .room_size import meeting_session_fits
 
 __all__ = [
+    "AccountTest",
     "CustomerViewer",
     "MeetingView",
     "account_for",
     "meeting_account_create",
     "meeting_account_delete",
+    "meeting_account_test",
     "meeting_account_update",
     "meeting_booking_changed",
+    "meeting_default_set",
     "meeting_delete_remote",
     "meeting_for",
     "meeting_provision",
@@ -36,6 +47,7 @@ __all__ = [
     "meeting_retry_failed",
     "meeting_session_cancelled",
     "meeting_session_fits",
+    "meeting_staff_assign",
     "meeting_set_details",
     "meeting_set_link",
     "meeting_view",
