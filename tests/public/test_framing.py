@@ -51,7 +51,9 @@ def test_embeds_are_framed_by_the_sites_the_company_lists(client, practice):
     practice.company.save()
     for url in embed_pages(practice):
         response = client.get(url)
-        assert frame_ancestors(response) == "https://shop.example.com https://*.example.org:8443"
+        assert frame_ancestors(response) == (
+            "'self' https://shop.example.com https://*.example.org:8443"
+        )
 
 
 def test_the_booked_page_outside_the_embed_is_never_framed(client, practice):
@@ -152,7 +154,7 @@ def test_rows_stored_without_the_check_still_give_a_valid_policy(client, practic
     practice.company.frame_ancestors = "https://shop.example.com/ javascript:alert(1) ;x"
     practice.company.save()
     policy = client.get(f"/en/embed/{practice.company.slug}/")["Content-Security-Policy"]
-    assert "frame-ancestors https://shop.example.com;" in policy + ";"
+    assert "frame-ancestors 'self' https://shop.example.com;" in policy + ";"
     assert "javascript" not in policy and ";x" not in policy
 
 
