@@ -65,9 +65,9 @@ def test_an_error_inside_an_embed_stays_in_its_frame(client, practice):
     assert heading(response) == "Siden blev ikke fundet"
     assert links(response) == {f"Tilbage til {practice.company.name}": f"/da/embed/{slug}/"}
     assert "X-Frame-Options" not in response
-    assert "frame-ancestors https://shop.example.com" in response["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://shop.example.com" in response["Content-Security-Policy"]
     # Its height still reaches the shop's page (app.js checks the listed sites).
-    assert 'data-embed-origins="https://shop.example.com"' in response.content.decode()
+    assert "data-embed-origins=\"'self' https://shop.example.com\"" in response.content.decode()
 
 
 def test_a_dead_join_link_in_the_browsers_language(client, db):
