@@ -17,7 +17,7 @@ from rendezvous.core.tokens import new_random_token
 
 from .. import ics
 from ..events import AUDIENCE, CUSTOMER, STAFF_ACCOUNT, Event
-from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
+from ..models import CalendarSequence, MessageTemplate, OutboxMessage, StaffCalendarFeed
 from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
 from .render import Rendered, format_end, format_when, render, template_for
@@ -123,6 +123,14 @@ def template_errors(
     return errors
 
 
+def _refuse_bad_template(**template) -> None:
+    """The validation template_save, template_update and template_test_send share:
+    ValidationFailed with every problem template_errors finds."""
+    errors = template_errors(**template)
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+
 def template_save(
     *,
     company: Company,
@@ -141,7 +149,7 @@ def template_save(
        (ValidationFailed lists them all)
     2. write: the MessageTemplate (one per company, event, language, service, staff)
     """
-    errors = template_errors(
+    _refuse_bad_template(
         company=company,
         event=event,
         language=language,
@@ -150,8 +158,6 @@ def template_save(
         service=service,
         staff=staff,
     )
-    if errors:
-        raise ValidationFailed(fields=errors)
     with transaction.atomic():
         template, _created = MessageTemplate.objects.update_or_create(
             company=company,
@@ -184,7 +190,7 @@ def template_update(
     Raises ValidationFailed; nothing is written then.
     """
     company = template.company
-    errors = template_errors(
+    _refuse_bad_template(
         company=company,
         event=event,
         language=language,
@@ -193,8 +199,6 @@ def template_update(
         service=service,
         staff=staff,
     )
-    if errors:
-        raise ValidationFailed(fields=errors)
     with transaction.atomic():
         locked = MessageTemplate.objects.select_for_update(of=("self",)).get(pk=template.pk)
         taken = (
@@ -270,6 +274,45 @@ def template_preview(
     values = sample_values(company, event=event, language=language)
     audience = AUDIENCE.get(event, CUSTOMER)
     return render(subject=subject, body=body, values=values, language=language, audience=audience)
+
+
+def template_test_send(
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    to_email: str,
+    to_name: str = "",
+) -> OutboxMessage:
+    """Email a template, filled with sample data, to `to_email` (the back office's
+    "send me a test", to the signed-in user).
+
+    Side effects, in order:
+    1. validate: as template_save (a text that could not be saved is not sent), and
+       that there is an address to send to
+    2. write: an outbox row of the event, rendered as template_preview renders it
+    3. after commit: its delivery task
+    Raises ValidationFailed; nothing is queued then.
+    """
+    _refuse_bad_template(
+        company=company, event=event, language=language, subject=subject, body=body
+    )
+    if not to_email:
+        raise ValidationFailed(_("Your account has no email address to send the test to."))
+    rendered = template_preview(
+        company=company, event=event, language=language, subject=subject, body=body
+    )
+    with transaction.atomic():
+        return outbox_enqueue(
+            company=company,
+            event=event,
+            to_email=to_email,
+            to_name=to_name,
+            language=language,
+            rendered=rendered,
+        )
 
 
 def staff_feed_issue(*, staff: StaffMember) -> str:
