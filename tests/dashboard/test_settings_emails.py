@@ -40,6 +40,22 @@ def outbox_rows() -> list[tuple]:
     )
 
 
+def failed_email(company, to_email: str) -> OutboxMessage:
+    """An email given up on, written as the outbox writes one."""
+    return OutboxMessage.objects.create(
+        company=company,
+        event=Event.REMINDER,
+        to_email=to_email,
+        language="en",
+        subject="Your reminder",
+        body_text="x",
+        body_html="x",
+        message_id=f"<{to_email}>",
+        state=OutboxState.FAILED,
+        next_attempt_at=TOMORROW_10,
+    )
+
+
 def plain(received) -> str:
     return received.message.get_body(("plain",)).get_content()
 
@@ -150,6 +166,17 @@ def test_a_version_for_one_service_is_used_for_its_bookings_only(client, practic
     # Resetting the service's version leaves the company's emails alone.
     client.post(f"{CONFIRMED_DA}reset/", {"service": str(video)})
     assert templates() == []
+    # One staff member's own version, for every service they give.
+    ben = practice.staff[1]
+    response = client.post(
+        CONFIRMED_DA, {"staff": str(ben.pk), "subject": "Hos [staff_name]", "body": "Hej"}
+    )
+    assert response["Location"] == f"{CONFIRMED_DA}?staff={ben.pk}"
+    with_ben = book(
+        practice, TOMORROW_10 + timedelta(hours=3), staff=ben, language="da", n="ben"
+    ).booking
+    outbox_deliver_due()
+    assert smtp.to(with_ben.email)[0].message["Subject"] == "Hos Ben"
 
 
 def test_another_companys_service_as_the_scope_is_404(client, practice, team):
@@ -174,6 +201,10 @@ def test_the_preview_renders_the_posted_text_with_sample_data_and_writes_nothing
     assert response.status_code == 200
     fragment = response.content.decode()
     assert "Hej Ana" in fragment
+    # The editor's policy allows the email's own style attributes, and no other.
+    policy = client.get(CONFIRMED_DA)["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-hashes' 'sha256-" in policy
+    assert "unsafe-inline" not in policy and "script-src 'self';" in policy
     assert "http://testserver/join/sample/" in fragment
     assert "Saving this text would be refused" not in fragment
     refused = client.post(
@@ -236,18 +267,7 @@ def test_the_outbox_lists_states_and_resends(client, practice, team, smtp, froze
 
 def test_another_companys_email_is_404_in_the_outbox(client, practice, team):
     other = CompanyFactory(slug="elsewhere")
-    theirs = OutboxMessage.objects.create(
-        company=other,
-        event=Event.REMINDER,
-        to_email="them@example.com",
-        language="en",
-        subject="Theirs",
-        body_text="x",
-        body_html="x",
-        message_id="<theirs@example.com>",
-        state=OutboxState.FAILED,
-        next_attempt_at=TOMORROW_10,
-    )
+    theirs = failed_email(other, "them@example.com")
     signed_in(client, team["admin"])
     assert "them@example.com" not in client.get(OUTBOX).content.decode()
     before = outbox_rows()
@@ -257,18 +277,7 @@ def test_another_companys_email_is_404_in_the_outbox(client, practice, team):
 
 @pytest.mark.parametrize("role", ["senior", "junior"])
 def test_seniors_and_juniors_get_404_for_every_email_url(client, practice, team, role):
-    row = OutboxMessage.objects.create(
-        company=practice.company,
-        event=Event.REMINDER,
-        to_email="x@example.com",
-        language="en",
-        subject="S",
-        body_text="x",
-        body_html="x",
-        message_id="<x@example.com>",
-        state=OutboxState.FAILED,
-        next_attempt_at=TOMORROW_10,
-    )
+    row = failed_email(practice.company, "x@example.com")
     signed_in(client, team[role])
     before = (templates(), outbox_rows())
     for url in (

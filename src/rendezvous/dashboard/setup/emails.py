@@ -14,12 +14,17 @@ recipient; a text typed with another is refused by the domain (template_errors) 
 the refusal is shown beside the field.
 """
 
+import base64
+import hashlib
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.csp import CSP, build_policy
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -37,7 +42,7 @@ from rendezvous.notifications.domain import (
     template_save,
     template_test_send,
 )
-from rendezvous.notifications.domain.render import template_for
+from rendezvous.notifications.domain.render import INLINE_STYLES, template_for
 from rendezvous.notifications.events import AUDIENCE, CUSTOMER, Event
 from rendezvous.notifications.models import MessageTemplate, OutboxMessage, OutboxState
 from rendezvous.notifications.variables import allowed_variables
@@ -46,6 +51,21 @@ from ..refusals import form_errors
 from .business import settings_view
 
 OUTBOX_PAGE = 50
+
+# The preview frame (a srcdoc iframe, which has the page's policy) shows the email as
+# sent, with its own style attributes: the editor's policy allows those exact values.
+EMAIL_STYLE_HASHES = [
+    f"'sha256-{base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()}'"
+    for style in INLINE_STYLES
+]
+
+
+def _email_policy(response):
+    if settings.SECURE_CSP:  # empty with DEBUG on: no policy at all then
+        policy = dict(settings.SECURE_CSP)
+        policy["style-src"] = [*policy["style-src"], CSP.UNSAFE_HASHES, *EMAIL_STYLE_HASHES]
+        response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(policy)
+    return response
 
 
 def _tabs(current: str) -> dict[str, str]:
@@ -56,16 +76,35 @@ def _language_names() -> dict[str, str]:
     return {code: str(name) for code, name in settings.LANGUAGES}
 
 
-def _event(event: str) -> Event:
-    if event not in Event.values:
-        raise Http404()
-    return Event(event)
+@dataclass(frozen=True)
+class Scope:
+    """Which version an editor URL is about: an event, a language and where it applies
+    (every booking, or one service and/or staff member)."""
 
+    event: Event
+    language: str
+    service: Service | None = None
+    staff: StaffMember | None = None
 
-def _language(language: str) -> str:
-    if language not in _language_names():
-        raise Http404()
-    return language
+    @property
+    def url(self) -> str:
+        url = reverse("office:settings_email", args=[self.event, self.language])
+        query = {
+            name: row.pk
+            for name, row in (("service", self.service), ("staff", self.staff))
+            if row is not None
+        }
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def version(self, actor: Actor) -> MessageTemplate | None:
+        """The company's own version for exactly this scope, if it has one."""
+        return MessageTemplate.objects.filter(
+            company=actor.company,
+            event=self.event,
+            language=self.language,
+            service=self.service,
+            staff=self.staff,
+        ).first()
 
 
 def _row(actor: Actor, model, value: str):
@@ -79,25 +118,17 @@ def _row(actor: Actor, model, value: str):
     return access_company_row(actor, model, int(value))
 
 
-def _scope(actor: Actor, source: QueryDict) -> tuple[Service | None, StaffMember | None]:
-    return _row(actor, Service, source.get("service", "")), _row(
-        actor, StaffMember, source.get("staff", "")
+def _scope(actor: Actor, event: str, language: str, source: QueryDict) -> Scope:
+    """The scope of an editor URL and its form (or query): 404 for an unknown event or
+    language, or a service or staff member not of this company."""
+    if event not in Event.values or language not in _language_names():
+        raise Http404()
+    return Scope(
+        Event(event),
+        language,
+        _row(actor, Service, source.get("service", "")),
+        _row(actor, StaffMember, source.get("staff", "")),
     )
-
-
-def _version(actor: Actor, event: str, language: str, service, staff) -> MessageTemplate | None:
-    """The company's own version for exactly this scope, if it has one."""
-    return MessageTemplate.objects.filter(
-        company=actor.company, event=event, language=language, service=service, staff=staff
-    ).first()
-
-
-def _editor_url(event: str, language: str, service=None, staff=None) -> str:
-    url = reverse("office:settings_email", args=[event, language])
-    query = {
-        name: row.pk for name, row in (("service", service), ("staff", staff)) if row is not None
-    }
-    return f"{url}?{urlencode(query)}" if query else url
 
 
 @settings_view
@@ -136,7 +167,7 @@ def emails(request, actor: Actor):
         {
             "groups": groups,
             "scoped": [
-                {"version": v, "url": _editor_url(v.event, v.language, v.service, v.staff)}
+                {"version": v, "url": Scope(Event(v.event), v.language, v.service, v.staff).url}
                 for v in scoped
             ],
             **_tabs("emails"),
@@ -144,19 +175,10 @@ def emails(request, actor: Actor):
     )
 
 
-def _editor_page(
-    request,
-    actor: Actor,
-    event: Event,
-    language: str,
-    service,
-    staff,
-    *,
-    form=None,
-    errors=None,
-):
+def _editor_page(request, actor: Actor, scope: Scope, *, form=None, errors=None):
     company = actor.company
-    version = _version(actor, event, language, service, staff)
+    event, language = scope.event, scope.language
+    version = scope.version(actor)
     if form is not None:
         subject, body = form.get("subject", ""), form.get("body", "")
     elif version is not None:
@@ -168,12 +190,12 @@ def _editor_page(
             company=company,
             event=event,
             language=language,
-            service_id=service.pk if service else None,
-            staff_id=staff.pk if staff else None,
+            service_id=scope.service.pk if scope.service else None,
+            staff_id=scope.staff.pk if scope.staff else None,
         )
     errors = errors or {}
     default_subject, default_body = default_template(event, language)
-    return render(
+    response = render(
         request,
         "dashboard/settings/email.html",
         {
@@ -181,8 +203,8 @@ def _editor_page(
             "event_label": event.label,
             "language": language,
             "language_name": _language_names()[language],
-            "service": service,
-            "staff": staff,
+            "service": scope.service,
+            "staff": scope.staff,
             "version": version,
             "subject": subject,
             "body": body,
@@ -206,67 +228,49 @@ def _editor_page(
         },
         status=422 if errors else 200,
     )
+    return _email_policy(response)
 
 
 @settings_view
 def email(request, actor: Actor, event: str, language: str):
-    event, language = _event(event), _language(language)
     if request.method != "POST":
-        service, staff = _scope(actor, request.GET)
-        return _editor_page(request, actor, event, language, service, staff)
-    service, staff = _scope(actor, request.POST)
+        return _editor_page(request, actor, _scope(actor, event, language, request.GET))
+    scope = _scope(actor, event, language, request.POST)
     try:
         template_save(
             company=actor.company,
-            event=event,
-            language=language,
+            event=scope.event,
+            language=scope.language,
             subject=request.POST.get("subject", ""),
             body=request.POST.get("body", ""),
-            service=service,
-            staff=staff,
+            service=scope.service,
+            staff=scope.staff,
         )
     except DomainError as exc:
-        return _editor_page(
-            request,
-            actor,
-            event,
-            language,
-            service,
-            staff,
-            form=request.POST,
-            errors=form_errors(exc),
-        )
+        return _editor_page(request, actor, scope, form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Saved: the emails written from now on use this text."))
-    return redirect(_editor_url(event, language, service, staff))
+    return redirect(scope.url)
 
 
 @settings_view
 @require_POST
 def email_preview(request, actor: Actor, event: str, language: str):
     """The posted text with sample data, and what saving it would refuse (htmx)."""
-    event, language = _event(event), _language(language)
-    subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
-    service, staff = _scope(actor, request.POST)
+    scope = _scope(actor, event, language, request.POST)
+    text = {
+        "company": actor.company,
+        "event": scope.event,
+        "language": scope.language,
+        "subject": request.POST.get("subject", ""),
+        "body": request.POST.get("body", ""),
+    }
+    errors = template_errors(**text, service=scope.service, staff=scope.staff)
     return render(
         request,
         "dashboard/settings/_email_preview.html",
         {
-            "preview": template_preview(
-                company=actor.company, event=event, language=language, subject=subject, body=body
-            ),
-            "problems": [
-                problem
-                for problems in template_errors(
-                    company=actor.company,
-                    event=event,
-                    language=language,
-                    subject=subject,
-                    body=body,
-                    service=service,
-                    staff=staff,
-                ).values()
-                for problem in problems
-            ],
+            "preview": template_preview(**text),
+            "problems": [problem for problems in errors.values() for problem in problems],
         },
     )
 
@@ -274,52 +278,41 @@ def email_preview(request, actor: Actor, event: str, language: str):
 @settings_view
 @require_POST
 def email_test(request, actor: Actor, event: str, language: str):
-    event, language = _event(event), _language(language)
-    service, staff = _scope(actor, request.POST)
+    scope = _scope(actor, event, language, request.POST)
     user = request.user
     try:
         template_test_send(
             company=actor.company,
-            event=event,
-            language=language,
+            event=scope.event,
+            language=scope.language,
             subject=request.POST.get("subject", ""),
             body=request.POST.get("body", ""),
             to_email=user.email,
             to_name=user.get_full_name(),
         )
     except DomainError as exc:
-        return _editor_page(
-            request,
-            actor,
-            event,
-            language,
-            service,
-            staff,
-            form=request.POST,
-            errors=form_errors(exc),
-        )
+        return _editor_page(request, actor, scope, form=request.POST, errors=form_errors(exc))
     messages.success(
         request,
         _("A test with sample data is on its way to %(email)s (not saved yet).")
         % {"email": user.email},
     )
     # The text is not saved: the page shows it again as sent, not the stored version.
-    return _editor_page(request, actor, event, language, service, staff, form=request.POST)
+    return _editor_page(request, actor, scope, form=request.POST)
 
 
 @settings_view
 @require_POST
 def email_reset(request, actor: Actor, event: str, language: str):
-    event, language = _event(event), _language(language)
-    service, staff = _scope(actor, request.POST)
-    version = _version(actor, event, language, service, staff)
+    scope = _scope(actor, event, language, request.POST)
+    version = scope.version(actor)
     if version is not None:
         template_delete(template=version)
     messages.success(
         request,
         _("Reset: these emails use the more general version or the built-in wording again."),
     )
-    return redirect(_editor_url(event, language, service, staff))
+    return redirect(scope.url)
 
 
 @settings_view
