@@ -151,6 +151,11 @@ def test_a_version_for_one_service_is_used_for_its_bookings_only(client, practic
     video = practice.video.pk
     page = client.get(f"{CONFIRMED_DA}?service={video}").content.decode()
     assert f'<option value="{video}" selected>' in page
+    # The preview's sample booking is of that service.
+    preview = client.post(
+        f"{CONFIRMED_DA}preview/", {"service": str(video), "subject": "[service_name]", "body": "x"}
+    ).content.decode()
+    assert '<span class="preview-subject">Video call</span>' in preview
     response = client.post(
         CONFIRMED_DA, {"service": str(video), "subject": "Video: [service_name]", "body": "Hej"}
     )

@@ -43,7 +43,7 @@ from rendezvous.notifications.domain import (
     template_test_send,
 )
 from rendezvous.notifications.domain.render import INLINE_STYLES, template_for
-from rendezvous.notifications.events import AUDIENCE, CUSTOMER, Event
+from rendezvous.notifications.events import AUDIENCE, CUSTOMER, STAFF, Event
 from rendezvous.notifications.models import MessageTemplate, OutboxMessage, OutboxState
 from rendezvous.notifications.variables import allowed_variables
 
@@ -143,7 +143,7 @@ def emails(request, actor: Actor):
     )
     own = {(v.event, v.language) for v in versions if v.service_id is None and v.staff_id is None}
     groups = []
-    for audience, title in ((CUSTOMER, _("To customers")), ("staff", _("To staff members"))):
+    for audience, title in ((CUSTOMER, _("To customers")), (STAFF, _("To staff members"))):
         rows = [
             {
                 "event": event,
@@ -218,7 +218,13 @@ def _editor_page(request, actor: Actor, scope: Scope, *, form=None, errors=None)
             ],
             "variables": allowed_variables(event),
             "preview": template_preview(
-                company=company, event=event, language=language, subject=subject, body=body
+                company=company,
+                event=event,
+                language=language,
+                subject=subject,
+                body=body,
+                service=scope.service,
+                staff=scope.staff,
             ),
             "services": list(Service.objects.filter(company=company).order_by("name", "pk")),
             "staff_members": list(
@@ -263,8 +269,10 @@ def email_preview(request, actor: Actor, event: str, language: str):
         "language": scope.language,
         "subject": request.POST.get("subject", ""),
         "body": request.POST.get("body", ""),
+        "service": scope.service,
+        "staff": scope.staff,
     }
-    errors = template_errors(**text, service=scope.service, staff=scope.staff)
+    errors = template_errors(**text)
     return render(
         request,
         "dashboard/settings/_email_preview.html",
@@ -289,6 +297,8 @@ def email_test(request, actor: Actor, event: str, language: str):
             body=request.POST.get("body", ""),
             to_email=user.email,
             to_name=user.get_full_name(),
+            service=scope.service,
+            staff=scope.staff,
         )
     except DomainError as exc:
         return _editor_page(request, actor, scope, form=request.POST, errors=form_errors(exc))

@@ -1,6 +1,7 @@
 """Messages that are not about one booking change, template editing and the staff feed."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -231,8 +232,16 @@ def template_delete(*, template: MessageTemplate) -> None:
     template.delete()
 
 
-def sample_values(company: Company, *, event: str, language: str) -> dict[str, str]:
-    """Made-up values for the admin preview: a booking next week at 10:00."""
+def sample_values(
+    company: Company,
+    *,
+    event: str,
+    language: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+) -> dict[str, str]:
+    """Made-up values for a preview: a booking next week at 10:00, of `service` with
+    `staff` (a scoped template's own), else of the company's first ones."""
     zone = company.zone
     day = (timezone.now().astimezone(zone) + timedelta(days=7)).date()
     start = datetime(day.year, day.month, day.day, 10, tzinfo=zone)
@@ -245,8 +254,8 @@ def sample_values(company: Company, *, event: str, language: str) -> dict[str, s
             "customer_email": "ana.popescu@example.com",
             "sign_in_link": f"{base}/my/{company.slug}/sign-in/sample/",
         }
-    service = Service.objects.filter(company=company).first()
-    staff = StaffMember.objects.filter(company=company).first()
+    service = service or Service.objects.filter(company=company).first()
+    staff = staff or StaffMember.objects.filter(company=company).first()
     return {
         "customer_first_name": "Ana",
         "customer_last_name": "Popescu",
@@ -268,10 +277,17 @@ def sample_values(company: Company, *, event: str, language: str) -> dict[str, s
 
 
 def template_preview(
-    *, company: Company, event: str, language: str, subject: str, body: str
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
 ) -> Rendered:
     """The message as it would look with sample data (no write)."""
-    values = sample_values(company, event=event, language=language)
+    values = sample_values(company, event=event, language=language, service=service, staff=staff)
     audience = AUDIENCE.get(event, CUSTOMER)
     return render(subject=subject, body=body, values=values, language=language, audience=audience)
 
@@ -285,6 +301,8 @@ def template_test_send(
     body: str,
     to_email: str,
     to_name: str = "",
+    service: Service | None = None,
+    staff: StaffMember | None = None,
 ) -> OutboxMessage:
     """Email a template, filled with sample data, to `to_email` (the back office's
     "send me a test", to the signed-in user).
@@ -296,14 +314,19 @@ def template_test_send(
     3. after commit: its delivery task
     Raises ValidationFailed; nothing is queued then.
     """
-    _refuse_bad_template(
-        company=company, event=event, language=language, subject=subject, body=body
-    )
+    text: dict[str, Any] = {
+        "company": company,
+        "event": event,
+        "language": language,
+        "subject": subject,
+        "body": body,
+        "service": service,
+        "staff": staff,
+    }
+    _refuse_bad_template(**text)
     if not to_email:
         raise ValidationFailed(_("Your account has no email address to send the test to."))
-    rendered = template_preview(
-        company=company, event=event, language=language, subject=subject, body=body
-    )
+    rendered = template_preview(**text)
     with transaction.atomic():
         return outbox_enqueue(
             company=company,
