@@ -1,7 +1,6 @@
 """Messages that are not about one booking change, template editing and the staff feed."""
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -124,10 +123,26 @@ def template_errors(
     return errors
 
 
-def _refuse_bad_template(**template) -> None:
+def _refuse_bad_template(
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None,
+    staff: StaffMember | None,
+) -> None:
     """The validation template_save, template_update and template_test_send share:
     ValidationFailed with every problem template_errors finds."""
-    errors = template_errors(**template)
+    errors = template_errors(
+        company=company,
+        event=event,
+        language=language,
+        subject=subject,
+        body=body,
+        service=service,
+        staff=staff,
+    )
     if errors:
         raise ValidationFailed(fields=errors)
 
@@ -150,15 +165,7 @@ def template_save(
        (ValidationFailed lists them all)
     2. write: the MessageTemplate (one per company, event, language, service, staff)
     """
-    _refuse_bad_template(
-        company=company,
-        event=event,
-        language=language,
-        subject=subject,
-        body=body,
-        service=service,
-        staff=staff,
-    )
+    _refuse_bad_template(company, event, language, subject, body, service, staff)
     with transaction.atomic():
         template, _created = MessageTemplate.objects.update_or_create(
             company=company,
@@ -191,15 +198,7 @@ def template_update(
     Raises ValidationFailed; nothing is written then.
     """
     company = template.company
-    _refuse_bad_template(
-        company=company,
-        event=event,
-        language=language,
-        subject=subject,
-        body=body,
-        service=service,
-        staff=staff,
-    )
+    _refuse_bad_template(company, event, language, subject, body, service, staff)
     with transaction.atomic():
         locked = MessageTemplate.objects.select_for_update(of=("self",)).get(pk=template.pk)
         taken = (
@@ -314,19 +313,18 @@ def template_test_send(
     3. after commit: its delivery task
     Raises ValidationFailed; nothing is queued then.
     """
-    text: dict[str, Any] = {
-        "company": company,
-        "event": event,
-        "language": language,
-        "subject": subject,
-        "body": body,
-        "service": service,
-        "staff": staff,
-    }
-    _refuse_bad_template(**text)
+    _refuse_bad_template(company, event, language, subject, body, service, staff)
     if not to_email:
         raise ValidationFailed(_("Your account has no email address to send the test to."))
-    rendered = template_preview(**text)
+    rendered = template_preview(
+        company=company,
+        event=event,
+        language=language,
+        subject=subject,
+        body=body,
+        service=service,
+        staff=staff,
+    )
     with transaction.atomic():
         return outbox_enqueue(
             company=company,
