@@ -1,7 +1,8 @@
 """The back office in a real browser: sign-in (with TOTP), the calendar's columns, a
 booking made by clicking a free time, its pop-up, dragging it (and a refused drag), a
 public booking appearing without reload, a junior's single column, the requests inbox
-and a class participant marked paid; axe-core on every page in English and Danish."""
+a class participant marked paid, and the email editor's variable picker; axe-core on
+every page in English and Danish."""
 
 from __future__ import annotations
 
@@ -264,6 +265,10 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         "/office/settings/access/",
         "/office/settings/meetings/",
         f"/office/settings/meetings/accounts/{teams.pk}/",
+        "/office/settings/emails/",
+        f"/office/settings/emails/booking_confirmed/{language}/",
+        f"/office/settings/emails/booking_confirmed/{language}/?service={practice.video.pk}",
+        "/office/settings/outbox/",
         "/office/account/2fa/",
     ):
         page.goto(path)
@@ -319,3 +324,33 @@ def test_the_popups_actions_and_the_new_booking_button_work_in_the_browser(
     expect(dialog.get_by_text("Saved.")).to_be_visible()
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
+
+
+def test_the_variable_picker_inserts_at_the_cursor_and_the_preview_follows(
+    practice, office, new_page
+):
+    # Under the pages' own policy: the picker and the preview are static scripts only.
+    page = new_page(bypass_csp=False)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, "boss")
+    page.goto("/office/settings/emails/booking_confirmed/en/")
+    body = page.get_by_label("Body")
+    body.fill("Hello  and welcome")
+    body.evaluate("field => field.setSelectionRange(6, 6)")
+    picker = page.get_by_role("group", name="Insert a variable")
+    # A customer's email offers the customer's join link, never the host's.
+    expect(picker.get_by_role("button", name="[online_meeting_provider_link]")).to_have_count(0)
+    picker.get_by_role("button", name="[online_meeting_link]").click()
+    expect(body).to_have_value("Hello [online_meeting_link] and welcome")
+    expect(body).to_be_focused()
+    # The live preview renders the new text with sample data.
+    expect(page.locator("#email-preview .email-text")).to_contain_text("/join/sample/")
+    # The subject, once it had the focus, is where the next variable goes.
+    subject = page.get_by_label("Subject")
+    subject.fill("For ")
+    picker.get_by_role("button", name="[customer_first_name]").click()
+    expect(subject).to_have_value("For [customer_first_name]")
+    expect(page.locator("#email-preview .preview-subject")).to_have_text("For Ana")
+    # The preview shows the email's own style attributes, which the policy allows.
+    assert errors == []

@@ -10,6 +10,7 @@ from rendezvous.notifications.domain import (
     outbox_deliver_due,
     template_preview,
     template_save,
+    template_test_send,
 )
 from rendezvous.notifications.domain.bookings import notify_booking_created
 from rendezvous.notifications.events import Event
@@ -233,3 +234,24 @@ def test_a_customer_email_never_carries_the_hosts_link(practice, smtp, frozen_no
     # The staff member still gets their own link.
     staff_text = smtp.to(staff.email)[0].message.get_body(("plain",)).get_content()
     assert tokens["host"] in staff_text
+
+
+def test_a_test_email_is_queued_with_sample_data_unless_the_text_is_refused(practice):
+    send = dict(company=practice.company, event=Event.REMINDER, language="en", to_name="Boss")
+    with pytest.raises(ValidationFailed) as refused:
+        template_test_send(**send, subject="Hi", body="[nope]", to_email="boss@example.com")
+    assert "body" in refused.value.fields
+    with pytest.raises(ValidationFailed) as refused:
+        template_test_send(**send, subject="Hi", body="Hello", to_email="")
+    assert "no email address" in refused.value.message
+    assert OutboxMessage.objects.count() == 0
+    row = template_test_send(
+        **send, subject="Hi [customer_first_name]", body="[manage_link]", to_email="b@example.com"
+    )
+    assert (row.event, row.to_email, row.subject, row.booking) == (
+        Event.REMINDER,
+        "b@example.com",
+        "Hi Ana",
+        None,
+    )
+    assert templates() == []

@@ -4,6 +4,7 @@ business.py: company and booking rules, locations and resources, services and cl
 team.py: staff members, their hours, time off and date exceptions, invitations.
 meetings.py: online meetings: the switch, the join window, provider accounts, who
 hosts each staff member's meetings, and a member's own video account.
+emails.py: the email templates (editor, variable picker, preview, test) and the outbox.
 Each screen is a thin view over the companies, catalog and availability domain
 functions (the same ones the API and the admin call), for admins only
 (access_manage_catalog), unless a screen says otherwise.

@@ -26,6 +26,7 @@ from .misc import (
     template_errors,
     template_preview,
     template_save,
+    template_test_send,
     template_update,
 )
 from .options import notification_settings_delete, notification_settings_save
@@ -71,5 +72,6 @@ __all__ = [
     "template_errors",
     "template_preview",
     "template_save",
+    "template_test_send",
     "template_update",
 ]

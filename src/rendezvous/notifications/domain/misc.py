@@ -17,7 +17,7 @@ from rendezvous.core.tokens import new_random_token
 
 from .. import ics
 from ..events import AUDIENCE, CUSTOMER, STAFF_ACCOUNT, Event
-from ..models import CalendarSequence, MessageTemplate, StaffCalendarFeed
+from ..models import CalendarSequence, MessageTemplate, OutboxMessage, StaffCalendarFeed
 from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
 from .render import Rendered, format_end, format_when, render, template_for
@@ -123,6 +123,30 @@ def template_errors(
     return errors
 
 
+def _refuse_bad_template(
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None,
+    staff: StaffMember | None,
+) -> None:
+    """The validation template_save, template_update and template_test_send share:
+    ValidationFailed with every problem template_errors finds."""
+    errors = template_errors(
+        company=company,
+        event=event,
+        language=language,
+        subject=subject,
+        body=body,
+        service=service,
+        staff=staff,
+    )
+    if errors:
+        raise ValidationFailed(fields=errors)
+
+
 def template_save(
     *,
     company: Company,
@@ -141,17 +165,7 @@ def template_save(
        (ValidationFailed lists them all)
     2. write: the MessageTemplate (one per company, event, language, service, staff)
     """
-    errors = template_errors(
-        company=company,
-        event=event,
-        language=language,
-        subject=subject,
-        body=body,
-        service=service,
-        staff=staff,
-    )
-    if errors:
-        raise ValidationFailed(fields=errors)
+    _refuse_bad_template(company, event, language, subject, body, service, staff)
     with transaction.atomic():
         template, _created = MessageTemplate.objects.update_or_create(
             company=company,
@@ -184,17 +198,7 @@ def template_update(
     Raises ValidationFailed; nothing is written then.
     """
     company = template.company
-    errors = template_errors(
-        company=company,
-        event=event,
-        language=language,
-        subject=subject,
-        body=body,
-        service=service,
-        staff=staff,
-    )
-    if errors:
-        raise ValidationFailed(fields=errors)
+    _refuse_bad_template(company, event, language, subject, body, service, staff)
     with transaction.atomic():
         locked = MessageTemplate.objects.select_for_update(of=("self",)).get(pk=template.pk)
         taken = (
@@ -227,8 +231,16 @@ def template_delete(*, template: MessageTemplate) -> None:
     template.delete()
 
 
-def sample_values(company: Company, *, event: str, language: str) -> dict[str, str]:
-    """Made-up values for the admin preview: a booking next week at 10:00."""
+def sample_values(
+    company: Company,
+    *,
+    event: str,
+    language: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+) -> dict[str, str]:
+    """Made-up values for a preview: a booking next week at 10:00, of `service` with
+    `staff` (a scoped template's own), else of the company's first ones."""
     zone = company.zone
     day = (timezone.now().astimezone(zone) + timedelta(days=7)).date()
     start = datetime(day.year, day.month, day.day, 10, tzinfo=zone)
@@ -241,8 +253,8 @@ def sample_values(company: Company, *, event: str, language: str) -> dict[str, s
             "customer_email": "ana.popescu@example.com",
             "sign_in_link": f"{base}/my/{company.slug}/sign-in/sample/",
         }
-    service = Service.objects.filter(company=company).first()
-    staff = StaffMember.objects.filter(company=company).first()
+    service = service or Service.objects.filter(company=company).first()
+    staff = staff or StaffMember.objects.filter(company=company).first()
     return {
         "customer_first_name": "Ana",
         "customer_last_name": "Popescu",
@@ -264,12 +276,64 @@ def sample_values(company: Company, *, event: str, language: str) -> dict[str, s
 
 
 def template_preview(
-    *, company: Company, event: str, language: str, subject: str, body: str
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    service: Service | None = None,
+    staff: StaffMember | None = None,
 ) -> Rendered:
     """The message as it would look with sample data (no write)."""
-    values = sample_values(company, event=event, language=language)
+    values = sample_values(company, event=event, language=language, service=service, staff=staff)
     audience = AUDIENCE.get(event, CUSTOMER)
     return render(subject=subject, body=body, values=values, language=language, audience=audience)
+
+
+def template_test_send(
+    *,
+    company: Company,
+    event: str,
+    language: str,
+    subject: str,
+    body: str,
+    to_email: str,
+    to_name: str = "",
+    service: Service | None = None,
+    staff: StaffMember | None = None,
+) -> OutboxMessage:
+    """Email a template, filled with sample data, to `to_email` (the back office's
+    "send me a test", to the signed-in user).
+
+    Side effects, in order:
+    1. validate: as template_save (a text that could not be saved is not sent), and
+       that there is an address to send to
+    2. write: an outbox row of the event, rendered as template_preview renders it
+    3. after commit: its delivery task
+    Raises ValidationFailed; nothing is queued then.
+    """
+    _refuse_bad_template(company, event, language, subject, body, service, staff)
+    if not to_email:
+        raise ValidationFailed(_("Your account has no email address to send the test to."))
+    rendered = template_preview(
+        company=company,
+        event=event,
+        language=language,
+        subject=subject,
+        body=body,
+        service=service,
+        staff=staff,
+    )
+    with transaction.atomic():
+        return outbox_enqueue(
+            company=company,
+            event=event,
+            to_email=to_email,
+            to_name=to_name,
+            language=language,
+            rendered=rendered,
+        )
 
 
 def staff_feed_issue(*, staff: StaffMember) -> str:

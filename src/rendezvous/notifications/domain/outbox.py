@@ -8,7 +8,7 @@
 | send | through Django's mailer (`MAILERS`), outside any transaction |
 | success | `sent` |
 | temporary failure | connection refused, timeout, a 4xx, a dropped connection: back to `queued` with exponential backoff (1, 2, 4 ... 60 minutes), `failed` after NOTIFICATIONS_MAX_ATTEMPTS |
-| permanent failure | a 5xx for the recipient, sender or data, an address that cannot be sent to: `failed` at once, shown in the admin with a resend button |
+| permanent failure | a 5xx for the recipient, sender or data, an address that cannot be sent to: `failed` at once, shown in the admin and the back office's outbox with a resend button |
 | worker killed mid-send | the row stays `sending`; once its lease has run out the sweep (`outbox_deliver_due`, every minute) sends it again with the same Message-ID, so a receiving system that did get the first copy can recognise the second |
 
 Log lines name the row id and event, never an address or a name.
@@ -344,7 +344,7 @@ def outbox_delete(*, message: OutboxMessage) -> None:
 
 
 def outbox_resend(*, message: OutboxMessage, now: datetime | None = None) -> OutboxMessage:
-    """Send a message again from the admin.
+    """Send a message again (the admin's and the back office's "Resend").
 
     Side effects, in order:
     1. write: a failed row is queued again with its attempts reset (it never arrived,
