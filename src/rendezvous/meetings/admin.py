@@ -11,9 +11,11 @@ form, CSRF token included, to meetings.oauth_views.connect.
 A meeting's state changes only through meetings.domain: the form takes a *new* link,
 instructions and a password (the `manual` provider) and hands them to meeting_set_link,
 or, without a new link, the instructions and password to meeting_set_details; a refusal
-shows on the form. Meetings and join tokens are never deleted here: they go with their
-booking or session, and are revoked by the domain. The link column comes from the
-reveal rule (meeting_view, as an admin): our host join link, never the provider's URL.
+shows on the form. The host link (Zoom's start URL) is taken but never shown, not
+even as the field's initial value. Meetings and join tokens are never deleted here:
+they go with their booking or session, and are revoked by the domain. The link column
+comes from the reveal rule (meeting_view, as an admin): our host join link, never the
+provider's URL.
 """
 
 from django import forms
@@ -38,6 +40,7 @@ from .domain import (
     meeting_set_link,
     meeting_view,
 )
+from .domain.lifecycle import PASSWORD_MAX
 from .domain.oauth_connect import oauth_provider
 from .models import JoinToken, Meeting, MeetingAccount
 from .providers import REGISTRY
@@ -143,7 +146,11 @@ class MeetingForm(DomainForm):
             "Type or paste the link (manual meetings). Customers see it only through their join page."
         ),
     )
+    # Never filled in from the meeting: Zoom's start URL lets whoever has it run the
+    # meeting as its host. A typed one replaces it (with a new link only).
     new_host_url = forms.URLField(label=_("host link"), required=False, assume_scheme="https")
+    # Declared here: the encrypted column has no length, so the model would offer a textarea.
+    password = forms.CharField(label=_("password"), required=False, max_length=PASSWORD_MAX)
 
     class Meta:
         model = Meeting

@@ -1,4 +1,5 @@
-"""Encryption at rest for meeting accounts: their OAuth tokens and their `secret`.
+"""Encryption at rest: a meeting account's OAuth tokens and `secret`, a meeting's
+`host_url` (Zoom's start URL) and `password`.
 
 | what | how |
 | --- | --- |
@@ -10,7 +11,9 @@
 Deriving from SECRET_KEY needs no extra setting on a small install; the HKDF `info`
 keeps this key apart from every other use of SECRET_KEY (signing, join tokens).
 Rotating SECRET_KEY without moving the old one to SECRET_KEY_FALLBACKS means every
-OAuth account must be connected again and every account secret typed in again.
+OAuth account must be connected again and every account secret typed in again; meetings
+lose their stored host link (the host joins through the participant link or, on Zoom, a
+fresh start URL) and their password.
 The `info` still says oauth-tokens: changing it would orphan every stored value.
 """
 

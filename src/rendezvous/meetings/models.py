@@ -3,7 +3,7 @@
 | model | one per | holds |
 | --- | --- | --- |
 | MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret (encrypted, meetings.crypto); for OAuth providers (teams, google_meet, zoom's OAuth app) the connected user's tokens, encrypted (meetings.crypto), and the refresh lease (providers.oauth) |
-| Meeting | online booking (appointment) or online class session | the provider's meeting: state, external id, raw join URL (host URL apart), instructions, password, retry bookkeeping |
+| Meeting | online booking (appointment) or online class session | the provider's meeting: state, external id, raw join URL (host URL apart, encrypted), instructions, password (encrypted), retry bookkeeping |
 | JoinToken | participant | the SHA-256 of our /join/<token>/ secret, its role, revoked_at |
 
 A join token is never stored: it is HMAC(SECRET_KEY, nonce) (core.tokens), so a
@@ -103,10 +103,16 @@ class Meeting(models.Model):
     start = models.DateTimeField(_("start"))
     end = models.DateTimeField(_("end"))
     external_id = models.CharField(_("provider's id"), max_length=255, blank=True)
+    # Plain: the participant's link, handed out only by the reveal rule, inside the
+    # window; and a key that no longer fits must not turn every meeting linkless.
     join_url = models.URLField(_("join URL"), max_length=2000, blank=True)
-    host_url = models.URLField(_("host URL"), max_length=2000, blank=True)
+    # Ciphertext in the database (meetings.crypto), like the account's secret: Zoom's
+    # start_url starts the meeting as its host (and can end it for everyone), and the
+    # password lets anyone in. Neither is ever filtered or ordered by; the domain checks
+    # their form where staff type them (meeting_set_link, meeting_set_details).
+    host_url = EncryptedTextField(_("host URL"), blank=True)
     instructions = models.TextField(_("instructions"), blank=True)
-    password = models.CharField(_("password"), max_length=200, blank=True)
+    password = EncryptedTextField(_("password"), blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

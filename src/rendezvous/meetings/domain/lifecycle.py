@@ -724,7 +724,8 @@ def meeting_set_link(
     """Staff give a meeting its link (the `manual` provider, or a fix by hand).
 
     Side effects, in order:
-    1. validate: http(s) URLs
+    1. validate: http(s) URLs of at most LINK_MAX characters; instructions and password
+       as meeting_set_details has them
     2. lock: the meeting row; re-check it is not revoked
     3. write: link, host link, instructions, password; `ready`
     4. write: notify_meeting_link_added for every booking that may see it, when the
@@ -733,13 +734,18 @@ def meeting_set_link(
     """
     now = now or timezone.now()
     check = URLValidator(schemes=["https", "http"])
-    errors: dict[str, list[str]] = {}
+    errors = _details_errors(instructions, password)
     for name, value in (("url", url), ("host_url", host_url)):
         if value or name == "url":
             try:
                 check(value)
             except ValidationError:
                 errors[name] = [_("Enter a link that starts with https://.")]
+            else:
+                # The host link's column (ciphertext) has no length of its own: both
+                # links keep join_url's.
+                if len(value) > LINK_MAX:
+                    errors[name] = [_("At most %(n)d characters.") % {"n": LINK_MAX}]
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
@@ -768,6 +774,20 @@ def meeting_set_link(
 
 INSTRUCTIONS_MAX = 5000
 PASSWORD_MAX = 200
+LINK_MAX = 2000  # join_url's column
+
+
+def _details_errors(instructions: str, password: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if len(instructions) > INSTRUCTIONS_MAX or has_control_chars(instructions, allow_newlines=True):
+        errors["instructions"] = [
+            _("At most %(n)d characters, no control characters.") % {"n": INSTRUCTIONS_MAX}
+        ]
+    if len(password) > PASSWORD_MAX or has_control_chars(password):
+        errors["password"] = [
+            _("At most %(n)d characters, no control characters.") % {"n": PASSWORD_MAX}
+        ]
+    return errors
 
 
 def meeting_set_details(*, meeting: Meeting, instructions: str, password: str) -> Meeting:
@@ -780,15 +800,7 @@ def meeting_set_details(*, meeting: Meeting, instructions: str, password: str) -
     3. write: instructions and password (only here: the provider's copy is not changed)
     Raises ValidationFailed or InvalidState.
     """
-    errors: dict[str, list[str]] = {}
-    if len(instructions) > INSTRUCTIONS_MAX or has_control_chars(instructions, allow_newlines=True):
-        errors["instructions"] = [
-            _("At most %(n)d characters, no control characters.") % {"n": INSTRUCTIONS_MAX}
-        ]
-    if len(password) > PASSWORD_MAX or has_control_chars(password):
-        errors["password"] = [
-            _("At most %(n)d characters, no control characters.") % {"n": PASSWORD_MAX}
-        ]
+    errors = _details_errors(instructions, password)
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():

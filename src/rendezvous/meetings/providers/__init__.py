@@ -62,8 +62,10 @@ class MeetingSpec:
 class MeetingRef:
     external_id: str = ""
     join_url: str = ""
-    host_url: str = ""
-    password: str = ""
+    # Out of repr: a ref printed into a log or a traceback must not carry the host's
+    # start URL or the password (both are encrypted at rest, meetings.models).
+    host_url: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
     instructions: str = ""
     extra: dict = field(default_factory=dict)
 
