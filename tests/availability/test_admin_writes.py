@@ -2,13 +2,15 @@
 availability.editing, the functions the staff API calls: it refuses what they refuse,
 shows why on the page, and then leaves the database as it was."""
 
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 
+from rendezvous.availability import editing
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.companies.models import StaffMember
+from rendezvous.core.errors import ValidationFailed
 from tests.admin_pages import admin_url, page_form
 from tests.conftest import NOW, availability_version
 from tests.factories import LocationFactory, StaffFactory
@@ -313,3 +315,34 @@ def test_the_staff_add_page_offers_no_rows_before_the_staff_member_exists(root, 
     page = page_form(root, admin_url(StaffMember, "add"))
     for prefix in ("working_hours", "date_exceptions", "time_off"):
         assert page[f"{prefix}-MAX_NUM_FORMS"] == ["0"]
+
+
+# -- dates outside the calendar (core.calendar) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "edge", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)]
+)
+def test_the_domain_refuses_time_off_and_dates_outside_the_calendar(dora, edge):
+    off = TimeOff.objects.get(staff=dora)
+    closed = DateException.objects.get(staff=dora)
+    before = rows(dora)
+    range_error = ["Dates must lie between 2000-01-01 and 2200-12-31."]
+    for field, write in (
+        ("start", lambda: editing.time_off_create(staff=dora, values={"start": edge, "end": NOW})),
+        ("end", lambda: editing.time_off_update(time_off=off, values={"end": edge})),
+        (
+            "date",
+            lambda: editing.date_exception_create(
+                staff=dora, values={"date": edge.date(), "kind": ExceptionKind.CLOSED}
+            ),
+        ),
+        (
+            "date",
+            lambda: editing.date_exception_update(exception=closed, values={"date": edge.date()}),
+        ),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            write()
+        assert refused.value.fields[field] == range_error
+    assert rows(dora) == before

@@ -1,11 +1,13 @@
 """Booking domain functions on one connection; concurrency lives in test_concurrency.py."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from rendezvous.bookings import domain
+from rendezvous.bookings.domain.report import BookingFilters
 from rendezvous.bookings.models import Booking, BookingStatus, Customer, PaymentStatus
+from rendezvous.catalog.models import ClassSession
 from rendezvous.core.errors import (
     ClassFull,
     InvalidState,
@@ -304,3 +306,39 @@ def test_a_returning_customer_is_found_whatever_the_case_of_their_email(practice
     )
     assert created.booking.customer_id == known.id
     assert Customer.objects.filter(company=practice.company).count() == 1
+
+
+# Year 1 and 9999 overflow the zone conversions; the domain refuses them on the field.
+EDGES = [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)]
+RANGE = "Dates must lie between 2000-01-01 and 2200-12-31."
+
+
+@pytest.mark.parametrize("start", EDGES)
+def test_starts_outside_the_calendar_are_refused_on_their_field(practice, start):
+    b = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    sessions = list(ClassSession.objects.values_list("id", "start", "end"))
+    before = snapshot()
+    kw = dict(company=practice.company, details=details(2), now=NOW)
+    for write in (
+        lambda: domain.booking_create(service=practice.service, start=start, **kw),
+        lambda: domain.booking_create(service=practice.yoga, start=start, **kw),
+        lambda: domain.booking_reschedule(booking=b, start=start, actor=domain.STAFF, now=NOW),
+        lambda: domain.session_create(
+            company=practice.company,
+            values={"service": str(practice.yoga.pk), "start": start, "capacity": 5},
+            now=NOW,
+        ),
+        lambda: domain.session_update(session=practice.session, values={"end": start}, now=NOW),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            write()
+        assert refused.value.fields in ({"start": [RANGE]}, {"end": [RANGE]})
+    assert snapshot() == before
+    assert list(ClassSession.objects.values_list("id", "start", "end")) == sessions
+
+
+def test_report_filters_outside_the_calendar_are_refused_when_made():
+    with pytest.raises(ValidationFailed) as refused:
+        BookingFilters(date_from=date(1, 1, 1), date_to=date(9999, 12, 31))
+    assert refused.value.fields == {"date_from": [RANGE], "date_to": [RANGE]}
+    assert BookingFilters(date_from=date(2000, 1, 1), date_to=date(2200, 12, 31))

@@ -4,7 +4,7 @@ spreadsheet runs as a formula."""
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,6 +15,7 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.models import PaymentStatus
 from rendezvous.companies.access import Actor
 from rendezvous.companies.models import Membership, Role
+from rendezvous.core.errors import ValidationFailed
 from rendezvous.meetings.domain.report import (
     ReportFilters,
     meeting_report,
@@ -286,3 +287,16 @@ def test_the_admin_index_links_to_the_report_for_whoever_sees_meetings(client, p
     login(client, practice, Role.ADMIN, superuser=True)
     page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="de")
     assert page.status_code == 200 and URL in page.content.decode()
+
+
+def test_dates_outside_the_calendar_are_refused_on_their_field(client, setup):
+    practice, *_ = setup
+    with pytest.raises(ValidationFailed) as refused:
+        ReportFilters(date_from=date(1, 1, 1), date_to=date(9999, 12, 31))
+    assert set(refused.value.fields or {}) == {"date_from", "date_to"}
+    login(client, practice, Role.ADMIN, superuser=True)
+    for first, last in (("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31")):
+        for extra in ({}, {"format": "csv"}):
+            page = client.get(URL, {"date_from": first, "date_to": last, **extra})
+            assert page.status_code == 200 and not page["Content-Type"].startswith("text/csv")
+            assert "Dates must lie between 2000-01-01 and 2200-12-31." in page.content.decode()

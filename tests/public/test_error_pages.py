@@ -2,12 +2,16 @@
 production."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 
+from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking
-from tests.conftest import snapshot
+from rendezvous.meetings.domain import CustomerViewer, meeting_view
+from tests.conftest import NOW, TOMORROW_10, book, snapshot
+from tests.meetings.conftest import jitsi  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("frozen_now")]
 
@@ -76,6 +80,25 @@ def test_a_dead_join_link_in_the_browsers_language(client, db):
     assert response.status_code == 404
     assert heading(response) == "Pagina nu a fost găsită"
     assert links(response) == {"Mergeți la pagina de start": "/ro/"}
+
+
+@pytest.mark.usefixtures("jitsi")
+def test_a_join_link_after_staff_untick_by_video_is_our_404(client, practice):
+    booking = book(
+        practice, TOMORROW_10, service=practice.video, staff=practice.staff[0], language="de"
+    ).booking
+    # The link the customer was given: the one reveal rule's, as on their booking page.
+    shown = meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=NOW)
+    assert shown is not None and shown.join_url
+    link = urlsplit(shown.join_url).path
+    assert client.get(link).status_code == 200
+    domain.booking_set_online(booking=booking, online=False, now=NOW)
+    response = client.get(link, HTTP_ACCEPT_LANGUAGE="da")
+    assert response.status_code == 404
+    assert heading(response) == "Siden blev ikke fundet"
+    assert 'lang="da"' in response.content.decode()
+    assert links(response) == {"Gå til startsiden": "/da/"}
+    assert 'href="/static/public/app.css"' in response.content.decode()
 
 
 @pytest.mark.urls("tests.public.error_urls")

@@ -13,7 +13,7 @@ from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
 from rendezvous.bookings.models import Booking
-from rendezvous.core.calendar import DATE_MAX, DATE_MIN, in_calendar
+from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
 from rendezvous.meetings.domain.reveal import Prefetched
 
@@ -23,10 +23,7 @@ BIG = 10_000
 
 def _in_calendar(value):
     if not in_calendar(value):
-        raise ValueError(
-            _("Dates must lie between %(min)s and %(max)s.")
-            % {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()}
-        )
+        raise ValueError(out_of_calendar())
     return value
 
 

@@ -4,8 +4,8 @@
 | --- | --- | --- |
 | working_hours_replace | the whole week at once: every WorkingHours row of the staff member | an end before the start (00:00 means midnight), seconds, spans of one weekday that overlap (at any location: one person, one place), another company's location |
 | working_hours_add / working_hours_change | one WorkingHours row (the admin's page of one span) | the same, checked against the staff member's other spans of that weekday |
-| time_off_create / time_off_replace / time_off_update | one TimeOff | times without an offset, an end before the start, more than MAX_TIME_OFF, a reason with control characters |
-| date_exception_create / date_exception_replace / date_exception_update | one DateException | hours on a "closed" day, no hours on a "different" or "extra" one, a date that is already closed or whose hours overlap (same location, or all locations) |
+| time_off_create / time_off_replace / time_off_update | one TimeOff | times without an offset or outside the calendar (core.calendar), an end before the start, more than MAX_TIME_OFF, a reason with control characters |
+| date_exception_create / date_exception_replace / date_exception_update | one DateException | a date outside the calendar, hours on a "closed" day, no hours on a "different" or "extra" one, a date that is already closed or whose hours overlap (same location, or all locations) |
 | working_hours_delete / time_off_delete / date_exception_delete | the row | - |
 
 `*_replace` take every field (a PUT); `*_update` and working_hours_change take only
@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from rendezvous.companies.editing import FieldErrors, clean_text, company_row
 from rendezvous.companies.models import Location, StaffMember
+from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import ValidationFailed
 
 from .cache import availability_changed
@@ -220,6 +221,8 @@ def _clean_time_off(staff: StaffMember, values: Mapping[str, Any]) -> dict[str, 
         value = values.get(name)
         if not isinstance(value, datetime) or timezone.is_naive(value):
             errors.add(name, _("A date and time with a UTC offset is required."))
+        elif not in_calendar(value):
+            errors.add(name, out_of_calendar())
         else:
             cleaned[name] = value
     if "start" in cleaned and "end" in cleaned:
@@ -284,6 +287,8 @@ def _clean_exception(
     day = values.get("date")
     if not isinstance(day, date) or isinstance(day, datetime):
         errors.add("date", _("Enter a date such as 2026-12-24."))
+    elif not in_calendar(day):
+        errors.add("date", out_of_calendar())
     else:
         cleaned["date"] = day
     kind = values.get("kind")

@@ -3,6 +3,7 @@ session, and a session's participants (mark one paid, add one, cancel the sessio
 Every write is the bookings domain's (session_create, seat_reserve through
 booking_create, booking_record_payment, session_cancel)."""
 
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rendezvous.bookings import domain as bookings
+from rendezvous.bookings.domain.sessions import SESSION_MAX
 from rendezvous.bookings.models import (
     ACTIVE_STATUSES,
     BookingSource,
@@ -31,6 +33,7 @@ from rendezvous.companies.access import (
     access_staff_scope,
 )
 from rendezvous.companies.models import Role, StaffMember
+from rendezvous.core.calendar import in_calendar
 from rendezvous.core.errors import DomainError, NotFound
 
 from .refusals import form_errors
@@ -38,9 +41,14 @@ from .views import aware_start, office_view
 
 
 def _monday(value: str, today: date) -> date:
+    """The Monday of the week asked for; this week for a week that is not a date, or
+    lies outside the calendar (whose weeks' arithmetic overflows), as the public
+    pages answer such weeks."""
     try:
         day = date.fromisoformat(value)
     except ValueError:
+        day = today
+    if not in_calendar(day):
         day = today
     return day - timedelta(days=day.weekday())
 
@@ -77,8 +85,14 @@ def classes(request, actor: Actor):
             else form.get("capacity"),
             "online": form.get("online") == "on",
         }
-        if form.get("duration", "").isdigit() and start_at is not None:
-            values["end"] = start_at + timedelta(minutes=int(form["duration"]))
+        duration = form.get("duration", "")
+        if re.fullmatch(r"[0-9]+", duration) and start_at is not None and in_calendar(start_at):
+            # A start outside the calendar is session_create's to refuse; a length past
+            # the longest session counts as a minute past it (session_create refuses it
+            # all the same), so no number of digits overflows the sum or int().
+            too_long = SESSION_MAX + timedelta(minutes=1)
+            length = timedelta(minutes=int(duration)) if len(duration) <= 5 else too_long
+            values["end"] = start_at + min(length, too_long)
         try:
             session = bookings.session_create(company=actor.company, values=values)
         except DomainError as exc:

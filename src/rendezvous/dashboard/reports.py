@@ -20,6 +20,7 @@ from rendezvous.bookings.models import BookingSource, BookingStatus
 from rendezvous.catalog.models import Service
 from rendezvous.companies.access import Actor, access_staff_scope
 from rendezvous.companies.models import StaffMember
+from rendezvous.core.errors import ValidationFailed
 from rendezvous.meetings.admin_report import ReportForm
 from rendezvous.meetings.domain.report import meeting_report, report_csv
 
@@ -65,6 +66,12 @@ class BookingReportForm(forms.Form):
             self.add_error("date_to", _("The end date is before the start date."))
         elif first and last and (last - first).days > MAX_DAYS:
             self.add_error("date_to", _("At most %(days)d days at once.") % {"days": MAX_DAYS})
+        elif not self.errors:
+            try:
+                self.filters()
+            except ValidationFailed as exc:  # a date outside the calendar, on its field
+                for name, problems in (exc.fields or {}).items():
+                    self.add_error(name, problems)
         return data
 
     def filters(self) -> BookingFilters:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rendezvous.companies.access import Actor, access_staff_scope
 from rendezvous.companies.models import Company, Membership, Role, StaffMember
+from rendezvous.core.errors import ValidationFailed
 
 from .domain.report import ENDED, MAX_DAYS, ReportFilters, meeting_report, report_csv
 from .models import MeetingState
@@ -64,6 +65,12 @@ class ReportForm(forms.Form):
             self.add_error("date_to", _("The end date is before the start date."))
         elif first and last and (last - first).days > MAX_DAYS:
             self.add_error("date_to", _("At most %(days)d days at once.") % {"days": MAX_DAYS})
+        elif not self.errors:
+            try:
+                self.filters()
+            except ValidationFailed as exc:  # a date outside the calendar, on its field
+                for name, problems in (exc.fields or {}).items():
+                    self.add_error(name, problems)
         return data
 
     def filters(self) -> ReportFilters:

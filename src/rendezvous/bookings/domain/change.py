@@ -17,6 +17,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, ServiceKind
 from rendezvous.companies.models import StaffMember
 from rendezvous.core.audit import CUSTOMER, STAFF
+from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.errors import (
     ClassFull,
     InvalidState,
@@ -109,8 +110,8 @@ def booking_reschedule(
     gives the service, at `start`; their online meeting account then hosts its meeting.
 
     Side effects, in order:
-    1. validate: an aware start; a change of staff member only by staff, for an
-       appointment; for a customer, before the reschedule cut-off
+    1. validate: an aware start within the calendar; a change of staff member only by
+       staff, for an appointment; for a customer, before the reschedule cut-off
     2. lock: the (new) staff row (appointments; then resources) or the new class session
        row, then the booking row
     3. re-check: the booking is still active; the new start is free for that staff
@@ -124,6 +125,7 @@ def booking_reschedule(
         raise ValidationFailed(
             fields={"start": [_("A date and time with a UTC offset is required.")]}
         )
+    check_in_calendar(start=start)
     company = booking.company
     service = booking.service
     if staff_id == booking.staff_id:

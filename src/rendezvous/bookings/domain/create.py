@@ -22,6 +22,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource
 from rendezvous.core.audit import CUSTOMER, STAFF
+from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.core.tokens import new_random_token
 from rendezvous.core.zones import is_known_zone
@@ -78,7 +79,8 @@ def booking_create(
     off still refuse the time.
 
     Side effects, in order:
-    1. validate: the details, the service belongs to the company and is active, `online`
+    1. validate: the details, the service belongs to the company and is active, an aware
+       start within the calendar (core.calendar), `online`
     2. lock: in one transaction (SQLite: IMMEDIATE), the qualified staff rows, then the
        resource rows, in id order (PostgreSQL)
     3. re-check: the start against the live schedule, with the code that lists slots;
@@ -112,6 +114,7 @@ def booking_create(
         raise ValidationFailed(
             fields={"start": [_("A date and time with a UTC offset is required.")]}
         )
+    check_in_calendar(start=start)
     if participants != 1:
         raise ValidationFailed(fields={"participants": [_("An appointment is for one person.")]})
     online = _resolve_online(company, service.online_meeting, online)
@@ -189,7 +192,8 @@ def seat_reserve(
     """Reserve `participants` seats in a class session (one booking holds them all).
 
     Side effects, in order:
-    1. validate: participants, the session belongs to the service, `online`
+    1. validate: participants, a start (if given) within the calendar, the session
+       belongs to the service, `online`
     2. lock: the class session row
     3. re-check: not cancelled, not started (minimum notice), seats left
     4. write: the Booking (and its Customer unless the class needs confirmation), its
@@ -202,6 +206,7 @@ def seat_reserve(
     _check_zone(customer_timezone)
     if not 1 <= participants <= 50:
         raise ValidationFailed(fields={"participants": [_("Between 1 and 50 participants.")]})
+    check_in_calendar(start=start)
     sessions = ClassSession.objects.filter(company=company, service=service)
     if session_id is not None:
         sessions = sessions.filter(id=session_id)

@@ -20,6 +20,7 @@ from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from rendezvous.companies.access import Actor, access_bookings
+from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.text import safe_cell
 
 from ..models import Booking, BookingStatus, PaymentStatus
@@ -52,6 +53,11 @@ class BookingFilters:
     status: str = ""
     source: str = ""
     online: bool | None = None
+
+    def __post_init__(self) -> None:
+        # Midnights in the company's zone, and the day after the last, overflow near
+        # year 1 or 9999: such filters are refused (ValidationFailed) before any query.
+        check_in_calendar(date_from=self.date_from, date_to=self.date_to)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 | function | writes | refuses |
 | --- | --- | --- |
-| session_create | a ClassSession | bad fields, a non-class service, an online class larger than the built-in video room it would meet in (400); staff member or resource busy then (409) |
+| session_create | a ClassSession | bad fields (a start or end outside the calendar among them), a non-class service, an online class larger than the built-in video room it would meet in (400); staff member or resource busy then (409) |
 | session_update | the session, and its bookings when it moves | a capacity below the seats taken, or one the built-in room cannot carry (400); a started or cancelled session, `online` switched under bookings (409); staff or resource busy (409) |
 | session_delete | the session | one that ever had a booking (409: cancel it instead, the bookings keep their history) |
 | session_cancel | the session and its bookings, below | - |
@@ -51,6 +51,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.editing import FieldErrors, clean_bool, clean_int, company_row
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
+from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.meetings.domain import (
     meeting_booking_changed,
@@ -151,6 +152,8 @@ def _clean_session(
                 continue
             if not isinstance(value, datetime) or timezone.is_naive(value):
                 errors.add(name, _("A date and time with a UTC offset is required."))
+            elif not in_calendar(value):
+                errors.add(name, out_of_calendar())
             else:
                 cleaned[name] = value
     if session is None or "capacity" in values:

@@ -40,6 +40,7 @@ from rendezvous.companies.access import (
     Actor,
     access_staff_scope,
 )
+from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.text import safe_cell
 
 from ..models import Meeting, MeetingState
@@ -78,6 +79,10 @@ class ReportFilters:
     provider: str = ""
     state: str = ""  # a MeetingState, or "ended"
     problems_only: bool = False
+
+    def __post_init__(self) -> None:
+        # As bookings.domain.report's filters: midnights near year 1 or 9999 overflow.
+        check_in_calendar(date_from=self.date_from, date_to=self.date_to)
 
 
 @dataclass(frozen=True)
