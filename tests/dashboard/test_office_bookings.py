@@ -285,19 +285,18 @@ def test_the_popups_form_moves_and_changes_staff(client, practice, team):
     popup = client.get(f"/office/bookings/{booking.pk}/").content.decode()
     # Only those who give the service are offered.
     assert f'<option value="{ben.pk}">Ben</option>' in popup and "Cleo" not in popup
-    response = client.post(
-        f"/office/bookings/{booking.pk}/move/", {"start": "2026-12-03T09:00", "staff": str(ben.pk)}
-    )
-    assert response.status_code == 200
+    action = f"/office/bookings/{booking.pk}/reschedule/"
+    assert f'hx-post="{action}"' in popup
+    response = client.post(action, {"start": "2026-12-03T09:00", "staff": str(ben.pk)})
+    # The pop-up again, with the booking where it is now.
+    assert response.status_code == 200 and "Saved." in response.content.decode()
+    assert "Thursday 3 December 2026, 09:00" in response.content.decode()
     booking.refresh_from_db()
     assert booking.staff_id == ben.pk and booking.start == TOMORROW_10 + timedelta(days=1, hours=-1)
     before = snapshot()
-    refused = client.post(
-        f"/office/bookings/{booking.pk}/move/",
-        {"start": "2026-12-03T09:00", "staff": str(cleo.pk)},
-    )
+    refused = client.post(action, {"start": "2026-12-03T09:00", "staff": str(cleo.pk)})
     assert refused.status_code == 409
-    assert refused.json()["message"] == "This staff member does not offer this service."
+    assert "This staff member does not offer this service." in refused.content.decode()
     assert snapshot() == before
 
 

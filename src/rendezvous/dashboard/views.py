@@ -586,11 +586,11 @@ ACTIONS = {
 @office_view
 @require_POST
 def booking_action(request, actor: Actor, booking_id, action: str):
-    if action not in ACTIONS and action != "move":
+    if action not in ACTIONS and action != "reschedule":
         raise Http404()
     booking = _load(actor, booking_id)
     try:
-        if action == "move":
+        if action == "reschedule":  # the pop-up's form ("move" is the calendar's drag)
             _move(actor, booking, request.POST)
         else:
             ACTIONS[action](booking, request.POST)
