@@ -12,7 +12,7 @@ import hmac
 import re
 import struct
 import time as clock
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
@@ -354,3 +354,32 @@ def test_the_variable_picker_inserts_at_the_cursor_and_the_preview_follows(
     expect(page.locator("#email-preview .preview-subject")).to_have_text("For Ana")
     # The preview shows the email's own style attributes, which the policy allows.
     assert errors == []
+
+
+def test_the_now_line_keeps_the_companys_time_and_the_meeting_countdown_ticks(
+    practice, office, new_page
+):
+    video = book(practice, TOMORROW_10, service=practice.video, staff=practice.staff[0], n="video")
+    # A browser in New York, where it is 06:00 when it is noon in Berlin, the company's zone.
+    page = new_page(timezone_id="America/New_York")
+    page.clock.set_fixed_time(NOW + timedelta(hours=4))
+    sign_in(page, "boss")
+    line = page.locator(".ec-now-indicator").first
+    expect(line).to_be_attached()
+    noon = page.locator(".ec-slot", has_text=re.compile(r"^12:00$")).first
+    one = page.locator(".ec-slot", has_text=re.compile(r"^13:00$")).first
+    noon.scroll_into_view_if_needed()
+    top, below = noon.bounding_box()["y"], one.bounding_box()["y"]
+    at = line.bounding_box()["y"]
+    assert top - 20 <= at <= below, (top, at, below)
+    # 90 seconds before the host's join window opens, the pop-up counts down, and the
+    # count moves with the clock.
+    popup = page.evaluate(f"fetch('/office/bookings/{video.booking.pk}/').then(r => r.text())")
+    opens = datetime.fromisoformat(re.search(r'data-countdown="([^"]+)"', popup).group(1))
+    page.clock.set_fixed_time(opens - timedelta(seconds=90))
+    go_to_tomorrow(page)
+    page.locator(".ec-event", has_text="Customer video").click()
+    clock_text = page.locator("#office-dialog [data-countdown-clock]")
+    expect(clock_text).to_have_text("1:30")
+    page.clock.set_fixed_time(opens - timedelta(seconds=61))
+    expect(clock_text).to_have_text("1:01")

@@ -145,11 +145,27 @@
     };
   }
 
+  // The company's offset from UTC right now ("+01:00"), for the calendar's own clock:
+  // the "now" line and "today" follow the company's zone, not the browser's. The
+  // events are floating wall times, which an offset leaves as they are.
+  function companyOffset() {
+    try {
+      var name = new Intl.DateTimeFormat("en-US", { timeZone: config.timezone, timeZoneName: "longOffset" })
+        .formatToParts(new Date())
+        .filter(function (part) { return part.type === "timeZoneName"; })[0].value;
+      var match = /^GMT([+-]\d\d:\d\d)$/.exec(name);
+      return match ? match[1] : "UTC";
+    } catch (e) {
+      return "local";
+    }
+  }
+
   var columnsKind = "staff";
   var columns = [];
   var calendar = EventCalendar.create(element, {
     view: window.matchMedia("(max-width: 40rem)").matches ? "resourceTimeGridDay" : "resourceTimeGridDay",
     date: config.today,
+    timeZone: companyOffset(),
     locale: config.locale,
     firstDay: 1,
     height: "auto",
@@ -347,5 +363,33 @@
       pending = null;
       calendar.refetchEvents();
     }
+    // The offset changes twice a year (summer time); the calendar follows it.
+    var offset = companyOffset();
+    if (offset !== calendar.getOption("timeZone")) calendar.setOption("timeZone", offset);
   }, POLL_MS);
+
+  // "Start meeting opens in ...": a live count in the pop-up, which opens the pop-up
+  // again (now with the button) when the join window opens.
+  var reopened = {};
+  function countdown() {
+    var box = body.querySelector("[data-countdown]");
+    if (!box || !dialog.open) return;
+    var left = Math.round((Date.parse(box.getAttribute("data-countdown")) - Date.now()) / 1000);
+    if (left <= 0) {
+      // Once per booking: a browser clock ahead of the server's must not reload forever.
+      var again = box.getAttribute("data-booking");
+      box.removeAttribute("data-countdown");
+      if (again && !reopened[again]) {
+        reopened[again] = true;
+        openBooking(again);
+      }
+      return;
+    }
+    var h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), sec = left % 60;
+    // A clock for the last day; further ahead the sentence says enough.
+    var text = h >= 24 ? "" : (h ? h + ":" + pad(m) : m) + ":" + pad(sec);
+    var clock = box.querySelector("[data-countdown-clock]");
+    if (clock) clock.textContent = text;
+  }
+  setInterval(countdown, 1000);
 })();
