@@ -150,8 +150,10 @@ def test_an_erased_customers_bookings_say_so_once_wherever_a_name_is_shown(
     practice.company.save()
     ines, _olaf = customers
     video = book(practice, TOMORROW_10 + timedelta(hours=2), service=practice.video, n="ines")
-    video.booking.customer = ines
-    video.booking.save()
+    seat = book(practice, None, service=practice.yoga, session_id=practice.session.pk, n="ines")
+    for row in (video.booking, seat.booking):
+        row.customer = ines
+        row.save()
     booking = Booking.objects.filter(customer=ines).order_by("start").first()
     signed_in(client, team["admin"])
     client.post(f"/office/customers/{ines.pk}/erase/", {"confirm": "erase"})
@@ -162,6 +164,7 @@ def test_an_erased_customers_bookings_say_so_once_wherever_a_name_is_shown(
         "report": client.get(f"/office/reports/?{week}"),
         "csv": client.get(f"/office/reports/?{week}&format=csv"),
         "meetings": client.get(f"/office/reports/meetings/?{week}"),
+        "class": client.get(f"/office/classes/{practice.session.pk}/"),
         "calendar": client.get(
             f"/api/v1/companies/{practice.company.slug}/manage/calendar"
             "?from=2026-12-02&to=2026-12-03"

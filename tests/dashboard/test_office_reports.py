@@ -145,3 +145,5 @@ def test_the_meetings_report_names_providers_and_states_in_the_pages_language(
     cells = re.findall(r"<td>([^<]*)</td>", page.content.decode())
     assert provider in cells and state in cells and ended in cells
     assert not {"builtin", "pending", "ready", "ended"} & set(cells)
+    # The pop-up names the provider the same way.
+    assert f"{provider} ·" in client.get(f"/office/bookings/{waiting.pk}/").content.decode()
