@@ -290,7 +290,7 @@ def test_the_popups_form_moves_and_changes_staff(client, practice, team):
     response = client.post(action, {"start": "2026-12-03T09:00", "staff": str(ben.pk)})
     # The pop-up again, with the booking where it is now.
     assert response.status_code == 200 and "Saved." in response.content.decode()
-    assert "Thursday 3 December 2026, 09:00" in response.content.decode()
+    assert "Thursday, 3 December 2026, 09:00" in response.content.decode()
     booking.refresh_from_db()
     assert booking.staff_id == ben.pk and booking.start == TOMORROW_10 + timedelta(days=1, hours=-1)
     before = snapshot()
@@ -463,3 +463,22 @@ def test_outside_working_hours_is_for_admins_and_seniors_and_still_refuses_taken
         client, practice.staff[0], taken.start, service=practice.service.pk, outside_hours="on"
     )
     assert again.status_code == 422 and snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("language", "when", "history"),
+    [
+        ("en", "Wednesday, 2 December 2026, 10:00–11:00", "Tue 1 Dec, 08:00"),
+        ("da", "onsdag den 2. december 2026 10.00–11.00", "tirs. 1. dec. 08.00"),
+        ("de", "Mittwoch, 2. Dezember 2026, 10:00–11:00", "Di., 1. Dez., 08:00"),
+    ],
+)
+def test_the_popup_writes_its_dates_as_the_pages_language_does(
+    client, practice, team, language, when, history
+):
+    # The company's zone (Berlin), the page's language, CLDR's patterns for both.
+    booking = book(practice, TOMORROW_10, staff=practice.staff[0]).booking
+    signed_in(client, team["admin"])
+    client.cookies["django_language"] = language
+    popup = client.get(f"/office/bookings/{booking.pk}/").content.decode()
+    assert when in popup and history in popup

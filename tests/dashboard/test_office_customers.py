@@ -138,3 +138,40 @@ def test_erasure_keeps_the_bookings_without_personal_data(client, team, customer
         assert booking.phone == "" and booking.notes == ""
     entry = AuditEntry.objects.get(entity="customer", entity_id=str(ines.pk), action="erased")
     assert entry.changes == {"bookings": 2}
+
+
+@pytest.mark.parametrize(
+    ("language", "label"), [("en", "Erased customer"), ("da", "Slettet kunde")]
+)
+def test_an_erased_customers_bookings_say_so_once_wherever_a_name_is_shown(
+    client, practice, team, customers, language, label
+):
+    practice.company.online_meetings_enabled = True
+    practice.company.save()
+    ines, _olaf = customers
+    video = book(practice, TOMORROW_10 + timedelta(hours=2), service=practice.video, n="ines")
+    seat = book(practice, None, service=practice.yoga, session_id=practice.session.pk, n="ines")
+    for row in (video.booking, seat.booking):
+        row.customer = ines
+        row.save()
+    booking = Booking.objects.filter(customer=ines).order_by("start").first()
+    signed_in(client, team["admin"])
+    client.post(f"/office/customers/{ines.pk}/erase/", {"confirm": "erase"})
+    client.cookies["django_language"] = language
+    week = "date_from=2026-12-01&date_to=2026-12-07"
+    pages = {
+        "popup": client.get(f"/office/bookings/{booking.pk}/"),
+        "report": client.get(f"/office/reports/?{week}"),
+        "csv": client.get(f"/office/reports/?{week}&format=csv"),
+        "meetings": client.get(f"/office/reports/meetings/?{week}"),
+        "class": client.get(f"/office/classes/{practice.session.pk}/"),
+        "calendar": client.get(
+            f"/api/v1/companies/{practice.company.slug}/manage/calendar"
+            "?from=2026-12-02&to=2026-12-03"
+        ),
+    }
+    for name, response in pages.items():
+        text = response.content.decode()
+        assert response.status_code == 200, name
+        assert label in text and "— —" not in text and "erased.invalid" not in text, name
+    assert f'<h2 id="dialog-title">{label}</h2>' in pages["popup"].content.decode()

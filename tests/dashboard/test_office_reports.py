@@ -3,6 +3,7 @@ injection, roles, a constant number of queries) and online meetings."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import PaymentStatus
-from tests.conftest import TOMORROW_10, book
+from rendezvous.meetings.models import Meeting, MeetingState
+from tests.conftest import NOW, TOMORROW_10, book
 
 from .test_office_bookings import signed_in
 
@@ -114,3 +116,34 @@ def test_the_meetings_report_lists_online_bookings_for_the_role(client, practice
         client.get("/office/reports/meetings/?date_from=2026-12-01&date_to=2026-12-07&format=csv")
     )
     assert len(table) == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "provider", "state", "ended"),
+    [
+        ("en", "Rendezvous video room", "Pending", "Ended"),
+        ("da", "Rendezvous&#x27; videorum", "Afventer", "Afsluttet"),
+    ],
+)
+def test_the_meetings_report_names_providers_and_states_in_the_pages_language(
+    client, practice, team, language, provider, state, ended
+):
+    practice.company.online_meetings_enabled = True
+    practice.company.save()
+    waiting = book(practice, TOMORROW_10, service=practice.video, n="waiting").booking
+    over = book(practice, TOMORROW_10 + timedelta(hours=2), service=practice.video, n="over")
+    Meeting.objects.filter(booking=waiting).update(state=MeetingState.PENDING, provider="builtin")
+    Meeting.objects.filter(booking=over.booking).update(
+        state=MeetingState.READY,
+        provider="builtin",
+        start=NOW - timedelta(minutes=31),
+        end=NOW - timedelta(minutes=1),
+    )  # a meeting that took place: "ready" reads "ended" once it is over
+    signed_in(client, team["admin"])
+    client.cookies["django_language"] = language
+    page = client.get("/office/reports/meetings/?date_from=2026-11-01&date_to=2026-12-07")
+    cells = re.findall(r"<td>([^<]*)</td>", page.content.decode())
+    assert provider in cells and state in cells and ended in cells
+    assert not {"builtin", "pending", "ready", "ended"} & set(cells)
+    # The pop-up names the provider the same way.
+    assert f"{provider} ·" in client.get(f"/office/bookings/{waiting.pk}/").content.decode()

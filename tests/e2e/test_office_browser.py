@@ -383,3 +383,70 @@ def test_the_now_line_keeps_the_companys_time_and_the_meeting_countdown_ticks(
     expect(clock_text).to_have_text("1:30")
     page.clock.set_fixed_time(opens - timedelta(seconds=61))
     expect(clock_text).to_have_text("1:01")
+
+
+NAV = ("Calendar", "Requests", "Customers", "Classes", "Reports", "Settings")
+
+
+def fits_the_screen(page, label: str) -> None:
+    """No horizontal scroll: the page is no wider than the window."""
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{label}: {widths[0]} px wide in a {widths[1]} px window"
+
+
+def within_the_window(page, locator) -> None:
+    expect(locator).to_be_visible()
+    box = locator.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"]
+
+
+@pytest.mark.parametrize("width", [390, 1024])
+def test_the_header_and_the_weekly_hours_fit_a_phone_and_a_tablet(
+    practice, office, new_page, width
+):
+    phone = width == 390
+    page = new_page(phone=True) if phone else new_page(viewport={"width": 1024, "height": 768})
+    sign_in(page, "boss")
+    menu = page.get_by_role("button", name="Menu")
+    nav = page.get_by_role("navigation", name="Back office")
+    for path in (
+        "/office/calendar/",
+        "/office/requests/",
+        "/office/customers/",
+        "/office/classes/?week=2026-12-01",
+        "/office/reports/",
+        "/office/reports/meetings/",
+        "/office/settings/",
+        "/office/settings/team/",
+        f"/office/settings/team/{practice.staff[0].pk}/hours/",
+    ):
+        page.goto(path)
+        if phone:
+            # Folded behind a real button, opened from the keyboard.
+            expect(menu).to_have_attribute("aria-expanded", "false")
+            expect(nav).to_be_hidden()
+            menu.focus()
+            page.keyboard.press("Enter")
+            expect(menu).to_have_attribute("aria-expanded", "true")
+        else:
+            expect(menu).to_be_hidden()
+        for name in NAV:
+            within_the_window(page, nav.get_by_role("link", name=name, exact=True))
+        within_the_window(page, page.get_by_role("button", name="Sign out boss"))
+        fits_the_screen(page, path)
+    check_axe(page, f"weekly hours at {width} px")
+    if phone:
+        page.keyboard.press("Escape")
+        expect(menu).to_have_attribute("aria-expanded", "false")
+        expect(menu).to_be_focused()
+        expect(nav).to_be_hidden()
+    # The weekly editor, on this screen: labelled fields inside the window, saved.
+    start = page.get_by_label("From").first
+    within_the_window(page, start)
+    within_the_window(page, page.get_by_label("Until").first)
+    within_the_window(page, page.get_by_label("Location").first)
+    start.fill("08:00")
+    page.get_by_role("button", name="Save the week").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    first = practice.staff[0].working_hours.order_by("weekday", "start").first()
+    assert (first.weekday, first.start.isoformat(timespec="minutes")) == (0, "08:00")

@@ -23,7 +23,7 @@ from rendezvous.core.errors import ValidationFailed
 
 from .domain.report import ENDED, MAX_DAYS, ReportFilters, meeting_report, report_csv
 from .models import MeetingState
-from .providers import REGISTRY
+from .providers import PROVIDER_NAMES, REGISTRY
 
 PAGE_ROWS = 500
 
@@ -51,7 +51,10 @@ class ReportForm(forms.Form):
         staff = StaffMember.objects.filter(company=actor.company).order_by("name")
         staff = staff.filter(access_staff_scope(actor, "pk"))
         self.fields["staff"].choices = [("", "---------"), *((s.pk, s.name) for s in staff)]
-        self.fields["provider"].choices = [("", "---------"), *((n, n) for n in REGISTRY)]
+        self.fields["provider"].choices = [
+            ("", "---------"),
+            *((n, PROVIDER_NAMES.get(n, n)) for n in REGISTRY),
+        ]
         self.fields["state"].choices = [
             ("", "---------"),
             *MeetingState.choices,

@@ -34,6 +34,8 @@ from rendezvous.companies.access import Actor, access_sees_time_off_reason, acce
 from rendezvous.companies.models import Resource, StaffMember
 from rendezvous.scheduling.intervals import from_epoch
 
+from .customers import display_name
+
 CALENDAR_MAX_DAYS = 42
 
 View = Literal["staff", "resource"]
@@ -184,7 +186,7 @@ def _bookings(qs, field: str, names: dict[int, str], zone: ZoneInfo) -> list[Eve
                 resource_ids=[str(column)],
                 start=_instant(start).astimezone(zone),
                 end=_instant(end).astimezone(zone),
-                title=f"{first} {last} · {names.get(service, '')}",
+                title=f"{display_name(first, last)} · {names.get(service, '')}",
                 status=status,
                 online=bool(online),
                 payment_status=payment,

@@ -60,6 +60,18 @@ CUSTOMER_ENTITY = "customer"
 ERASED_NAME = "—"
 
 
+def is_erased(first_name: str, last_name: str) -> bool:
+    """An erased customer's bookings keep ERASED_NAME in both names (customer_erase)."""
+    return first_name == ERASED_NAME and last_name == ERASED_NAME
+
+
+def display_name(first_name: str, last_name: str) -> str:
+    """A customer's name as staff read it: an erased one's is one label, not "— —"."""
+    if is_erased(first_name, last_name):
+        return str(_("Erased customer"))
+    return f"{first_name} {last_name}"
+
+
 def _customer_logged(customer: Customer, action: str, **changes) -> None:
     audit_log(
         company_id=customer.company_id,

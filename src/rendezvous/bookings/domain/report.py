@@ -24,6 +24,7 @@ from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.text import safe_cell
 
 from ..models import Booking, BookingStatus, PaymentStatus
+from .customers import display_name, is_erased
 
 MAX_DAYS = 366
 
@@ -132,8 +133,8 @@ def booking_report_csv(rows: Iterable[Booking], *, actor: Actor) -> str:
                 end.strftime("%H:%M"),
                 b.service.name,
                 b.staff.name if b.staff else "",
-                f"{b.first_name} {b.last_name}",
-                b.email,
+                display_name(b.first_name, b.last_name),
+                "" if is_erased(b.first_name, b.last_name) else b.email,  # a placeholder
                 b.phone,
                 b.get_status_display(),
                 "1" if b.online else "0",

@@ -21,7 +21,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from rendezvous.catalog.models import Service
@@ -33,22 +32,12 @@ from rendezvous.meetings import domain as meetings
 from rendezvous.meetings.domain.oauth_connect import ConnectError, oauth_provider
 from rendezvous.meetings.models import MeetingAccount
 from rendezvous.meetings.oauth_views import connect_begin
+from rendezvous.meetings.providers import PROVIDER_NAMES
 
 from ..refusals import form_errors
 from ..views import office_view
 from .business import _number, _tabs, settings_view
 
-# Product names stay as their makers spell them; only our own descriptions translate.
-PROVIDER_NAMES = {
-    "builtin": gettext_lazy("Rendezvous video room"),
-    "static_link": gettext_lazy("Static room link"),
-    "manual": gettext_lazy("A link typed per booking"),
-    "jitsi": "Jitsi",
-    "bigbluebutton": "BigBlueButton",
-    "zoom": "Zoom",
-    "teams": "Microsoft Teams",
-    "google_meet": "Google Meet",
-}
 ACCOUNT_TEXTS = ("url", "app_id", "tenant")
 
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from rendezvous.bookings.domain.customers import display_name
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
 from rendezvous.companies.access import (
     Actor,
@@ -44,6 +45,7 @@ from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.text import safe_cell
 
 from ..models import Meeting, MeetingState
+from ..providers import PROVIDER_NAMES
 
 ENDED = "ended"
 MAX_DAYS = 366
@@ -101,6 +103,14 @@ class ReportRow:
     @property
     def problem_labels(self) -> list[str]:
         return [str(PROBLEMS[p]) for p in self.problems]
+
+    @property
+    def provider_label(self) -> str:
+        return str(PROVIDER_NAMES.get(self.provider, self.provider))
+
+    @property
+    def state_label(self) -> str:
+        return str(MeetingState(self.state).label)
 
 
 def meeting_report(
@@ -175,7 +185,7 @@ def _row(meeting: Meeting, zone, now: datetime, hours: timedelta) -> ReportRow:
         when=_local(meeting.start, zone),
         service=owner.service.name,
         staff=owner.staff.name if owner.staff_id else "",
-        customers=[f"{b.first_name} {b.last_name}" for b in shown],
+        customers=[display_name(b.first_name, b.last_name) for b in shown],
         provider=meeting.provider,
         state=state,
         problems=_problems(meeting, active, bookings, now, hours),

@@ -21,6 +21,8 @@ from datetime import datetime
 from importlib import import_module
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy
+
 if TYPE_CHECKING:
     from ..models import MeetingAccount
 
@@ -33,6 +35,18 @@ REGISTRY: dict[str, str] = {
     "zoom": "rendezvous.meetings.providers.zoom.Provider",
     "teams": "rendezvous.meetings.providers.teams.Provider",
     "google_meet": "rendezvous.meetings.providers.google_meet.Provider",
+}
+# What staff read for each REGISTRY key (settings, reports, the pop-up). Product names
+# stay as their makers spell them; only our own descriptions translate.
+PROVIDER_NAMES = {
+    "builtin": gettext_lazy("Rendezvous video room"),
+    "static_link": gettext_lazy("Static room link"),
+    "manual": gettext_lazy("A link typed per booking"),
+    "jitsi": "Jitsi",
+    "bigbluebutton": "BigBlueButton",
+    "zoom": "Zoom",
+    "teams": "Microsoft Teams",
+    "google_meet": "Google Meet",
 }
 
 
