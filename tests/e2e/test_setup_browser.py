@@ -140,6 +140,8 @@ def add_video_consultation(page):
     page.get_by_text("Avancerede indstillinger").click()
     online = page.get_by_label("Onlinemøde: bookinger får et videolink")
     expect(online).not_to_be_checked()
+    # Until the company offers video, the option says where to switch it on.
+    expect(page.get_by_role("link", name="Indstillinger for onlinemøder")).to_be_visible()
     online.check()
     page.get_by_role("button", name="Tilføj ydelsen").click()
     expect(page.get_by_role("link", name="Video consultation")).to_be_visible()
