@@ -167,7 +167,7 @@ def write_the_danish_confirmation(page):
     check_axe(page, "emails (da)")
     page.get_by_role("link", name=re.compile(r"^Dansk\s*: Booking bekræftet \(kunde\)$")).click()
     check_axe(page, "confirmation editor (da)")
-    body = page.get_by_role("textbox", name="Tekst", exact=True)
+    body = page.get_by_label("Brødtekst")
     greeting = "Hej [customer_first_name]\n\n"
     body.fill(f"{greeting}{OUR_WORDS} \n\nHilsen\n[company_name]")
     # The cursor after "her: ", where the variable picker puts the link.
@@ -177,7 +177,7 @@ def write_the_danish_confirmation(page):
     picker.get_by_role("button", name="[online_meeting_link]").click()
     expect(body).to_have_value(re.compile(re.escape(f"{OUR_WORDS} [online_meeting_link]")))
     page.get_by_role("button", name="Gem", exact=True).click()
-    expect(page.get_by_role("textbox", name="Tekst", exact=True)).to_have_value(
+    expect(page.get_by_label("Brødtekst")).to_have_value(
         re.compile(re.escape("[online_meeting_link]"))
     )
 
