@@ -304,6 +304,20 @@ def test_an_admin_creates_and_edits_a_service(client, practice, team):
     assert "Body" in page and "Deep massage" in page and "Without a category" in page
 
 
+def test_the_online_meeting_option_links_to_the_companys_switch_while_it_is_off(
+    client, practice, team
+):
+    # The switch lives on the online meetings page, not on the company page.
+    signed_in(client, team["admin"])
+    Company.objects.filter(pk=practice.company.pk).update(online_meetings_enabled=False)
+    page = client.get(SETTINGS + "services/new/").content.decode()
+    assert "Online meetings are off for the company." in page
+    assert f'href="{SETTINGS}meetings/"' in page
+    Company.objects.filter(pk=practice.company.pk).update(online_meetings_enabled=True)
+    page = client.get(SETTINGS + "services/new/").content.decode()
+    assert "Online meetings are off" not in page
+
+
 def test_bad_services_are_refused_and_change_nothing(client, practice, team):
     signed_in(client, team["admin"])
     other_staff = StaffFactory(company=CompanyFactory(slug="elsewhere"))

@@ -297,3 +297,12 @@ def test_seniors_and_juniors_get_404_for_every_email_url(client, practice, team,
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"subject": "S", "body": "B"}).status_code == 404, url
     assert (templates(), outbox_rows()) == before
+
+
+def test_the_danish_editor_names_the_body_apart_from_its_section(client, practice, team):
+    # Both were "Tekst": a screen reader announced the section and the field alike.
+    signed_in(client, team["admin"])
+    client.post("/office/language/", {"language": "da", "next": CONFIRMED_DA})
+    page = client.get(CONFIRMED_DA).content.decode()
+    assert '<h2 id="text-head">Tekst</h2>' in page
+    assert '<label for="em-body">Brødtekst</label>' in page
