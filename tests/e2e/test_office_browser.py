@@ -450,3 +450,22 @@ def test_the_header_and_the_weekly_hours_fit_a_phone_and_a_tablet(
     expect(page.get_by_role("status")).to_be_visible()
     first = practice.staff[0].working_hours.order_by("weekday", "start").first()
     assert (first.weekday, first.start.isoformat(timespec="minutes")) == (0, "08:00")
+
+
+def test_the_arrow_keys_choose_a_time_and_enter_books_it(practice, office, new_page):
+    page = new_page()
+    sign_in(page, "boss")
+    expect(page.locator(".ec-col-head", has_text="Ben")).to_be_visible()
+    page.locator("#calendar").focus()
+    status = page.locator("#calendar-status")
+    expect(status).to_contain_text("Ada")  # where the cursor starts: the first column
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(status).to_contain_text("Ben")
+    expect(status).to_contain_text("10:00")
+    expect(page.locator(".grid-cursor")).to_be_visible()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#office-dialog")
+    expect(dialog.get_by_role("heading", name="New booking with Ben")).to_be_visible()
+    expect(dialog.get_by_label("Start")).to_have_value("2026-12-01T10:00")

@@ -275,6 +275,61 @@
   new MutationObserver(plainStructure).observe(element, { childList: true, subtree: true, attributes: true, attributeFilter: ["role", "aria-colindex", "aria-rowindex", "aria-colspan"] });
   plainStructure();
 
+  // The keyboard's way around the grid: with the calendar focused, the arrow keys move
+  // a marked cell (left/right: columns, up/down: the company's time step), the status
+  // line says which column and time it is, and Enter opens the booking dialog there,
+  // as a click would. Tab still reaches the bookings themselves (Enter opens them).
+  var cursor = { col: 0, row: -1 };
+  var marker = document.createElement("div");
+  marker.className = "grid-cursor";
+  marker.hidden = true;
+  element.appendChild(marker);
+  function cells() {
+    return {
+      heads: element.querySelectorAll(".ec-col-head"),
+      rows: element.querySelectorAll(".ec-sidebar .ec-slot")
+    };
+  }
+  function showCursor() {
+    var grid = cells();
+    if (!grid.heads.length || !grid.rows.length) return null;
+    cursor.col = Math.max(0, Math.min(cursor.col, grid.heads.length - 1));
+    if (cursor.row < 0) cursor.row = Math.min(grid.rows.length - 1, 4);
+    cursor.row = Math.max(0, Math.min(cursor.row, grid.rows.length - 1));
+    var head = grid.heads[cursor.col].getBoundingClientRect();
+    var row = grid.rows[cursor.row];
+    row.scrollIntoView({ block: "nearest" });
+    var slot = row.getBoundingClientRect();
+    var origin = element.getBoundingClientRect();
+    marker.style.left = (head.left - origin.left) + "px";
+    marker.style.top = (slot.top - origin.top) + "px";
+    marker.style.width = head.width + "px";
+    marker.style.height = slot.height + "px";
+    marker.hidden = false;
+    var info = calendar.dateFromPoint(head.left + head.width / 2, slot.top + slot.height / 2);
+    if (info && info.resource) {
+      status.textContent = info.resource.title + ", " +
+        info.date.toLocaleString(config.locale, { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+    }
+    return info;
+  }
+  element.addEventListener("keydown", function (ev) {
+    if (ev.target !== element) return;  // a booking has the focus: it handles its keys
+    var moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (moves[ev.key]) {
+      ev.preventDefault();
+      cursor.col += moves[ev.key][0];
+      cursor.row += moves[ev.key][1];
+      showCursor();
+    } else if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      var info = showCursor();
+      if (info && info.resource && columnsKind === "staff") openNew(info.resource.id, wall(info.date));
+    }
+  });
+  element.addEventListener("focus", function () { showCursor(); });
+  element.addEventListener("blur", function () { marker.hidden = true; });
+
   function announce(text, alert) {
     var box = document.getElementById("calendar-alert");
     if (!box) {
