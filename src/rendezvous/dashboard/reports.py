@@ -20,7 +20,7 @@ from rendezvous.bookings.models import BookingSource, BookingStatus
 from rendezvous.catalog.models import Service
 from rendezvous.companies.access import Actor, access_staff_scope
 from rendezvous.companies.models import StaffMember
-from rendezvous.core.errors import ValidationFailed
+from rendezvous.core.forms import ReportPeriodForm
 from rendezvous.meetings.admin_report import ReportForm
 from rendezvous.meetings.domain.report import meeting_report, report_csv
 
@@ -29,7 +29,9 @@ from .views import office_view
 PAGE_ROWS = 500
 
 
-class BookingReportForm(forms.Form):
+class BookingReportForm(ReportPeriodForm):
+    max_days = MAX_DAYS
+
     date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     staff = forms.TypedChoiceField(label=_("Staff"), coerce=int, required=False, empty_value=None)
@@ -58,21 +60,6 @@ class BookingReportForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ChoiceField)
             field.choices = options
-
-    def clean(self):
-        data = super().clean()
-        first, last = data.get("date_from"), data.get("date_to")
-        if first and last and last < first:
-            self.add_error("date_to", _("The end date is before the start date."))
-        elif first and last and (last - first).days > MAX_DAYS:
-            self.add_error("date_to", _("At most %(days)d days at once.") % {"days": MAX_DAYS})
-        elif not self.errors:
-            try:
-                self.filters()
-            except ValidationFailed as exc:  # a date outside the calendar, on its field
-                for name, problems in (exc.fields or {}).items():
-                    self.add_error(name, problems)
-        return data
 
     def filters(self) -> BookingFilters:
         data = self.cleaned_data

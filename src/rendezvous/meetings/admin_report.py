@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rendezvous.companies.access import Actor, access_staff_scope
 from rendezvous.companies.models import Company, Membership, Role, StaffMember
-from rendezvous.core.errors import ValidationFailed
+from rendezvous.core.forms import ReportPeriodForm
 
 from .domain.report import ENDED, MAX_DAYS, ReportFilters, meeting_report, report_csv
 from .models import MeetingState
@@ -36,7 +36,9 @@ def actors_for(user) -> list[Actor]:
     return [Actor(m.company, m.role, m.staff_id) for m in memberships.order_by("company__name")]
 
 
-class ReportForm(forms.Form):
+class ReportForm(ReportPeriodForm):
+    max_days = MAX_DAYS
+
     company = forms.TypedChoiceField(label=_("company"), coerce=int, required=False)
     date_from = forms.DateField(label=_("from"), required=False)
     date_to = forms.DateField(label=_("to"), required=False)
@@ -60,21 +62,6 @@ class ReportForm(forms.Form):
             *MeetingState.choices,
             (ENDED, _("Ended")),
         ]
-
-    def clean(self):
-        data = super().clean()
-        first, last = data.get("date_from"), data.get("date_to")
-        if first and last and last < first:
-            self.add_error("date_to", _("The end date is before the start date."))
-        elif first and last and (last - first).days > MAX_DAYS:
-            self.add_error("date_to", _("At most %(days)d days at once.") % {"days": MAX_DAYS})
-        elif not self.errors:
-            try:
-                self.filters()
-            except ValidationFailed as exc:  # a date outside the calendar, on its field
-                for name, problems in (exc.fields or {}).items():
-                    self.add_error(name, problems)
-        return data
 
     def filters(self) -> ReportFilters:
         data = self.cleaned_data
