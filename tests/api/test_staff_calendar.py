@@ -226,6 +226,32 @@ class TestShape:
         assert json.loads(gzip.decompress(packed.content)) == plain.json()
         assert len(plain.json()["events"]) > 3
 
+    def test_a_poll_with_the_answers_etag_is_304_until_something_changes(
+        self, client, week, django_capture_on_commit_callbacks
+    ):
+        practice, _off, _closed = week
+        admin = token_for(practice.company, Role.ADMIN)
+        junior = token_for(practice.company, Role.JUNIOR, staff=practice.staff[1])
+        first = client.get(f"{FEED}?{DAY}", headers=admin)
+        tag = first["ETag"]
+        assert tag.startswith('W/"') and first["Cache-Control"] == "private, no-cache"
+        again = client.get(f"{FEED}?{DAY}", headers={**admin, "If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b"" and again["ETag"] == tag
+        # Another role, another question: another answer, never the admin's 304.
+        theirs = client.get(f"{FEED}?{DAY}", headers={**junior, "If-None-Match": tag})
+        assert theirs.status_code == 200 and theirs["ETag"] != tag
+        other_day = client.get(
+            f"{FEED}?from=2026-12-03&to=2026-12-03", headers={**admin, "If-None-Match": tag}
+        )
+        assert other_day.status_code == 200
+        # Without a valid token a known tag gets nothing either.
+        assert client.get(f"{FEED}?{DAY}", headers={"If-None-Match": tag}).status_code == 401
+        with django_capture_on_commit_callbacks(execute=True):
+            book(practice, TOMORROW_10 + timedelta(hours=6), staff=practice.staff[0], n="new")
+        changed = client.get(f"{FEED}?{DAY}", headers={**admin, "If-None-Match": tag})
+        assert changed.status_code == 200 and changed["ETag"] != tag
+        assert any("new" in e["title"] for e in changed.json()["events"])
+
     def test_another_companys_ids_narrow_to_nothing(self, client, week):
         practice, _off, _closed = week
         other = CompanyFactory(slug="other")
