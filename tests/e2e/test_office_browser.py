@@ -307,7 +307,10 @@ def test_the_popups_actions_and_the_new_booking_button_work_in_the_browser(
     practice, office, new_page
 ):
     booking = book(practice, TOMORROW_10, staff=practice.staff[0], n="popup").booking
-    page = new_page()
+    # Under the pages' own policy, so that an inline style htmx writes would show.
+    page = new_page(bypass_csp=False)
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
     sign_in(page, "boss")
     # The keyboard's way to book: the button opens the dialog for the first column.
     expect(page.locator(".ec-col-head", has_text="Ada")).to_be_visible()
@@ -318,12 +321,18 @@ def test_the_popups_actions_and_the_new_booking_button_work_in_the_browser(
     go_to_tomorrow(page)
     page.locator(".ec-event", has_text=booking.last_name).click()
     expect(dialog.get_by_role("heading", name=re.compile(booking.last_name))).to_be_visible()
+    dialog.get_by_role("button", name="Resend confirmation").click()
+    expect(dialog.get_by_text(f"on its way to {booking.email} again")).to_be_visible()
+    dialog.get_by_text("Move or change staff", exact=True).click()
+    dialog.get_by_role("button", name="Move booking").click()
+    expect(dialog.get_by_text("Booking moved; the customer is told by email.")).to_be_visible()
     dialog.get_by_text("Cancel booking", exact=True).first.click()
     dialog.get_by_label("Reason (for your team; not sent)").fill("Called in sick")
     dialog.get_by_role("button", name="Cancel booking").click()
-    expect(dialog.get_by_text("Saved.")).to_be_visible()
+    expect(dialog.get_by_text("Booking cancelled; the customer is told by email.")).to_be_visible()
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
+    assert blocked == []  # htmx settled the swaps without an inline style
 
 
 def test_the_variable_picker_inserts_at_the_cursor_and_the_preview_follows(

@@ -8,6 +8,7 @@ from rendezvous.notifications.defaults import DEFAULTS, LANGUAGES
 from rendezvous.notifications.events import CUSTOMER, STAFF, Event
 from rendezvous.notifications.variables import (
     PATTERN,
+    allowed_variables,
     for_audience,
     misplaced_variables,
     render_html,
@@ -90,3 +91,11 @@ def test_every_event_has_real_defaults_in_five_languages_with_known_variables():
                 event,
                 language,
             )
+
+
+def test_the_decline_message_is_offered_only_where_staff_write_one():
+    names = {v.name for v in allowed_variables(Event.REQUEST_DECLINED)}
+    assert "staff_message" in names
+    assert "staff_message" not in {v.name for v in allowed_variables(Event.BOOKING_CONFIRMED)}
+    assert unknown_variables("Note: [staff_message]", Event.BOOKING_CONFIRMED) == ["staff_message"]
+    assert unknown_variables("Note: [staff_message]", Event.REQUEST_DECLINED) == []

@@ -596,9 +596,29 @@ def booking_action(request, actor: Actor, booking_id, action: str):
             ACTIONS[action](booking, request.POST)
     except DomainError as exc:
         return _popup(request, actor, _load(actor, booking_id), message=exc.reason, status=409)
-    response = _popup(request, actor, _load(actor, booking_id), message=_("Saved."))
+    done = _load(actor, booking_id)
+    response = _popup(request, actor, done, message=_done_message(action, done, request.POST))
     response["HX-Trigger"] = json.dumps({"office:changed": str(booking.pk)})
     return response
+
+
+def _done_message(action: str, booking, post) -> str:
+    """What the pop-up says after an action: what happened, and who was told."""
+    if action == "cancel":
+        if post.get("notify") == "on":
+            return _("Booking cancelled; the customer is told by email.")
+        return _("Booking cancelled; the customer was not emailed.")
+    if action == "resend":
+        return _("The confirmation is on its way to %(email)s again.") % {"email": booking.email}
+    said = {
+        "confirm": _("Request confirmed; the customer is told by email."),
+        "decline": _("Request declined; the customer is told by email."),
+        "completed": _("Marked completed."),
+        "no_show": _("Marked as a no-show."),
+        "paid": _("Payment recorded."),
+        "reschedule": _("Booking moved; the customer is told by email."),
+    }
+    return str(said.get(action, _("Saved.")))
 
 
 @office_view

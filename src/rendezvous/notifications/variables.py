@@ -52,6 +52,7 @@ class Variable:
     link: bool = False
     audiences: frozenset[str] = EVERYONE
     label: str = ""  # a link's button text (lazy, in the message's language)
+    events: frozenset[str] = frozenset()  # only these events offer it (empty: all)
 
 
 BOOKING_VARIABLES = [
@@ -94,6 +95,7 @@ BOOKING_VARIABLES = [
         "staff_message",
         _("What staff wrote to the customer when declining the request"),
         audiences=frozenset({CUSTOMER}),
+        events=frozenset({Event.REQUEST_DECLINED}),
     ),
 ]
 
@@ -112,7 +114,9 @@ REGISTRY: dict[str, Variable] = {v.name: v for v in BOOKING_VARIABLES + SIGN_IN_
 
 
 def variables_for(event: str) -> list[Variable]:
-    return SIGN_IN_VARIABLES if event == Event.SIGN_IN_LINK else BOOKING_VARIABLES
+    if event == Event.SIGN_IN_LINK:
+        return SIGN_IN_VARIABLES
+    return [v for v in BOOKING_VARIABLES if not v.events or event in v.events]
 
 
 def unknown_variables(text: str, event: str) -> list[str]:
