@@ -119,17 +119,19 @@ def test_the_meetings_report_lists_online_bookings_for_the_role(client, practice
 
 
 @pytest.mark.parametrize(
-    ("language", "provider", "state", "ended"),
+    ("language", "provider", "state", "ended", "service"),
     [
-        ("en", "Rendezvous video room", "Pending", "Ended"),
-        ("da", "Rendezvous&#x27; videorum", "Afventer", "Afsluttet"),
+        ("en", "Rendezvous video room", "Pending", "Ended", "Video call"),
+        ("da", "Rendezvous&#x27; videorum", "Afventer", "Afsluttet", "Videosamtale"),
     ],
 )
 def test_the_meetings_report_names_providers_and_states_in_the_pages_language(
-    client, practice, team, language, provider, state, ended
+    client, practice, team, language, provider, state, ended, service
 ):
     practice.company.online_meetings_enabled = True
     practice.company.save()
+    practice.video.translations = {"da": {"name": "Videosamtale"}}
+    practice.video.save()
     waiting = book(practice, TOMORROW_10, service=practice.video, n="waiting").booking
     over = book(practice, TOMORROW_10 + timedelta(hours=2), service=practice.video, n="over")
     Meeting.objects.filter(booking=waiting).update(state=MeetingState.PENDING, provider="builtin")
@@ -143,7 +145,10 @@ def test_the_meetings_report_names_providers_and_states_in_the_pages_language(
     client.cookies["django_language"] = language
     page = client.get("/office/reports/meetings/?date_from=2026-11-01&date_to=2026-12-07")
     cells = re.findall(r"<td>([^<]*)</td>", page.content.decode())
-    assert provider in cells and state in cells and ended in cells
+    assert provider in cells and state in cells and ended in cells and service in cells
     assert not {"builtin", "pending", "ready", "ended"} & set(cells)
+    # Each state once in the filter, "All" rather than dashes.
+    html = page.content.decode()
+    assert html.count('<option value="ended"') == 1 and "---------" not in html
     # The pop-up names the provider the same way.
     assert f"{provider} ·" in client.get(f"/office/bookings/{waiting.pk}/").content.decode()

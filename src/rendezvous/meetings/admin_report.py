@@ -21,7 +21,7 @@ from rendezvous.companies.access import Actor, access_staff_scope
 from rendezvous.companies.models import Company, Membership, Role, StaffMember
 from rendezvous.core.forms import ReportPeriodForm
 
-from .domain.report import ENDED, MAX_DAYS, ReportFilters, meeting_report, report_csv
+from .domain.report import MAX_DAYS, ReportFilters, meeting_report, report_csv
 from .models import MeetingState
 from .providers import PROVIDER_NAMES, REGISTRY
 
@@ -40,8 +40,12 @@ class ReportForm(ReportPeriodForm):
     max_days = MAX_DAYS
 
     company = forms.TypedChoiceField(label=_("company"), coerce=int, required=False)
-    date_from = forms.DateField(label=_("from"), required=False)
-    date_to = forms.DateField(label=_("to"), required=False)
+    date_from = forms.DateField(
+        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     staff = forms.TypedChoiceField(label=_("staff"), coerce=int, required=False, empty_value=None)
     provider = forms.ChoiceField(label=_("provider"), required=False)
     state = forms.ChoiceField(label=_("state"), required=False)
@@ -52,16 +56,13 @@ class ReportForm(ReportPeriodForm):
         self.fields["company"].choices = [(a.company.pk, a.company.name) for a in actors]
         staff = StaffMember.objects.filter(company=actor.company).order_by("name")
         staff = staff.filter(access_staff_scope(actor, "pk"))
-        self.fields["staff"].choices = [("", "---------"), *((s.pk, s.name) for s in staff)]
+        self.fields["staff"].choices = [("", _("Everyone")), *((s.pk, s.name) for s in staff)]
         self.fields["provider"].choices = [
-            ("", "---------"),
+            ("", _("All")),
             *((n, PROVIDER_NAMES.get(n, n)) for n in REGISTRY),
         ]
-        self.fields["state"].choices = [
-            ("", "---------"),
-            *MeetingState.choices,
-            (ENDED, _("Ended")),
-        ]
+        # "Ended" is a state of its own here (ready and past), under MeetingState's name.
+        self.fields["state"].choices = [("", _("All")), *MeetingState.choices]
 
     def filters(self) -> ReportFilters:
         data = self.cleaned_data

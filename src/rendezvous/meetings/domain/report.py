@@ -41,6 +41,7 @@ from rendezvous.companies.access import (
     Actor,
     access_staff_scope,
 )
+from rendezvous.companies.models import Company
 from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.text import safe_cell
 
@@ -153,7 +154,7 @@ def meeting_report(
     hours = timedelta(hours=settings.LINK_MISSING_HOURS)
     rows = []
     for meeting in meetings:
-        row = _row(meeting, zone, now, hours)
+        row = _row(meeting, zone, now, hours, company)
         if filters.problems_only and not row.problems:
             continue
         rows.append(row)
@@ -171,7 +172,7 @@ def _midnight(day: date, zone) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def _row(meeting: Meeting, zone, now: datetime, hours: timedelta) -> ReportRow:
+def _row(meeting: Meeting, zone, now: datetime, hours: timedelta, company: Company) -> ReportRow:
     owner = meeting.booking or meeting.session
     bookings: list[Booking] = [meeting.booking] if meeting.booking_id else list(owner.seats)
     active = [b for b in bookings if b.status in ACTIVE_STATUSES]
@@ -183,7 +184,8 @@ def _row(meeting: Meeting, zone, now: datetime, hours: timedelta) -> ReportRow:
         meeting_id=str(meeting.pk),
         start=meeting.start,
         when=_local(meeting.start, zone),
-        service=owner.service.name,
+        # In the reader's language, as every page names services (Service.text_in).
+        service=owner.service.text_in("name", company=company),
         staff=owner.staff.name if owner.staff_id else "",
         customers=[display_name(b.first_name, b.last_name) for b in shown],
         provider=meeting.provider,
