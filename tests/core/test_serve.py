@@ -1,5 +1,7 @@
 """`rendezvous serve` as a newcomer runs it: a real process, a fresh SQLite file, real HTTP."""
 
+import email
+import email.policy
 import socket
 import sqlite3
 import subprocess
@@ -64,9 +66,10 @@ def server(tmp_path):
     proc.terminate()
     output, _ = proc.communicate(timeout=20)
     assert "admin / rendezvous-demo" in output and f"{base}/" in output
+    assert f"written to {tmp_path / 'mail'}/" in output
 
 
-def test_serve_lists_slots_and_books_once(server):
+def test_serve_lists_slots_and_books_once(server, tmp_path):
     services = {s["name"]: s for s in httpx.get(f"{server}/api/v1/companies/demo/services").json()}
     video = services["Video consultation"]
     assert video["online_meeting"] is True
@@ -94,6 +97,15 @@ def test_serve_lists_slots_and_books_once(server):
         headers={"X-Booking-Token": first.json()["manage_token"]},
     )
     assert manage.status_code == 200 and manage.json()["status"] == "confirmed"
+    # No mail server named: the confirmation is a file to read, with the manage link.
+    for _ in range(100):
+        mails = [p.read_text() for p in (tmp_path / "mail").glob("*.log")]
+        if any("ana@example.com" in m for m in mails):
+            break
+        time.sleep(0.1)
+    letters = [email.message_from_string(m, policy=email.policy.default) for m in mails]
+    (confirmation,) = [m for m in letters if m["To"].addresses[0].addr_spec == "ana@example.com"]
+    assert f"{server}/" in confirmation.get_body(("plain",)).get_content()
     assert httpx.get(f"{server}/admin/login/").status_code == 200
     assert httpx.get(f"{server}/static/admin/css/base.css").status_code == 200
 

@@ -73,6 +73,20 @@ class Command(BaseCommand):
             # answers, not at the default port, unless the operator said otherwise. The
             # task worker runs in this process, so its emails see the same address.
             settings.BASE_URL = base
+        mail_dir = None
+        if not settings.PRODUCTION and not (
+            os.environ.get("EMAIL_HOST") or os.environ.get("EMAIL_BACKEND")
+        ):
+            # No mail server named: a trial run keeps its emails as files to read (join
+            # and manage links included) instead of retrying a localhost:25 that is not
+            # there, and the outbox shows them sent.
+            mail_dir = settings.VAR_DIR / "mail"
+            settings.MAILERS = {
+                "default": {
+                    "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                    "OPTIONS": {"file_path": str(mail_dir)},
+                }
+            }
         consumer = None
         if not no_worker:
             from huey.contrib.djhuey import HUEY  # noqa: PLC0415 (the queue is configured from settings only once the command runs)
@@ -96,6 +110,10 @@ class Command(BaseCommand):
                 f"  Admin:          {base}/admin/  (login {DEMO_ADMIN_USERNAME} / {DEMO_ADMIN_PASSWORD})"
             )
         self.stdout.write(f"  API docs:       {base}/api/v1/docs")
+        if mail_dir is not None:
+            self.stdout.write(
+                f"  Emails:         written to {mail_dir}/ (set EMAIL_HOST to send them)"
+            )
         self.stdout.write(f"  Task worker:    {'off' if no_worker else f'{workers} threads'}")
         self.stdout.flush()
         try:
