@@ -110,10 +110,14 @@ def test_a_taken_time_or_one_outside_the_hours_is_refused_and_nothing_changes(
     for start in (TOMORROW_10, TOMORROW_10.replace(hour=20)):
         response = new_booking(client, practice.staff[0], start, service=practice.service.pk)
         assert response.status_code == 422
-        assert (
-            "no longer available" in response.content.decode()
-            or "not available" in response.content.decode()
-        )
+        # What the time must fit, in words a receptionist can act on.
+        assert "Ada is not free for 60 minutes from then" in response.content.decode()
+    practice.service.buffer_after_minutes = 15
+    practice.service.save()
+    response = new_booking(
+        client, practice.staff[0], TOMORROW_10 - timedelta(hours=1), service=practice.service.pk
+    )
+    assert "keeps 15 minutes of buffer" in response.content.decode()
     assert snapshot() == before and OutboxMessage.objects.count() == emails
     assert Booking.objects.get() == taken
 

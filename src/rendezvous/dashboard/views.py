@@ -49,6 +49,7 @@ from rendezvous.core.errors import (
     Forbidden,
     InvalidState,
     NotFound,
+    SlotUnavailable,
     ValidationFailed,
 )
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
@@ -263,6 +264,26 @@ def booking_new(request, actor: Actor):
                 notify_customer=values["send_email"],
                 outside_hours=values["outside_hours"],
             )
+        except SlotUnavailable:
+            # Staff see the grid: say what the time must fit, not "someone took it".
+            minutes = int(service.duration.total_seconds() // 60)
+            extra = service.buffer_before_minutes + service.buffer_after_minutes
+            errors = {
+                "start": [
+                    _(
+                        "%(name)s is not free for %(minutes)d minutes from then: another "
+                        "booking, a break, time off or the end of their hours is in the way."
+                    )
+                    % {"name": member.name, "minutes": minutes}
+                    + (
+                        " "
+                        + _("The service keeps %(extra)d minutes of buffer around it.")
+                        % {"extra": extra}
+                        if extra
+                        else ""
+                    )
+                ]
+            }
         except DomainError as exc:
             errors = form_errors(exc)
         else:
