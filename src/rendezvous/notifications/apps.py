@@ -10,3 +10,6 @@ class NotificationsConfig(AppConfig):
         # `rendezvous serve` starts the huey consumer without autodiscovery: import the
         # periodic sweeps here so every process that runs a worker has them.
         from . import tasks  # noqa: F401, PLC0415 (tasks register once the apps are loaded)
+        from .subscribers import subscribe  # noqa: PLC0415 (it imports models: loaded only now)
+
+        subscribe()

@@ -26,16 +26,8 @@ from rendezvous.core.errors import (
     ValidationFailed,
 )
 from rendezvous.core.text import has_control_chars
-from rendezvous.meetings.domain import meeting_booking_changed
-from rendezvous.notifications.domain import (
-    notify_booking_cancelled,
-    notify_booking_confirmed,
-    notify_booking_declined,
-    notify_booking_rescheduled,
-    notify_confirmation_again,
-    notify_payment_recorded,
-)
 
+from .. import events
 from .create import resources_locked
 from .customers import customer_get_or_create
 from .details import NOTES_MAX, CustomerDetails
@@ -91,8 +83,11 @@ def booking_cancel(
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = now
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
-        meeting_booking_changed(booking=locked, now=now)
-        notify_booking_cancelled(booking=locked, actor=actor, customer=notify_customer)
+        events.publish(
+            events.BookingCancelled(
+                booking=locked, now=now, actor=actor, notify_customer=notify_customer
+            )
+        )
     return locked
 
 
@@ -216,8 +211,8 @@ def booking_save_moved(*, booking: Booking, now: datetime) -> None:
     """Write a locked booking's new time, blocked range, session, staff and resource
     (a reschedule, or its class session moved), inside the caller's transaction.
 
-    Side effects, in order: the row saved; its meeting moved (meeting_booking_changed);
-    the rescheduled notices queued (outbox).
+    Side effects, in order: the row saved; BookingMoved published (its meeting moved,
+    then the rescheduled notices queued: bookings.events).
     """
     booking.save(
         update_fields=[
@@ -231,8 +226,7 @@ def booking_save_moved(*, booking: Booking, now: datetime) -> None:
             "updated_at",
         ]
     )
-    meeting_booking_changed(booking=booking, now=now)
-    notify_booking_rescheduled(booking=booking)
+    events.publish(events.BookingMoved(booking=booking, now=now))
 
 
 def booking_confirm(
@@ -278,7 +272,7 @@ def booking_confirm(
         locked.status = BookingStatus.CONFIRMED
         locked.confirmed_at = now
         locked.save(update_fields=["customer", "status", "confirmed_at", "updated_at"])
-        notify_booking_confirmed(booking=locked)
+        events.publish(events.BookingConfirmed(booking=locked, now=now))
     return locked
 
 
@@ -322,8 +316,7 @@ def booking_decline(*, booking: Booking, message: str = "", now: datetime | None
         locked.cancelled_at = now
         locked.staff_message = message
         locked.save(update_fields=["status", "cancelled_at", "staff_message", "updated_at"])
-        meeting_booking_changed(booking=locked, now=now)
-        notify_booking_declined(booking=locked)
+        events.publish(events.BookingDeclined(booking=locked, now=now))
     return locked
 
 
@@ -343,7 +336,7 @@ def booking_resend_confirmation(*, booking: Booking) -> Booking:
         if locked.status != BookingStatus.CONFIRMED or locked.end <= timezone.now():
             raise InvalidState(_("Only a confirmed booking that is not over can be sent again."))
         booking_logged(locked, "confirmation_resent", kind=STAFF)
-        notify_confirmation_again(booking=locked)
+        events.publish(events.ConfirmationResent(booking=locked))
     return locked
 
 
@@ -370,7 +363,7 @@ def booking_record_payment(*, booking: Booking, status: str) -> Booking:
         )
         locked.payment_status = status
         locked.save(update_fields=["payment_status", "updated_at"])
-        notify_payment_recorded(booking=locked)
+        events.publish(events.PaymentRecorded(booking=locked))
     return locked
 
 
@@ -416,17 +409,13 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
        seat_reserve and session changes take)
     2. re-check: still active and not over; turning on needs the company's online
        meetings on and, for a class, a session held online
-    3. write: `online`; the meeting and tokens through meeting_booking_changed (made,
-       or revoked); a meeting whose link is known at once is announced to the customer
-       where they may see it; turned off, a confirmed booking's customer is told it
-       is in person now
+    3. write: `online`; OnlineChanged published (bookings.events): the meeting and
+       tokens made or revoked; a meeting whose link is known at once is announced to
+       the customer where they may see it; turned off, a confirmed booking's customer
+       is told it is in person now
     4. after commit: the provider's meeting created or deleted (meetings tasks)
     Raises InvalidState or ValidationFailed; nothing is written then.
     """
-    from rendezvous.meetings.domain import meeting_for  # noqa: PLC0415 (a higher layer that imports bookings)
-    from rendezvous.meetings.models import MeetingState  # noqa: PLC0415 (a higher layer that imports bookings)
-    from rendezvous.notifications.domain import notify_meeting_link_added, notify_meeting_removed  # noqa: PLC0415 (a higher layer that imports bookings)
-
     now = now or timezone.now()
     with booking_transaction():
         if booking.session_id:
@@ -453,20 +442,5 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
         booking_logged(locked, "online_changed", kind=STAFF, online=(locked.online, online))
         locked.online = online
         locked.save(update_fields=["online", "updated_at"])
-        meeting_booking_changed(booking=locked, now=now)
-        if online:
-            meeting = meeting_for(locked)
-            # The link came at once (a local provider, or a class's meeting that already
-            # has one): nothing else will announce it. A remote provider's new link is
-            # announced when its task brings it.
-            if (
-                meeting is not None
-                and meeting.state == MeetingState.READY
-                and locked.is_active
-                and not locked.link_hold()
-            ):
-                notify_meeting_link_added(booking=locked)
-        elif locked.status == BookingStatus.CONFIRMED:
-            # The customer was told it is a video meeting (and may hold a link).
-            notify_meeting_removed(booking=locked)
+        events.publish(events.OnlineChanged(booking=locked, now=now, online=online))
     return locked

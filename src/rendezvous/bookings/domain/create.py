@@ -26,9 +26,8 @@ from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.errors import ClassFull, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.core.tokens import new_random_token
 from rendezvous.core.zones import is_known_zone
-from rendezvous.meetings.domain import meeting_booking_changed
-from rendezvous.notifications.domain import notify_booking_created, render_after_commit
 
+from .. import events
 from .customers import customer_get_or_create
 from .details import CustomerDetails, clean_details
 from .history import booking_logged
@@ -85,8 +84,10 @@ def booking_create(
        resource rows, in id order (PostgreSQL)
     3. re-check: the start against the live schedule, with the code that lists slots;
        "any staff" picks the free member with the fewest bookings that day
-    4. write: the Booking, for an instant booking its Customer, its meeting, and its
-       outbox rows (recipients only, see notifications render_after_commit)
+    4. write: the Booking, for an instant booking its Customer; BookingCreated
+       published (bookings.events): its meeting, and its outbox rows (recipients
+       only: the transaction runs in events.creation(), see notifications
+       render_after_commit)
     5. after commit: delivery tasks, which render the outbox rows (templates, links,
        iCalendar) and send them, outside the lock and off the request
     Raises ValidationFailed, NotFound or SlotUnavailable; nothing is written then.
@@ -120,7 +121,7 @@ def booking_create(
     online = _resolve_online(company, service.online_meeting, online)
     language = _language(company, language)
 
-    with render_after_commit(), booking_transaction():
+    with events.creation(), booking_transaction():
         staff = list(
             bookable_staff_query(
                 service, public=public, staff_id=staff_id, location_id=location_id
@@ -196,8 +197,8 @@ def seat_reserve(
        belongs to the service, `online`
     2. lock: the class session row
     3. re-check: not cancelled, not started (minimum notice), seats left
-    4. write: the Booking (and its Customer unless the class needs confirmation), its
-       outbox rows (recipients only)
+    4. write: the Booking (and its Customer unless the class needs confirmation);
+       BookingCreated published: its meeting, its outbox rows (recipients only)
     5. after commit: delivery tasks, which render the outbox rows and send them
     Raises ValidationFailed, NotFound, SlotUnavailable or ClassFull.
     """
@@ -216,7 +217,7 @@ def seat_reserve(
         raise ValidationFailed(fields={"session": [_("Choose a class session.")]})
     language = _language(company, language)
 
-    with render_after_commit(), booking_transaction():
+    with events.creation(), booking_transaction():
         session = sessions.select_for_update(of=("self",)).first()
         if session is None:
             raise NotFound(_("This class session does not exist."))
@@ -310,8 +311,11 @@ def _write(
         status=(None, booking.status),
         start=(None, booking.start),
     )
-    meeting_booking_changed(booking=booking, now=now, new=True)
-    notify_booking_created(booking=booking, customer=notify_customer, staff=notify_staff)
+    events.publish(
+        events.BookingCreated(
+            booking=booking, now=now, notify_customer=notify_customer, notify_staff=notify_staff
+        )
+    )
     return booking, token
 
 

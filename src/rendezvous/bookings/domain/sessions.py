@@ -9,8 +9,8 @@
 
 Moving a session with bookings (new start, end, staff member or resource) moves its
 bookings in the same transaction, as booking_reschedule would one by one: each gets
-the new times, staff and resource, its meeting follows (meeting_booking_changed) and
-the customer and staff hear of it (notify_booking_rescheduled). The session row is
+the new times, staff and resource, and BookingMoved is published (bookings.events):
+its meeting follows and the customer and staff hear of it. The session row is
 locked first, the same lock seat_reserve takes, so no seat is sold at the old time
 while it moves. The staff member's (and resource's) row is locked next, the same
 lock booking_create takes, before checking that nobody else holds them then. Saves go
@@ -53,13 +53,8 @@ from rendezvous.companies.editing import FieldErrors, clean_bool, clean_int, com
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed
-from rendezvous.meetings.domain import (
-    meeting_booking_changed,
-    meeting_session_cancelled,
-    meeting_session_fits,
-)
-from rendezvous.notifications.domain import notify_booking_cancelled
 
+from .. import events
 from .change import STAFF, booking_save_moved
 from .history import booking_logged
 from .locking import booking_transaction
@@ -122,9 +117,8 @@ def session_cancel(*, session: ClassSession, now: datetime | None = None) -> Ses
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at = now
             booking.save(update_fields=["status", "cancelled_at", "updated_at"])
-            meeting_booking_changed(booking=booking, now=now)
-            notify_booking_cancelled(booking=booking, actor=STAFF)
-        meeting_session_cancelled(session=locked, now=now)
+            events.publish(events.BookingCancelled(booking=booking, now=now, actor=STAFF))
+        events.publish(events.ClassSessionCancelled(session=locked, now=now))
     refunds = [b for b in bookings if b.payment_status == PaymentStatus.PAID]
     return SessionCancelled(session=locked, cancelled=bookings, refunds_due=refunds)
 
@@ -239,7 +233,8 @@ def session_create(
        have online meetings, staff, location and resource of this company
     2. lock: the staff member's and resource's rows
     3. re-check: neither holds an appointment or another session then; an online
-       class fits the video room it will meet in (meeting_session_fits)
+       class fits the video room it will meet in (ClassSessionChecked: meetings'
+       meeting_session_fits)
     4. write: the ClassSession
     5. after commit: the availability version bumped (signals)
     Raises ValidationFailed or SlotUnavailable; nothing is written then.
@@ -255,7 +250,7 @@ def session_create(
             start=session.start,
             end=session.end,
         )
-        meeting_session_fits(session=session)
+        events.publish(events.ClassSessionChecked(session=session))
         session.save()
     return session
 
@@ -278,7 +273,7 @@ def session_update(
        bookings: not started, `online` unchanged; the staff member and resource free;
        when capacity, `online` or staff change, the class fits its video room
     4. write: the session; when it moved, each active booking's times, staff and resource,
-       its meeting (meeting_booking_changed) and its rescheduled notices
+       BookingMoved (its meeting, its rescheduled notices)
     5. after commit: the availability version bumped (signals); the meeting's provider
        updated; the emails sent
     Raises ValidationFailed, InvalidState or SlotUnavailable; nothing is written then.
@@ -331,7 +326,7 @@ def session_update(
                 end=locked.end,
             )
         if any(name in changed for name in ROOM_FIELDS):
-            meeting_session_fits(session=locked)
+            events.publish(events.ClassSessionChecked(session=locked))
         if changed:
             locked.save(update_fields=list(changed))
         if bookings and moving:

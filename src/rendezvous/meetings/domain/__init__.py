@@ -1,5 +1,6 @@
-"""Meeting behaviour. bookings.domain calls meeting_booking_changed inside its
-transactions; pages, API, emails and admin call meeting_view (the one reveal rule)."""
+"""Meeting behaviour. meetings.subscribers call meeting_booking_changed inside the
+booking's transaction (bookings.events); pages, API, emails and admin call
+meeting_view (the one reveal rule)."""
 
 from .accounts import (
     AccountTest,

@@ -6,7 +6,7 @@
 | rescheduled | tokens kept; the meeting's times moved (a class booking's token moves to the new session's meeting); a remote provider's update marked due | the provider's meeting updated; retried like a create |
 | cancelled / declined | the booking's tokens revoked; an appointment's meeting `revoked`, a remote provider's delete marked due | the provider's meeting deleted; retried like a create |
 | class session cancelled (bookings.domain.session_cancel) | every booking cancelled as above; the session's meeting and host token revoked, its delete marked due | the provider's meeting deleted |
-| link known later (task, or staff typing a manual link) | `ready`; confirmed and paid bookings get notify_meeting_link_added | - |
+| link known later (task, or staff typing a manual link) | `ready`; confirmed and paid bookings get MeetingLinkAdded (bookings.events: the email) | - |
 | its OAuth account connected again (meeting_retry_failed) | a `failed` meeting that has not ended: `pending` again, attempts reset | created as above |
 
 Retries share one bookkeeping (no column of its own): `attempts`, `last_error` and
@@ -46,6 +46,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rendezvous.bookings import events
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState, ValidationFailed
@@ -404,10 +405,8 @@ def _record_failure(
         meeting.state = MeetingState.FAILED
         meeting.next_attempt_at = None
         meeting.save()
-        from rendezvous.notifications.domain import notify_meeting_creation_failing  # noqa: PLC0415 (notifications imports meetings)
-
         for target in [booking] if booking is not None else _bookings(meeting)[:1]:
-            notify_meeting_creation_failing(booking=target)
+            events.publish(events.MeetingCreationFailing(booking=target))
     else:
         meeting.next_attempt_at = now + _wait(meeting.attempts, exc)
         meeting.save()
@@ -433,11 +432,9 @@ def _bookings(meeting: Meeting) -> list[Booking]:
 def _announce(meeting: Meeting) -> None:
     """The link became known: tell every booking that may see it now (the others hear
     of it with their confirmation or payment email)."""
-    from rendezvous.notifications.domain import notify_meeting_link_added  # noqa: PLC0415 (notifications imports meetings)
-
     for booking in _bookings(meeting):
         if not booking.link_hold():
-            notify_meeting_link_added(booking=booking)
+            events.publish(events.MeetingLinkAdded(booking=booking))
 
 
 def meeting_provision(*, meeting_id: uuid.UUID, now: datetime | None = None) -> str | None:
@@ -446,7 +443,7 @@ def meeting_provision(*, meeting_id: uuid.UUID, now: datetime | None = None) -> 
     Side effects, in order:
     1. network: provider.create_meeting, outside any transaction
     2. lock: the meeting row; re-check it is still pending
-    3. write: the link and `ready` (and notify_meeting_link_added), or the failure with
+    3. write: the link and `ready` (and MeetingLinkAdded), or the failure with
        the next attempt's time (or `failed`, staff told)
     4. after commit: a meeting revoked meanwhile is deleted at the provider
     Returns the meeting's state, None for an unknown or settled meeting.
@@ -569,8 +566,6 @@ def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None
     the staff member (outbox, same transaction); mark the meeting as warned.
     Returns how many meetings were warned about.
     """
-    from rendezvous.notifications.domain import notify_meeting_link_missing  # noqa: PLC0415 (notifications imports meetings)
-
     now = now or timezone.now()
     hours = settings.LINK_MISSING_HOURS if hours is None else hours
     candidates = Meeting.objects.filter(
@@ -590,7 +585,7 @@ def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None
             bookings = _bookings(meeting) if meeting else []
             if not bookings:
                 continue
-            notify_meeting_link_missing(booking=bookings[0])
+            events.publish(events.MeetingLinkMissing(booking=bookings[0]))
             meeting.link_missing_notified_at = now
             meeting.save(update_fields=["link_missing_notified_at", "updated_at"])
             warned += 1
@@ -728,7 +723,7 @@ def meeting_set_link(
        as meeting_set_details has them
     2. lock: the meeting row; re-check it is not revoked
     3. write: link, host link, instructions, password; `ready`
-    4. write: notify_meeting_link_added for every booking that may see it, when the
+    4. write: MeetingLinkAdded (the email) for every booking that may see it, when the
        link is new or changed
     Raises ValidationFailed or InvalidState.
     """

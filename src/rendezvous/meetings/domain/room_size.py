@@ -2,7 +2,8 @@
 
 The built-in room carries at most `builtin_room_seats()` customers besides the host
 (rendezvous.core.rooms). Its limit is enforced once, when a class session is written
-(bookings.domain.session_create and session_update call meeting_session_fits): a class
+(bookings.domain.session_create and session_update publish ClassSessionChecked, which
+meetings.subscribers answer with meeting_session_fits): a class
 the room could not hold is refused there, with the way out, instead of turning
 customers away at the door of a full room. Jitsi, BigBlueButton and the other providers
 have no such limit here.

@@ -1,5 +1,6 @@
-"""Notification behaviour. bookings.domain calls the notify_* functions inside its
-transactions; issue 3 calls send_sign_in_link; issue 4 calls the meeting ones."""
+"""Notification behaviour. notifications.subscribers call the notify_* functions
+inside the booking's transaction (bookings.events, published by bookings.domain and
+meetings); issue 3 calls send_sign_in_link."""
 
 from .bookings import (
     notify_booking_cancelled,
