@@ -154,7 +154,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # SECURE_CSP below for every page (the admin, the API docs ...); the public pages
     # set the same policy themselves, the embeds with their company's frame-ancestors
-    # (rendezvous.public.security).
+    # (rendezvous.core.security, rendezvous.public.security).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 

@@ -22,8 +22,9 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import Forbidden, NotFound, ValidationFailed, error_response
+from rendezvous.core.security import apply_policy
 
-from .security import apply_policy, frame_ancestors
+from .security import frame_ancestors
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _page(request: HttpRequest, template: str, status: int) -> HttpResponse:
     body = loader.render_to_string(template, context, request)
     response = HttpResponse(body, status=status)
     # An error inside an embed stays visible in its frame; any other is framed by nobody.
-    return apply_policy(response, embed_company=company, embed=embed)
+    return apply_policy(response, frame_ancestors=frame_ancestors(company) if embed else None)
 
 
 @requires_csrf_token

@@ -6,9 +6,9 @@
 | /embed/ booking pages | none | 'self' and the company's `frame_ancestors` (only 'none' when it says so) |
 | admin, API docs, everything else | DENY | 'none' (settings.SECURE_CSP) |
 
-Every public page gets the strict Content-Security-Policy of settings.SECURE_CSP: our
-own scripts and styles only, no inline code (htmx is configured not to inject its
-indicator styles); embeds only change who may frame them.
+Every public page gets the strict Content-Security-Policy of settings.SECURE_CSP
+(core.security.apply_policy): our own scripts and styles only, no inline code (htmx is
+configured not to inject its indicator styles); embeds only change who may frame them.
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.utils.csp import CSP, build_policy
+from django.http import HttpRequest
 
 from rendezvous.companies.models import Company
 from rendezvous.companies.validators import frame_ancestor_sources
 from rendezvous.core.ratelimit import usage
-
-# One policy for the whole site (settings.CONTENT_SECURITY_POLICY); the pages that
-# set their own header start from it.
-BASE_POLICY = {k: v for k, v in settings.CONTENT_SECURITY_POLICY.items() if k != "frame-ancestors"}
+from rendezvous.core.security import apply_policy
 
 
 def frame_ancestors(company: Company | None) -> list[str]:
@@ -37,19 +33,6 @@ def frame_ancestors(company: Company | None) -> list[str]:
     if sources == ["'none'"] or "'self'" in sources or "*" in sources:
         return sources
     return ["'self'", *sources]
-
-
-def apply_policy(response: HttpResponse, *, embed_company: Company | None = None, embed=False):
-    policy = dict(BASE_POLICY)
-    if embed:
-        policy["frame-ancestors"] = frame_ancestors(embed_company)
-        # The embed is framed by another site: the clickjacking middleware must not
-        # answer DENY for it (the CSP above says who may frame it instead).
-        response.xframe_options_exempt = True
-    else:
-        policy["frame-ancestors"] = [CSP.NONE]
-    response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(policy)
-    return response
 
 
 def public_page(view):

@@ -37,13 +37,14 @@ from rendezvous.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from rendezvous.core.security import apply_policy
 from rendezvous.notifications.domain import send_sign_in_link
 
 from . import access, formats, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
 from .forms import HONEYPOT, DetailsForm, SignInForm
 from .meetings import join_info
-from .security import apply_policy, frame_ancestors, public_page, rate_limited
+from .security import frame_ancestors, public_page, rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _chrome(request, site: Site | None = None, company=None, **extra) -> dict:
 
 def _render(request, template, context, *, status=200, embed_company=None, embed=False):
     response = render(request, template, context, status=status)
-    apply_policy(response, embed_company=embed_company, embed=embed)
+    apply_policy(response, frame_ancestors=frame_ancestors(embed_company) if embed else None)
     return _remember_zone(request, response)
 
 

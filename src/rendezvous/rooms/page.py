@@ -11,7 +11,7 @@ from django.utils.csp import CSP, build_policy
 from django.utils.translation import gettext as _
 
 from rendezvous.core.rooms import builtin_room_seats
-from rendezvous.public.security import BASE_POLICY
+from rendezvous.core.security import BASE_POLICY
 
 
 def room_strings() -> dict[str, str]:
