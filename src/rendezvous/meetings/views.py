@@ -23,8 +23,8 @@ from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from rendezvous.core import formats
 from rendezvous.core.security import apply_policy
-from rendezvous.public import formats
 from rendezvous.rooms.page import room_context, room_policy
 
 from .domain import meeting_view, token_lookup

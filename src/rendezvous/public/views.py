@@ -28,6 +28,7 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus
 from rendezvous.catalog.models import ClassSession, ServiceKind
 from rendezvous.companies.models import Company
+from rendezvous.core import formats
 from rendezvous.core.calendar import in_calendar
 from rendezvous.core.errors import (
     ClassFull,
@@ -40,7 +41,7 @@ from rendezvous.core.errors import (
 from rendezvous.core.security import apply_policy
 from rendezvous.notifications.domain import send_sign_in_link
 
-from . import access, formats, proof_of_work, selectors
+from . import access, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
 from .forms import HONEYPOT, DetailsForm, SignInForm
 from .meetings import join_info

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import translation
 
+from rendezvous.core import formats
 from rendezvous.core.zones import canonical_zones, known_zones
-from rendezvous.public import formats
 from tests.conftest import BERLIN
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("frozen_now")]

@@ -1,7 +1,7 @@
 """Dates, times, money and zones in the customer's language (CLDR data through babel).
 
-Every time shown on the booking site goes through here with an explicit zone: the
-customer's, or the location's for in-person services that lock it.
+Every time shown on the booking site and the join page goes through here with an explicit
+zone: the customer's, or the location's for in-person services that lock it.
 """
 
 from __future__ import annotations
