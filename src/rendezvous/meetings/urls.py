@@ -1,11 +1,10 @@
 from django.urls import path
 
-from . import oauth_views, views
+from . import oauth_views
 
 app_name = "meetings"
 
 urlpatterns = [
-    path("join/<str:token>/", views.join, name="join"),
     path(
         "meetings/oauth/<slug:provider>/connect/<int:account_id>/",
         oauth_views.connect,

@@ -1,5 +1,8 @@
 """/join/<token>/: the only meeting link we hand out (core.tokens, meetings.links).
 
+The page sits here, above meetings, because it renders the built-in room inside the
+window (rooms.page); what it reveals is meetings' rule (meetings.domain.meeting_view).
+
 | the viewer's meeting view | answer |
 | --- | --- |
 | unknown token | 404 |
@@ -17,7 +20,7 @@ Never framed, never cached, and no Referer leaves the page (the token is in the 
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
@@ -25,10 +28,10 @@ from django.views.decorators.http import require_http_methods
 
 from rendezvous.core import formats
 from rendezvous.core.security import apply_policy
-from rendezvous.rooms.page import room_context, room_policy
+from rendezvous.meetings.domain import meeting_view, token_lookup
+from rendezvous.meetings.models import JoinRole, MeetingState
 
-from .domain import meeting_view, token_lookup
-from .models import JoinRole, MeetingState
+from .page import room_context, room_policy
 
 
 @never_cache
@@ -56,15 +59,17 @@ def join(request, token: str):
     ended = view.is_over or (builtin and meeting.state == MeetingState.ENDED)
     in_room = builtin and view.is_open and not view.reason and not ended
     if view.raw_url and not builtin and not (view.instructions or view.password):
-        response = HttpResponseRedirect(view.raw_url)
+        response: HttpResponse = HttpResponseRedirect(view.raw_url)
         return _headers(response)
     owner = booking or meeting.session
+    if owner is None:  # a meeting is for a booking or a class session
+        raise Http404
     with translation.override(language):
         context = {
             "company": company,
             "view": view,
             "title": owner.service.text_in("name", language, company=company),
-            "staff_name": owner.staff.name if owner.staff_id else "",
+            "staff_name": owner.staff.name if owner.staff else "",
             "when": formats.datetime_label(view.opens_at if view.host else owner.start, zone),
             "start": formats.datetime_label(owner.start, zone),
             "opens": formats.datetime_label(view.opens_at, zone),
