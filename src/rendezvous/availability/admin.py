@@ -1,7 +1,8 @@
 """Admin for weekly hours, date exceptions and time off.
 
-The inline classes are also used on the staff member page (companies/admin.py imports
-them), so this module imports nothing from the other admin modules.
+The inline classes are also shown on the staff member page: this module adds them to
+companies.admin.StaffMemberAdmin (companies sits below availability, so it cannot name
+them itself).
 
 Every write goes through availability.editing, the functions the staff API calls, so
 the admin refuses what the API refuses (an end before the start, hours of one weekday
@@ -24,6 +25,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from rendezvous.companies.admin import StaffMemberAdmin
 from rendezvous.companies.models import Location
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm, DomainInline, DomainInlineFormSet
 from rendezvous.core.errors import DomainError
@@ -305,3 +307,12 @@ class TimeOffAdmin(StaffRowAdmin):
 
     def domain_delete(self, obj: TimeOff) -> None:
         time_off_delete(time_off=obj)
+
+
+# The staff member's page shows their week, date exceptions and time off (see above).
+StaffMemberAdmin.inlines = (
+    *StaffMemberAdmin.inlines,
+    WorkingHoursInline,
+    DateExceptionInline,
+    TimeOffInline,
+)

@@ -2,7 +2,11 @@
 
 Also home to the small helpers the other apps' admin modules share (time zone
 choices, company-local times, the same-company check): catalog and bookings import
-them from here; availability does not, because this module imports its inlines.
+them from here.
+
+The staff member's page also shows their week, date exceptions and time off: those
+inlines are availability's, which adds them to StaffMemberAdmin (availability.admin),
+as companies sits below availability.
 
 Every admin write goes through companies.editing (core.admin_forms), the functions
 the staff API calls, so the admin refuses what the API refuses.
@@ -26,7 +30,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from rendezvous.availability.admin import DateExceptionInline, TimeOffInline, WorkingHoursInline
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 from rendezvous.core.errors import DomainError
 from rendezvous.core.zones import known_zones
@@ -385,7 +388,7 @@ class StaffMemberAdmin(CompanyFixedAdmin, DomainAdmin):
     filter_horizontal = ("locations",)
     autocomplete_fields = ("user",)
     list_select_related = ("company",)
-    inlines = (WorkingHoursInline, DateExceptionInline, TimeOffInline)
+    # No inlines here: availability.admin adds the week, date exceptions and time off.
     actions = ("deactivate",)
     fieldsets = (
         (None, {"fields": ("company", "name", "email", "user", "locations")}),
