@@ -21,7 +21,7 @@ from rendezvous.settings import DATABASES, HUEY  # noqa: E402
 HUEY = {**HUEY, "immediate": True}
 # Live servers in the browser tests answer from pool threads that outlive each test: with
 # persistent connections those threads would still hold sessions when PostgreSQL drops
-# the test database. Production keeps them (tests/core/test_serve.py runs that way).
+# the test database. Production keeps them (tests/demo/test_serve.py runs that way).
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 BOOKING_RATE_LIMIT = "off"

@@ -133,6 +133,8 @@ INSTALLED_APPS = [
     "rendezvous.public",
     # The back office at /office/; before allauth, so its templates dress allauth's pages.
     "rendezvous.dashboard",
+    # The demo company and `rendezvous serve` (they use every app above).
+    "rendezvous.demo",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -405,7 +407,7 @@ GOOGLE_AUTH_BASE = os.environ.get("GOOGLE_AUTH_BASE", "https://accounts.google.c
 BBB_CHECKSUM_ALGORITHM = os.environ.get("RENDEZVOUS_BBB_CHECKSUM", "sha256")
 
 # A production installation: the demo, with its published admin password, is refused
-# there (rendezvous.core.demo).
+# there (rendezvous.demo.seed).
 PRODUCTION = env_bool("RENDEZVOUS_PRODUCTION")
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()

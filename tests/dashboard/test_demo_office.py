@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from rendezvous.bookings.models import Booking, BookingSource
 from rendezvous.companies.models import Membership, Role, StaffMember
-from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, ZONE, demo_seed
+from rendezvous.demo.seed import DEMO_ADMIN_PASSWORD, ZONE, demo_seed
 from rendezvous.notifications.models import OutboxMessage
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rendezvous.core.demo import demo_seed
+from rendezvous.demo.seed import demo_seed
 
 # Playwright's sync API runs an event loop in the test thread; the test's own database
 # calls (fixtures, checks) are still plain synchronous code.

@@ -16,8 +16,8 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus
 from rendezvous.catalog.models import Service
 from rendezvous.companies.models import Location, StaffMember
-from rendezvous.core.demo import ZONE
 from rendezvous.core.rooms import builtin_room_seats
+from rendezvous.demo.seed import ZONE
 from rendezvous.scheduling.intervals import from_epoch
 
 from .conftest import check_axe

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.core.test_serve import free_port, wait_for_demo
+from tests.demo.test_serve import free_port, wait_for_demo
 from tests.notifications.conftest import SmtpServer
 
 from .conftest import ARGS, CHROMIUM

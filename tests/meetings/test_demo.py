@@ -8,7 +8,7 @@ import time_machine
 from django.utils.dateparse import parse_datetime
 
 from rendezvous.catalog.models import Service
-from rendezvous.core.demo import demo_seed
+from rendezvous.demo.seed import demo_seed
 from rendezvous.meetings.models import MeetingAccount
 from tests.conftest import NOW
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, DemoRefused, demo_seed
+from rendezvous.demo.seed import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, DemoRefused, demo_seed
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from django.contrib.auth import authenticate
 
 from rendezvous.catalog.models import Category, ClassSession, Service
 from rendezvous.companies.models import Company, StaffMember
-from rendezvous.core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
 from rendezvous.core.rooms import ROOM_HOSTS, builtin_room_seats
+from rendezvous.demo.seed import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
 from rendezvous.meetings.domain.room_size import meeting_session_fits, session_provider
 
 pytestmark = pytest.mark.integration

@@ -1,5 +1,4 @@
-"""The demo's back office part (core.demo sends `demo_seeded`; BookingsConfig connects
-this): a senior and a junior user beside the demo admin, all with the demo's published
+"""The demo's back office part (demo.seed.demo_seed calls it): a senior and a junior user beside the demo admin, all with the demo's published
 password, and for `week=True` this week's bookings, so the calendar is not empty.
 
 The bookings are made the way staff make them (booking_create, source `staff`), with
@@ -12,13 +11,11 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from rendezvous.bookings.domain import CustomerDetails, booking_create
+from rendezvous.bookings.models import Booking, BookingSource
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.models import Company, Membership, Role, StaffMember
-from rendezvous.core.demo import DEMO_ADMIN_PASSWORD
 from rendezvous.core.errors import DomainError
-
-from .domain import CustomerDetails, booking_create
-from .models import Booking, BookingSource
 
 # username, role, tied to the first staff member (juniors see only their own column)
 USERS = [("senior", Role.SENIOR, False), ("junior", Role.JUNIOR, True)]
@@ -38,15 +35,13 @@ CUSTOMERS = [
 TIMES = [time(9), time(10, 30), time(13), time(14, 30), time(16)]
 
 
-def demo_users(company: Company) -> None:
+def demo_users(company: Company, *, password: str) -> None:
     User = get_user_model()
     first = StaffMember.objects.filter(company=company).order_by("id").first()
     for username, role, tied in USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User.objects.create_user(
-                username, f"{username}@demo.example", DEMO_ADMIN_PASSWORD
-            )
+            user = User.objects.create_user(username, f"{username}@demo.example", password)
         Membership.objects.get_or_create(
             company=company,
             user=user,
@@ -105,9 +100,3 @@ def demo_week(company: Company, today: date) -> int:
                     continue
                 made += 1
     return made
-
-
-def on_demo_seeded(sender, *, company: Company, today: date, week: bool, **kwargs) -> None:
-    demo_users(company)
-    if week:
-        demo_week(company, today)

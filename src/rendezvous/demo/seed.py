@@ -7,9 +7,8 @@ developer can run `rendezvous seed_demo` again at any time.
 The demo comes with a superuser whose password is published (it is printed, and in
 the source): it exists only when asked for, and never with RENDEZVOUS_PRODUCTION set.
 
-The apps above this one add their part when `demo_seeded` is sent (bookings: the
-back office's senior and junior users and, for `week=True`, a week of bookings), so
-this module needs none of them.
+The back office's part (its senior and junior users and, for `week=True`, a week of
+bookings) is demo.office's.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -19,17 +18,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.dispatch import Signal
 
 from rendezvous.availability.models import WorkingHours
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Location, Membership, Resource, Role, StaffMember
+from rendezvous.core.rooms import builtin_room_seats
 from rendezvous.meetings.models import MeetingAccount
 
-from .rooms import builtin_room_seats
-
-# Sent at the end of demo_seed with `company`, `today` and `week`.
-demo_seeded = Signal()
+from .office import demo_users, demo_week
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN_USERNAME = "admin"
@@ -148,7 +144,7 @@ def _translate(row: Category | Service, translations: dict) -> None:
 @transaction.atomic
 def demo_seed(*, today: date | None = None, week: bool = False) -> Company:
     """Create the demo company (side effects: rows in every catalogue table, one
-    superuser; then `demo_seeded`, with `week`: this week's bookings too).
+    superuser, a senior and a junior user; with `week`: this week's bookings too).
 
     Raises DemoRefused with RENDEZVOUS_PRODUCTION set, before writing anything.
     """
@@ -282,7 +278,9 @@ def demo_seed(*, today: date | None = None, week: bool = False) -> Company:
         company=company, provider="jitsi", url="https://meet.demo.invalid", active=True
     ).update(active=False)
     _demo_admin(company)
-    demo_seeded.send(sender=Company, company=company, today=today, week=week)
+    demo_users(company, password=DEMO_ADMIN_PASSWORD)
+    if week:
+        demo_week(company, today)
     return company
 
 

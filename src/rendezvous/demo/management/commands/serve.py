@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from rendezvous.companies.models import Company
-from rendezvous.core.demo import (
+from rendezvous.demo.seed import (
     DEMO_ADMIN_PASSWORD,
     DEMO_ADMIN_USERNAME,
     DEMO_SLUG,
