@@ -199,8 +199,6 @@ def company_rows(errors: FieldErrors, field: str, model, company: Company, value
 
 
 def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool):
-    from rendezvous.catalog.models import Service  # noqa: PLC0415 (catalog sits above companies)
-
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     if creating or "name" in values:
@@ -218,8 +216,11 @@ def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool)
             errors, "locations", Location, company, values["locations"]
         )
     if "services" in values:
+        # The services a member gives are catalog's (Service.staff): reached through
+        # that relation, as staff_delete reaches their bookings, since catalog sits above.
+        services = StaffMember._meta.get_field("services").related_model
         relations["services"] = company_rows(
-            errors, "services", Service, company, values["services"]
+            errors, "services", services, company, values["services"]
         )
     errors.raise_if_any()
     return cleaned, relations
