@@ -15,8 +15,6 @@ urlpatterns = [
     path("office/", include("rendezvous.dashboard.urls")),
     path("", include("rendezvous.notifications.urls")),
     path("", include("rendezvous.meetings.urls")),
-    # The join page: meetings' link, with the built-in room inside the window (rooms.views).
-    path("", include("rendezvous.rooms.urls")),
     # The booking site: /<language>/<company>/...; /manage/<id>/<token>/ redirects into it.
     path("", include((link_patterns, "public_links"))),
 ]

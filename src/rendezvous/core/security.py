@@ -2,7 +2,7 @@
 
 Every page gets the strict policy of settings.CONTENT_SECURITY_POLICY: our own scripts
 and styles only, no inline code. The pages that set the header themselves (the booking
-site and its embeds in public.security, the join page in rooms.views, the video
+site and its embeds in public.security, the join page in public.join, the video
 room in rooms.page) start from BASE_POLICY and change only who may frame them or, for
 the room, which media it may play. It lives here, below all of them, so that each app
 builds its page's header from the same policy.

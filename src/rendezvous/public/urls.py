@@ -5,7 +5,7 @@ emails, which redirects into the booking's language."""
 from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from . import views
+from . import join, views
 
 app_name = "public"
 
@@ -70,4 +70,5 @@ urlpatterns = [
 # Outside the language prefix (see the module docstring).
 link_patterns = [
     path("manage/<uuid:booking_id>/<str:token>/", views.manage_link, name="manage_link"),
+    path("join/<str:token>/", join.join, name="join"),
 ]

@@ -1,4 +1,4 @@
-"""The room as part of the join page (rooms.views.join renders it inside the window).
+"""The room as part of the join page (public.join renders it inside the window).
 
 The browser gets no name, id or secret it could change to its advantage: the socket
 path carries the same join token as the page's URL, and the server decides who the

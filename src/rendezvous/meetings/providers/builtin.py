@@ -3,7 +3,7 @@ for a company that switches online meetings on without connecting a provider.
 
 Nothing is created anywhere: the room exists as soon as the meeting does, and a
 participant reaches it only through their own /join/<token>/ page, which renders the
-room inside the window instead of redirecting (rooms.views). The meeting's
+room inside the window instead of redirecting (public.join). The meeting's
 `join_url` is therefore an identifier that marks it ready, not a page to open; the
 server checks the token and the window again on every WebSocket connect.
 """

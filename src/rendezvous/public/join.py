@@ -1,7 +1,7 @@
 """/join/<token>/: the only meeting link we hand out (core.tokens, meetings.links).
 
-The page sits here, above meetings, because it renders the built-in room inside the
-window (rooms.page); what it reveals is meetings' rule (meetings.domain.meeting_view).
+A public page (docs/architecture.md): it shows what meetings' rule reveals
+(meetings.domain.meeting_view) and, inside the window, the built-in room (rooms.page).
 
 | the viewer's meeting view | answer |
 | --- | --- |
@@ -30,8 +30,7 @@ from rendezvous.core import formats
 from rendezvous.core.security import apply_policy
 from rendezvous.meetings.domain import meeting_view, token_lookup
 from rendezvous.meetings.models import JoinRole, MeetingState
-
-from .page import room_context, room_policy
+from rendezvous.rooms.page import room_context, room_policy
 
 
 @never_cache
