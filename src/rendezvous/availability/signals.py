@@ -7,7 +7,6 @@ services directly, and a missed call would serve stale slots; a signal cannot be
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from rendezvous.availability.models import DateException, TimeOff, WorkingHours
-from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import ClassSession, Service
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 
@@ -39,7 +38,8 @@ def _m2m_company_scoped(sender, instance, action, **kwargs) -> None:
 
 
 def connect() -> None:
-    for model in (Booking, ClassSession, Service, StaffMember, Resource, Location):
+    # Bookings bump it too, from bookings.signals (bookings sits above this app).
+    for model in (ClassSession, Service, StaffMember, Resource, Location):
         post_save.connect(
             _company_scoped, sender=model, dispatch_uid=f"availability-{model.__name__}-save"
         )
