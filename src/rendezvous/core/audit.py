@@ -15,10 +15,16 @@ and is passed here as `kind`.
 | a staff user (back office, staff API token) | staff | the user (the token's user) |
 | a superuser in the Django admin | operator | the user |
 | a task or command | system | none |
+
+Every app records its rows through `logged` (one shape: each changed field's old and
+new value, rows by id, secrets as SECRET_CHANGED); a staff member's schedule and
+video provider are recorded on the staff member, notification settings and the
+default video provider on the company, so each page reads one entity's `history`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,7 +37,7 @@ from uuid import UUID
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -198,6 +204,7 @@ ACTIONS = {
     "notifications_reset": gettext_lazy("notification settings reset"),
 }
 SHOWN_MAX = 80
+ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?[+-]\d\d:\d\d")
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,10 @@ def _shown(value: Any) -> str:
         text = ", ".join(str(v) for v in value)
     elif isinstance(value, dict):
         text = ", ".join(f"{k}: {v}" for k, v in value.items())
+    elif isinstance(value, str) and ISO_MOMENT.fullmatch(value):
+        # A moment was stored as ISO text (_plain): shown in the page's language and zone.
+        moment = timezone.localtime(datetime.fromisoformat(value))
+        text = formats.date_format(moment, "SHORT_DATETIME_FORMAT")
     else:
         text = str(value)
     return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
