@@ -39,7 +39,7 @@ def test_the_staff_page_shows_profile_and_schedule_changes_in_german(client, pra
     boss = member(practice.company, "boss", Role.ADMIN)
     ada = practice.staff[0]
     with as_staff(boss):
-        staff_update(staff=ada, values={"name": "Ada L."})
+        staff_update(staff=ada, values={"name": "Ada L.", "services": [str(practice.video.pk)]})
         time_off_create(staff=ada, values={"start": NOW, "end": TOMORROW_10, "reason": "Urlaub"})
     client.cookies["django_language"] = "de"
     page = signed_in(client, boss).get(f"{SETTINGS}team/{ada.pk}/").content.decode()

@@ -309,15 +309,16 @@ def time_off_update(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
 
 def time_off_delete(*, time_off: TimeOff) -> None:
     """Remove time off; its hours are bookable again (version bumped by signals)."""
+    _delete_logged(time_off, "time_off_deleted", TIME_OFF_FIELDS)
+
+
+def _delete_logged(row: TimeOff | DateException, action: str, fields: Sequence[str]) -> None:
+    """Delete a schedule row, its last values recorded on its staff member."""
     with transaction.atomic():
-        before = row_values(time_off, TIME_OFF_FIELDS)
-        logged(
-            time_off.staff,
-            STAFF,
-            "time_off_deleted",
-            {"id": time_off.pk, **field_changes(before, dict.fromkeys(TIME_OFF_FIELDS))},
-        )
-        time_off.delete()
+        before = row_values(row, fields)
+        changes = field_changes(before, dict.fromkeys(fields))
+        logged(row.staff, STAFF, action, {"id": row.pk, **changes})
+        row.delete()
 
 
 # -- date exceptions -----------------------------------------------------------------
@@ -431,12 +432,4 @@ def date_exception_update(*, exception: DateException, values: Mapping[str, Any]
 
 def date_exception_delete(*, exception: DateException) -> None:
     """Remove a date exception; the weekly hours hold again (version bumped by signals)."""
-    with transaction.atomic():
-        before = row_values(exception, EXCEPTION_FIELDS)
-        logged(
-            exception.staff,
-            STAFF,
-            "exception_deleted",
-            {"id": exception.pk, **field_changes(before, dict.fromkeys(EXCEPTION_FIELDS))},
-        )
-        exception.delete()
+    _delete_logged(exception, "exception_deleted", EXCEPTION_FIELDS)

@@ -218,9 +218,12 @@ class HistoryRow:
 def _field_label(name: str, sources: Iterable[type[models.Model]]) -> str:
     for model in sources:
         try:
-            return str(model._meta.get_field(name).verbose_name)
+            field = model._meta.get_field(name)
         except FieldDoesNotExist:
             continue
+        # A reverse relation (a staff member's services) is named by the rows it holds.
+        label = getattr(field, "verbose_name", None)
+        return str(label or field.related_model._meta.verbose_name_plural)
     return name.replace("_", " ")
 
 
