@@ -255,7 +255,8 @@ def change_summary(changes: Mapping[str, Any], sources: Iterable[type[models.Mod
         label = _field_label(name, sources)
         if value == SECRET_CHANGED:
             parts.append(_("%(field)s changed") % {"field": label})
-        elif isinstance(value, list) and len(value) == 2 and name not in ("fields",):
+        # A pair is (old, new); "fields" is a fact, the names a customer edit changed.
+        elif isinstance(value, list) and len(value) == 2 and name != "fields":
             parts.append(f"{label}: {_shown(value[0])} → {_shown(value[1])}")
         else:
             parts.append(f"{label}: {_shown(value)}")
