@@ -22,6 +22,8 @@ from playwright.sync_api import expect
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
+from rendezvous.catalog.editing import service_update
+from rendezvous.companies.editing import company_update, staff_update
 from rendezvous.companies.models import Membership, Role
 from rendezvous.meetings.models import MeetingAccount
 from rendezvous.notifications.domain import outbox_deliver_due
@@ -240,6 +242,10 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         company=practice.company, staff=practice.staff[0], provider="static_link",
         url="https://room.example.com/ada",
     )  # fmt: skip
+    # Changes that the service, staff member and company pages list in their history.
+    service_update(service=practice.service, values={"price": "35.50"})
+    staff_update(staff=practice.staff[0], values={"name": "Ada L."})
+    company_update(company=practice.company, values={"min_notice_minutes": 30})
     page = new_page(locale="da-DK" if language == "da" else "en-GB")
     page.goto("/office/account/login/")
     check_axe(page, f"sign-in ({language})")
@@ -274,6 +280,9 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         page.goto(path)
         if language == "da" and path != "/office/account/2fa/":
             assert page.locator("html").get_attribute("lang") == "da"
+        history = page.locator("details.history summary")
+        if history.count():
+            history.click()
         check_axe(page, f"{path} ({language})")
     # A staff member's own video account: for the junior, who has a staff profile.
     junior = new_page(locale="da-DK" if language == "da" else "en-GB")

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from rendezvous.companies.editing import FieldErrors, clean_text, company_row
 from rendezvous.companies.models import Location, StaffMember
+from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import ValidationFailed
 
@@ -42,6 +43,18 @@ MIDNIGHT = time(0)
 MAX_SPANS = 50
 MAX_TIME_OFF = timedelta(days=3 * 366)
 REASON_MAX = 200
+# Schedule rows are recorded in the audit log on their staff member (entity "staff"),
+# whose page shows them; `id` in the changes names the row.
+STAFF = "staff"
+HOURS_FIELDS = ("weekday", "start", "end", "location")
+TIME_OFF_FIELDS = ("start", "end", "reason")
+EXCEPTION_FIELDS = ("date", "kind", "start", "end", "location")
+
+
+def _span(row: WorkingHours) -> str:
+    """ "0 09:00-12:00" (weekday 0 is Monday), with the location's id where it has one."""
+    where = f" @{row.location_id}" if row.location_id else ""
+    return f"{row.weekday} {row.start:%H:%M}-{row.end:%H:%M}{where}"
 
 
 def _clean_span(errors: FieldErrors, prefix: str, start: Any, end: Any) -> bool:
@@ -133,8 +146,13 @@ def working_hours_replace(
     errors.raise_if_any()
     with transaction.atomic():
         StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
-        WorkingHours.objects.filter(staff=staff).delete()
+        old = WorkingHours.objects.filter(staff=staff).order_by("weekday", "start", "id")
+        before = [_span(row) for row in old]
+        old.delete()
         created = WorkingHours.objects.bulk_create(rows)
+        after = sorted(_span(row) for row in created)
+        if sorted(before) != after:
+            logged(staff, STAFF, "hours_replaced", {"hours": (before, after)})
         availability_changed(staff.company_id)
     return created
 
@@ -175,6 +193,7 @@ def working_hours_add(*, staff: StaffMember, values: Mapping[str, Any]) -> Worki
         StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
         _check_weekday_free(row, exclude_id=None)
         row.save()
+        logged(staff, STAFF, "hours_added", {"id": row.pk, "hours": (None, _span(row))})
     return row
 
 
@@ -200,15 +219,25 @@ def working_hours_change(*, hours: WorkingHours, values: Mapping[str, Any]) -> W
     with transaction.atomic():
         StaffMember.objects.select_for_update(of=("self",)).filter(pk=hours.staff_id).first()
         _check_weekday_free(row, exclude_id=hours.pk)
-        for name in ("weekday", "start", "end", "location"):
+        before = _span(hours)
+        for name in HOURS_FIELDS:
             setattr(hours, name, getattr(row, name))
         hours.save()
+        if before != _span(hours):
+            logged(
+                hours.staff,
+                STAFF,
+                "hours_changed",
+                {"id": hours.pk, "hours": (before, _span(hours))},
+            )
     return hours
 
 
 def working_hours_delete(*, hours: WorkingHours) -> None:
     """Remove one span of a staff member's week (version bumped by signals)."""
-    hours.delete()
+    with transaction.atomic():
+        logged(hours.staff, STAFF, "hours_deleted", {"id": hours.pk, "hours": (_span(hours), None)})
+        hours.delete()
 
 
 # -- time off ------------------------------------------------------------------------
@@ -244,7 +273,10 @@ def time_off_create(*, staff: StaffMember, values: Mapping[str, Any]) -> TimeOff
     availability version bumped (signals). Raises ValidationFailed.
     """
     cleaned = _clean_time_off(staff, values)
-    return TimeOff.objects.create(staff=staff, **cleaned)
+    with transaction.atomic():
+        row = TimeOff.objects.create(staff=staff, **cleaned)
+        logged(staff, STAFF, "time_off_added", {"id": row.pk, **field_changes({}, cleaned)})
+    return row
 
 
 def time_off_replace(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
@@ -254,9 +286,13 @@ def time_off_replace(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff
     Raises ValidationFailed.
     """
     cleaned = _clean_time_off(time_off.staff, values)
-    for name, value in cleaned.items():
-        setattr(time_off, name, value)
-    time_off.save(update_fields=list(cleaned))
+    changes = field_changes(row_values(time_off, cleaned), cleaned)
+    with transaction.atomic():
+        for name, value in cleaned.items():
+            setattr(time_off, name, value)
+        time_off.save(update_fields=list(cleaned))
+        if changes:
+            logged(time_off.staff, STAFF, "time_off_changed", {"id": time_off.pk, **changes})
     return time_off
 
 
@@ -273,7 +309,16 @@ def time_off_update(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
 
 def time_off_delete(*, time_off: TimeOff) -> None:
     """Remove time off; its hours are bookable again (version bumped by signals)."""
-    time_off.delete()
+    _delete_logged(time_off, "time_off_deleted", TIME_OFF_FIELDS)
+
+
+def _delete_logged(row: TimeOff | DateException, action: str, fields: Sequence[str]) -> None:
+    """Delete a schedule row, its last values recorded on its staff member."""
+    with transaction.atomic():
+        before = row_values(row, fields)
+        changes = field_changes(before, dict.fromkeys(fields))
+        logged(row.staff, STAFF, action, {"id": row.pk, **changes})
+        row.delete()
 
 
 # -- date exceptions -----------------------------------------------------------------
@@ -349,7 +394,9 @@ def date_exception_create(*, staff: StaffMember, values: Mapping[str, Any]) -> D
     with transaction.atomic():
         StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
         cleaned = _clean_exception(staff, values, exclude_id=None)
-        return DateException.objects.create(staff=staff, **cleaned)
+        row = DateException.objects.create(staff=staff, **cleaned)
+        logged(staff, STAFF, "exception_added", {"id": row.pk, **field_changes({}, cleaned)})
+        return row
 
 
 def date_exception_replace(*, exception: DateException, values: Mapping[str, Any]) -> DateException:
@@ -357,9 +404,12 @@ def date_exception_replace(*, exception: DateException, values: Mapping[str, Any
     with transaction.atomic():
         StaffMember.objects.select_for_update(of=("self",)).filter(pk=exception.staff_id).first()
         cleaned = _clean_exception(exception.staff, values, exclude_id=exception.pk)
+        changes = field_changes(row_values(exception, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(exception, name, value)
         exception.save()
+        if changes:
+            logged(exception.staff, STAFF, "exception_changed", {"id": exception.pk, **changes})
     return exception
 
 
@@ -382,4 +432,4 @@ def date_exception_update(*, exception: DateException, values: Mapping[str, Any]
 
 def date_exception_delete(*, exception: DateException) -> None:
     """Remove a date exception; the weekly hours hold again (version bumped by signals)."""
-    exception.delete()
+    _delete_logged(exception, "exception_deleted", EXCEPTION_FIELDS)

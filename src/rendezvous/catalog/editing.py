@@ -30,6 +30,7 @@ from rendezvous.companies.editing import (
     company_rows,
 )
 from rendezvous.companies.models import Company, Location, StaffMember
+from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import InvalidState
 
 from .models import Category, Service, ServiceKind
@@ -45,6 +46,8 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 # The texts a customer sees, per model, with their limits: (max length, multi-line).
 SERVICE_TEXTS = {"name": (NAME_MAX, False), "description": (DESCRIPTION_MAX, True)}
 CATEGORY_TEXTS = {"name": (NAME_MAX, False)}
+# The audit log's entity names (core.audit).
+CATEGORY, SERVICE = "category", "service"
 
 
 # -- texts per language --------------------------------------------------------------
@@ -122,7 +125,10 @@ def category_create(*, company: Company, values: Mapping[str, Any]) -> Category:
     Raises ValidationFailed; nothing is written then.
     """
     cleaned = _clean_category(company, values, creating=True)
-    return Category.objects.create(company=company, **cleaned)
+    with transaction.atomic():
+        category = Category.objects.create(company=company, **cleaned)
+        logged(category, CATEGORY, "created", field_changes({}, cleaned))
+    return category
 
 
 def category_update(*, category: Category, values: Mapping[str, Any]) -> Category:
@@ -137,10 +143,13 @@ def category_update(*, category: Category, values: Mapping[str, Any]) -> Categor
     cleaned = _clean_category(category.company, values, creating=False)
     with transaction.atomic():
         locked = Category.objects.select_for_update().get(pk=category.pk)
+        changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
+        if changes:
+            logged(locked, CATEGORY, "updated", changes)
     return locked
 
 
@@ -153,6 +162,7 @@ def category_delete(*, category: Category) -> None:
     with transaction.atomic():
         locked = Category.objects.select_for_update().filter(pk=category.pk).first()
         if locked is not None:
+            logged(locked, CATEGORY, "deleted", {"name": (locked.name, None)})
             locked.delete()
 
 
@@ -260,6 +270,7 @@ def service_create(*, company: Company, values: Mapping[str, Any]) -> Service:
         service = Service.objects.create(company=company, **cleaned)
         if staff:
             service.staff.set(staff)
+        logged(service, SERVICE, "created", field_changes({}, {**cleaned, "staff": staff or []}))
     return service
 
 
@@ -283,12 +294,19 @@ def service_update(*, service: Service, values: Mapping[str, Any]) -> Service:
             raise InvalidState(
                 _("This service has bookings or class sessions; its kind cannot change.")
             )
+        before = row_values(locked, cleaned)
+        after = dict(cleaned)
+        if staff is not None:
+            before["staff"], after["staff"] = list(locked.staff.all()), staff
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
         if staff is not None:
             locked.staff.set(staff)
+        changes = field_changes(before, after)
+        if changes:
+            logged(locked, SERVICE, "updated", changes)
     return locked
 
 
@@ -317,4 +335,5 @@ def service_delete(*, service: Service) -> None:
             raise InvalidState(
                 _("This service has bookings or class sessions; deactivate it instead.")
             )
+        logged(locked, SERVICE, "deleted", {"name": (locked.name, None)})
         locked.delete()

@@ -49,6 +49,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.text import has_control_chars
 from rendezvous.core.zones import is_known_zone
@@ -75,6 +76,9 @@ COMPANY_NUMBERS = {
     "slot_step_minutes": (1, 24 * 60),
 }
 ID_MAX_DIGITS = 18
+# The audit log's entity names (core.audit) of the rows written here.
+COMPANY, LOCATION, RESOURCE, STAFF = "company", "location", "resource", "staff"
+MEMBERSHIP, API_TOKEN = "membership", "api_token"
 # How stale an API token's "last used" may be: a busy integration costs one write a
 # minute, not one a request.
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
@@ -255,6 +259,7 @@ def staff_create(*, company: Company, values: Mapping[str, Any]) -> StaffMember:
         _check_profile_free(cleaned, staff=None)
         staff = StaffMember.objects.create(company=company, **cleaned)
         _set_relations(staff, relations)
+        logged(staff, STAFF, "created", field_changes({}, {**cleaned, **relations}))
     return staff
 
 
@@ -279,11 +284,16 @@ def staff_update(*, staff: StaffMember, values: Mapping[str, Any]) -> StaffMembe
     with transaction.atomic():
         locked = StaffMember.objects.select_for_update(of=("self",)).get(pk=staff.pk)
         _check_profile_free(cleaned, staff=locked)
+        before = row_values(locked, cleaned)
+        before.update({name: list(getattr(locked, name).all()) for name in relations})
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
         _set_relations(locked, relations)
+        changes = field_changes(before, {**cleaned, **relations})
+        if changes:
+            logged(locked, STAFF, "updated", changes)
     return locked
 
 
@@ -321,6 +331,7 @@ def staff_delete(*, staff: StaffMember) -> None:
                     "member; change it first."
                 )
             )
+        logged(locked, STAFF, "deleted", {"name": (locked.name, None)})
         locked.delete()
 
 
@@ -447,8 +458,10 @@ def company_create(*, values: Mapping[str, Any]) -> Company:
     Raises ValidationFailed; nothing is written then.
     """
     cleaned = _clean_company(values, company=None)
-    company = Company(**cleaned)
-    _save_company(company, None)
+    with transaction.atomic():
+        company = Company(**cleaned)
+        _save_company(company, None)
+        logged(company, COMPANY, "created", field_changes({}, cleaned), company_id=company.pk)
     return company
 
 
@@ -466,10 +479,13 @@ def company_update(*, company: Company, values: Mapping[str, Any]) -> Company:
     cleaned = _clean_company(values, company=company)
     with transaction.atomic():
         locked = Company.objects.select_for_update().get(pk=company.pk)
+        changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             _save_company(locked, list(cleaned))
+        if changes:
+            logged(locked, COMPANY, "updated", changes, company_id=locked.pk)
     return locked
 
 
@@ -487,6 +503,7 @@ def company_delete(*, company: Company) -> None:
             return
         if locked.bookings.exists():
             raise InvalidState(_("This company has bookings; it cannot be deleted."))
+        logged(locked, COMPANY, "deleted", {"name": (locked.name, None)}, company_id=locked.pk)
         locked.delete()
 
 
@@ -603,6 +620,7 @@ def company_setup(
                 raise InvalidState(_("This installation is already set up."))
         created = Company(**cleaned)
         _save_company(created, None)
+        logged(created, COMPANY, "created", field_changes({}, cleaned), company_id=created.pk)
         if _account_taken(user.username):
             raise ValidationFailed(
                 fields={"username": [_("Another account already has this name.")]}
@@ -619,6 +637,9 @@ def company_setup(
                 fields={"username": [_("Another account already has this name.")]}
             ) from exc
         membership = Membership.objects.create(company=created, user=user, role=Role.ADMIN)
+        logged(
+            membership, MEMBERSHIP, "created", {"user": (None, user), "role": (None, Role.ADMIN)}
+        )
     return SetUp(company=created, user=user, membership=membership)
 
 
@@ -659,7 +680,10 @@ def location_create(*, company: Company, values: Mapping[str, Any]) -> Location:
     Raises ValidationFailed; nothing is written then.
     """
     cleaned = _clean_location(values, creating=True)
-    return Location.objects.create(company=company, **cleaned)
+    with transaction.atomic():
+        location = Location.objects.create(company=company, **cleaned)
+        logged(location, LOCATION, "created", field_changes({}, cleaned))
+    return location
 
 
 def location_update(*, location: Location, values: Mapping[str, Any]) -> Location:
@@ -676,10 +700,13 @@ def location_update(*, location: Location, values: Mapping[str, Any]) -> Locatio
     cleaned = _clean_location(values, creating=False)
     with transaction.atomic():
         locked = Location.objects.select_for_update().get(pk=location.pk)
+        changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
+        if changes:
+            logged(locked, LOCATION, "updated", changes)
     return locked
 
 
@@ -709,6 +736,7 @@ def location_delete(*, location: Location) -> None:
                     "remove them first."
                 )
             )
+        logged(locked, LOCATION, "deleted", {"name": (locked.name, None)})
         locked.delete()
 
 
@@ -748,7 +776,10 @@ def resource_create(*, company: Company, values: Mapping[str, Any]) -> Resource:
     Raises ValidationFailed; nothing is written then.
     """
     cleaned = _clean_resource(company, values, creating=True)
-    return Resource.objects.create(company=company, **cleaned)
+    with transaction.atomic():
+        resource = Resource.objects.create(company=company, **cleaned)
+        logged(resource, RESOURCE, "created", field_changes({}, cleaned))
+    return resource
 
 
 def resource_update(*, resource: Resource, values: Mapping[str, Any]) -> Resource:
@@ -764,10 +795,13 @@ def resource_update(*, resource: Resource, values: Mapping[str, Any]) -> Resourc
     cleaned = _clean_resource(resource.company, values, creating=False)
     with transaction.atomic():
         locked = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
+        changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
+        if changes:
+            logged(locked, RESOURCE, "updated", changes)
     return locked
 
 
@@ -787,6 +821,7 @@ def resource_delete(*, resource: Resource) -> None:
             raise InvalidState(
                 _("This resource has bookings or class sessions; deactivate it instead.")
             )
+        logged(locked, RESOURCE, "deleted", {"name": (locked.name, None)})
         locked.delete()
 
 
@@ -837,7 +872,9 @@ def membership_create(*, company: Company, values: Mapping[str, Any]) -> Members
     with transaction.atomic():
         Company.objects.select_for_update().filter(pk=company.pk).first()
         _check_one_membership(company, cleaned["user"], None)
-        return Membership.objects.create(company=company, **cleaned)
+        membership = Membership.objects.create(company=company, **cleaned)
+        logged(membership, MEMBERSHIP, "created", field_changes({}, cleaned))
+        return membership
 
 
 def membership_update(*, membership: Membership, values: Mapping[str, Any]) -> Membership:
@@ -857,10 +894,13 @@ def membership_update(*, membership: Membership, values: Mapping[str, Any]) -> M
         locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
         if "user" in cleaned:
             _check_one_membership(locked.company, cleaned["user"], locked)
+        changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
+        if changes:
+            logged(locked, MEMBERSHIP, "updated", changes)
     return locked
 
 
@@ -873,6 +913,7 @@ def membership_delete(*, membership: Membership) -> None:
     with transaction.atomic():
         locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
         if locked is not None:
+            logged(locked, MEMBERSHIP, "deleted", {"user": (locked.user_id, None)})
             locked.delete()
 
 
@@ -927,6 +968,12 @@ def member_invite(*, company: Company, email: Any, role: Any, staff: StaffMember
         membership = Membership.objects.create(
             company=company, user=user, role=cleaned_role, staff=staff
         )
+        logged(
+            membership,
+            MEMBERSHIP,
+            "invited",
+            {"user": (None, user), "role": (None, cleaned_role), "staff": (None, staff)},
+        )
     return Invited(membership=membership, new_user=new_user)
 
 
@@ -976,7 +1023,17 @@ def api_token_issue(*, company: Company, values: Mapping[str, Any]) -> tuple[Api
     Raises ValidationFailed; nothing is written then.
     """
     cleaned = _clean_token(company, values, token=None)
-    return ApiToken.issue(company=company, **cleaned)
+    with transaction.atomic():
+        token, secret = ApiToken.issue(company=company, **cleaned)
+        # The secret is shown once and never stored: the entry says one was made.
+        logged(
+            token,
+            API_TOKEN,
+            "created",
+            {"secret": True, **field_changes({}, cleaned)},
+            secrets=["secret"],
+        )
+    return token, secret
 
 
 def api_token_update(*, token: ApiToken, values: Mapping[str, Any]) -> ApiToken:
@@ -992,10 +1049,13 @@ def api_token_update(*, token: ApiToken, values: Mapping[str, Any]) -> ApiToken:
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
         cleaned = _clean_token(locked.company, values, token=locked)
+        changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         if cleaned:
             locked.save(update_fields=list(cleaned))
+        if changes:
+            logged(locked, API_TOKEN, "updated", changes)
     return locked
 
 
@@ -1021,4 +1081,5 @@ def api_token_delete(*, token: ApiToken) -> None:
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().filter(pk=token.pk).first()
         if locked is not None:
+            logged(locked, API_TOKEN, "deleted", {"name": (locked.name, None)})
             locked.delete()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from rendezvous.bookings.models import Booking, Customer
 from rendezvous.companies.models import Company
-from rendezvous.core.audit import audit_log
+from rendezvous.core.audit import logged
 from rendezvous.core.errors import ValidationFailed
 
 from .details import CustomerDetails, clean_details
@@ -73,13 +73,7 @@ def display_name(first_name: str, last_name: str) -> str:
 
 
 def _customer_logged(customer: Customer, action: str, **changes) -> None:
-    audit_log(
-        company_id=customer.company_id,
-        entity=CUSTOMER_ENTITY,
-        entity_id=customer.pk,
-        action=action,
-        changes=changes,
-    )
+    logged(customer, CUSTOMER_ENTITY, action, changes)
 
 
 def customer_update(

@@ -24,8 +24,10 @@ from rendezvous.catalog.models import Category, Service, ServiceKind
 from rendezvous.companies import editing as companies
 from rendezvous.companies.access import Actor, access_company_row, access_manage_catalog
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
+from rendezvous.core.audit import history
 from rendezvous.core.errors import DomainError
 from rendezvous.core.zones import canonical_zones
+from rendezvous.notifications.models import NotificationSettings
 
 from ..refusals import form_errors
 from ..views import office_view
@@ -185,6 +187,9 @@ def company_settings(request, actor: Actor):
             ],
             "altcha_help": fields.get_field("altcha_enabled").help_text,
             "frame_help": fields.get_field("frame_ancestors").help_text,
+            "history": history(
+                companies.COMPANY, company.pk, sources=(Company, NotificationSettings)
+            ),
             **_tabs("company"),
         },
         status=422 if errors else 200,
@@ -435,6 +440,7 @@ def _service_page(
             ),
             "online_meetings": company.online_meetings_enabled,
             "currency": company.currency,
+            "history": history(catalog.SERVICE, service.pk, sources=(Service,)) if service else [],
             **_tabs("services"),
         },
         status=422 if errors else status,

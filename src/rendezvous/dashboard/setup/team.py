@@ -29,7 +29,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rendezvous.availability import editing as schedule
-from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, Weekday
+from rendezvous.availability.models import (
+    DateException,
+    ExceptionKind,
+    TimeOff,
+    Weekday,
+    WorkingHours,
+)
 from rendezvous.catalog.models import Service
 from rendezvous.companies import editing
 from rendezvous.companies.access import (
@@ -40,7 +46,9 @@ from rendezvous.companies.access import (
     access_sees_time_off_reason,
 )
 from rendezvous.companies.models import Membership, Role, StaffMember
+from rendezvous.core.audit import history
 from rendezvous.core.errors import DomainError, Forbidden
+from rendezvous.meetings.models import MeetingAccount
 
 from ..refusals import form_errors
 from ..views import aware_start, office_view
@@ -180,6 +188,12 @@ def _member_page(
             "invite": invite or {"email": member.email, "role": Role.JUNIOR},
             "invite_errors": invite_errors or {},
             "roles": Role.choices,
+            # Their profile, schedule and video provider: all recorded on the staff member.
+            "history": history(
+                editing.STAFF,
+                member.pk,
+                sources=(StaffMember, WorkingHours, TimeOff, DateException, MeetingAccount),
+            ),
             **(_form_context(actor, member, post) if actor.is_admin else {}),
             "page": "settings",
         },

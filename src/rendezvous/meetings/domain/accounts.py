@@ -30,8 +30,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.editing import FieldErrors, clean_bool, clean_text, parse_ref
+from rendezvous.companies.editing import (
+    COMPANY,
+    STAFF,
+    FieldErrors,
+    clean_bool,
+    clean_text,
+    parse_ref,
+)
 from rendezvous.companies.models import Company, StaffMember
+from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import InvalidState
 
 from ..models import MeetingAccount, MeetingState
@@ -49,6 +57,11 @@ STANDALONE = {"builtin", "manual", "static_link"}
 # What a staff member's own account copies from the company's account of its provider.
 SHARED = ("provider", "url", "app_id", "secret", "tenant")
 ZOOM_USER_MAX = 120
+# The audit log's entities (core.audit): the account; the staff member, whose page shows
+# which provider hosts them; the company, whose default provider it is. Its secret is
+# recorded as changed, never with its value (nor the OAuth tokens, which no form writes).
+ACCOUNT = "meeting_account"
+SECRETS = ("secret",)
 
 
 def _clean_account(company: Company, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -104,6 +117,21 @@ def meeting_account_create(*, company: Company, values: Mapping[str, Any]) -> Me
     2. write: the MeetingAccount (its secret encrypted by the field)
     Raises ValidationFailed; nothing is written then.
     """
+    with transaction.atomic():
+        account = _account_create(company, values)
+        logged(account, ACCOUNT, "created", _changes({}, account, values), secrets=SECRETS)
+    return account
+
+
+def _changes(
+    before: Mapping[str, Any], account: MeetingAccount, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The audit log's changes of the fields in `values` (a secret set to empty and
+    back counts as none)."""
+    return field_changes(before, row_values(account, [n for n in FIELDS if n in values]))
+
+
+def _account_create(company: Company, values: Mapping[str, Any]) -> MeetingAccount:
     cleaned = _clean_account(company, {"provider": None, **values})
     _check_whole(cleaned["provider"], cleaned.get("url", ""))
     return MeetingAccount.objects.create(company=company, **cleaned)
@@ -121,20 +149,31 @@ def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]
        members' own accounts that carry its old ones (meeting_staff_assign copied them)
     Raises ValidationFailed; nothing is written then.
     """
+    with transaction.atomic():
+        locked, changes = _account_update(account, values)
+        if changes:
+            logged(locked, ACCOUNT, "updated", changes, secrets=SECRETS)
+    return locked
+
+
+def _account_update(
+    account: MeetingAccount, values: Mapping[str, Any]
+) -> tuple[MeetingAccount, dict[str, Any]]:
     cleaned = _clean_account(account.company, values)
     if not cleaned:
-        return account
+        return account, {}
     with transaction.atomic():
         locked = MeetingAccount.objects.select_for_update(of=("self",)).get(pk=account.pk)
         _check_whole(cleaned.get("provider", locked.provider), cleaned.get("url", locked.url))
         before = {name: getattr(locked, name) for name in SHARED}
+        old = row_values(locked, cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
         locked.save(update_fields=list(cleaned))
         shared = locked.staff_id is None and locked.provider not in STANDALONE
         if shared and locked.provider == before["provider"]:
             _follow_company_account(locked, before)
-    return locked
+    return locked, _changes(old, locked, cleaned)
 
 
 def _app_part(provider: str, app_id: str) -> str:
@@ -205,6 +244,7 @@ def meeting_account_delete(*, account: MeetingAccount) -> None:
             raise InvalidState(
                 _("Meetings still to come use this account: make it inactive instead.")
             )
+        logged(locked, ACCOUNT, "deleted", {"provider": (locked.provider, None)})
         locked.delete()
 
 
@@ -227,11 +267,21 @@ def meeting_default_set(*, company: Company, account: MeetingAccount | None) -> 
             .filter(company=company, staff__isnull=True)
             .order_by()
         )
+        before = next((row.provider for row in rows if row.active), None)
         for row in rows:
             active = account is not None and row.pk == account.pk
             if row.active != active:
                 row.active = active
                 row.save(update_fields=["active"])
+        after = account.provider if account is not None else None
+        if before != after:
+            logged(
+                company,
+                COMPANY,
+                "meeting_default_set",
+                {"default": (before, after)},
+                company_id=company.pk,
+            )
 
 
 def _company_account(company: Company, provider: str) -> MeetingAccount | None:
@@ -338,21 +388,27 @@ def meeting_staff_assign(*, staff: StaffMember, values: Mapping[str, Any]) -> Me
             .order_by("-active", "id")
         )
         chosen = None
+        was = next((a for a in own if a.active), None)
+        before = {"provider": was.provider, "url": was.url} if was else {}
         if cleaned is not None:
             same = next((a for a in own if a.provider == cleaned["provider"]), None)
             if same is None:
-                chosen = meeting_account_create(
-                    company=staff.company, values={**cleaned, "staff": str(staff.pk)}
-                )
+                chosen = _account_create(staff.company, {**cleaned, "staff": str(staff.pk)})
             else:
                 changed = {k: v for k, v in cleaned.items() if getattr(same, k) != v}
                 if not same.active:
                     changed["active"] = True
-                chosen = meeting_account_update(account=same, values=changed)
+                chosen = _account_update(same, changed)[0]
         for row in own:
             if row.active and (chosen is None or row.pk != chosen.pk):
                 row.active = False
                 row.save(update_fields=["active"])
+        # One entry on the staff member: which provider hosts them now (the copied app
+        # settings and secret are the company account's, recorded there).
+        after = {"provider": chosen.provider, "url": chosen.url} if chosen else {}
+        changes = field_changes(before, {"provider": None, "url": None, **after})
+        if changes:
+            logged(staff, STAFF, "meeting_provider_set", changes)
     return chosen
 
 

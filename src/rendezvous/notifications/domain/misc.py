@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from rendezvous.catalog.models import Service
 from rendezvous.companies.models import Company, StaffMember
+from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
 from rendezvous.core.tokens import new_random_token
@@ -21,6 +22,10 @@ from ..models import CalendarSequence, MessageTemplate, OutboxMessage, StaffCale
 from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
 from .render import Rendered, format_end, format_when, render, template_for
+
+# The audit log's entity (core.audit) and the fields its entries compare.
+TEMPLATE = "template"
+TEMPLATE_FIELDS = ("event", "language", "service", "staff", "subject", "body")
 
 
 def send_sign_in_link(*, company: Company, email: str, link: str, language: str = "") -> None:
@@ -167,6 +172,12 @@ def template_save(
     """
     _refuse_bad_template(company, event, language, subject, body, service, staff)
     with transaction.atomic():
+        old = (
+            MessageTemplate.objects.select_for_update(of=("self",))
+            .filter(company=company, event=event, language=language, service=service, staff=staff)
+            .first()
+        )
+        before = row_values(old, TEMPLATE_FIELDS) if old is not None else {}
         template, _created = MessageTemplate.objects.update_or_create(
             company=company,
             event=event,
@@ -175,6 +186,9 @@ def template_save(
             staff=staff,
             defaults={"subject": subject, "body": body},
         )
+        changes = field_changes(before, row_values(template, TEMPLATE_FIELDS))
+        if changes:
+            logged(template, TEMPLATE, "updated" if old else "created", changes)
     return template
 
 
@@ -214,6 +228,7 @@ def template_update(
                     "event": [_("There is already a template for this event, language and scope.")]
                 }
             )
+        before = row_values(locked, TEMPLATE_FIELDS)
         locked.event, locked.language, locked.service, locked.staff = (
             event,
             language,
@@ -222,13 +237,18 @@ def template_update(
         )
         locked.subject, locked.body = subject, body
         locked.save()
+        changes = field_changes(before, row_values(locked, TEMPLATE_FIELDS))
+        if changes:
+            logged(locked, TEMPLATE, "updated", changes)
     return locked
 
 
 def template_delete(*, template: MessageTemplate) -> None:
     """Remove a template: the next more general one, or the built-in wording, applies
     to the emails written from then on. Side effects: deletes the row."""
-    template.delete()
+    with transaction.atomic():
+        logged(template, TEMPLATE, "deleted", {"event": (template.event, None)})
+        template.delete()
 
 
 def sample_values(

@@ -16,8 +16,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.editing import FieldErrors, clean_bool, clean_email
+from rendezvous.companies.editing import COMPANY, FieldErrors, clean_bool, clean_email
 from rendezvous.companies.models import Company
+from rendezvous.core.audit import field_changes, logged, row_values
 
 from ..models import NotificationSettings
 
@@ -73,15 +74,26 @@ def notification_settings_save(
             .first()
         )
         if row is None:
-            return NotificationSettings.objects.create(company=company, **cleaned)
-        for name, value in cleaned.items():
-            setattr(row, name, value)
-        if cleaned:
-            row.save(update_fields=list(cleaned))
+            row = NotificationSettings(company=company)
+            before = row_values(row, cleaned)
+            for name, value in cleaned.items():
+                setattr(row, name, value)
+            row.save()
+        else:
+            before = row_values(row, cleaned)
+            for name, value in cleaned.items():
+                setattr(row, name, value)
+            if cleaned:
+                row.save(update_fields=list(cleaned))
+        changes = field_changes(before, cleaned)
+        if changes:
+            logged(company, COMPANY, "notifications_changed", changes, company_id=company.pk)
     return row
 
 
 def notification_settings_delete(*, settings: NotificationSettings) -> None:
     """Remove a company's settings: the defaults apply from then on (settings_for).
     Side effects: deletes the row."""
-    settings.delete()
+    with transaction.atomic():
+        logged(settings.company, COMPANY, "notifications_reset", company_id=settings.company_id)
+        settings.delete()
