@@ -100,8 +100,8 @@ def calendar(
         )
 
     body = cached_answer(key, c.availability_version, compute, keep_local=True)
-    # Stored compressed: a week of 2,000 bookings is about 590 KiB of JSON and 40 KiB
-    # of gzip, so every poll of an open calendar copies and sends a fourteenth of it.
+    # Stored compressed: a week of 2,000 bookings is about 590 KiB of JSON and 78 KiB
+    # of gzip, so every poll of an open calendar copies and sends an eighth of it.
     # Browsers all take gzip; a client that does not gets the JSON unpacked.
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         response = HttpResponse(body, content_type="application/json")
