@@ -267,23 +267,15 @@ def booking_new(request, actor: Actor):
         except SlotUnavailable:
             # Staff see the grid: say what the time must fit, not "someone took it".
             minutes = int(service.duration.total_seconds() // 60)
+            reason = _(
+                "%(name)s is not free for %(minutes)d minutes from then: another "
+                "booking, a break, time off or the end of their hours is in the way."
+            ) % {"name": member.name, "minutes": minutes}
             extra = service.buffer_before_minutes + service.buffer_after_minutes
-            errors = {
-                "start": [
-                    _(
-                        "%(name)s is not free for %(minutes)d minutes from then: another "
-                        "booking, a break, time off or the end of their hours is in the way."
-                    )
-                    % {"name": member.name, "minutes": minutes}
-                    + (
-                        " "
-                        + _("The service keeps %(extra)d minutes of buffer around it.")
-                        % {"extra": extra}
-                        if extra
-                        else ""
-                    )
-                ]
-            }
+            if extra:
+                buffers = _("The service keeps %(extra)d minutes of buffer around it.")
+                reason += " " + buffers % {"extra": extra}
+            errors = {"start": [reason]}
         except DomainError as exc:
             errors = form_errors(exc)
         else:

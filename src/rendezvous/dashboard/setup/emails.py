@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 
 from rendezvous.catalog.models import Service
 from rendezvous.companies.access import Actor, access_company_row
-from rendezvous.companies.models import StaffMember
+from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.errors import DomainError
 from rendezvous.notifications.defaults import default_template
 from rendezvous.notifications.domain import (
@@ -86,6 +86,19 @@ class Scope:
     service: Service | None = None
     staff: StaffMember | None = None
 
+    def text(self, company: Company, subject: str, body: str) -> dict:
+        """The keyword arguments of the notifications functions (template_save,
+        template_preview, template_errors, template_test_send) for a text in this scope."""
+        return {
+            "company": company,
+            "event": self.event,
+            "language": self.language,
+            "subject": subject,
+            "body": body,
+            "service": self.service,
+            "staff": self.staff,
+        }
+
     @property
     def url(self) -> str:
         url = reverse("office:settings_email", args=[self.event, self.language])
@@ -129,6 +142,11 @@ def _scope(actor: Actor, event: str, language: str, source: QueryDict) -> Scope:
         _row(actor, Service, source.get("service", "")),
         _row(actor, StaffMember, source.get("staff", "")),
     )
+
+
+def _posted(actor: Actor, scope: Scope, post: QueryDict) -> dict:
+    """The text the editor's form posted, in its scope."""
+    return scope.text(actor.company, post.get("subject", ""), post.get("body", ""))
 
 
 @settings_view
@@ -217,15 +235,7 @@ def _editor_page(request, actor: Actor, scope: Scope, *, form=None, errors=None)
                 for problem in problems
             ],
             "variables": allowed_variables(event),
-            "preview": template_preview(
-                company=company,
-                event=event,
-                language=language,
-                subject=subject,
-                body=body,
-                service=scope.service,
-                staff=scope.staff,
-            ),
+            "preview": template_preview(**scope.text(company, subject, body)),
             "services": list(Service.objects.filter(company=company).order_by("name", "pk")),
             "staff_members": list(
                 StaffMember.objects.filter(company=company).order_by("name", "pk")
@@ -243,15 +253,7 @@ def email(request, actor: Actor, event: str, language: str):
         return _editor_page(request, actor, _scope(actor, event, language, request.GET))
     scope = _scope(actor, event, language, request.POST)
     try:
-        template_save(
-            company=actor.company,
-            event=scope.event,
-            language=scope.language,
-            subject=request.POST.get("subject", ""),
-            body=request.POST.get("body", ""),
-            service=scope.service,
-            staff=scope.staff,
-        )
+        template_save(**_posted(actor, scope, request.POST))
     except DomainError as exc:
         return _editor_page(request, actor, scope, form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Saved: the emails written from now on use this text."))
@@ -263,15 +265,7 @@ def email(request, actor: Actor, event: str, language: str):
 def email_preview(request, actor: Actor, event: str, language: str):
     """The posted text with sample data, and what saving it would refuse (htmx)."""
     scope = _scope(actor, event, language, request.POST)
-    text = {
-        "company": actor.company,
-        "event": scope.event,
-        "language": scope.language,
-        "subject": request.POST.get("subject", ""),
-        "body": request.POST.get("body", ""),
-        "service": scope.service,
-        "staff": scope.staff,
-    }
+    text = _posted(actor, scope, request.POST)
     errors = template_errors(**text)
     return render(
         request,
@@ -290,15 +284,9 @@ def email_test(request, actor: Actor, event: str, language: str):
     user = request.user
     try:
         template_test_send(
-            company=actor.company,
-            event=scope.event,
-            language=scope.language,
-            subject=request.POST.get("subject", ""),
-            body=request.POST.get("body", ""),
+            **_posted(actor, scope, request.POST),
             to_email=user.email,
             to_name=user.get_full_name(),
-            service=scope.service,
-            staff=scope.staff,
         )
     except DomainError as exc:
         return _editor_page(request, actor, scope, form=request.POST, errors=form_errors(exc))
