@@ -63,7 +63,14 @@ def settings_tab(page, name: str):
     """Settings in the office's menu, then one of its tabs."""
     page.get_by_role("link", name="Indstillinger", exact=True).click()
     tabs = page.get_by_role("navigation", name="Indstillinger")
+    # Each click opens a new page: wait for it (its tab marked current, its document
+    # loaded) before the next step, or axe is injected into a page being replaced.
+    expect(tabs.locator("[aria-current=page]")).to_be_visible()
     tabs.get_by_role("link", name=name, exact=True).click()
+    expect(tabs.get_by_role("link", name=name, exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    page.wait_for_load_state()
 
 
 def first_run(page):
