@@ -375,7 +375,7 @@ def test_the_variable_picker_inserts_at_the_cursor_and_the_preview_follows(
 
 
 def test_the_now_line_keeps_the_companys_time_and_the_meeting_countdown_ticks(
-    practice, office, new_page
+    practice, office, new_page, frozen_now
 ):
     video = book(practice, TOMORROW_10, service=practice.video, staff=practice.staff[0], n="video")
     # A browser in New York, where it is 06:00 when it is noon in Berlin, the company's zone.
@@ -390,17 +390,24 @@ def test_the_now_line_keeps_the_companys_time_and_the_meeting_countdown_ticks(
     top, below = noon.bounding_box()["y"], one.bounding_box()["y"]
     at = line.bounding_box()["y"]
     assert top - 20 <= at <= below, (top, at, below)
-    # 90 seconds before the host's join window opens, the pop-up counts down, and the
-    # count moves with the clock.
+    # 90 seconds before the host's join window opens (on the server's clock), the
+    # pop-up counts down, and the count moves with the time passing in the browser,
+    # whose own clock is a day off.
     popup = page.evaluate(f"fetch('/office/bookings/{video.booking.pk}/').then(r => r.text())")
-    opens = datetime.fromisoformat(re.search(r'data-countdown="([^"]+)"', popup).group(1))
-    page.clock.set_fixed_time(opens - timedelta(seconds=90))
+    opens = NOW + timedelta(seconds=int(re.search(r'data-countdown="(\d+)"', popup).group(1)))
+    frozen_now.move_to(opens - timedelta(seconds=90))
+    browser_now = NOW + timedelta(days=1)
+    page.clock.set_fixed_time(browser_now)
     go_to_tomorrow(page)
     page.locator(".ec-event", has_text="Customer video").click()
     clock_text = page.locator("#office-dialog [data-countdown-clock]")
     expect(clock_text).to_have_text("1:30")
-    page.clock.set_fixed_time(opens - timedelta(seconds=61))
+    page.clock.set_fixed_time(browser_now + timedelta(seconds=29))
     expect(clock_text).to_have_text("1:01")
+    # When the count reaches zero the pop-up asks again and shows the button.
+    frozen_now.move_to(opens)
+    page.clock.set_fixed_time(browser_now + timedelta(seconds=91))
+    expect(page.locator("#office-dialog").get_by_role("link", name="Start meeting")).to_be_visible()
 
 
 NAV = ("Calendar", "Requests", "Customers", "Classes", "Reports", "Settings")

@@ -532,6 +532,8 @@ def _popup(request, actor: Actor, booking, *, message: str = "", status: int = 2
             "is_active": booking.status in (BookingStatus.CONFIRMED, BookingStatus.REQUESTED),
             "unpaid": booking.payment_status == PaymentStatus.PENDING,
             "now": now,
+            # Counted from the server's clock: a staff computer's clock may be minutes off.
+            "opens_in": max(0, int((meeting.opens_at - now).total_seconds())) if meeting else 0,
             "movable": booking.status in (BookingStatus.CONFIRMED, BookingStatus.REQUESTED)
             and booking.session_id is None,
             "colleagues": list(bookable_staff_query(booking.service, public=False))

@@ -62,6 +62,12 @@
     pending = { url: url, at: Date.now(), promise: promise };
     return promise;
   }
+  // After a change the calendar asks again, never for the answer of the request that
+  // may have left just before it (a quick hand books within a second of arriving).
+  function refresh() {
+    pending = null;
+    calendar.refetchEvents();
+  }
 
   function tags(event) {
     var out = [];
@@ -238,7 +244,7 @@
             announce(labels.moveRefused + " " + (answer.message || ""), true);
           } else {
             announce("");
-            calendar.refetchEvents();
+            refresh();
           }
         });
       }, function () { info.revert(); });
@@ -346,6 +352,8 @@
 
   function show(html) {
     body.innerHTML = html;
+    var countdownBox = body.querySelector("[data-countdown]");
+    if (countdownBox) countdownBox.setAttribute("data-shown", Date.now());
     if (window.htmx) window.htmx.process(body);
     if (!dialog.open) dialog.showModal();
     var first = body.querySelector("input:not([type=hidden]), select, button:not(.close)");
@@ -404,7 +412,7 @@
   }
   body.addEventListener("htmx:afterSwap", followService);
   new MutationObserver(followService).observe(body, { childList: true });
-  document.body.addEventListener("office:changed", function () { calendar.refetchEvents(); });
+  document.body.addEventListener("office:changed", refresh);
   if (filters) {
     filters.addEventListener("change", function () {
       pending = null;
@@ -414,10 +422,7 @@
   }
 
   setInterval(function () {
-    if (document.visibilityState === "visible" && !dialog.open) {
-      pending = null;
-      calendar.refetchEvents();
-    }
+    if (document.visibilityState === "visible" && !dialog.open) refresh();
     // The offset changes twice a year (summer time); the calendar follows it.
     var offset = companyOffset();
     if (offset !== calendar.getOption("timeZone")) calendar.setOption("timeZone", offset);
@@ -429,9 +434,13 @@
   function countdown() {
     var box = body.querySelector("[data-countdown]");
     if (!box || !dialog.open) return;
-    var left = Math.round((Date.parse(box.getAttribute("data-countdown")) - Date.now()) / 1000);
+    // The seconds the server counted when it sent the pop-up, less those since: the
+    // computer's own clock may be off, its passing time is not.
+    var left = Number(box.getAttribute("data-countdown")) -
+      Math.round((Date.now() - Number(box.getAttribute("data-shown"))) / 1000);
     if (left <= 0) {
-      // Once per booking: a browser clock ahead of the server's must not reload forever.
+      // Once per booking: should the server still say "not yet" (a second's rounding),
+      // the pop-up must not reload forever.
       var again = box.getAttribute("data-booking");
       box.removeAttribute("data-countdown");
       if (again && !reopened[again]) {
