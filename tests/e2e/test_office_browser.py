@@ -12,7 +12,7 @@ import hmac
 import re
 import struct
 import time as clock
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
