@@ -99,7 +99,7 @@ if _KNOWN_KEYS & {_ENV_KEY, *SECRET_KEY_FALLBACKS}:
         "signed with it can be forged. Unset SECRET_KEY to use a generated one."
     )
 SECRET_KEY = _ENV_KEY or _stored_secret_key(SECRET_KEY_FILE)
-# Fernet keys for OAuth tokens at rest (meetings.crypto); unset: derived from SECRET_KEY.
+# Fernet keys for secrets at rest (core.crypto: OAuth tokens, provider keys); unset: derived from SECRET_KEY.
 RENDEZVOUS_ENCRYPTION_KEYS = [
     k for k in os.environ.get("RENDEZVOUS_ENCRYPTION_KEYS", "").split(",") if k
 ]
@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "rendezvous.catalog",
     "rendezvous.availability",
     "rendezvous.bookings",
+    "rendezvous.payments",
     "rendezvous.api",
     "rendezvous.notifications",
     "rendezvous.meetings",

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from rendezvous.companies.models import Membership, Role
-from rendezvous.meetings import crypto
+from rendezvous.core import crypto
 from rendezvous.meetings.models import Meeting, MeetingAccount, MeetingState
 from rendezvous.notifications.events import Event
 from rendezvous.notifications.models import OutboxMessage

@@ -13,8 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.urls import reverse
 
+from rendezvous.core import crypto
 from rendezvous.core.errors import ValidationFailed
-from rendezvous.meetings import crypto
 from rendezvous.meetings.domain import meeting_set_details, meeting_set_link
 from rendezvous.meetings.models import Meeting, MeetingAccount, MeetingState
 from rendezvous.meetings.providers import MeetingRef, get_provider

@@ -2,7 +2,7 @@
 
 | model | one per | holds |
 | --- | --- | --- |
-| MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret (encrypted, meetings.crypto); for OAuth providers (teams, google_meet, zoom's OAuth app) the connected user's tokens, encrypted (meetings.crypto), and the refresh lease (providers.oauth) |
+| MeetingAccount | company (staff empty: the company's default) or staff member (overrides it) | which provider, and its settings: a static room URL, or a Jitsi domain, app id and secret (encrypted, core.crypto); for OAuth providers (teams, google_meet, zoom's OAuth app) the connected user's tokens, encrypted (core.crypto), and the refresh lease (providers.oauth) |
 | Meeting | online booking (appointment) or online class session | the provider's meeting: state, external id, raw join URL (host URL apart, encrypted), instructions, password (encrypted), retry bookkeeping |
 | JoinToken | participant | the SHA-256 of our /join/<token>/ secret, its role, revoked_at |
 
@@ -18,8 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import ClassSession
 from rendezvous.companies.models import Company, StaffMember
-
-from .crypto import EncryptedTextField
+from rendezvous.core.crypto import EncryptedTextField
 
 
 class MeetingAccount(models.Model):
@@ -106,7 +105,7 @@ class Meeting(models.Model):
     # Plain: the participant's link, handed out only by the reveal rule, inside the
     # window; and a key that no longer fits must not turn every meeting linkless.
     join_url = models.URLField(_("join URL"), max_length=2000, blank=True)
-    # Ciphertext in the database (meetings.crypto), like the account's secret: Zoom's
+    # Ciphertext in the database (core.crypto), like the account's secret: Zoom's
     # start_url starts the meeting as its host (and can end it for everyone), and the
     # password lets anyone in. Neither is ever filtered or ordered by; the domain checks
     # their form where staff type them (meeting_set_link, meeting_set_details).

@@ -9,7 +9,7 @@
 | meeting_staff_assign | a staff member's own account (created, changed or made the only active one), or none active (the company's default) | an unknown provider, a provider the company has no account of to copy, a static link that is not a link, a Zoom user for a Zoom app that signs in |
 | meeting_account_test | nothing of ours: a meeting created and deleted at the provider | (never raises: the result says what the provider answered) |
 
-The secret is encrypted at rest (meetings.crypto): these functions take it in clear and
+The secret is encrypted at rest (core.crypto): these functions take it in clear and
 the model field encrypts it; none of them returns or logs it. An update writes only the
 columns it was given: the OAuth tokens on the row are rotated by token refreshes
 (providers.oauth, under the same row lock), and writing back a copy loaded earlier

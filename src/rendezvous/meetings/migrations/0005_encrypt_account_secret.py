@@ -1,18 +1,18 @@
 """Encrypt MeetingAccount.secret at rest, as the OAuth tokens already are.
 
 The column first becomes plain text (a Fernet token outgrows the old 500 characters),
-the rows are rewritten through meetings.crypto while the historical field still reads
+the rows are rewritten through core.crypto while the historical field still reads
 the raw value, and only then does the field become an EncryptedTextField. Going back
 decrypts in the same three steps, in reverse.
 """
 
 from django.db import migrations, models
 
-import rendezvous.meetings.crypto
+import rendezvous.core.crypto
 
 
 def encrypt_secrets(apps, schema_editor):
-    from rendezvous.meetings.crypto import encrypt
+    from rendezvous.core.crypto import encrypt
 
     Account = apps.get_model("meetings", "MeetingAccount")
     for pk, secret in Account.objects.exclude(secret="").values_list("pk", "secret"):
@@ -20,7 +20,7 @@ def encrypt_secrets(apps, schema_editor):
 
 
 def decrypt_secrets(apps, schema_editor):
-    from rendezvous.meetings.crypto import decrypt
+    from rendezvous.core.crypto import decrypt
 
     Account = apps.get_model("meetings", "MeetingAccount")
     for pk, secret in Account.objects.exclude(secret="").values_list("pk", "secret"):
@@ -42,6 +42,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="meetingaccount",
             name="secret",
-            field=rendezvous.meetings.crypto.EncryptedTextField(blank=True, verbose_name="secret"),
+            field=rendezvous.core.crypto.EncryptedTextField(blank=True, verbose_name="secret"),
         ),
     ]

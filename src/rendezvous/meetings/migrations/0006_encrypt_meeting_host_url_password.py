@@ -1,14 +1,14 @@
 """Encrypt Meeting.host_url and Meeting.password at rest, as the account secret is.
 
 The same three steps as 0005: the columns first become plain text (a Fernet token
-outgrows 200 characters), the rows are rewritten through meetings.crypto while the
+outgrows 200 characters), the rows are rewritten through core.crypto while the
 historical fields still read the raw values, and only then do the fields become
 EncryptedTextFields. Going back decrypts in the same three steps, in reverse.
 """
 
 from django.db import migrations, models
 
-import rendezvous.meetings.crypto
+import rendezvous.core.crypto
 
 FIELDS = ("host_url", "password")
 
@@ -21,13 +21,13 @@ def _rewrite(apps, convert):
 
 
 def encrypt_fields(apps, schema_editor):
-    from rendezvous.meetings.crypto import encrypt
+    from rendezvous.core.crypto import encrypt
 
     _rewrite(apps, encrypt)
 
 
 def decrypt_fields(apps, schema_editor):
-    from rendezvous.meetings.crypto import decrypt
+    from rendezvous.core.crypto import decrypt
 
     _rewrite(apps, decrypt)
 
@@ -52,14 +52,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="meeting",
             name="host_url",
-            field=rendezvous.meetings.crypto.EncryptedTextField(
+            field=rendezvous.core.crypto.EncryptedTextField(
                 blank=True, verbose_name="host URL"
             ),
         ),
         migrations.AlterField(
             model_name="meeting",
             name="password",
-            field=rendezvous.meetings.crypto.EncryptedTextField(
+            field=rendezvous.core.crypto.EncryptedTextField(
                 blank=True, verbose_name="password"
             ),
         ),

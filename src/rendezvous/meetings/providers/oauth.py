@@ -10,7 +10,7 @@ Google Meet and Zoom's OAuth app (docs/providers.md).
 | `authorized_request` | one API call with the bearer token: a 401 gets a fresh token and one retry |
 | `OAuthAppProvider` | what Teams and Google Meet share: the app id `<client id>[:<extra>]` with the secret, and their calls through `authorized_request` with the account's tokens |
 
-Tokens live on MeetingAccount, encrypted (meetings.crypto). Refresh tokens rotate
+Tokens live on MeetingAccount, encrypted (core.crypto). Refresh tokens rotate
 (Zoom, Microsoft: the old one is dead once the new one is issued; Google usually keeps
 its own), so two workers must never both spend the same one. No network call runs
 inside a transaction (docs/architecture.md invariant 4), so instead of holding the row lock

@@ -1,5 +1,6 @@
 """Encryption at rest: a meeting account's OAuth tokens and `secret`, a meeting's
-`host_url` (Zoom's start URL) and `password`.
+`host_url` (Zoom's start URL) and `password`, a company's payment provider keys. In
+core because apps on several layers keep secrets (meetings, payments).
 
 | what | how |
 | --- | --- |

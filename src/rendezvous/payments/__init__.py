@@ -1,0 +1,1 @@
+"""Payments: card (Stripe Checkout), credits, passes, bank transfer and pay on site."""

@@ -1,0 +1,1 @@
+"""Payment providers: one small interface (base.py), one module per provider."""
