@@ -14,6 +14,7 @@ class MeetingsConfig(AppConfig):
         # lazily (on the first booking with a remote provider), so a restarted
         # worker would run neither until then.
         from . import tasks  # noqa: F401, PLC0415 (tasks register once the apps are loaded)
-        from .subscribers import subscribe  # noqa: PLC0415 (it imports models: loaded only now)
+        from .subscribers import register_reveal, subscribe  # noqa: PLC0415 (it imports models: loaded only now)
 
         subscribe()
+        register_reveal()

@@ -5,9 +5,21 @@ notifications' subscribers (priority MEETINGS), so the emails find the meeting a
 join tokens written here. Provider calls stay after commit (lifecycle's tasks).
 """
 
-from rendezvous.bookings import events
+from datetime import datetime
 
-from .domain import meeting_booking_changed, meeting_for, meeting_session_cancelled
+from rendezvous.bookings import events, reveal
+from rendezvous.bookings.models import Booking
+from rendezvous.companies.access import Actor
+from rendezvous.companies.models import Role
+
+from .domain import (
+    CustomerViewer,
+    MeetingView,
+    meeting_booking_changed,
+    meeting_for,
+    meeting_session_cancelled,
+    meeting_view,
+)
 from .domain.room_size import meeting_session_fits
 from .models import MeetingState
 
@@ -54,3 +66,16 @@ def subscribe() -> None:
     events.subscribe(events.OnlineChanged, _online_changed, priority=events.MEETINGS)
     events.subscribe(events.ClassSessionCancelled, _session_cancelled, priority=events.MEETINGS)
     events.subscribe(events.ClassSessionChecked, _session_checked, priority=events.MEETINGS)
+
+
+def _reveal(booking: Booking, viewer: reveal.Viewer, now: datetime) -> MeetingView | None:
+    if viewer == "customer":
+        return meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=now)
+    # The staff member themself: a junior sees exactly their own bookings.
+    actor = Actor(company=booking.company, role=Role.JUNIOR, staff_id=booking.staff_id)
+    return meeting_view(booking=booking, viewer=actor, now=now)
+
+
+def register_reveal() -> None:
+    """Emails (notifications) ask the one reveal rule through bookings.reveal."""
+    reveal.register_reveal(_reveal)

@@ -5,6 +5,9 @@ Emails follow the reveal rule of docs/architecture.md invariant 5: they carry ou
 payment is required, paid. `meeting_texts` asks the one reveal rule
 (meetings.domain.meeting_view) for the customer's and the staff member's join links;
 while a link may not be shown, the text says when it will come instead.
+
+The rule lives in meetings, a peer of notifications that neither may import: it is
+asked through bookings.reveal, where meetings registers it when the apps load.
 """
 
 from dataclasses import dataclass
@@ -14,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from rendezvous.bookings.models import Booking
-from rendezvous.companies.access import Actor
-from rendezvous.companies.models import Role
+from rendezvous.bookings.reveal import revealed
 
 
 @dataclass(frozen=True)
@@ -32,15 +34,9 @@ def meeting_texts(booking: Booking, *, language: str) -> MeetingTexts:
     """The meeting variables for `booking`, worded in `language`."""
     if not booking.online:
         return MeetingTexts()
-    from rendezvous.meetings.domain import CustomerViewer, meeting_view  # noqa: PLC0415 (meetings imports notifications)
-
     now = timezone.now()
-    view = meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=now)
-    staff_view = None
-    if booking.staff_id:
-        # The staff member themself: a junior sees exactly their own bookings.
-        actor = Actor(company=booking.company, role=Role.JUNIOR, staff_id=booking.staff_id)
-        staff_view = meeting_view(booking=booking, viewer=actor, now=now)
+    view = revealed(booking, "customer", now)
+    staff_view = revealed(booking, "staff", now) if booking.staff_id else None
     hold = booking.link_hold()
     with override(language):
         if view is not None and view.join_url:
