@@ -17,16 +17,10 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from rendezvous.bookings import domain
+from rendezvous.bookings.access import access_booking, access_bookings
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
-from rendezvous.companies.access import (
-    Actor,
-    access_api_token,
-    access_booking,
-    access_bookings,
-    access_company,
-    access_member,
-)
+from rendezvous.companies.access import Actor, access_api_token, access_company, access_member
 from rendezvous.companies.editing import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as

@@ -1,5 +1,7 @@
 """Who may see and change what. Views and API handlers call these helpers; they never
-check roles themselves (docs/architecture.md invariant 6).
+check roles themselves (docs/architecture.md invariant 6). The scopes of booking and
+customer rows (access_bookings, access_booking, access_customers) are in bookings.access,
+beside those rows, on the same rules (access_staff_scope).
 
 | role | bookings |
 | --- | --- |
@@ -19,9 +21,8 @@ What the back office may change (the staff API's /manage/ endpoints, docs/api.md
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from rendezvous.bookings.models import Booking, Customer
 from rendezvous.core.errors import Forbidden, NotFound
 from rendezvous.core.tokens import hash_token
 
@@ -63,33 +64,6 @@ def access_sees_time_off_reason(actor: Actor, staff_id: int) -> bool:
     """Whether the actor may read why the staff member `staff_id` is off: the reason is
     private, for admins and the staff member themself (their colleagues see "time off")."""
     return actor.is_admin or (actor.staff_id is not None and actor.staff_id == staff_id)
-
-
-def access_bookings(actor: Actor) -> QuerySet[Booking]:
-    """The bookings this actor may see."""
-    return Booking.objects.filter(access_staff_scope(actor, "staff_id"), company=actor.company)
-
-
-def access_booking(actor: Actor, booking_id) -> Booking:
-    """One booking the actor may see: NotFound for another company's, Forbidden for a
-    junior reaching a colleague's booking."""
-    booking = Booking.objects.filter(pk=booking_id).select_related("company", "service").first()
-    if booking is None or booking.company_id != actor.company.id:
-        raise NotFound()
-    if not access_bookings(actor).filter(pk=booking.pk).exists():
-        raise Forbidden()
-    return booking
-
-
-def access_customers(actor: Actor) -> QuerySet[Customer]:
-    """The customer records the actor may see: the company's, or for a junior those
-    with a booking in their own column."""
-    customers = Customer.objects.filter(company=actor.company)
-    if actor.role == Role.JUNIOR:
-        customers = customers.filter(
-            pk__in=access_bookings(actor).filter(customer__isnull=False).values("customer_id")
-        )
-    return customers
 
 
 def access_book_outside_hours(actor: Actor) -> None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rendezvous.bookings import domain as bookings
+from rendezvous.bookings.access import access_bookings
 from rendezvous.bookings.domain.sessions import SESSION_MAX
 from rendezvous.bookings.models import (
     ACTIVE_STATUSES,
@@ -26,7 +27,6 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.access import (
     Actor,
-    access_bookings,
     access_company_row,
     access_manage_sessions,
     access_sees_staff,

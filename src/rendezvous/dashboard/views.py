@@ -26,15 +26,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rendezvous.availability.domain import bookable_staff_query, services_given_by
 from rendezvous.bookings import domain as bookings
+from rendezvous.bookings.access import access_booking, access_bookings, access_customers
 from rendezvous.bookings.domain.history import action_label, booking_history
 from rendezvous.bookings.models import BookingSource, BookingStatus, Customer, PaymentStatus
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.access import (
     Actor,
     access_book_outside_hours,
-    access_booking,
-    access_bookings,
-    access_customers,
     access_manage_customers,
     access_member,
     access_memberships,

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from rendezvous.availability.booked import booked
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
-from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, seats_taken_subquery
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.scheduling.intervals import Interval, intersect, normalize, subtract, to_epoch
@@ -159,19 +159,7 @@ def bookable_resources(
 def _busy_bookings(
     field: str, ids: Sequence[int], window: Window, exclude: Iterable
 ) -> Iterable[tuple]:
-    margin = timedelta(days=1)
-    rows = Booking.objects.filter(
-        **{f"{field}_id__in": ids},
-        status__in=ACTIVE_STATUSES,
-        session__isnull=True,
-        blocked_start__lt=window.end + margin,
-        blocked_end__gt=window.start - margin,
-    )
-    exclude = list(exclude)
-    if exclude:
-        rows = rows.exclude(id__in=exclude)
-    # Unordered: the engine takes busy rows in any order (scheduling.slots).
-    return rows.order_by().values_list(f"{field}_id", "blocked_start", "blocked_end", "start")
+    return booked().busy(field, ids, window.start, window.end, list(exclude))
 
 
 def _busy_sessions(field: str, ids: Sequence[int], window: Window) -> Iterable[tuple]:
@@ -505,16 +493,7 @@ def bookings_per_day(staff_ids: Sequence[str], slot: Slot, zone: ZoneInfo) -> di
     counts = dict.fromkeys(staff_ids, 0)
     if len(staff_ids) < 2:
         return counts  # no choice to make
-    rows = (
-        Booking.objects.filter(
-            staff_id__in=[int(s) for s in staff_ids],
-            status__in=ACTIVE_STATUSES,
-            start__gte=start,
-            start__lt=start + timedelta(days=1),
-        )
-        .order_by()
-        .values_list("staff_id", flat=True)
-    )
+    rows = booked().per_day([int(s) for s in staff_ids], start, start + timedelta(days=1))
     for staff_id in rows:
         counts[str(staff_id)] += 1
     return counts
@@ -537,7 +516,7 @@ def open_sessions(
         cancelled=False,
         start__gte=max(window.start, now + notice),
         start__lt=window.end,
-    ).annotate(taken=seats_taken_subquery())
+    ).annotate(taken=booked().seats_taken())
     if staff_id is not None:
         sessions = sessions.filter(staff_id=staff_id)
     if location_id is not None:

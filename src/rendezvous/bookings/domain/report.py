@@ -19,7 +19,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from rendezvous.companies.access import Actor, access_bookings
+from rendezvous.bookings.access import access_bookings
+from rendezvous.companies.access import Actor
 from rendezvous.core.calendar import check_in_calendar
 from rendezvous.core.text import safe_cell
 

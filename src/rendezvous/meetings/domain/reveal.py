@@ -29,12 +29,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import F
 
+from rendezvous.bookings.access import access_bookings
 from rendezvous.bookings.models import Booking
-from rendezvous.companies.access import (
-    Actor,
-    access_bookings,
-    access_sees_staff,
-)
+from rendezvous.companies.access import Actor, access_sees_staff
 from rendezvous.core.tokens import hash_token
 
 from ..links import join_link
