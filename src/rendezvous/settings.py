@@ -398,6 +398,8 @@ SLOTS_MAX_DAYS = 62
 # Zoom's REST API and OAuth hosts (a local fake stands in for them in tests).
 ZOOM_API_BASE = os.environ.get("ZOOM_API_BASE", "https://api.zoom.us/v2").rstrip("/")
 ZOOM_OAUTH_BASE = os.environ.get("ZOOM_OAUTH_BASE", "https://zoom.us").rstrip("/")
+# Stripe's API host (payments.providers.stripe; a local fake stands in for it in tests).
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/")
 # Microsoft Graph / Entra ID and Google's Calendar API and OAuth hosts (fakes in tests).
 MS_GRAPH_BASE = os.environ.get("MS_GRAPH_BASE", "https://graph.microsoft.com/v1.0").rstrip("/")
 MS_LOGIN_BASE = os.environ.get("MS_LOGIN_BASE", "https://login.microsoftonline.com").rstrip("/")
