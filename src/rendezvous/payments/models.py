@@ -153,6 +153,8 @@ class PassUse(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("pass entry spent")
+        verbose_name_plural = _("pass entries spent")
         constraints = [
             # One entry per booking: a second spend of the same booking is refused.
             models.UniqueConstraint(
