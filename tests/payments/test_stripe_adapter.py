@@ -27,6 +27,8 @@ from rendezvous.payments.providers.stripe import Provider, clamp_expiry
 from tests.conftest import NOW
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
 
+BOOKING = "5f0c3a2e-8d1b-4c7e-9a6f-2b4d8e1f3a70"
+
 pytestmark = pytest.mark.integration
 
 COMPANY = 41
@@ -54,7 +56,7 @@ def provider(**kwargs) -> Provider:
 def checkout(p=None, **overrides):
     args = {
         "payment_id": 7,
-        "booking_id": 12,
+        "booking_id": BOOKING,
         "amount": Decimal("12.50"),
         "currency": "EUR",
         "description": "Online yoga, 2 December 09:00",
@@ -92,7 +94,7 @@ class TestCheckout:
             "unit_amount": "1250",
             "product_data": {"name": "Online yoga, 2 December 09:00"},
         }
-        ours = {"payment": "7", "booking": "12", "company": str(COMPANY)}
+        ours = {"payment": "7", "booking": BOOKING, "company": str(COMPANY)}
         assert post.params["metadata"] == ours
         assert post.params["payment_intent_data"] == {"metadata": ours}
         assert post.params["client_reference_id"] == "7"
@@ -389,7 +391,7 @@ class TestWebhook:
         assert event.type == CHECKOUT_COMPLETED
         assert event.id == delivery.event["id"] and event.id.startswith("evt_")
         assert (event.checkout_id, event.payment_intent) == (session_id, intent)
-        assert (event.payment_id, event.booking_id, event.company_id) == (7, 12, COMPANY)
+        assert (event.payment_id, event.booking_id, event.company_id) == (7, BOOKING, COMPANY)
         assert (event.amount, event.currency, event.payment_status) == (
             Decimal("12.50"),
             "EUR",
@@ -416,7 +418,7 @@ class TestWebhook:
         event = provider().parse_webhook(d.payload, d.header, now=now)
         assert event.type == PAYMENT_FAILED
         assert event.payment_intent == fake.sessions[session.id]["payment_intent"]
-        assert (event.payment_id, event.booking_id, event.checkout_id) == (7, 12, "")
+        assert (event.payment_id, event.booking_id, event.checkout_id) == (7, BOOKING, "")
         assert (event.failure_code, event.payment_status) == (
             "insufficient_funds",
             "requires_payment_method",
@@ -449,7 +451,7 @@ class TestWebhook:
         session_id, _intent = paid(fake)
         d = fake.deliveries[-1]
         event = json.loads(d.payload)
-        event["data"]["object"]["metadata"]["booking"] = "13"
+        event["data"]["object"]["metadata"]["booking"] = "7a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
         with pytest.raises(WebhookRefused) as refused:
             provider().parse_webhook(json.dumps(event).encode(), d.header, now=now)
         assert refused.value.reason == WebhookRefused.SIGNATURE

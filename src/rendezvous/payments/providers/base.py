@@ -119,7 +119,7 @@ class ProviderEvent:
     checkout_id: str
     payment_intent: str
     payment_id: int | None
-    booking_id: int | None
+    booking_id: str | None
     company_id: int | None
     amount: Decimal
     currency: str
@@ -139,7 +139,7 @@ class CardProvider:
         self,
         *,
         payment_id: int,
-        booking_id: int | None,
+        booking_id: str | None,
         amount: Decimal,
         currency: str,
         description: str,

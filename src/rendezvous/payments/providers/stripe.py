@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -110,7 +111,7 @@ class Provider(CardProvider):
         self,
         *,
         payment_id: int,
-        booking_id: int | None,
+        booking_id: str | None,
         amount: Decimal,
         currency: str,
         description: str,
@@ -283,6 +284,15 @@ def _our_id(metadata: dict[str, Any], key: str) -> int | None:
     return int(value) if isinstance(value, str) and value.isdecimal() else None
 
 
+def _our_uuid(metadata: dict[str, Any], key: str) -> str | None:
+    """A booking's id (a UUID), as we wrote it; None for anything else."""
+    value = metadata.get(key)
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _event(data: dict[str, Any], kind: str) -> ProviderEvent:
     body = data.get("data")
     obj = body.get("object") if isinstance(body, dict) else None
@@ -330,7 +340,7 @@ def _event(data: dict[str, Any], kind: str) -> ProviderEvent:
         checkout_id=checkout_id,
         payment_intent=payment_intent,
         payment_id=_our_id(metadata, "payment"),
-        booking_id=_our_id(metadata, "booking"),
+        booking_id=_our_uuid(metadata, "booking"),
         company_id=_our_id(metadata, "company"),
         amount=from_minor(amount, currency),
         currency=currency,
