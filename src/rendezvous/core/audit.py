@@ -202,6 +202,9 @@ ACTIONS = {
     "meeting_default_set": gettext_lazy("default video provider chosen"),
     "notifications_changed": gettext_lazy("notification settings changed"),
     "notifications_reset": gettext_lazy("notification settings reset"),
+    "paid": gettext_lazy("paid"),
+    "failed": gettext_lazy("failed"),
+    "payment_settings_changed": gettext_lazy("payment settings changed"),
 }
 SHOWN_MAX = 80
 ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?[+-]\d\d:\d\d")
