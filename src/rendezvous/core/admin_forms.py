@@ -27,7 +27,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import model_ngettext, quote
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core import validators
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -36,7 +37,26 @@ from django.utils.translation import gettext as _
 from .errors import DomainError
 
 
+class _AtMost(validators.MaxLengthValidator):
+    """The length rule in the domain's words ("At most 200 characters."), so a name too
+    long reads the same in the admin as in the API (the form checks it first)."""
+
+    def __call__(self, value: Any) -> None:
+        if len(value) > self.limit_value:
+            raise ValidationError(
+                _("At most %(n)d characters.") % {"n": self.limit_value}, code="max_length"
+            )
+
+
 class DomainForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.validators = [
+                _AtMost(v.limit_value) if type(v) is validators.MaxLengthValidator else v
+                for v in field.validators
+            ]
+
     def domain_write(self):
         """Call the domain function with the form's cleaned data; return the row."""
         raise NotImplementedError
