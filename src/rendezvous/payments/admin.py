@@ -309,11 +309,11 @@ class WalletAdmin(LedgerAdmin):
     fields = readonly_fields
     inlines = (WalletEntryInline,)
 
-    @admin.display(description=_("money"))
+    @admin.display(description=Unit.MONEY.label)
     def money(self, obj: Wallet) -> Decimal:
         return wallet_balance(obj.customer, Unit.MONEY)
 
-    @admin.display(description=_("class credits"))
+    @admin.display(description=Unit.CREDIT.label)
     def credits(self, obj: Wallet) -> Decimal:
         return wallet_balance(obj.customer, Unit.CREDIT)
 
