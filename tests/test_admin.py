@@ -3,6 +3,7 @@
 import re
 import secrets
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -39,6 +40,24 @@ from rendezvous.notifications.models import (
     NotificationSettings,
     OutboxMessage,
     ScheduledReminder,
+)
+from rendezvous.payments.domain.passes import (
+    PassProductFields,
+    pass_activate,
+    pass_product_create,
+    pass_purchase,
+    pass_spend,
+)
+from rendezvous.payments.domain.wallet import wallet_grant
+from rendezvous.payments.models import (
+    CustomerPass,
+    Method,
+    PassUse,
+    Payment,
+    PaymentSettings,
+    Refund,
+    Unit,
+    Wallet,
 )
 from tests.conftest import snapshot
 
@@ -203,6 +222,13 @@ READ_ONLY = {
     Meeting,
     JoinToken,
     AuditEntry,
+    # Payments: a ledger, written by payments.domain (grants: WalletEntry's add page).
+    PaymentSettings,
+    CustomerPass,
+    PassUse,
+    Payment,
+    Refund,
+    Wallet,
 }
 
 
@@ -235,6 +261,32 @@ def test_every_change_page(client, world):
         world, status=BookingStatus.CONFIRMED, start=START + timedelta(hours=2), online=True
     )
     meeting_booking_changed(booking=online)
+    # Payments rows from payments.domain: a pass bought, activated and spent, a grant.
+    PaymentSettings.objects.create(company=world["company"], passes=True)
+    product = pass_product_create(
+        company=world["company"],
+        fields=PassProductFields(
+            name="5 cuts",
+            entries=5,
+            valid_days=30,
+            price=Decimal(50),
+            services=(world["service"].pk,),
+        ),
+    )
+    bought = pass_purchase(
+        customer=world["customer"], product=product, method=Method.ON_SITE, now=START
+    )
+    pass_activate(customer_pass=bought, now=START)
+    due = make_booking(
+        world,
+        status=BookingStatus.CONFIRMED,
+        start=START + timedelta(hours=4),
+        customer=world["customer"],
+        payment_status=PaymentStatus.PENDING,
+    )
+    pass_spend(booking=due, now=START)
+    Refund.objects.create(payment=Payment.objects.first(), amount=Decimal(1))
+    wallet_grant(customer=world["customer"], unit=Unit.CREDIT, amount=Decimal(1), note="Gift")
     for model in RENDEZVOUS_MODELS:
         obj = model.objects.first()
         response = client.get(url(model, "change", obj.pk))
