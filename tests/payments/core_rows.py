@@ -40,7 +40,14 @@ def customer_of(company, n: int | str = 1) -> Customer:
 
 def sells_passes(company, **flags) -> PaymentSettings:
     """The company's payment settings with passes on (other flags as given)."""
-    values = {"passes": True, "card": True, "bank_transfer": True, **flags}
+    values = {
+        "passes": True,
+        "card": True,
+        "bank_transfer": True,
+        "account_holder": "Studio Practice",
+        "iban": "DE89370400440532013000",
+        **flags,
+    }
     return PaymentSettings.objects.create(company=company, **values)
 
 

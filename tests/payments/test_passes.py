@@ -12,6 +12,7 @@ from rendezvous.bookings.models import BookingStatus, PaymentStatus
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.models import AuditEntry
 from rendezvous.notifications.models import OutboxMessage
+from rendezvous.payments.domain.bank import mark_received
 from rendezvous.payments.domain.passes import (
     PassProductFields,
     pass_activate,
@@ -230,9 +231,14 @@ def test_a_bought_pass_waits_for_its_payment(practice, ten):
 
 def test_a_transfer_is_due_after_the_company_days(practice, ten):
     customer = customer_of(practice.company)
-    pass_purchase(customer=customer, product=ten, method=Method.BANK_TRANSFER, now=NOW)
+    bought = pass_purchase(customer=customer, product=ten, method=Method.BANK_TRANSFER, now=NOW)
     payment = Payment.objects.get()
     assert payment.due == NOW.date() + timedelta(days=3)
+    # The reference to quote, as every transfer has; once received, the pass works.
+    assert len(payment.reference) == 9 and payment.amount == Decimal("90.00")
+    mark_received(payment=payment, actor=None, now=NOW)
+    bought.refresh_from_db()
+    assert bought.active and bought.expires_at == NOW + timedelta(days=30)
 
 
 def test_a_free_pass_is_active_at_once(practice, massage):

@@ -56,6 +56,7 @@ from ..models import (
     PaymentSettings,
     PaymentState,
 )
+from .bank import transfer_start_for_pass
 from .money import parse_amount, quantize
 
 NAME_MAX = 200
@@ -248,8 +249,8 @@ def pass_purchase(
     1. validate: the product is this customer's company's and on sale; the company
        sells passes and takes `method` (card, bank transfer or on site) for them
     2. write: the CustomerPass (inactive, all entries left) and a pending Payment of
-       the price in the company currency (a transfer's due date from the company's
-       settings); a free pass is paid and active at once (pass_activate)
+       the price in the company currency (a transfer's through
+       bank.transfer_start_for_pass: its reference and due date); a free pass is paid and active at once (pass_activate)
     3. an audit entry on the pass
     Raises InvalidState; nothing is written then.
     """
@@ -265,9 +266,6 @@ def pass_purchase(
         raise InvalidState(_("This payment method is not available for passes."))
     currency = company.currency
     amount = quantize(product.price, currency)
-    due = None
-    if method == Method.BANK_TRANSFER:
-        due = now.astimezone(company.zone).date() + timedelta(days=settings.transfer_due_days)
     with transaction.atomic():
         customer_pass = CustomerPass.objects.create(
             company=company,
@@ -277,16 +275,19 @@ def pass_purchase(
             entries_left=product.entries,
         )
         free = amount == 0
-        Payment.objects.create(
-            company=company,
-            customer_pass=customer_pass,
-            method=method,
-            state=PaymentState.PAID if free else PaymentState.PENDING,
-            amount=amount,
-            currency=currency,
-            due=due,
-            paid_at=now if free else None,
-        )
+        if method == Method.BANK_TRANSFER and not free:
+            # The one home of a transfer's reference and due date.
+            transfer_start_for_pass(customer_pass=customer_pass, now=now)
+        else:
+            Payment.objects.create(
+                company=company,
+                customer_pass=customer_pass,
+                method=method,
+                state=PaymentState.PAID if free else PaymentState.PENDING,
+                amount=amount,
+                currency=currency,
+                paid_at=now if free else None,
+            )
         logged(
             customer_pass,
             CUSTOMER_PASS,
