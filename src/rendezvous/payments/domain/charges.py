@@ -151,7 +151,7 @@ def payment_mark_paid(
             booking = Booking.objects.get(pk=locked.booking_id)
             if booking.payment_status == PaymentStatus.PENDING:
                 booking_record_payment(booking=booking, status=PaymentStatus.PAID)
-        if locked.customer_pass_id is not None:
+        if locked.customer_pass is not None:
             from .passes import pass_activate  # noqa: PLC0415 (passes builds on this module: a cycle)
 
             pass_activate(customer_pass=locked.customer_pass, now=now)
