@@ -8,6 +8,8 @@ from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.rooms import ROOM_HOSTS, builtin_room_seats
 from rendezvous.demo.seed import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, demo_seed
 from rendezvous.meetings.domain.room_size import meeting_session_fits, session_provider
+from rendezvous.payments.domain.settings import enabled_methods, transfer_account_complete
+from rendezvous.payments.models import CustomerPass, Payment, PaymentSettings, PaymentState
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +103,19 @@ def test_seeding_again_shrinks_an_older_demos_unbooked_twelve_seat_classes():
     demo_seed(today=date(2026, 12, 1))
     capacities = ClassSession.objects.filter(company=company).values_list("capacity", flat=True)
     assert set(capacities) == {builtin_room_seats()}
+
+
+@pytest.mark.django_db
+def test_the_demo_takes_transfers_and_sells_a_yoga_pass_its_customer_owns():
+    company = demo_seed(today=date(2026, 12, 1))
+    demo_seed(today=date(2026, 12, 1))  # again: nothing doubles
+    yoga = Service.objects.get(company=company, name="Online yoga")
+    assert yoga.requires_payment and yoga.price > 0
+    offered = set(enabled_methods(company, yoga))
+    assert {"bank_transfer", "pass"} <= offered and "on_site" not in offered  # an online class
+    account = PaymentSettings.objects.get(company=company)
+    assert transfer_account_complete(account) and account.iban == "DE89370400440532013000"
+    owned = CustomerPass.objects.get(company=company)
+    assert owned.active and owned.entries_left == 10 and yoga in owned.product.services.all()
+    assert owned.customer.email == "pia.pass@demo.example"
+    assert Payment.objects.get(customer_pass=owned).state == PaymentState.PAID

@@ -20,10 +20,19 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from rendezvous.availability.models import WorkingHours
+from rendezvous.bookings.models import Customer
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
 from rendezvous.companies.models import Company, Location, Membership, Resource, Role, StaffMember
 from rendezvous.core.rooms import builtin_room_seats
 from rendezvous.meetings.models import MeetingAccount
+from rendezvous.payments.domain.charges import payment_mark_paid
+from rendezvous.payments.domain.passes import (
+    PassProductFields,
+    pass_product_create,
+    pass_purchase,
+)
+from rendezvous.payments.domain.settings import PaymentSettingsFields, payment_settings_update
+from rendezvous.payments.models import Method, PassProduct
 
 from .office import demo_users, demo_week
 
@@ -277,11 +286,56 @@ def demo_seed(*, today: date | None = None, week: bool = False) -> Company:
     MeetingAccount.objects.filter(
         company=company, provider="jitsi", url="https://meet.demo.invalid", active=True
     ).update(active=False)
+    _demo_payments(company, yoga, today)
     _demo_admin(company)
     demo_users(company, password=DEMO_ADMIN_PASSWORD)
     if week:
         demo_week(company, today)
     return company
+
+
+# The demo's customer who owns a yoga pass: book "Online yoga" with this email and the
+# seat is paid with one of its entries at once.
+DEMO_PASS_EMAIL = "pia.pass@demo.example"
+
+
+def _demo_payments(company: Company, yoga: Service, today: date) -> None:
+    """Bank transfer, passes and pay on site switched on (a made-up account), a
+    10-class yoga pass on sale, and one customer who owns one."""
+    payment_settings_update(
+        company=company,
+        fields=PaymentSettingsFields(
+            bank_transfer=True,
+            passes=True,
+            on_site=True,
+            account_holder="Rendezvous Demo Practice",
+            iban="DE89 3704 0044 0532 0130 00",
+            bic="COBADEFFXXX",
+            transfer_due_days=3,
+        ),
+    )
+    product = PassProduct.objects.filter(company=company, name="10 yoga classes").first()
+    if product is None:
+        product = pass_product_create(
+            company=company,
+            fields=PassProductFields(
+                name="10 yoga classes",
+                entries=10,
+                valid_days=180,
+                price=Decimal("100.00"),
+                services=(yoga.pk,),
+                description="Ten online yoga classes within six months.",
+            ),
+        )
+    holder, _ = Customer.objects.get_or_create(
+        company=company,
+        email=DEMO_PASS_EMAIL,
+        defaults={"first_name": "Pia", "last_name": "Pass", "language": "en"},
+    )
+    if not holder.passes.exists():
+        now = datetime.combine(today, time(9), ZONE)
+        bought = pass_purchase(customer=holder, product=product, method=Method.ON_SITE, now=now)
+        payment_mark_paid(payment=bought.payments.get(), now=now)
 
 
 def _yoga_starts(today: date) -> list[datetime]:
