@@ -7,6 +7,7 @@
 | Refund | money given back on one payment: by the provider (`done` when it answers) or by hand (bank transfers: `pending` until staff mark it paid back) |
 | Wallet, WalletEntry | a customer's credits with one company: the balance is the sum of the append-only entries per unit (money in the company's currency, or class credits), each with its reason |
 | PassProduct, CustomerPass, PassUse | a pass on sale (N entries, valid D days, for some services), the passes customers own (entries left, expiry), and each entry spent on a booking (given back on a cancel within the cut-off) |
+| WebhookEvent | a provider's webhook event, once per event id and company, with what handling it did |
 
 Amounts are Decimals with three decimal places in the database, quantized to the
 currency's minor units (payments.domain.money), never floats.
@@ -327,3 +328,32 @@ class WalletEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValueError("wallet entries are never deleted")
+
+
+class WebhookEvent(models.Model):
+    """A provider's webhook event handled once: a second delivery of the same id (a
+    retry, or a replay within the signature's tolerance) finds this row and changes
+    nothing. `outcome` is what the handling did (payments.domain.card)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhook_events")
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=40, blank=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_events"
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "provider", "event_id"], name="webhook_event_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"
