@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.parser import Parser
 
-from . import errors, public, staff  # noqa: F401 (public and staff register operations)
+from . import errors, payments, public, staff  # noqa: F401 (they register operations)
 from .routing import router
 
 api = NinjaAPI(

@@ -297,14 +297,24 @@ def card_holds_release(*, now: datetime) -> int:
 
 def _paid_in_time(payment: Payment, *, now: datetime) -> None:
     """The checkout completed just before the sweep closed it: paid, when the booking
-    still waits for it; otherwise failed, and its completed webhook refunds it."""
+    still waits for it; otherwise failed, and its completed webhook refunds it. One
+    whose webhook reported another amount is failed, the booking left for staff."""
     with booking_transaction():
         booking = (
             Booking.objects.select_for_update(of=("self",)).get(pk=payment.booking_id)
             if payment.booking_id is not None
             else None
         )
-        if (
+        mismatch = WebhookEvent.objects.filter(payment=payment, outcome=MISMATCH).exists()
+        if mismatch:
+            # Stripe reported another amount than ours: staff look at it, the booking
+            # keeps its place meanwhile.
+            payment_fail(
+                payment=payment,
+                reason=_("Stripe reported another amount: check this payment in Stripe."),
+                now=now,
+            )
+        elif (
             booking is not None
             and booking.is_active
             and booking.payment_status == PaymentStatus.PENDING
