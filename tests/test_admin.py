@@ -58,6 +58,7 @@ from rendezvous.payments.models import (
     Refund,
     Unit,
     Wallet,
+    WebhookEvent,
 )
 from tests.conftest import snapshot
 
@@ -229,6 +230,7 @@ READ_ONLY = {
     Payment,
     Refund,
     Wallet,
+    WebhookEvent,
 }
 
 
@@ -286,6 +288,15 @@ def test_every_change_page(client, world):
     )
     pass_spend(booking=due, now=START)
     Refund.objects.create(payment=Payment.objects.first(), amount=Decimal(1))
+    WebhookEvent.objects.create(
+        company=world["company"],
+        provider="stripe",
+        event_id="evt_1",
+        type="checkout.session.completed",
+        outcome="paid",
+        payment=Payment.objects.first(),
+        received_at=START,
+    )
     wallet_grant(customer=world["customer"], unit=Unit.CREDIT, amount=Decimal(1), note="Gift")
     for model in RENDEZVOUS_MODELS:
         obj = model.objects.first()

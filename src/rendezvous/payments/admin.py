@@ -9,7 +9,7 @@ What an operator may write goes through payments.domain, as the other apps' admi
 | --- | --- | --- |
 | PassProduct | add, change, delete, "take off sale" | pass_product_create / _update / _delete / _archive |
 | WalletEntry | add only: a grant or a correction, with its reason | wallet_grant / wallet_correct |
-| the others | none | - |
+| the others (WebhookEvent included) | none | - |
 
 PaymentSettings are shown without the Stripe keys: settings are written by the
 payment settings' domain functions, never from this page.
@@ -55,6 +55,7 @@ from .models import (
     Unit,
     Wallet,
     WalletEntry,
+    WebhookEvent,
 )
 
 
@@ -275,6 +276,24 @@ class RefundAdmin(LedgerAdmin):
     search_fields = ("payment__reference", "provider_ref", "reason")
     list_select_related = ("payment",)
     readonly_fields = ("payment", "amount", "state", "reason", "provider_ref", "created_at")
+    fields = readonly_fields
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(LedgerAdmin):
+    list_display = ("received_at", "company", "type", "outcome", "payment")
+    list_filter = ("provider", "type", "outcome")
+    search_fields = ("event_id",)
+    list_select_related = ("company", "payment")
+    readonly_fields = (
+        "company",
+        "provider",
+        "event_id",
+        "type",
+        "outcome",
+        "payment",
+        "received_at",
+    )
     fields = readonly_fields
 
 
