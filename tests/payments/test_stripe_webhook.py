@@ -13,7 +13,20 @@ from rendezvous.bookings import domain as bookings
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
 from rendezvous.core.models import AuditEntry
 from rendezvous.payments.domain.card import card_holds_release
-from rendezvous.payments.models import PaymentState, Refund, RefundState, WebhookEvent
+from rendezvous.payments.domain.passes import (
+    PassProductFields,
+    pass_product_create,
+    pass_purchase,
+)
+from rendezvous.payments.domain.settings import PaymentSettingsFields, payment_settings_update
+from rendezvous.payments.models import (
+    Method,
+    Payment,
+    PaymentState,
+    Refund,
+    RefundState,
+    WebhookEvent,
+)
 from tests.conftest import NOW, TOMORROW_10, book
 from tests.factories import CompanyFactory, ServiceFactory, StaffFactory
 from tests.fakes.stripe import WEBHOOK_SECRET
@@ -309,3 +322,38 @@ def test_a_company_without_stripe_or_unknown_refuses_every_call(practice, fake, 
     )
     assert answer.status_code == 404
     assert WEBHOOK_SECRET not in answer.content.decode()
+
+
+def test_a_pass_bought_by_card_is_activated_by_its_completed_checkout(carded, fake, client):
+    company = carded.company
+    payment_settings_update(company=company, fields=PaymentSettingsFields(passes=True))
+    product = pass_product_create(
+        company=company,
+        fields=PassProductFields(
+            name="10 classes",
+            entries=10,
+            valid_days=90,
+            price=Decimal("120"),
+            services=(carded.yoga.pk,),
+        ),
+    )
+    customer = video_booking(carded).customer
+    bought = pass_purchase(customer=customer, product=product, method=Method.CARD, now=NOW)
+    payment = Payment.objects.get(customer_pass=bought)
+    ours = {"payment": str(payment.pk), "company": str(company.pk)}
+    session = {
+        "id": "cs_test_pass",
+        "object": "checkout.session",
+        "amount_total": 12000,
+        "currency": "eur",
+        "metadata": ours,
+        "payment_intent": "pi_pass",
+        "payment_status": "paid",
+        "status": "complete",
+    }
+    payload, header = fake.signed_event("checkout.session.completed", session)
+    assert post_signed(client, company, payload, header).json()["outcome"] == "paid"
+    bought.refresh_from_db()
+    payment.refresh_from_db()
+    assert bought.active and payment.state == PaymentState.PAID
+    assert payment.provider_payment == "pi_pass"

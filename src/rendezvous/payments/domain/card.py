@@ -262,7 +262,9 @@ def card_holds_release(*, now: datetime) -> int:
     Then refunds whose provider call went unanswered are asked again (same key).
     """
     settled = 0
-    due = (
+    # Read at once: the loop writes, and a cursor left open across the writes and the
+    # network calls would hold SQLite's read lock.
+    due = list(
         Payment.objects.filter(method=Method.CARD, state=PaymentState.PENDING, expires_at__lte=now)
         .select_related("company")
         .order_by("expires_at", "id")[:BATCH]
@@ -325,12 +327,14 @@ def _paid_in_time(payment: Payment, *, now: datetime) -> None:
 
 
 def _refunds_retry(*, now: datetime) -> None:
-    unanswered = Refund.objects.filter(
-        state=RefundState.PENDING,
-        provider_ref="",
-        payment__method=Method.CARD,
-        created_at__gte=now - REFUND_RETRY,
-    ).select_related("payment", "payment__company")[:BATCH]
+    unanswered = list(
+        Refund.objects.filter(
+            state=RefundState.PENDING,
+            provider_ref="",
+            payment__method=Method.CARD,
+            created_at__gte=now - REFUND_RETRY,
+        ).select_related("payment", "payment__company")[:BATCH]
+    )
     for refund in unanswered:
         _refund_call(refund, now=now)
 
@@ -561,7 +565,7 @@ def _payment_of(company: Company, event: ProviderEvent) -> Payment | None:
             return None  # an object made outside Rendezvous on the same account
         raise WebhookRefused(FOREIGN, "no payment")
     payment = Payment.objects.filter(
-        pk=event.payment_id, company=company, method=Method.CARD, provider=PROVIDER
+        pk=event.payment_id, company=company, method=Method.CARD
     ).first()
     if payment is None:
         raise WebhookRefused(FOREIGN, f"payment {event.payment_id}")
@@ -629,11 +633,14 @@ def _completed(
     ):
         return ALREADY_PAID, None  # the sweep found it complete first
     booking = Booking.objects.get(pk=payment.booking_id) if payment.booking_id else None
-    holds = (
-        payment.state == PaymentState.PENDING
-        and booking is not None
-        and booking.is_active
-        and booking.payment_status == PaymentStatus.PENDING
+    # A pass bought by card has no booking to hold: paid while pending, it is activated.
+    holds = payment.state == PaymentState.PENDING and (
+        (booking is None and payment.customer_pass_id is not None)
+        or (
+            booking is not None
+            and booking.is_active
+            and booking.payment_status == PaymentStatus.PENDING
+        )
     )
     if holds:
         try:
@@ -696,5 +703,13 @@ def _charge_refunded(payment: Payment, event: ProviderEvent, *, now: datetime) -
             done_at=now,
         )
     done = _refunds_total(payment, include_pending=False)
+    # Refunds the provider answered "pending" are done once the charge counts them.
+    answered = Refund.objects.filter(payment=payment, state=RefundState.PENDING).exclude(
+        provider_ref=""
+    )
+    waiting = answered.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    if waiting and reported >= done + waiting:
+        answered.update(state=RefundState.DONE, done_at=now)
+        done += waiting
     _refunded_total_set(payment, max(done, reported), now=now)
     return REFUNDED
