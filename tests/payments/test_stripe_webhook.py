@@ -357,3 +357,20 @@ def test_a_pass_bought_by_card_is_activated_by_its_completed_checkout(carded, fa
     payment.refresh_from_db()
     assert bought.active and payment.state == PaymentState.PAID
     assert payment.provider_payment == "pi_pass"
+
+
+def test_stripe_reaches_the_endpoint_over_http(transactional_db, carded, fake, live_server):
+    """The fake's own delivery, over a socket to the running server, as Stripe's is."""
+    booking = video_booking(carded)
+    payment = checkout(booking)
+    fake.webhook_url = live_server.url + webhook_url(carded.company)
+    assert fake.complete(payment.provider_ref) == 200
+    assert fake.deliveries[-1].status == 200
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert payment.state == PaymentState.PAID
+    assert booking.payment_status == PaymentStatus.PAID
+    # A forged call over the same socket is refused and changes nothing.
+    before = stored()
+    assert fake.deliver(fake.deliveries[-1].event, secret="whsec_forged") == 400
+    assert stored() == before
