@@ -101,8 +101,8 @@ def payment_mark_paid(
     5. its booking, when still waiting for payment, is recorded paid
        (bookings.domain.booking_record_payment: PaymentRecorded, whose subscribers email
        the customer the payment and, for a video meeting, its join link). A booking
-       already paid or not asking for payment keeps its status: the money is recorded
-       on this payment, for staff to give back.
+       already paid, cancelled or not asking for payment keeps its status: the money is
+       recorded on this payment, for staff to give back.
     6. its pass purchase, the pass is activated (payments.domain.passes)
     Raises InvalidState (not pending) or ValidationFailed (amount, currency, note);
     nothing is written then.
@@ -149,7 +149,9 @@ def payment_mark_paid(
         )
         if locked.booking_id is not None:
             booking = Booking.objects.get(pk=locked.booking_id)
-            if booking.payment_status == PaymentStatus.PENDING:
+            # A cancelled booking keeps its status: marking it paid would email the
+            # join link of a booking that no longer holds a time.
+            if booking.payment_status == PaymentStatus.PENDING and booking.is_active:
                 booking_record_payment(booking=booking, status=PaymentStatus.PAID)
         if locked.customer_pass is not None:
             from .passes import pass_activate  # noqa: PLC0415 (passes builds on this module: a cycle)
