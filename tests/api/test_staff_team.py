@@ -5,7 +5,7 @@ from datetime import datetime, time
 
 import pytest
 
-from rendezvous.availability import editing as schedule
+from rendezvous.availability import domain as schedule
 from rendezvous.availability.models import DateException, TimeOff, WorkingHours
 from rendezvous.companies.models import Role, StaffMember
 from tests.bookings.test_concurrency import race, shop  # noqa: F401 (shop is a fixture)

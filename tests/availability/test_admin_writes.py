@@ -1,5 +1,5 @@
 """The admin writes weekly hours, date exceptions and time off through
-availability.editing, the functions the staff API calls: it refuses what they refuse,
+availability.domain, the functions the staff API calls: it refuses what they refuse,
 shows why on the page, and then leaves the database as it was."""
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from rendezvous.availability import editing
+from rendezvous.availability import domain as editing
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.companies.models import StaffMember
 from rendezvous.core.errors import ValidationFailed

@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from rendezvous.availability import editing
+from rendezvous.availability import domain as editing
 from rendezvous.availability.models import TimeOff, WorkingHours
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import ValidationFailed

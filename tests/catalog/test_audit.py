@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from rendezvous.catalog import editing
+from rendezvous.catalog import domain as editing
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import InvalidState, ValidationFailed

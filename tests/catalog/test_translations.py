@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from icalendar import Calendar
 
-from rendezvous.catalog import editing
+from rendezvous.catalog import domain as editing
 from rendezvous.catalog.models import Category, Service
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.notifications.domain import outbox_deliver_due

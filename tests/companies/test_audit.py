@@ -4,7 +4,7 @@ write leaves none, and a token's secret is never in the log."""
 
 import pytest
 
-from rendezvous.companies import editing
+from rendezvous.companies import domain as editing
 from rendezvous.companies.models import Company, Role
 from rendezvous.core.audit import SECRET_CHANGED
 from rendezvous.core.errors import InvalidState, ValidationFailed

@@ -3,9 +3,9 @@ log in a collapsed "History": who, when, and what changed, in the page's languag
 
 import pytest
 
-from rendezvous.availability.editing import time_off_create
-from rendezvous.catalog.editing import service_update
-from rendezvous.companies.editing import api_token_issue, company_update, staff_update
+from rendezvous.availability.domain import time_off_create
+from rendezvous.catalog.domain import service_update
+from rendezvous.companies.domain import api_token_issue, company_update, staff_update
 from rendezvous.companies.models import Role
 from rendezvous.meetings.domain import meeting_account_create
 from tests.audit import as_staff

@@ -22,8 +22,8 @@ from playwright.sync_api import expect
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
-from rendezvous.catalog.editing import service_update
-from rendezvous.companies.editing import company_update, staff_update
+from rendezvous.catalog.domain import service_update
+from rendezvous.companies.domain import company_update, staff_update
 from rendezvous.companies.models import Membership, Role
 from rendezvous.meetings.models import MeetingAccount
 from rendezvous.notifications.domain import outbox_deliver_due

@@ -27,7 +27,7 @@ from rendezvous.companies.access import (
     access_company,
     access_member,
 )
-from rendezvous.companies.editing import api_token_touch
+from rendezvous.companies.domain import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import Forbidden, InvalidState, ValidationFailed

@@ -9,7 +9,7 @@
 
 Reading a schedule follows the same rule as writing it (time off may carry a private
 reason), so a junior reads only their own. The decisions live in companies.access;
-each handler parses, calls one companies.editing or availability.editing function,
+each handler parses, calls one companies.domain or availability.domain function,
 renders.
 """
 
@@ -19,9 +19,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Status
 
-from rendezvous.availability import editing as schedule
+from rendezvous.availability import domain as schedule
 from rendezvous.availability.models import DateException, TimeOff, WorkingHours
-from rendezvous.companies import editing
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import (
     Actor,
     access_company,
@@ -103,7 +103,7 @@ def staff_create(request: HttpRequest, company: str, payload: StaffMemberCreate)
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = editing.staff_create(company=c, values=payload.model_dump(exclude_unset=True))
+    staff = companies.staff_create(company=c, values=payload.model_dump(exclude_unset=True))
     return Status(201, member_out(_members(c).get(pk=staff.pk)))
 
 
@@ -120,7 +120,7 @@ def staff_patch(request: HttpRequest, company: str, staff_id: str, payload: Staf
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = editing.staff_update(
+    staff = companies.staff_update(
         staff=_member(actor, staff_id), values=payload.model_dump(exclude_unset=True)
     )
     return member_out(_members(c).get(pk=staff.pk))
@@ -132,7 +132,7 @@ def staff_deactivate(request: HttpRequest, company: str, staff_id: str):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = editing.staff_deactivate(staff=_member(actor, staff_id))
+    staff = companies.staff_deactivate(staff=_member(actor, staff_id))
     return member_out(_members(c).get(pk=staff.pk))
 
 

@@ -4,7 +4,7 @@ The inline classes are also shown on the staff member page: this module adds the
 companies.admin.StaffMemberAdmin (companies sits below availability, so it cannot name
 them itself).
 
-Every write goes through availability.editing, the functions the staff API calls, so
+Every write goes through availability.domain, the functions the staff API calls, so
 the admin refuses what the API refuses (an end before the start, hours of one weekday
 that overlap, a "different hours" date without hours, another company's location):
 
@@ -30,7 +30,7 @@ from rendezvous.companies.models import Location
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm, DomainInline, DomainInlineFormSet
 from rendezvous.core.errors import DomainError
 
-from .editing import (
+from .domain import (
     date_exception_create,
     date_exception_delete,
     date_exception_update,
@@ -51,7 +51,7 @@ TIME_OFF_FIELDS = ("start", "end", "reason")
 
 class ChecksInEditing(forms.ModelForm):
     """These models' constraints are check constraints (an end after the start) that
-    availability.editing checks first, naming the field; Django's own check would
+    availability.domain checks first, naming the field; Django's own check would
     answer "constraint violated" before the domain is asked. The database keeps them
     as the last guard."""
 

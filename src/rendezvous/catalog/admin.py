@@ -1,6 +1,6 @@
 """Admin for categories and services (class sessions hold bookings: bookings.admin).
 
-Both save and delete through catalog.editing (core.admin_forms), the functions the
+Both save and delete through catalog.domain (core.admin_forms), the functions the
 staff API calls, so the admin refuses what the API refuses.
 """
 
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext_lazy
 from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 
-from .editing import (
+from .domain import (
     CATEGORY_TEXTS,
     SERVICE_TEXTS,
     category_create,
@@ -56,7 +56,7 @@ def with_translation_fields(cls):
 
 class TranslatedForm(CompanyScopedForm, DomainForm):
     """One field per text and language (`name_de`), handed to the domain function as
-    the row's `translations`, which catalog.editing.clean_translations checks."""
+    the row's `translations`, which catalog.domain.clean_translations checks."""
 
     translated_texts: Mapping[str, tuple[int, bool]] = {}
 

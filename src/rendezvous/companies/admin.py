@@ -8,7 +8,7 @@ The staff member's page also shows their week, date exceptions and time off: tho
 inlines are availability's, which adds them to StaffMemberAdmin (availability.admin),
 as companies sits below availability.
 
-Every admin write goes through companies.editing (core.admin_forms), the functions
+Every admin write goes through companies.domain (core.admin_forms), the functions
 the staff API calls, so the admin refuses what the API refuses.
 
 Every row belongs to one company, and a related row of another company (a service
@@ -34,7 +34,7 @@ from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 from rendezvous.core.errors import DomainError
 from rendezvous.core.zones import known_zones
 
-from .editing import (
+from .domain import (
     api_token_delete,
     api_token_issue,
     api_token_revoke,

@@ -2,7 +2,7 @@
 
 Admins only (access_manage_catalog, asked first by every view, so a senior or a
 junior gets 404 before anything is read or written). Each view parses the form into
-the typed values the editing functions take (companies.editing, catalog.editing)
+the typed values the domain functions take (companies.domain, catalog.domain)
 and shows their refusals beside the fields; a refused save writes nothing.
 """
 
@@ -19,9 +19,9 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rendezvous.catalog import editing as catalog
+from rendezvous.catalog import domain as catalog
 from rendezvous.catalog.models import Category, Service, ServiceKind
-from rendezvous.companies import editing as companies
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import Actor, access_company_row, access_manage_catalog
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.audit import history

@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rendezvous.availability import editing as schedule
+from rendezvous.availability import domain as schedule
 from rendezvous.availability.models import (
     DateException,
     ExceptionKind,
@@ -37,7 +37,7 @@ from rendezvous.availability.models import (
     WorkingHours,
 )
 from rendezvous.catalog.models import Service
-from rendezvous.companies import editing
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import (
     Actor,
     access_company_row,
@@ -131,7 +131,7 @@ def team(request, actor: Actor):
         access_manage_catalog(actor)
         post = request.POST
         try:
-            created = editing.staff_create(company=actor.company, values=_staff_values(post))
+            created = companies.staff_create(company=actor.company, values=_staff_values(post))
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -190,7 +190,7 @@ def _member_page(
             "roles": Role.choices,
             # Their profile, schedule and video provider: all recorded on the staff member.
             "history": history(
-                editing.STAFF,
+                companies.STAFF,
                 member.pk,
                 sources=(StaffMember, WorkingHours, TimeOff, DateException, MeetingAccount),
             ),
@@ -208,7 +208,7 @@ def team_member(request, actor: Actor, staff_id: int):
     if request.method == "POST":
         access_manage_catalog(actor)
         try:
-            editing.staff_update(staff=member, values=_staff_values(request.POST))
+            companies.staff_update(staff=member, values=_staff_values(request.POST))
         except DomainError as exc:
             return _member_page(request, actor, member, errors=form_errors(exc), post=request.POST)
         messages.success(request, _("Saved."))
@@ -216,7 +216,7 @@ def team_member(request, actor: Actor, staff_id: int):
     return _member_page(request, actor, member)
 
 
-def _send_invitation(request, invited: editing.Invited) -> None:
+def _send_invitation(request, invited: companies.Invited) -> None:
     """The invitation email, through allauth's adapter (our outbox): a new account gets
     allauth's password-reset link, an existing one the sign-in page."""
     membership = invited.membership
@@ -243,7 +243,7 @@ def _send_invitation(request, invited: editing.Invited) -> None:
 def _invite(request, actor: Actor, member: StaffMember):
     values = {"email": request.POST.get("email", ""), "role": request.POST.get("role", "")}
     try:
-        invited = editing.member_invite(
+        invited = companies.member_invite(
             company=actor.company, email=values["email"], role=values["role"], staff=member
         )
     except DomainError as exc:
@@ -264,18 +264,18 @@ def team_action(request, actor: Actor, staff_id: int, action: str):
         return _invite(request, actor, member)
     try:
         if action == "deactivate":
-            editing.staff_deactivate(staff=member)
+            companies.staff_deactivate(staff=member)
             messages.success(
                 request, _("Deactivated: no new bookings; the existing ones and the history stay.")
             )
         elif action == "activate":
-            editing.staff_update(staff=member, values={"active": True})
+            companies.staff_update(staff=member, values={"active": True})
             messages.success(request, _("Active again: bookable as before."))
         elif action == "delete":
             if request.POST.get("confirm") != "delete":
                 messages.error(request, _("Tick the box to confirm the deletion."))
                 return redirect("office:team_member", staff_id=member.pk)
-            editing.staff_delete(staff=member)
+            companies.staff_delete(staff=member)
             messages.success(request, _("%(name)s was deleted.") % {"name": member.name})
             return redirect("office:team")
         else:

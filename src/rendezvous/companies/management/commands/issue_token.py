@@ -4,7 +4,7 @@ role (the technical user of an integration gets one this way too)."""
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from rendezvous.companies.editing import api_token_issue
+from rendezvous.companies.domain import api_token_issue
 from rendezvous.companies.models import Membership
 from rendezvous.core.errors import DomainError
 

@@ -1,15 +1,14 @@
-"""Back-office writes to a staff member's schedule: weekly hours, time off, date exceptions.
+"""Writes to a staff member's weekly hours, and the checks of wall-time spans that
+the date exceptions share (availability.domain.date_exceptions).
 
 | function | writes | refuses (400, field errors) |
 | --- | --- | --- |
 | working_hours_replace | the whole week at once: every WorkingHours row of the staff member | an end before the start (00:00 means midnight), seconds, spans of one weekday that overlap (at any location: one person, one place), another company's location |
 | working_hours_add / working_hours_change | one WorkingHours row (the admin's page of one span) | the same, checked against the staff member's other spans of that weekday |
-| time_off_create / time_off_replace / time_off_update | one TimeOff | times without an offset or outside the calendar (core.calendar), an end before the start, more than MAX_TIME_OFF, a reason with control characters |
-| date_exception_create / date_exception_replace / date_exception_update | one DateException | a date outside the calendar, hours on a "closed" day, no hours on a "different" or "extra" one, a date that is already closed or whose hours overlap (same location, or all locations) |
-| working_hours_delete / time_off_delete / date_exception_delete | the row | - |
+| working_hours_delete | the row | - |
 
-`*_replace` take every field (a PUT); `*_update` and working_hours_change take only
-the fields that change (a PATCH, as the admin sends them) and check the row they make.
+working_hours_change takes only the fields that change (a PATCH, as the admin sends
+them) and checks the row it makes.
 
 The week is replaced as a whole rather than edited row by row: a change of hours is
 usually several rows at once (Monday 9-12 and 13-17), and checking overlaps against
@@ -23,32 +22,26 @@ commit; bulk_create sends no signal, so working_hours_replace bumps it itself.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import time
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.editing import FieldErrors, clean_text, company_row
+from rendezvous.companies.domain import FieldErrors, company_row
 from rendezvous.companies.models import Location, StaffMember
 from rendezvous.core.audit import field_changes, logged, row_values
-from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import ValidationFailed
 
-from .cache import availability_changed
-from .models import DateException, ExceptionKind, TimeOff, WorkingHours
+from ..cache import availability_changed
+from ..models import DateException, TimeOff, WorkingHours
 
 MIDNIGHT = time(0)
 MAX_SPANS = 50
-MAX_TIME_OFF = timedelta(days=3 * 366)
-REASON_MAX = 200
 # Schedule rows are recorded in the audit log on their staff member (entity "staff"),
 # whose page shows them; `id` in the changes names the row.
 STAFF = "staff"
 HOURS_FIELDS = ("weekday", "start", "end", "location")
-TIME_OFF_FIELDS = ("start", "end", "reason")
-EXCEPTION_FIELDS = ("date", "kind", "start", "end", "location")
 
 
 def _span(row: WorkingHours) -> str:
@@ -240,76 +233,8 @@ def working_hours_delete(*, hours: WorkingHours) -> None:
         hours.delete()
 
 
-# -- time off ------------------------------------------------------------------------
-
-
-def _clean_time_off(staff: StaffMember, values: Mapping[str, Any]) -> dict[str, Any]:
-    errors = FieldErrors()
-    cleaned: dict[str, Any] = {}
-    for name in ("start", "end"):
-        value = values.get(name)
-        if not isinstance(value, datetime) or timezone.is_naive(value):
-            errors.add(name, _("A date and time with a UTC offset is required."))
-        elif not in_calendar(value):
-            errors.add(name, out_of_calendar())
-        else:
-            cleaned[name] = value
-    if "start" in cleaned and "end" in cleaned:
-        if cleaned["end"] <= cleaned["start"]:
-            errors.add("end", _("The end must be after the start."))
-        elif cleaned["end"] - cleaned["start"] > MAX_TIME_OFF:
-            errors.add("end", _("At most three years at once."))
-    cleaned["reason"] = clean_text(
-        errors, "reason", values.get("reason"), max_length=REASON_MAX, required=False
-    )
-    errors.raise_if_any()
-    return cleaned
-
-
-def time_off_create(*, staff: StaffMember, values: Mapping[str, Any]) -> TimeOff:
-    """Add time off (holiday, sick leave). Existing bookings in it stay.
-
-    Side effects: validate (start, end, reason); write the TimeOff; after commit the
-    availability version bumped (signals). Raises ValidationFailed.
-    """
-    cleaned = _clean_time_off(staff, values)
-    with transaction.atomic():
-        row = TimeOff.objects.create(staff=staff, **cleaned)
-        logged(staff, STAFF, "time_off_added", {"id": row.pk, **field_changes({}, cleaned)})
-    return row
-
-
-def time_off_replace(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
-    """Replace a time off's start, end and reason (a PUT: every field as sent).
-
-    Side effects: validate; write; after commit the availability version bumped.
-    Raises ValidationFailed.
-    """
-    cleaned = _clean_time_off(time_off.staff, values)
-    changes = field_changes(row_values(time_off, cleaned), cleaned)
-    with transaction.atomic():
-        for name, value in cleaned.items():
-            setattr(time_off, name, value)
-        time_off.save(update_fields=list(cleaned))
-        if changes:
-            logged(time_off.staff, STAFF, "time_off_changed", {"id": time_off.pk, **changes})
-    return time_off
-
-
-def time_off_update(*, time_off: TimeOff, values: Mapping[str, Any]) -> TimeOff:
-    """Change only the fields of a time off in `values` (a PATCH); the result is checked
-    as a whole, as time_off_replace checks it.
-
-    Side effects: validate; write; after commit the availability version bumped.
-    Raises ValidationFailed.
-    """
-    current = {"start": time_off.start, "end": time_off.end, "reason": time_off.reason}
-    return time_off_replace(time_off=time_off, values={**current, **values})
-
-
-def time_off_delete(*, time_off: TimeOff) -> None:
-    """Remove time off; its hours are bookable again (version bumped by signals)."""
-    _delete_logged(time_off, "time_off_deleted", TIME_OFF_FIELDS)
+def _conflict(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(fields={field: [message]})
 
 
 def _delete_logged(row: TimeOff | DateException, action: str, fields: Sequence[str]) -> None:
@@ -319,117 +244,3 @@ def _delete_logged(row: TimeOff | DateException, action: str, fields: Sequence[s
         changes = field_changes(before, dict.fromkeys(fields))
         logged(row.staff, STAFF, action, {"id": row.pk, **changes})
         row.delete()
-
-
-# -- date exceptions -----------------------------------------------------------------
-
-
-def _clean_exception(
-    staff: StaffMember, values: Mapping[str, Any], *, exclude_id: int | None
-) -> dict[str, Any]:
-    errors = FieldErrors()
-    cleaned: dict[str, Any] = {}
-    day = values.get("date")
-    if not isinstance(day, date) or isinstance(day, datetime):
-        errors.add("date", _("Enter a date such as 2026-12-24."))
-    elif not in_calendar(day):
-        errors.add("date", out_of_calendar())
-    else:
-        cleaned["date"] = day
-    kind = values.get("kind")
-    if kind not in ExceptionKind.values:
-        errors.add("kind", _("Choose closed, hours or extra."))
-    else:
-        cleaned["kind"] = kind
-    start, end = values.get("start"), values.get("end")
-    if kind == ExceptionKind.CLOSED:
-        if start is not None or end is not None:
-            errors.add("start", _("A day closed all day has no hours; leave them empty."))
-        cleaned["start"] = cleaned["end"] = None
-    elif kind in (ExceptionKind.HOURS, ExceptionKind.EXTRA):
-        if start is None or end is None:
-            for name, value in (("start", start), ("end", end)):
-                if value is None:
-                    errors.add(name, _("Give the hours for this date."))
-        elif _clean_span(errors, "", start, end):
-            cleaned["start"], cleaned["end"] = start, end
-    cleaned["location"] = company_row(
-        errors, "location", Location, staff.company, values.get("location")
-    )
-    errors.raise_if_any()
-    _check_exception_conflicts(staff, cleaned, exclude_id=exclude_id)
-    return cleaned
-
-
-def _check_exception_conflicts(
-    staff: StaffMember, cleaned: Mapping[str, Any], *, exclude_id: int | None
-) -> None:
-    """A date is closed, or has hours; hours of one date must not overlap. A row
-    without a location applies at every location, so it meets them all; rows at two
-    different locations are separate schedules."""
-    location_id = cleaned["location"].pk if cleaned["location"] else None
-    others = DateException.objects.filter(staff=staff, date=cleaned["date"]).exclude(pk=exclude_id)
-    if location_id is not None:
-        others = others.filter(location_id__in=[location_id, None])
-    others = list(others)
-    closed = cleaned["kind"] == ExceptionKind.CLOSED
-    for other in others:
-        if closed or other.kind == ExceptionKind.CLOSED:
-            raise _conflict("date", _("This date already has an exception that conflicts."))
-        if _overlaps(_minutes(cleaned["start"], cleaned["end"]), _minutes(other.start, other.end)):
-            raise _conflict("start", _("These hours overlap other hours of this date."))
-
-
-def _conflict(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(fields={field: [message]})
-
-
-def date_exception_create(*, staff: StaffMember, values: Mapping[str, Any]) -> DateException:
-    """Add a date exception (closed, different hours, extra hours).
-
-    Side effects: validate (fields, conflicts with the date's other exceptions); write the
-    DateException; after commit the availability version bumped (signals).
-    Raises ValidationFailed.
-    """
-    with transaction.atomic():
-        StaffMember.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
-        cleaned = _clean_exception(staff, values, exclude_id=None)
-        row = DateException.objects.create(staff=staff, **cleaned)
-        logged(staff, STAFF, "exception_added", {"id": row.pk, **field_changes({}, cleaned)})
-        return row
-
-
-def date_exception_replace(*, exception: DateException, values: Mapping[str, Any]) -> DateException:
-    """Replace a date exception with the fields sent (a PUT). Same checks as creating."""
-    with transaction.atomic():
-        StaffMember.objects.select_for_update(of=("self",)).filter(pk=exception.staff_id).first()
-        cleaned = _clean_exception(exception.staff, values, exclude_id=exception.pk)
-        changes = field_changes(row_values(exception, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(exception, name, value)
-        exception.save()
-        if changes:
-            logged(exception.staff, STAFF, "exception_changed", {"id": exception.pk, **changes})
-    return exception
-
-
-def date_exception_update(*, exception: DateException, values: Mapping[str, Any]) -> DateException:
-    """Change only the fields of a date exception in `values` (a PATCH); the result is
-    checked as a whole, as date_exception_replace checks it.
-
-    Side effects: validate; lock the staff row; re-check the date's other exceptions;
-    write; after commit the availability version bumped (signals). Raises ValidationFailed.
-    """
-    current = {
-        "date": exception.date,
-        "kind": exception.kind,
-        "start": exception.start,
-        "end": exception.end,
-        "location": _ref(exception.location_id),
-    }
-    return date_exception_replace(exception=exception, values={**current, **values})
-
-
-def date_exception_delete(*, exception: DateException) -> None:
-    """Remove a date exception; the weekly hours hold again (version bumped by signals)."""
-    _delete_logged(exception, "exception_deleted", EXCEPTION_FIELDS)

@@ -1,10 +1,8 @@
-"""Writes to categories and services (class sessions, which hold bookings, are
+"""Writes to services (class sessions, which hold bookings, are
 bookings.domain.sessions').
 
 | function | writes | refuses |
 | --- | --- | --- |
-| category_create / category_update | the Category | bad fields (400) |
-| category_delete | the Category; its services stay, without a category | - |
 | service_create / service_update | the Service and its staff | bad fields (400); switching the kind of a service that has bookings or sessions (409) |
 | service_deactivate | `active` off: gone from the booking pages; bookings stay | - |
 | service_delete | the Service | one with bookings or class sessions (409: deactivate it instead) |
@@ -21,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.editing import (
+from rendezvous.companies.domain import (
     FieldErrors,
     clean_bool,
     clean_int,
@@ -33,140 +31,17 @@ from rendezvous.companies.models import Company, Location, StaffMember
 from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import InvalidState
 
-from .models import Category, Service, ServiceKind
+from ..models import Category, Service, ServiceKind
+from .categories import POSITION_MAX
+from .texts import DESCRIPTION_MAX, NAME_MAX, SERVICE_TEXTS, clean_translations
 
-NAME_MAX = 200
-DESCRIPTION_MAX = 5000
 DAY_MINUTES = 24 * 60
 PRICE_MAX = Decimal("99999999.99")
-POSITION_MAX = 1_000_000
 PER_DAY_MAX = 1000
 CURRENCY = re.compile(r"[A-Z]{3}")
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-# The texts a customer sees, per model, with their limits: (max length, multi-line).
-SERVICE_TEXTS = {"name": (NAME_MAX, False), "description": (DESCRIPTION_MAX, True)}
-CATEGORY_TEXTS = {"name": (NAME_MAX, False)}
-# The audit log's entity names (core.audit).
-CATEGORY, SERVICE = "category", "service"
-
-
-# -- texts per language --------------------------------------------------------------
-
-
-def clean_translations(
-    errors: FieldErrors,
-    company: Company,
-    value: Any,
-    *,
-    texts: Mapping[str, tuple[int, bool]],
-    field: str = "translations",
-) -> dict[str, dict[str, str]]:
-    """{"de": {"name": ...}} with only languages the company offers and only the
-    given texts, each checked like its base field (length, control characters).
-    Empty texts and languages are dropped: those fall back to the default language.
-    Errors are named `<field>.<language>.<text>`."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
-        errors.add(field, _("Enter the texts as an object per language code."))
-        return {}
-    cleaned: dict[str, dict[str, str]] = {}
-    for language, entry in value.items():
-        if language not in company.languages:
-            errors.add(f"{field}.{language}"[:80], _("This company does not offer that language."))
-            continue
-        for name, text in entry.items():
-            if name not in texts:
-                errors.add(
-                    f"{field}.{language}.{name}"[:80],
-                    _("Only these texts are translated: %(names)s.") % {"names": ", ".join(texts)},
-                )
-                continue
-            max_length, multiline = texts[name]
-            text = clean_text(
-                errors,
-                f"{field}.{language}.{name}",
-                text,
-                max_length=max_length,
-                required=False,
-                multiline=multiline,
-            )
-            if text:
-                cleaned.setdefault(language, {})[name] = text
-    return cleaned
-
-
-# -- categories ----------------------------------------------------------------------
-
-
-def _clean_category(company: Company, values: Mapping[str, Any], *, creating: bool):
-    errors = FieldErrors()
-    cleaned: dict[str, Any] = {}
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if "translations" in values:
-        cleaned["translations"] = clean_translations(
-            errors, company, values["translations"], texts=CATEGORY_TEXTS
-        )
-    if "position" in values:
-        cleaned["position"] = clean_int(
-            errors, "position", values["position"], low=0, high=POSITION_MAX
-        )
-    errors.raise_if_any()
-    return cleaned
-
-
-def category_create(*, company: Company, values: Mapping[str, Any]) -> Category:
-    """Add a category that services are listed under.
-
-    Side effects, in order:
-    1. validate: name, position; translations only in the company's languages
-    2. write: the Category
-    Raises ValidationFailed; nothing is written then.
-    """
-    cleaned = _clean_category(company, values, creating=True)
-    with transaction.atomic():
-        category = Category.objects.create(company=company, **cleaned)
-        logged(category, CATEGORY, "created", field_changes({}, cleaned))
-    return category
-
-
-def category_update(*, category: Category, values: Mapping[str, Any]) -> Category:
-    """Change the given fields of a category (a PATCH).
-
-    Side effects, in order:
-    1. validate: as category_create, only the fields given
-    2. lock: the category row
-    3. write: the fields given
-    Raises ValidationFailed; nothing is written then.
-    """
-    cleaned = _clean_category(category.company, values, creating=False)
-    with transaction.atomic():
-        locked = Category.objects.select_for_update().get(pk=category.pk)
-        changes = field_changes(row_values(locked, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(locked, name, value)
-        if cleaned:
-            locked.save(update_fields=list(cleaned))
-        if changes:
-            logged(locked, CATEGORY, "updated", changes)
-    return locked
-
-
-def category_delete(*, category: Category) -> None:
-    """Delete a category. Its services stay, listed without a category.
-
-    Side effects, in order: lock the category row; delete it, which empties its
-    services' category (the foreign key's SET_NULL). Free times do not depend on it.
-    """
-    with transaction.atomic():
-        locked = Category.objects.select_for_update().filter(pk=category.pk).first()
-        if locked is not None:
-            logged(locked, CATEGORY, "deleted", {"name": (locked.name, None)})
-            locked.delete()
-
-
-# -- services ------------------------------------------------------------------------
+# The audit log's entity name (core.audit) of services.
+SERVICE = "service"
 
 
 def _clean_service(company: Company, values: Mapping[str, Any], *, service: Service | None):

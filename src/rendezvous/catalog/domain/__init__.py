@@ -1,0 +1,29 @@
+"""Every write to the catalogue: categories and services, one module per entity
+(class sessions, which hold bookings, are bookings.domain.sessions'). `texts` holds
+the limits and translations of the texts a customer sees, which both share.
+"""
+
+from .categories import CATEGORY, category_create, category_delete, category_update
+from .services import (
+    SERVICE,
+    service_create,
+    service_deactivate,
+    service_delete,
+    service_update,
+)
+from .texts import CATEGORY_TEXTS, SERVICE_TEXTS, clean_translations
+
+__all__ = [
+    "CATEGORY",
+    "CATEGORY_TEXTS",
+    "SERVICE",
+    "SERVICE_TEXTS",
+    "category_create",
+    "category_delete",
+    "category_update",
+    "clean_translations",
+    "service_create",
+    "service_deactivate",
+    "service_delete",
+    "service_update",
+]
