@@ -1,10 +1,12 @@
 """The service, staff member and company settings pages show their entries of the audit
 log in a collapsed "History": who, when, and what changed, in the page's language."""
 
+from decimal import Decimal
+
 import pytest
 
 from rendezvous.availability.domain import time_off_create
-from rendezvous.catalog.domain import service_update
+from rendezvous.catalog.domain import ServiceFields, service_update
 from rendezvous.companies.domain import api_token_issue, company_update, staff_update
 from rendezvous.companies.models import Role
 from rendezvous.meetings.domain import meeting_account_create
@@ -27,7 +29,7 @@ def history_of(page: str) -> str:
 def test_the_service_page_shows_who_changed_the_price(client, practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     with as_staff(boss):
-        service_update(service=practice.service, values={"price": "35.50"})
+        service_update(service=practice.service, fields=ServiceFields(price=Decimal("35.50")))
     page = (
         signed_in(client, boss).get(f"{SETTINGS}services/{practice.service.pk}/").content.decode()
     )

@@ -13,6 +13,7 @@ import re
 import struct
 import time as clock
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
@@ -22,7 +23,7 @@ from playwright.sync_api import expect
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
-from rendezvous.catalog.domain import service_update
+from rendezvous.catalog.domain import ServiceFields, service_update
 from rendezvous.companies.domain import company_update, staff_update
 from rendezvous.companies.models import Membership, Role
 from rendezvous.meetings.models import MeetingAccount
@@ -243,7 +244,7 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         url="https://room.example.com/ada",
     )  # fmt: skip
     # Changes that the service, staff member and company pages list in their history.
-    service_update(service=practice.service, values={"price": "35.50"})
+    service_update(service=practice.service, fields=ServiceFields(price=Decimal("35.50")))
     staff_update(staff=practice.staff[0], values={"name": "Ada L."})
     company_update(company=practice.company, values={"min_notice_minutes": 30})
     page = new_page(locale="da-DK" if language == "da" else "en-GB")

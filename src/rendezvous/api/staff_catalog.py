@@ -126,7 +126,9 @@ def service_create(request: HttpRequest, company: str, payload: ServiceCreate):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    service = catalog.service_create(company=c, values=payload.model_dump(exclude_unset=True))
+    service = catalog.service_create(
+        company=c, fields=catalog.ServiceFields(**payload.model_dump(exclude_unset=True))
+    )
     return Status(201, service_out(_services(c).get(pk=service.pk), c))
 
 
@@ -149,7 +151,8 @@ def service_patch(request: HttpRequest, company: str, service_id: str, payload: 
     c = access_company(actor, company)
     access_manage_catalog(actor)
     service = catalog.service_update(
-        service=_service(actor, service_id), values=payload.model_dump(exclude_unset=True)
+        service=_service(actor, service_id),
+        fields=catalog.ServiceFields(**payload.model_dump(exclude_unset=True)),
     )
     return service_out(_services(c).get(pk=service.pk), c)
 

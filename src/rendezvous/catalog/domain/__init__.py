@@ -3,9 +3,10 @@
 the limits and translations of the texts a customer sees, which both share.
 """
 
-from .categories import CATEGORY, category_create, category_delete, category_update
+from .categories import CATEGORY, CategoryFields, category_create, category_delete, category_update
 from .services import (
     SERVICE,
+    ServiceFields,
     service_create,
     service_deactivate,
     service_delete,
@@ -16,8 +17,10 @@ from .texts import CATEGORY_TEXTS, SERVICE_TEXTS, clean_translations
 __all__ = [
     "CATEGORY",
     "CATEGORY_TEXTS",
+    "CategoryFields",
     "SERVICE",
     "SERVICE_TEXTS",
+    "ServiceFields",
     "category_create",
     "category_delete",
     "category_update",

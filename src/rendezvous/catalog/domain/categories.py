@@ -6,13 +6,15 @@
 | category_delete | the Category; its services stay, without a category | - |
 """
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
-from rendezvous.companies.domain import (
+from rendezvous.companies.domain.cleaning import (
+    UNSET,
     FieldErrors,
+    Maybe,
     clean_int,
     clean_text,
 )
@@ -20,47 +22,58 @@ from rendezvous.companies.models import Company
 from rendezvous.core.audit import field_changes, logged, row_values
 
 from ..models import Category
-from .texts import CATEGORY_TEXTS, NAME_MAX, clean_translations
+from .texts import CATEGORY_TEXTS, NAME_MAX, Translations, clean_translations
 
 POSITION_MAX = 1_000_000
 # The audit log's entity name (core.audit) of categories.
 CATEGORY = "category"
 
 
-def _clean_category(company: Company, values: Mapping[str, Any], *, creating: bool):
+@dataclass(frozen=True, kw_only=True)
+class CategoryFields:
+    """A category's writable fields; UNSET ones are left as they are (the name is
+    required to create one). None clears `translations`; for the others it is refused."""
+
+    name: Maybe[str | None] = UNSET
+    translations: Maybe[Translations | None] = UNSET
+    position: Maybe[int | None] = UNSET
+
+
+def _clean_category(company: Company, fields: CategoryFields, *, creating: bool) -> dict[str, Any]:
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if "translations" in values:
+    if creating or fields.name is not UNSET:
+        name = None if fields.name is UNSET else fields.name
+        cleaned["name"] = clean_text(errors, "name", name, max_length=NAME_MAX)
+    if fields.translations is not UNSET:
         cleaned["translations"] = clean_translations(
-            errors, company, values["translations"], texts=CATEGORY_TEXTS
+            errors, company, fields.translations, texts=CATEGORY_TEXTS
         )
-    if "position" in values:
+    if fields.position is not UNSET:
         cleaned["position"] = clean_int(
-            errors, "position", values["position"], low=0, high=POSITION_MAX
+            errors, "position", fields.position, low=0, high=POSITION_MAX
         )
     errors.raise_if_any()
     return cleaned
 
 
-def category_create(*, company: Company, values: Mapping[str, Any]) -> Category:
+def category_create(*, company: Company, fields: CategoryFields) -> Category:
     """Add a category that services are listed under.
 
     Side effects, in order:
-    1. validate: name, position; translations only in the company's languages
+    1. validate: name (required), position; translations only in the company's languages
     2. write: the Category
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_category(company, values, creating=True)
+    cleaned = _clean_category(company, fields, creating=True)
     with transaction.atomic():
         category = Category.objects.create(company=company, **cleaned)
         logged(category, CATEGORY, "created", field_changes({}, cleaned))
     return category
 
 
-def category_update(*, category: Category, values: Mapping[str, Any]) -> Category:
-    """Change the given fields of a category (a PATCH).
+def category_update(*, category: Category, fields: CategoryFields) -> Category:
+    """Change the fields given of a category (a PATCH).
 
     Side effects, in order:
     1. validate: as category_create, only the fields given
@@ -68,7 +81,7 @@ def category_update(*, category: Category, values: Mapping[str, Any]) -> Categor
     3. write: the fields given
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_category(category.company, values, creating=False)
+    cleaned = _clean_category(category.company, fields, creating=False)
     with transaction.atomic():
         locked = Category.objects.select_for_update().get(pk=category.pk)
         changes = field_changes(row_values(locked, cleaned), cleaned)

@@ -12,15 +12,19 @@ after commit (Service and Service.staff are watched).
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.domain import (
+from rendezvous.companies.domain.cleaning import (
+    UNSET,
     FieldErrors,
+    Maybe,
+    Ref,
     clean_bool,
     clean_int,
     clean_text,
@@ -33,7 +37,7 @@ from rendezvous.core.errors import InvalidState
 
 from ..models import Category, Service, ServiceKind
 from .categories import POSITION_MAX
-from .texts import DESCRIPTION_MAX, NAME_MAX, SERVICE_TEXTS, clean_translations
+from .texts import DESCRIPTION_MAX, NAME_MAX, SERVICE_TEXTS, Translations, clean_translations
 
 DAY_MINUTES = 24 * 60
 PRICE_MAX = Decimal("99999999.99")
@@ -44,79 +48,121 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 SERVICE = "service"
 
 
-def _clean_service(company: Company, values: Mapping[str, Any], *, service: Service | None):
+@dataclass(frozen=True, kw_only=True)
+class ServiceFields:
+    """A service's writable fields; UNSET ones are left as they are (name and
+    duration are required to create one). None empties the fields that may be empty
+    (description, currency, resource kind, the daily cap, category, location, staff,
+    translations); for the others it is refused."""
+
+    name: Maybe[str | None] = UNSET
+    description: Maybe[str | None] = UNSET
+    translations: Maybe[Translations | None] = UNSET
+    kind: Maybe[str | None] = UNSET
+    category: Maybe[Ref | None] = UNSET
+    duration_minutes: Maybe[int | None] = UNSET
+    buffer_before_minutes: Maybe[int | None] = UNSET
+    buffer_after_minutes: Maybe[int | None] = UNSET
+    price: Maybe[Decimal | None] = UNSET
+    currency: Maybe[str | None] = UNSET
+    online_meeting: Maybe[bool | None] = UNSET
+    requires_confirmation: Maybe[bool | None] = UNSET
+    requires_payment: Maybe[bool | None] = UNSET
+    resource_kind: Maybe[str | None] = UNSET
+    max_per_staff_per_day: Maybe[int | None] = UNSET
+    staff: Maybe[Sequence[Ref] | None] = UNSET
+    location: Maybe[Ref | None] = UNSET
+    active: Maybe[bool | None] = UNSET
+    position: Maybe[int | None] = UNSET
+
+
+def _clean_service(
+    company: Company, fields: ServiceFields, *, service: Service | None
+) -> tuple[dict[str, Any], list[StaffMember] | None]:
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = service is None
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if "description" in values:
+    if creating or fields.name is not UNSET:
+        name = None if fields.name is UNSET else fields.name
+        cleaned["name"] = clean_text(errors, "name", name, max_length=NAME_MAX)
+    if fields.description is not UNSET:
         cleaned["description"] = clean_text(
             errors,
             "description",
-            values["description"],
+            fields.description,
             max_length=DESCRIPTION_MAX,
             required=False,
             multiline=True,
         )
-    if "translations" in values:
+    if fields.translations is not UNSET:
         cleaned["translations"] = clean_translations(
-            errors, company, values["translations"], texts=SERVICE_TEXTS
+            errors, company, fields.translations, texts=SERVICE_TEXTS
         )
-    if "kind" in values:
-        if values["kind"] not in ServiceKind.values:
+    if fields.kind is not UNSET:
+        if fields.kind not in ServiceKind.values:
             errors.add("kind", _("Choose appointment or class."))
         else:
-            cleaned["kind"] = values["kind"]
-    if creating or "duration_minutes" in values:
+            cleaned["kind"] = fields.kind
+    if creating or fields.duration_minutes is not UNSET:
+        duration = None if fields.duration_minutes is UNSET else fields.duration_minutes
         cleaned["duration_minutes"] = clean_int(
-            errors, "duration_minutes", values.get("duration_minutes"), low=5, high=DAY_MINUTES
+            errors, "duration_minutes", duration, low=5, high=DAY_MINUTES
         )
-    for name in ("buffer_before_minutes", "buffer_after_minutes"):
-        if name in values:
-            cleaned[name] = clean_int(errors, name, values[name], low=0, high=DAY_MINUTES)
-    if "price" in values:
-        cleaned["price"] = _clean_price(errors, values["price"])
-    if "currency" in values:
-        currency = values["currency"] or ""
-        if currency and not (isinstance(currency, str) and CURRENCY.fullmatch(currency)):
+    for name, value in (
+        ("buffer_before_minutes", fields.buffer_before_minutes),
+        ("buffer_after_minutes", fields.buffer_after_minutes),
+    ):
+        if value is not UNSET:
+            cleaned[name] = clean_int(errors, name, value, low=0, high=DAY_MINUTES)
+    if fields.price is not UNSET:
+        cleaned["price"] = _clean_price(errors, fields.price)
+    if fields.currency is not UNSET:
+        currency = fields.currency or ""
+        if currency and not CURRENCY.fullmatch(currency):
             errors.add("currency", _("Enter a three-letter currency code such as EUR, or nothing."))
         else:
             cleaned["currency"] = currency
-    for flag in ("online_meeting", "requires_confirmation", "requires_payment", "active"):
-        if flag in values:
-            cleaned[flag] = clean_bool(errors, flag, values[flag])
-    if "resource_kind" in values:
-        kind = values["resource_kind"] or ""
-        if kind and not (isinstance(kind, str) and len(kind) <= 60 and SLUG.fullmatch(kind)):
+    for flag, on in (
+        ("online_meeting", fields.online_meeting),
+        ("requires_confirmation", fields.requires_confirmation),
+        ("requires_payment", fields.requires_payment),
+        ("active", fields.active),
+    ):
+        if on is not UNSET:
+            cleaned[flag] = clean_bool(errors, flag, on)
+    if fields.resource_kind is not UNSET:
+        kind = fields.resource_kind or ""
+        if kind and not (len(kind) <= 60 and SLUG.fullmatch(kind)):
             errors.add("resource_kind", _("Letters, digits, - and _ only, at most 60 characters."))
         else:
             cleaned["resource_kind"] = kind
-    if "max_per_staff_per_day" in values:
+    if fields.max_per_staff_per_day is not UNSET:
         cleaned["max_per_staff_per_day"] = clean_int(
             errors,
             "max_per_staff_per_day",
-            values["max_per_staff_per_day"],
+            fields.max_per_staff_per_day,
             low=1,
             high=PER_DAY_MAX,
             nullable=True,
         )
-    if "position" in values:
+    if fields.position is not UNSET:
         cleaned["position"] = clean_int(
-            errors, "position", values["position"], low=0, high=POSITION_MAX
+            errors, "position", fields.position, low=0, high=POSITION_MAX
         )
-    if "category" in values:
-        cleaned["category"] = company_row(errors, "category", Category, company, values["category"])
-    if "location" in values:
-        cleaned["location"] = company_row(errors, "location", Location, company, values["location"])
+    if fields.category is not UNSET:
+        cleaned["category"] = company_row(errors, "category", Category, company, fields.category)
+    if fields.location is not UNSET:
+        cleaned["location"] = company_row(errors, "location", Location, company, fields.location)
     staff = None
-    if "staff" in values:
-        staff = company_rows(errors, "staff", StaffMember, company, values["staff"])
+    if fields.staff is not UNSET:
+        ids = None if fields.staff is None else list(fields.staff)
+        staff = company_rows(errors, "staff", StaffMember, company, ids)
     errors.raise_if_any()
     return cleaned, staff
 
 
 def _clean_price(errors: FieldErrors, value: Any) -> Decimal | None:
+    # Read with Decimal: the back office hands over the amount as typed ("45.50").
     try:
         price = Decimal(value) if value is not None and not isinstance(value, bool) else None
     except (InvalidOperation, TypeError, ValueError):
@@ -130,17 +176,17 @@ def _clean_price(errors: FieldErrors, value: Any) -> Decimal | None:
     return price.quantize(Decimal("0.01"))
 
 
-def service_create(*, company: Company, values: Mapping[str, Any]) -> Service:
+def service_create(*, company: Company, fields: ServiceFields) -> Service:
     """Add a service (an appointment type, or a class whose sessions come later).
 
     Side effects, in order:
-    1. validate: every field given; category, location and staff of this company;
+    1. validate: every field given (name and duration required); category, location and staff of this company;
        translations only in the company's languages (clean_translations)
     2. write: the Service, then its staff
     3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned, staff = _clean_service(company, values, service=None)
+    cleaned, staff = _clean_service(company, fields, service=None)
     with transaction.atomic():
         service = Service.objects.create(company=company, **cleaned)
         if staff:
@@ -149,7 +195,7 @@ def service_create(*, company: Company, values: Mapping[str, Any]) -> Service:
     return service
 
 
-def service_update(*, service: Service, values: Mapping[str, Any]) -> Service:
+def service_update(*, service: Service, fields: ServiceFields) -> Service:
     """Change the given fields of a service (a PATCH).
 
     Side effects, in order:
@@ -161,7 +207,7 @@ def service_update(*, service: Service, values: Mapping[str, Any]) -> Service:
     5. after commit: the availability version bumped (signals)
     Raises ValidationFailed or InvalidState; nothing is written then.
     """
-    cleaned, staff = _clean_service(service.company, values, service=service)
+    cleaned, staff = _clean_service(service.company, fields, service=service)
     with transaction.atomic():
         locked = Service.objects.select_for_update(of=("self",)).get(pk=service.pk)
         kind_changes = "kind" in cleaned and cleaned["kind"] != locked.kind
@@ -187,8 +233,8 @@ def service_update(*, service: Service, values: Mapping[str, Any]) -> Service:
 
 def service_deactivate(*, service: Service) -> Service:
     """Take a service off the booking pages. Its bookings and sessions stay;
-    `service_update(values={"active": True})` brings it back."""
-    return service_update(service=service, values={"active": False})
+    `service_update(fields=ServiceFields(active=True))` brings it back."""
+    return service_update(service=service, fields=ServiceFields(active=False))
 
 
 def service_delete(*, service: Service) -> None:

@@ -4,7 +4,6 @@ the category and service writes share).
 """
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -19,12 +18,14 @@ DESCRIPTION_MAX = 5000
 # The texts a customer sees, per model, with their limits: (max length, multi-line).
 SERVICE_TEXTS = {"name": (NAME_MAX, False), "description": (DESCRIPTION_MAX, True)}
 CATEGORY_TEXTS = {"name": (NAME_MAX, False)}
+# The texts of a row in other languages: {"de": {"name": "...", "description": "..."}}.
+type Translations = Mapping[str, Mapping[str, str]]
 
 
 def clean_translations(
     errors: FieldErrors,
     company: Company,
-    value: Any,
+    value: Translations | None,
     *,
     texts: Mapping[str, tuple[int, bool]],
     field: str = "translations",
@@ -34,9 +35,6 @@ def clean_translations(
     Empty texts and languages are dropped: those fall back to the default language.
     Errors are named `<field>.<language>.<text>`."""
     if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
-        errors.add(field, _("Enter the texts as an object per language code."))
         return {}
     cleaned: dict[str, dict[str, str]] = {}
     for language, entry in value.items():

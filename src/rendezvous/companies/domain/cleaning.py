@@ -6,10 +6,18 @@ cleaned value, so a write checks all its fields first and raises one ValidationF
 naming each bad field: a refused request writes nothing. An id of another company's row
 is a field error like any other: it is never dropped silently, and its message does not
 say whether the row exists elsewhere.
+
+The writes take their input as a frozen, keyword-only dataclass per entity (a
+`<Entity>Fields`, declared beside its functions), each field defaulting to UNSET: a
+field left UNSET is not written, so a PATCH passes only what changed, and a name the
+entity does not have fails at construction (TypeError). Ids of rows are Refs, as the
+API spells them; the checks here look them up in the company.
 """
 
+import dataclasses
+import enum
 import re
-from typing import Any
+from typing import Any, Final, Literal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -28,6 +36,31 @@ USERNAME_MAX = 150
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 CURRENCY = re.compile(r"[A-Z]{3}")
 ID_MAX_DIGITS = 18
+
+
+class Unset(enum.Enum):
+    """The type of UNSET: a field the caller did not give."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+# A field of a `<Entity>Fields`: a value, or UNSET for "leave it as it is".
+type Maybe[T] = T | Literal[Unset.UNSET]
+# A row's id as the API spells it (a string of digits).
+type Ref = str
+
+
+def given(fields: Any) -> dict[str, Any]:
+    """The fields of a `<Entity>Fields` dataclass that are not UNSET, by name."""
+    return {
+        field.name: value
+        for field in dataclasses.fields(fields)
+        if (value := getattr(fields, field.name)) is not UNSET
+    }
 
 
 class FieldErrors:

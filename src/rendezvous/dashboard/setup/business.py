@@ -370,7 +370,7 @@ def _price(value: str) -> str | None:
     return value or None
 
 
-def _service_values(form: QueryDict, company: Company) -> dict[str, Any]:
+def _service_fields(form: QueryDict, company: Company) -> catalog.ServiceFields:
     values: dict[str, Any] = {
         "name": form.get("name", ""),
         "description": form.get("description", ""),
@@ -390,7 +390,9 @@ def _service_values(form: QueryDict, company: Company) -> dict[str, Any]:
         number = _number(form.get(name, ""))
         # An empty buffer is no buffer; an empty duration is the domain's to refuse.
         values[name] = 0 if number is None and name != "duration_minutes" else number
-    return values
+    # A number or price the page could not read goes to the domain as typed: it refuses
+    # it with the field's range, the message an out-of-range value gets.
+    return catalog.ServiceFields(**values)
 
 
 def _service_page(
@@ -483,7 +485,7 @@ def service_new(request, actor: Actor):
         return _service_page(request, actor, None)
     try:
         created = catalog.service_create(
-            company=actor.company, values=_service_values(request.POST, actor.company)
+            company=actor.company, fields=_service_fields(request.POST, actor.company)
         )
     except DomainError as exc:
         return _service_page(request, actor, None, form=request.POST, errors=form_errors(exc))
@@ -497,7 +499,7 @@ def service(request, actor: Actor, service_id: int):
     if request.method != "POST":
         return _service_page(request, actor, row)
     try:
-        catalog.service_update(service=row, values=_service_values(request.POST, actor.company))
+        catalog.service_update(service=row, fields=_service_fields(request.POST, actor.company))
     except DomainError as exc:
         return _service_page(request, actor, row, form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Saved."))
@@ -526,7 +528,7 @@ def service_archive(request, actor: Actor, service_id: int):
 def service_restore(request, actor: Actor, service_id: int):
     row = access_company_row(actor, Service, service_id)
     try:
-        catalog.service_update(service=row, values={"active": True})
+        catalog.service_update(service=row, fields=catalog.ServiceFields(active=True))
     except DomainError as exc:
         messages.error(request, exc.reason)
         return redirect("office:settings_service", service_id=row.pk)
@@ -547,12 +549,13 @@ def service_delete(request, actor: Actor, service_id: int):
     return redirect("office:settings_services")
 
 
-def _category_values(form: Mapping, company: Company) -> dict[str, Any]:
-    return {
-        "name": form.get("name", ""),
-        "position": _number(form.get("position", "")) or 0,
-        "translations": _translation_values(form, company, catalog.CATEGORY_TEXTS),
-    }
+def _category_fields(form: Mapping, company: Company) -> catalog.CategoryFields:
+    position: Any = _number(form.get("position", "")) or 0  # as _service_fields' numbers
+    return catalog.CategoryFields(
+        name=form.get("name", ""),
+        position=position,
+        translations=_translation_values(form, company, catalog.CATEGORY_TEXTS),
+    )
 
 
 @settings_view
@@ -560,7 +563,7 @@ def _category_values(form: Mapping, company: Company) -> dict[str, Any]:
 def category_new(request, actor: Actor):
     try:
         created = catalog.category_create(
-            company=actor.company, values=_category_values(request.POST, actor.company)
+            company=actor.company, fields=_category_fields(request.POST, actor.company)
         )
     except DomainError as exc:
         messages.error(request, exc.reason)
@@ -576,7 +579,7 @@ def category(request, actor: Actor, category_id: int):
     if request.method == "POST":
         try:
             catalog.category_update(
-                category=row, values=_category_values(request.POST, actor.company)
+                category=row, fields=_category_fields(request.POST, actor.company)
             )
         except DomainError as exc:
             errors = form_errors(exc)
