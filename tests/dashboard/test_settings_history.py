@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from rendezvous.availability.domain import time_off_create
+from rendezvous.availability.domain import TimeOffFields, time_off_create
 from rendezvous.catalog.domain import ServiceFields, service_update
 from rendezvous.companies.domain import api_token_issue, company_update, staff_update
 from rendezvous.companies.models import Role
@@ -42,7 +42,9 @@ def test_the_staff_page_shows_profile_and_schedule_changes_in_german(client, pra
     ada = practice.staff[0]
     with as_staff(boss):
         staff_update(staff=ada, values={"name": "Ada L.", "services": [str(practice.video.pk)]})
-        time_off_create(staff=ada, values={"start": NOW, "end": TOMORROW_10, "reason": "Urlaub"})
+        time_off_create(
+            staff=ada, fields=TimeOffFields(start=NOW, end=TOMORROW_10, reason="Urlaub")
+        )
     client.cookies["django_language"] = "de"
     page = signed_in(client, boss).get(f"{SETTINGS}team/{ada.pk}/").content.decode()
     shown = history_of(page)

@@ -181,7 +181,8 @@ def hours_put(request: HttpRequest, company: str, staff_id: str, payload: HoursI
     """Replace the whole week (an empty list: no weekly hours). Spans of one weekday may
     not overlap; 00:00 as the end means midnight."""
     staff = _schedule_owner(request.auth, company, staff_id)
-    schedule.working_hours_replace(staff=staff, spans=[span.model_dump() for span in payload.hours])
+    spans = [schedule.HoursFields(**span.model_dump()) for span in payload.hours]
+    schedule.working_hours_replace(staff=staff, spans=spans)
     return hours_out(staff)
 
 
@@ -225,7 +226,9 @@ def time_off_list(
 )
 def time_off_create(request: HttpRequest, company: str, staff_id: str, payload: TimeOffIn):
     staff = _schedule_owner(request.auth, company, staff_id)
-    row = schedule.time_off_create(staff=staff, values=payload.model_dump())
+    row = schedule.time_off_create(
+        staff=staff, fields=schedule.TimeOffFields(**payload.model_dump())
+    )
     return Status(201, time_off_out(row, staff.company.zone))
 
 
@@ -237,7 +240,8 @@ def time_off_put(
 ):
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.time_off_replace(
-        time_off=_staff_row(TimeOff, staff, time_off_id, "time off"), values=payload.model_dump()
+        time_off=_staff_row(TimeOff, staff, time_off_id, "time off"),
+        fields=schedule.TimeOffFields(**payload.model_dump()),
     )
     return time_off_out(row, staff.company.zone)
 
@@ -292,7 +296,9 @@ def exception_list(
 def exception_create(request: HttpRequest, company: str, staff_id: str, payload: DateExceptionIn):
     """Closed all day, different hours, or extra hours on one date."""
     staff = _schedule_owner(request.auth, company, staff_id)
-    row = schedule.date_exception_create(staff=staff, values=payload.model_dump())
+    row = schedule.date_exception_create(
+        staff=staff, fields=schedule.DateExceptionFields(**payload.model_dump())
+    )
     return Status(201, exception_out(row))
 
 
@@ -311,7 +317,7 @@ def exception_put(
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.date_exception_replace(
         exception=_staff_row(DateException, staff, exception_id, "exception"),
-        values=payload.model_dump(),
+        fields=schedule.DateExceptionFields(**payload.model_dump()),
     )
     return exception_out(row)
 

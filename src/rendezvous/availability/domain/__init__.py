@@ -28,6 +28,7 @@ from rendezvous.scheduling.rules import DateOverride, WeeklyHours, working_inter
 from rendezvous.scheduling.slots import Calendar, Slot, SlotQuery, find_slots
 
 from .date_exceptions import (
+    DateExceptionFields,
     date_exception_create,
     date_exception_delete,
     date_exception_replace,
@@ -35,14 +36,24 @@ from .date_exceptions import (
 )
 from .schedules import (
     MAX_SPANS,
+    HoursFields,
     working_hours_add,
     working_hours_change,
     working_hours_delete,
     working_hours_replace,
 )
-from .time_off import time_off_create, time_off_delete, time_off_replace, time_off_update
+from .time_off import (
+    TimeOffFields,
+    time_off_create,
+    time_off_delete,
+    time_off_replace,
+    time_off_update,
+)
 
 __all__ = [
+    "DateExceptionFields",
+    "HoursFields",
+    "TimeOffFields",
     "ALWAYS",
     "ClosedDay",
     "MAX_SPANS",

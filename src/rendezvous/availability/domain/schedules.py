@@ -21,14 +21,23 @@ Saves and deletes go through the model, so availability.signals bump the version
 commit; bulk_create sends no signal, so working_hours_replace bumps it itself.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import time
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.domain import FieldErrors, company_row
+from rendezvous.companies.domain.cleaning import (
+    UNSET,
+    FieldErrors,
+    Maybe,
+    Ref,
+    company_row,
+    given,
+    or_none,
+)
 from rendezvous.companies.models import Location, StaffMember
 from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import ValidationFailed
@@ -50,8 +59,10 @@ def _span(row: WorkingHours) -> str:
     return f"{row.weekday} {row.start:%H:%M}-{row.end:%H:%M}{where}"
 
 
-def _clean_span(errors: FieldErrors, prefix: str, start: Any, end: Any) -> bool:
-    """Checks a start and end wall time; True when both are usable."""
+def _clean_span(errors: FieldErrors, prefix: str, start: Any, end: Any) -> tuple[time, time] | None:
+    """Checks a start and end wall time; both, when they are usable. They are checked
+    as values of any kind: the back office hands over a time it could not read as
+    typed, for this message."""
     ok = True
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, time):
@@ -63,7 +74,7 @@ def _clean_span(errors: FieldErrors, prefix: str, start: Any, end: Any) -> bool:
     if ok and end != MIDNIGHT and end <= start:
         errors.add(f"{prefix}end", _("The end must be after the start (00:00 means midnight)."))
         ok = False
-    return ok
+    return (start, end) if ok else None
 
 
 def _minutes(start: time, end: time) -> tuple[int, int]:
@@ -84,29 +95,41 @@ def _ref(row_id: int | None) -> str | None:
 # -- weekly hours --------------------------------------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class HoursFields:
+    """One span of a staff member's week: the weekday (0 Monday ... 6 Sunday), the
+    start and end wall times (an end of 00:00 is midnight), and the location (None:
+    at every location). All but the location are required; working_hours_change takes
+    only those that change."""
+
+    weekday: Maybe[int | None] = UNSET
+    start: Maybe[time | None] = UNSET
+    end: Maybe[time | None] = UNSET
+    location: Maybe[Ref | None] = UNSET
+
+
 def _clean_hours(
-    errors: FieldErrors, prefix: str, staff: StaffMember, span: Mapping[str, Any]
+    errors: FieldErrors, prefix: str, staff: StaffMember, span: HoursFields
 ) -> WorkingHours | None:
     """One span as an unsaved row of `staff`; None (and field errors) when unusable."""
-    weekday = span.get("weekday")
-    if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+    weekday = or_none(span.weekday)
+    if weekday is None or not 0 <= weekday <= 6:
         errors.add(f"{prefix}weekday", _("Enter a weekday from 0 (Monday) to 6 (Sunday)."))
         weekday = None
-    start, end = span.get("start"), span.get("end")
-    usable = _clean_span(errors, prefix, start, end)
+    times = _clean_span(errors, prefix, or_none(span.start), or_none(span.end))
     location = company_row(
-        errors, f"{prefix}location", Location, staff.company, span.get("location")
+        errors, f"{prefix}location", Location, staff.company, or_none(span.location)
     )
-    if weekday is None or not usable or f"{prefix}location" in errors:
+    if weekday is None or times is None or f"{prefix}location" in errors:
         return None
+    start, end = times
     return WorkingHours(staff=staff, location=location, weekday=weekday, start=start, end=end)
 
 
 def working_hours_replace(
-    *, staff: StaffMember, spans: Sequence[Mapping[str, Any]]
+    *, staff: StaffMember, spans: Sequence[HoursFields]
 ) -> list[WorkingHours]:
-    """Replace a staff member's whole week with `spans`
-    ({"weekday": 0-6, "start": time, "end": time, "location": id|None} each).
+    """Replace a staff member's whole week with `spans`.
 
     Side effects, in order:
     1. validate: each span (field names `hours.<n>.<field>`), no overlap within a weekday
@@ -154,9 +177,9 @@ def _check_weekday_free(row: WorkingHours, *, exclude_id: int | None) -> None:
     """The staff member's other spans of that weekday, at any location (one person,
     one place), must not overlap `row`. Called with the staff row locked."""
     minutes = _minutes(row.start, row.end)
-    others = WorkingHours.objects.filter(staff_id=row.staff_id, weekday=row.weekday).exclude(
-        pk=exclude_id
-    )
+    others = WorkingHours.objects.filter(staff_id=row.staff_id, weekday=row.weekday)
+    if exclude_id is not None:
+        others = others.exclude(pk=exclude_id)
     for other in others.order_by("start"):
         if _overlaps(minutes, _minutes(other.start, other.end)):
             raise _conflict(
@@ -166,9 +189,8 @@ def _check_weekday_free(row: WorkingHours, *, exclude_id: int | None) -> None:
             )
 
 
-def working_hours_add(*, staff: StaffMember, values: Mapping[str, Any]) -> WorkingHours:
-    """Add one span to a staff member's week
-    ({"weekday": 0-6, "start": time, "end": time, "location": id|None}).
+def working_hours_add(*, staff: StaffMember, fields: HoursFields) -> WorkingHours:
+    """Add one span to a staff member's week.
 
     Side effects, in order:
     1. validate: the span (as working_hours_replace checks each one)
@@ -179,7 +201,7 @@ def working_hours_add(*, staff: StaffMember, values: Mapping[str, Any]) -> Worki
     Raises ValidationFailed; nothing is written then.
     """
     errors = FieldErrors()
-    row = _clean_hours(errors, "", staff, values)
+    row = _clean_hours(errors, "", staff, fields)
     errors.raise_if_any()
     assert row is not None
     with transaction.atomic():
@@ -190,21 +212,21 @@ def working_hours_add(*, staff: StaffMember, values: Mapping[str, Any]) -> Worki
     return row
 
 
-def working_hours_change(*, hours: WorkingHours, values: Mapping[str, Any]) -> WorkingHours:
-    """Change one span of a staff member's week: only the fields in `values` (a PATCH),
-    the others stay.
+def working_hours_change(*, hours: WorkingHours, fields: HoursFields) -> WorkingHours:
+    """Change one span of a staff member's week: only the fields given (a PATCH), the
+    others stay.
 
     Side effects, in order: validate the span it becomes; lock the staff row; re-check
     the weekday's other spans; write the row; after commit the availability version
     bumped (signals). Raises ValidationFailed; nothing is written then.
     """
-    merged = {
-        "weekday": hours.weekday,
-        "start": hours.start,
-        "end": hours.end,
-        "location": _ref(hours.location_id),
-        **values,
-    }
+    current = HoursFields(
+        weekday=hours.weekday,
+        start=hours.start,
+        end=hours.end,
+        location=_ref(hours.location_id),
+    )
+    merged = replace(current, **given(fields))
     errors = FieldErrors()
     row = _clean_hours(errors, "", hours.staff, merged)
     errors.raise_if_any()

@@ -54,6 +54,12 @@ type Maybe[T] = T | Literal[Unset.UNSET]
 type Ref = str
 
 
+def or_none[T](value: Maybe[T]) -> T | None:
+    """A field's value, None when it was not given: a required field left UNSET is
+    refused as an empty one is."""
+    return None if value is UNSET else value
+
+
 def given(fields: Any) -> dict[str, Any]:
     """The fields of a `<Entity>Fields` dataclass that are not UNSET, by name."""
     return {

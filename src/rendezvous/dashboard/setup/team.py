@@ -335,7 +335,7 @@ def _parse_time(value: str):
         return value
 
 
-def _posted_week(post) -> tuple[list[WeekRow], list[dict], list[WeekRow]]:
+def _posted_week(post) -> tuple[list[WeekRow], list[schedule.HoursFields], list[WeekRow]]:
     """The form's rows; the spans they give (empty rows left out) and the row of each."""
     try:
         count = min(int(post.get("rows", "0")), MAX_ROWS)
@@ -355,12 +355,12 @@ def _posted_week(post) -> tuple[list[WeekRow], list[dict], list[WeekRow]]:
         rows.append(row)
         if row.start or row.end:
             spans.append(
-                {
-                    "weekday": row.weekday,
-                    "start": _parse_time(row.start),
-                    "end": _parse_time(row.end),
-                    "location": row.location or None,
-                }
+                schedule.HoursFields(
+                    weekday=row.weekday,
+                    start=_parse_time(row.start),
+                    end=_parse_time(row.end),
+                    location=row.location or None,
+                )
             )
             sent.append(row)
     return rows, spans, sent
@@ -443,7 +443,8 @@ def team_time_off(request, actor: Actor, staff_id: int):
     if not errors:
         try:
             schedule.time_off_create(
-                staff=member, values={"start": start, "end": end, "reason": form["reason"]}
+                staff=member,
+                fields=schedule.TimeOffFields(start=start, end=end, reason=form["reason"]),
             )
         except DomainError as exc:
             errors = form_errors(exc)
@@ -472,19 +473,19 @@ def team_exception(request, actor: Actor, staff_id: int):
     form = {name: request.POST.get(name, "") for name in ("date", "kind", "start", "end")}
     form["location"] = request.POST.get("location", "")
     try:
-        day: date | str = date.fromisoformat(form["date"])
+        day: date | None = date.fromisoformat(form["date"])
     except ValueError:
-        day = form["date"]
+        day = None  # refused as a missing date is: "Enter a date such as ..."
     try:
         schedule.date_exception_create(
             staff=member,
-            values={
-                "date": day,
-                "kind": form["kind"],
-                "start": _parse_time(form["start"]),
-                "end": _parse_time(form["end"]),
-                "location": form["location"] or None,
-            },
+            fields=schedule.DateExceptionFields(
+                date=day,
+                kind=form["kind"],
+                start=_parse_time(form["start"]),
+                end=_parse_time(form["end"]),
+                location=form["location"] or None,
+            ),
         )
     except DomainError as exc:
         return _hours_page(request, actor, member, day=form, day_errors=form_errors(exc))
