@@ -7,7 +7,14 @@ import pytest
 
 from rendezvous.availability.domain import TimeOffFields, time_off_create
 from rendezvous.catalog.domain import ServiceFields, service_update
-from rendezvous.companies.domain import api_token_issue, company_update, staff_update
+from rendezvous.companies.domain import (
+    ApiTokenFields,
+    CompanyFields,
+    StaffFields,
+    api_token_issue,
+    company_update,
+    staff_update,
+)
 from rendezvous.companies.models import Role
 from rendezvous.meetings.domain import meeting_account_create
 from tests.audit import as_staff
@@ -41,7 +48,9 @@ def test_the_staff_page_shows_profile_and_schedule_changes_in_german(client, pra
     boss = member(practice.company, "boss", Role.ADMIN)
     ada = practice.staff[0]
     with as_staff(boss):
-        staff_update(staff=ada, values={"name": "Ada L.", "services": [str(practice.video.pk)]})
+        staff_update(
+            staff=ada, fields=StaffFields(name="Ada L.", services=[str(practice.video.pk)])
+        )
         time_off_create(
             staff=ada, fields=TimeOffFields(start=NOW, end=TOMORROW_10, reason="Urlaub")
         )
@@ -57,13 +66,13 @@ def test_the_staff_page_shows_profile_and_schedule_changes_in_german(client, pra
 def test_the_company_page_shows_settings_changes_and_no_secret(client, practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     with as_staff(boss):
-        company_update(company=practice.company, values={"name": "Praxis Nord"})
+        company_update(company=practice.company, fields=CompanyFields(name="Praxis Nord"))
         meeting_account_create(
             company=practice.company,
             values={"provider": "jitsi", "url": "https://meet.example/", "secret": "s3cret-value"},
         )
         _token, secret = api_token_issue(
-            company=practice.company, values={"name": "Sync", "role": Role.SENIOR}
+            company=practice.company, fields=ApiTokenFields(name="Sync", role=Role.SENIOR)
         )
     page = signed_in(client, boss).get(SETTINGS).content.decode()
     shown = history_of(page)

@@ -103,7 +103,9 @@ def staff_create(request: HttpRequest, company: str, payload: StaffMemberCreate)
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = companies.staff_create(company=c, values=payload.model_dump(exclude_unset=True))
+    staff = companies.staff_create(
+        company=c, fields=companies.StaffFields(**payload.model_dump(exclude_unset=True))
+    )
     return Status(201, member_out(_members(c).get(pk=staff.pk)))
 
 
@@ -121,7 +123,8 @@ def staff_patch(request: HttpRequest, company: str, staff_id: str, payload: Staf
     c = access_company(actor, company)
     access_manage_catalog(actor)
     staff = companies.staff_update(
-        staff=_member(actor, staff_id), values=payload.model_dump(exclude_unset=True)
+        staff=_member(actor, staff_id),
+        fields=companies.StaffFields(**payload.model_dump(exclude_unset=True)),
     )
     return member_out(_members(c).get(pk=staff.pk))
 

@@ -105,7 +105,11 @@ def _setup_form(request, *, first_run: bool):
         return _page(request, first_run=first_run, form=None, errors={})
     company, admin = _values(request.POST)
     try:
-        made = companies.company_setup(company=company, admin=admin, first_run=first_run)
+        made = companies.company_setup(
+            company=companies.CompanyFields(**company),
+            admin=companies.AdminFields(**admin),
+            first_run=first_run,
+        )
     except InvalidState as exc:
         # Someone else set the installation up a moment ago: the page is gone for all.
         raise Http404() from exc

@@ -8,12 +8,14 @@ bad field, so a refused request writes nothing. An id of another company's row i
 field error like any other: it is never dropped silently, and its message does not
 say whether the row exists elsewhere.
 
-Inputs arrive as the API schemas typed them (ints, bools, strings, lists of id
-strings); `values` holds only the fields the caller sent, so a PATCH changes exactly
-those. `None` clears a field that may be empty and is an error for one that may not.
+Each write takes its entity's `<Entity>Fields` (a frozen, keyword-only dataclass,
+cleaning.UNSET for every field not given), so a PATCH changes exactly the fields sent
+and an unknown field fails at construction. Ids are strings, as the API spells them.
+`None` clears a field that may be empty and is an error for one that may not.
 """
 
 from .cleaning import (
+    UNSET,
     FieldErrors,
     clean_bool,
     clean_choice,
@@ -26,11 +28,12 @@ from .cleaning import (
     junior_needs_staff,
     parse_ref,
 )
-from .company import COMPANY, company_create, company_delete, company_update
-from .first_run import SetUp, company_setup, is_first_run
+from .company import COMPANY, CompanyFields, company_create, company_delete, company_update
+from .first_run import AdminFields, SetUp, company_setup, is_first_run
 from .members import (
     MEMBERSHIP,
     Invited,
+    MembershipFields,
     member_invite,
     membership_create,
     membership_delete,
@@ -39,6 +42,8 @@ from .members import (
 from .places import (
     LOCATION,
     RESOURCE,
+    LocationFields,
+    ResourceFields,
     location_create,
     location_delete,
     location_update,
@@ -46,9 +51,10 @@ from .places import (
     resource_delete,
     resource_update,
 )
-from .staff import STAFF, staff_create, staff_deactivate, staff_delete, staff_update
+from .staff import STAFF, StaffFields, staff_create, staff_deactivate, staff_delete, staff_update
 from .tokens import (
     API_TOKEN,
+    ApiTokenFields,
     api_token_delete,
     api_token_issue,
     api_token_revoke,
@@ -63,6 +69,14 @@ __all__ = [
     "MEMBERSHIP",
     "RESOURCE",
     "STAFF",
+    "UNSET",
+    "AdminFields",
+    "ApiTokenFields",
+    "CompanyFields",
+    "LocationFields",
+    "MembershipFields",
+    "ResourceFields",
+    "StaffFields",
     "FieldErrors",
     "Invited",
     "SetUp",

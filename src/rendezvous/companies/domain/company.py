@@ -6,7 +6,7 @@
 | company_delete | the Company and every row of it; refused while it has bookings | - |
 """
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,10 +25,13 @@ from .cleaning import (
     NAME_MAX,
     SLUG,
     SLUG_MAX,
+    UNSET,
     FieldErrors,
+    Maybe,
     clean_bool,
     clean_int,
     clean_text,
+    given,
 )
 
 FRAME_ANCESTORS_MAX = 500
@@ -46,7 +49,30 @@ COMPANY_NUMBERS = {
 COMPANY = "company"
 
 
-def _clean_company(values: Mapping[str, Any], *, company: Company | None) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class CompanyFields:
+    """A company's writable settings; UNSET ones are left as they are (name, slug and
+    time zone are required to create one). `languages`: the default first.
+    Never `availability_version`, which moves by itself."""
+
+    name: Maybe[str | None] = UNSET
+    slug: Maybe[str | None] = UNSET
+    timezone: Maybe[str | None] = UNSET
+    languages: Maybe[list[str] | None] = UNSET
+    currency: Maybe[str | None] = UNSET
+    online_meetings_enabled: Maybe[bool | None] = UNSET
+    altcha_enabled: Maybe[bool | None] = UNSET
+    join_window_minutes: Maybe[int | None] = UNSET
+    cancel_cutoff_hours: Maybe[int | None] = UNSET
+    reschedule_cutoff_hours: Maybe[int | None] = UNSET
+    min_notice_minutes: Maybe[int | None] = UNSET
+    max_days_ahead: Maybe[int | None] = UNSET
+    slot_step_minutes: Maybe[int | None] = UNSET
+    frame_ancestors: Maybe[str | None] = UNSET
+
+
+def _clean_company(fields: CompanyFields, *, company: Company | None) -> dict[str, Any]:
+    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = company is None
@@ -127,7 +153,7 @@ def _save_company(company: Company, fields: list[str] | None) -> None:
         raise ValidationFailed(fields={"slug": [_("Another company has this slug.")]}) from exc
 
 
-def company_create(*, values: Mapping[str, Any]) -> Company:
+def company_create(*, fields: CompanyFields) -> Company:
     """Add a company (a tenant): name, slug and time zone, the rest as given or the
     defaults.
 
@@ -136,7 +162,7 @@ def company_create(*, values: Mapping[str, Any]) -> Company:
     2. write: the Company
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_company(values, company=None)
+    cleaned = _clean_company(fields, company=None)
     with transaction.atomic():
         company = Company(**cleaned)
         _save_company(company, None)
@@ -144,7 +170,7 @@ def company_create(*, values: Mapping[str, Any]) -> Company:
     return company
 
 
-def company_update(*, company: Company, values: Mapping[str, Any]) -> Company:
+def company_update(*, company: Company, fields: CompanyFields) -> Company:
     """Change the given settings of a company (a PATCH).
 
     Side effects, in order:
@@ -155,7 +181,7 @@ def company_update(*, company: Company, values: Mapping[str, Any]) -> Company:
        the days ahead change the free times
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_company(values, company=company)
+    cleaned = _clean_company(fields, company=company)
     with transaction.atomic():
         locked = Company.objects.select_for_update().get(pk=company.pk)
         changes = field_changes(row_values(locked, cleaned), cleaned)

@@ -6,7 +6,6 @@ first-run page or `rendezvous create_company`.
 | company_setup | a Company, its first admin: a new User with a password and an admin Membership | signals (row save) |
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +20,15 @@ from rendezvous.core.errors import InvalidState, ValidationFailed
 
 from ..models import Company, Membership, Role
 from .cleaning import (
+    UNSET,
     USERNAME_MAX,
     FieldErrors,
+    Maybe,
     clean_email,
     clean_text,
+    given,
 )
-from .company import COMPANY, _clean_company, _save_company
+from .company import COMPANY, CompanyFields, _clean_company, _save_company
 from .members import MEMBERSHIP
 
 
@@ -50,8 +52,20 @@ def _account_taken(name: str) -> bool:
     return users.filter(Q(username__iexact=name) | Q(email__iexact=name)).exists()
 
 
-def _clean_admin(errors: FieldErrors, admin: Mapping[str, Any]):
+@dataclass(frozen=True, kw_only=True)
+class AdminFields:
+    """The first admin of a new company: username, email and password (all required),
+    and `password_again` where the person typed the password twice."""
+
+    username: Maybe[str | None] = UNSET
+    email: Maybe[str | None] = UNSET
+    password: Maybe[str | None] = UNSET
+    password_again: Maybe[str | None] = UNSET
+
+
+def _clean_admin(errors: FieldErrors, fields: AdminFields):
     """The new admin user, unsaved, with its password set; None when a field is bad."""
+    admin = given(fields)
     model = get_user_model()
     username = clean_text(errors, "username", admin.get("username"), max_length=USERNAME_MAX)
     if username and "username" not in errors:
@@ -98,15 +112,12 @@ def _lock_first_run() -> None:
             cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def company_setup(
-    *, company: Mapping[str, Any], admin: Mapping[str, Any], first_run: bool = False
-) -> SetUp:
+def company_setup(*, company: CompanyFields, admin: AdminFields, first_run: bool = False) -> SetUp:
     """Start a company with the person who runs it: the Company (name, slug, time zone,
     languages, currency, the rest the defaults), a new User who signs in with the
     password given, and that user's admin Membership.
 
-    `admin` holds username, email, password and, where the person typed it twice,
-    password_again. `first_run`: only while the installation is new (is_first_run),
+    `first_run`: only while the installation is new (is_first_run),
     for the setup page anyone may open then.
 
     Side effects, in order:

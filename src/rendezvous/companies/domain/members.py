@@ -10,7 +10,6 @@ profile (companies.access), so it is always tied to a staff member of its own co
 the functions refuse a junior without one.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +22,16 @@ from rendezvous.core.errors import ValidationFailed
 
 from ..models import Company, Membership, Role, StaffMember
 from .cleaning import (
+    UNSET,
     USERNAME_MAX,
     FieldErrors,
+    Maybe,
+    Ref,
     clean_choice,
     clean_email,
     clean_user,
     company_row,
+    given,
     junior_needs_staff,
 )
 
@@ -36,9 +39,20 @@ from .cleaning import (
 MEMBERSHIP = "membership"
 
 
+@dataclass(frozen=True, kw_only=True)
+class MembershipFields:
+    """A membership's writable fields; UNSET ones are left as they are (user and role
+    are required to create one). `staff`: the profile whose bookings a junior sees."""
+
+    user: Maybe[Ref | None] = UNSET
+    role: Maybe[str | None] = UNSET
+    staff: Maybe[Ref | None] = UNSET
+
+
 def _clean_membership(
-    company: Company, values: Mapping[str, Any], *, membership: Membership | None
+    company: Company, fields: MembershipFields, *, membership: Membership | None
 ) -> dict[str, Any]:
+    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = membership is None
@@ -65,7 +79,7 @@ def _check_one_membership(company: Company, user, membership: Membership | None)
         )
 
 
-def membership_create(*, company: Company, values: Mapping[str, Any]) -> Membership:
+def membership_create(*, company: Company, fields: MembershipFields) -> Membership:
     """Make a user a member of a company, with a role.
 
     Side effects, in order:
@@ -76,7 +90,7 @@ def membership_create(*, company: Company, values: Mapping[str, Any]) -> Members
     4. write: the Membership
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_membership(company, values, membership=None)
+    cleaned = _clean_membership(company, fields, membership=None)
     with transaction.atomic():
         Company.objects.select_for_update().filter(pk=company.pk).first()
         _check_one_membership(company, cleaned["user"], None)
@@ -85,8 +99,8 @@ def membership_create(*, company: Company, values: Mapping[str, Any]) -> Members
         return membership
 
 
-def membership_update(*, membership: Membership, values: Mapping[str, Any]) -> Membership:
-    """Change the given fields of a membership (a PATCH). The user's API tokens follow
+def membership_update(*, membership: Membership, fields: MembershipFields) -> Membership:
+    """Change the fields given of a membership (a PATCH). The user's API tokens follow
     at once: their role is capped by the membership's (companies.access).
 
     Side effects, in order:
@@ -97,7 +111,7 @@ def membership_update(*, membership: Membership, values: Mapping[str, Any]) -> M
     4. write: the fields given
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_membership(membership.company, values, membership=membership)
+    cleaned = _clean_membership(membership.company, fields, membership=membership)
     with transaction.atomic():
         locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
         if "user" in cleaned:
@@ -133,7 +147,7 @@ class Invited:
     new_user: bool
 
 
-def member_invite(*, company: Company, email: Any, role: Any, staff: StaffMember) -> Invited:
+def member_invite(*, company: Company, email: str | None, role: str, staff: StaffMember) -> Invited:
     """Make the person with `email` a member of `company` in `role`, tied to the staff
     member `staff`: a new account (no usable password: they set one through the link
     the back office emails them), or the existing account with that email.

@@ -8,7 +8,7 @@
 | resource_delete | the Resource; refused while bookings or sessions use it | signals |
 """
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -23,10 +23,14 @@ from .cleaning import (
     NAME_MAX,
     SLUG,
     SLUG_MAX,
+    UNSET,
     FieldErrors,
+    Maybe,
+    Ref,
     clean_bool,
     clean_text,
     company_row,
+    given,
 )
 
 ADDRESS_MAX = 2000
@@ -37,7 +41,18 @@ LOCATION, RESOURCE = "location", "resource"
 # -- locations -------------------------------------------------------------------------
 
 
-def _clean_location(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+@dataclass(frozen=True, kw_only=True)
+class LocationFields:
+    """A location's writable fields; UNSET ones are left as they are (name and time
+    zone are required to create one)."""
+
+    name: Maybe[str | None] = UNSET
+    timezone: Maybe[str | None] = UNSET
+    address: Maybe[str | None] = UNSET
+
+
+def _clean_location(fields: LocationFields, *, creating: bool) -> dict[str, Any]:
+    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     if creating or "name" in values:
@@ -61,7 +76,7 @@ def _clean_location(values: Mapping[str, Any], *, creating: bool) -> dict[str, A
     return cleaned
 
 
-def location_create(*, company: Company, values: Mapping[str, Any]) -> Location:
+def location_create(*, company: Company, fields: LocationFields) -> Location:
     """Add a location (a branch, with its own time zone).
 
     Side effects, in order:
@@ -70,15 +85,15 @@ def location_create(*, company: Company, values: Mapping[str, Any]) -> Location:
     3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_location(values, creating=True)
+    cleaned = _clean_location(fields, creating=True)
     with transaction.atomic():
         location = Location.objects.create(company=company, **cleaned)
         logged(location, LOCATION, "created", field_changes({}, cleaned))
     return location
 
 
-def location_update(*, location: Location, values: Mapping[str, Any]) -> Location:
-    """Change the given fields of a location (a PATCH).
+def location_update(*, location: Location, fields: LocationFields) -> Location:
+    """Change the fields given of a location (a PATCH).
 
     Side effects, in order:
     1. validate: as location_create, only the fields given
@@ -88,7 +103,7 @@ def location_update(*, location: Location, values: Mapping[str, Any]) -> Locatio
        the working hours there
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_location(values, creating=False)
+    cleaned = _clean_location(fields, creating=False)
     with transaction.atomic():
         locked = Location.objects.select_for_update().get(pk=location.pk)
         changes = field_changes(row_values(locked, cleaned), cleaned)
@@ -134,7 +149,20 @@ def location_delete(*, location: Location) -> None:
 # -- resources -------------------------------------------------------------------------
 
 
-def _clean_resource(company: Company, values: Mapping[str, Any], *, creating: bool):
+@dataclass(frozen=True, kw_only=True)
+class ResourceFields:
+    """A resource's writable fields; UNSET ones are left as they are (name and kind are
+    required to create one). `location`: None for a resource of every location."""
+
+    name: Maybe[str | None] = UNSET
+    kind: Maybe[str | None] = UNSET
+    location: Maybe[Ref | None] = UNSET
+    online_bookable: Maybe[bool | None] = UNSET
+    active: Maybe[bool | None] = UNSET
+
+
+def _clean_resource(company: Company, fields: ResourceFields, *, creating: bool):
+    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     if creating or "name" in values:
@@ -157,7 +185,7 @@ def _clean_resource(company: Company, values: Mapping[str, Any], *, creating: bo
     return cleaned
 
 
-def resource_create(*, company: Company, values: Mapping[str, Any]) -> Resource:
+def resource_create(*, company: Company, fields: ResourceFields) -> Resource:
     """Add a resource (a room, a cabin, a device) that services of its kind need.
 
     Side effects, in order:
@@ -166,15 +194,15 @@ def resource_create(*, company: Company, values: Mapping[str, Any]) -> Resource:
     3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_resource(company, values, creating=True)
+    cleaned = _clean_resource(company, fields, creating=True)
     with transaction.atomic():
         resource = Resource.objects.create(company=company, **cleaned)
         logged(resource, RESOURCE, "created", field_changes({}, cleaned))
     return resource
 
 
-def resource_update(*, resource: Resource, values: Mapping[str, Any]) -> Resource:
-    """Change the given fields of a resource (a PATCH).
+def resource_update(*, resource: Resource, fields: ResourceFields) -> Resource:
+    """Change the fields given of a resource (a PATCH).
 
     Side effects, in order:
     1. validate: as resource_create, only the fields given
@@ -183,7 +211,7 @@ def resource_update(*, resource: Resource, values: Mapping[str, Any]) -> Resourc
     4. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_resource(resource.company, values, creating=False)
+    cleaned = _clean_resource(resource.company, fields, creating=False)
     with transaction.atomic():
         locked = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
         changes = field_changes(row_values(locked, cleaned), cleaned)

@@ -12,6 +12,7 @@ companies.domain.tokens): staff_delete refuses to take that profile away.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -24,19 +25,39 @@ from rendezvous.core.errors import InvalidState, ValidationFailed
 from ..models import ApiToken, Company, Location, Membership, Role, StaffMember
 from .cleaning import (
     NAME_MAX,
+    UNSET,
     FieldErrors,
+    Maybe,
+    Ref,
     clean_bool,
     clean_email,
     clean_text,
     clean_user,
     company_rows,
+    given,
 )
 
 # The audit log's entity name (core.audit) of staff members.
 STAFF = "staff"
 
 
-def _clean_staff(company: Company, values: Mapping[str, Any], *, creating: bool):
+@dataclass(frozen=True, kw_only=True)
+class StaffFields:
+    """A staff member's writable fields; UNSET ones are left as they are (the name is
+    required to create one). `user` is the account they sign in as (None: none);
+    `locations` and `services` replace the ones they work at and give."""
+
+    name: Maybe[str | None] = UNSET
+    email: Maybe[str | None] = UNSET
+    online_bookable: Maybe[bool | None] = UNSET
+    active: Maybe[bool | None] = UNSET
+    user: Maybe[Ref | None] = UNSET
+    locations: Maybe[list[Ref] | None] = UNSET
+    services: Maybe[list[Ref] | None] = UNSET
+
+
+def _clean_staff(company: Company, fields: StaffFields, *, creating: bool):
+    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     if creating or "name" in values:
@@ -78,7 +99,7 @@ def _set_relations(staff: StaffMember, relations: Mapping[str, Iterable]) -> Non
         staff.services.set(relations["services"])
 
 
-def staff_create(*, company: Company, values: Mapping[str, Any]) -> StaffMember:
+def staff_create(*, company: Company, fields: StaffFields) -> StaffMember:
     """Add a staff member.
 
     Side effects, in order:
@@ -88,7 +109,7 @@ def staff_create(*, company: Company, values: Mapping[str, Any]) -> StaffMember:
     3. after commit: the availability version bumped (signals)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned, relations = _clean_staff(company, values, creating=True)
+    cleaned, relations = _clean_staff(company, fields, creating=True)
     with transaction.atomic():
         _check_profile_free(cleaned, staff=None)
         staff = StaffMember.objects.create(company=company, **cleaned)
@@ -103,8 +124,8 @@ def _check_profile_free(cleaned: Mapping[str, Any], *, staff: StaffMember | None
         raise ValidationFailed(fields={"user": [_("This user already has a staff profile.")]})
 
 
-def staff_update(*, staff: StaffMember, values: Mapping[str, Any]) -> StaffMember:
-    """Change the given fields of a staff member (a PATCH).
+def staff_update(*, staff: StaffMember, fields: StaffFields) -> StaffMember:
+    """Change the fields given of a staff member (a PATCH).
 
     Side effects, in order:
     1. validate: as staff_create, only the fields given
@@ -114,7 +135,7 @@ def staff_update(*, staff: StaffMember, values: Mapping[str, Any]) -> StaffMembe
     4. after commit: the availability version bumped
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned, relations = _clean_staff(staff.company, values, creating=False)
+    cleaned, relations = _clean_staff(staff.company, fields, creating=False)
     with transaction.atomic():
         locked = StaffMember.objects.select_for_update(of=("self",)).get(pk=staff.pk)
         _check_profile_free(cleaned, staff=locked)
@@ -133,8 +154,8 @@ def staff_update(*, staff: StaffMember, values: Mapping[str, Any]) -> StaffMembe
 
 def staff_deactivate(*, staff: StaffMember) -> StaffMember:
     """Take a staff member off the booking pages. Their existing bookings stay (the back
-    office moves or cancels them); `staff_update(values={"active": True})` undoes it."""
-    return staff_update(staff=staff, values={"active": False})
+    office moves or cancels them); `staff_update(fields=StaffFields(active=True))` undoes it."""
+    return staff_update(staff=staff, fields=StaffFields(active=False))
 
 
 def staff_delete(*, staff: StaffMember) -> None:

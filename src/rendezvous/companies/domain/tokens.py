@@ -9,7 +9,7 @@ A junior token, like a junior membership, is always tied to a staff member of it
 company.
 """
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,12 +21,16 @@ from rendezvous.core.audit import field_changes, logged, row_values
 
 from ..models import ApiToken, Company, Role, StaffMember
 from .cleaning import (
+    UNSET,
     FieldErrors,
+    Maybe,
+    Ref,
     clean_bool,
     clean_choice,
     clean_text,
     clean_user,
     company_row,
+    given,
     junior_needs_staff,
 )
 
@@ -38,9 +42,25 @@ API_TOKEN = "api_token"
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenFields:
+    """An API token's writable fields; UNSET ones are left as they are (name and role
+    are required to issue one). `staff`: the profile whose bookings a junior token
+    sees; `user`: the member it acts for (its role caps the token's); `revoked` only
+    ever goes on."""
+
+    name: Maybe[str | None] = UNSET
+    role: Maybe[str | None] = UNSET
+    staff: Maybe[Ref | None] = UNSET
+    user: Maybe[Ref | None] = UNSET
+    expires_at: Maybe[datetime | None] = UNSET
+    revoked: Maybe[bool | None] = UNSET
+
+
 def _clean_token(
-    company: Company, values: Mapping[str, Any], *, token: ApiToken | None
+    company: Company, fields: ApiTokenFields, *, token: ApiToken | None
 ) -> dict[str, Any]:
+    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = token is None
@@ -70,7 +90,7 @@ def _clean_token(
     return cleaned
 
 
-def api_token_issue(*, company: Company, values: Mapping[str, Any]) -> tuple[ApiToken, str]:
+def api_token_issue(*, company: Company, fields: ApiTokenFields) -> tuple[ApiToken, str]:
     """Issue an API token for the staff API; returns it with its secret, which is shown
     once and never stored (only its hash).
 
@@ -80,7 +100,7 @@ def api_token_issue(*, company: Company, values: Mapping[str, Any]) -> tuple[Api
     2. write: the ApiToken (ApiToken.issue: the secret's prefix and hash)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean_token(company, values, token=None)
+    cleaned = _clean_token(company, fields, token=None)
     with transaction.atomic():
         token, secret = ApiToken.issue(company=company, **cleaned)
         # The secret is shown once and never stored: the entry says one was made.
@@ -94,8 +114,8 @@ def api_token_issue(*, company: Company, values: Mapping[str, Any]) -> tuple[Api
     return token, secret
 
 
-def api_token_update(*, token: ApiToken, values: Mapping[str, Any]) -> ApiToken:
-    """Change the given fields of a token (a PATCH); its secret stays.
+def api_token_update(*, token: ApiToken, fields: ApiTokenFields) -> ApiToken:
+    """Change the fields given of a token (a PATCH); its secret stays.
 
     Side effects, in order:
     1. lock: the token row, whose `revoked` the check reads
@@ -106,7 +126,7 @@ def api_token_update(*, token: ApiToken, values: Mapping[str, Any]) -> ApiToken:
     """
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
-        cleaned = _clean_token(locked.company, values, token=locked)
+        cleaned = _clean_token(locked.company, fields, token=locked)
         changes = field_changes(row_values(locked, cleaned), cleaned)
         for name, value in cleaned.items():
             setattr(locked, name, value)
@@ -119,7 +139,7 @@ def api_token_update(*, token: ApiToken, values: Mapping[str, Any]) -> ApiToken:
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     """Revoke a token: it stops answering at once, for good."""
-    return api_token_update(token=token, values={"revoked": True})
+    return api_token_update(token=token, fields=ApiTokenFields(revoked=True))
 
 
 def api_token_touch(*, token: ApiToken, now: datetime) -> None:

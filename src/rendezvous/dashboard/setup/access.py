@@ -101,7 +101,8 @@ def access_page(request, actor: Actor):
         return _page(request, actor)
     try:
         token, secret = companies.api_token_issue(
-            company=actor.company, values=_token_values(request.POST, actor)
+            company=actor.company,
+            fields=companies.ApiTokenFields(**_token_values(request.POST, actor)),
         )
     except DomainError as exc:
         return _page(request, actor, form=request.POST, errors=form_errors(exc))

@@ -162,7 +162,9 @@ def company_settings(request, actor: Actor):
     if request.method == "POST":
         form = request.POST
         try:
-            companies.company_update(company=company, values=_company_values(form))
+            companies.company_update(
+                company=company, fields=companies.CompanyFields(**_company_values(form))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -260,7 +262,8 @@ def locations(request, actor: Actor):
         return _locations_page(request, actor)
     try:
         location = companies.location_create(
-            company=actor.company, values=_location_values(request.POST)
+            company=actor.company,
+            fields=companies.LocationFields(**_location_values(request.POST)),
         )
     except DomainError as exc:
         return _locations_page(request, actor, location_form=request.POST, errors=form_errors(exc))
@@ -274,7 +277,9 @@ def location(request, actor: Actor, location_id: int):
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            companies.location_update(location=row, values=_location_values(request.POST))
+            companies.location_update(
+                location=row, fields=companies.LocationFields(**_location_values(request.POST))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -312,7 +317,8 @@ def location_delete(request, actor: Actor, location_id: int):
 def resource_new(request, actor: Actor):
     try:
         resource = companies.resource_create(
-            company=actor.company, values=_resource_values(request.POST)
+            company=actor.company,
+            fields=companies.ResourceFields(**_resource_values(request.POST)),
         )
     except DomainError as exc:
         return _locations_page(request, actor, resource_form=request.POST, errors=form_errors(exc))
@@ -326,7 +332,9 @@ def resource(request, actor: Actor, resource_id: int):
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            companies.resource_update(resource=row, values=_resource_values(request.POST))
+            companies.resource_update(
+                resource=row, fields=companies.ResourceFields(**_resource_values(request.POST))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:

@@ -147,7 +147,7 @@ def meetings_settings(request, actor: Actor):
     }
     values = {**form, "join_window_minutes": _number(form["join_window_minutes"])}
     try:
-        companies.company_update(company=actor.company, values=values)
+        companies.company_update(company=actor.company, fields=companies.CompanyFields(**values))
     except DomainError as exc:
         return _page(request, actor, form=form, errors=form_errors(exc))
     messages.success(request, _("Saved."))

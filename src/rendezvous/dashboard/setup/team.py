@@ -131,7 +131,9 @@ def team(request, actor: Actor):
         access_manage_catalog(actor)
         post = request.POST
         try:
-            created = companies.staff_create(company=actor.company, values=_staff_values(post))
+            created = companies.staff_create(
+                company=actor.company, fields=companies.StaffFields(**_staff_values(post))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -208,7 +210,9 @@ def team_member(request, actor: Actor, staff_id: int):
     if request.method == "POST":
         access_manage_catalog(actor)
         try:
-            companies.staff_update(staff=member, values=_staff_values(request.POST))
+            companies.staff_update(
+                staff=member, fields=companies.StaffFields(**_staff_values(request.POST))
+            )
         except DomainError as exc:
             return _member_page(request, actor, member, errors=form_errors(exc), post=request.POST)
         messages.success(request, _("Saved."))
@@ -269,7 +273,7 @@ def team_action(request, actor: Actor, staff_id: int, action: str):
                 request, _("Deactivated: no new bookings; the existing ones and the history stay.")
             )
         elif action == "activate":
-            companies.staff_update(staff=member, values={"active": True})
+            companies.staff_update(staff=member, fields=companies.StaffFields(active=True))
             messages.success(request, _("Active again: bookable as before."))
         elif action == "delete":
             if request.POST.get("confirm") != "delete":
