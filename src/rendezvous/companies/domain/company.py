@@ -31,7 +31,7 @@ from .cleaning import (
     clean_bool,
     clean_int,
     clean_text,
-    given,
+    or_none,
 )
 
 FRAME_ANCESTORS_MAX = 500
@@ -72,14 +72,13 @@ class CompanyFields:
 
 
 def _clean_company(fields: CompanyFields, *, company: Company | None) -> dict[str, Any]:
-    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = company is None
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if creating or "slug" in values:
-        slug = values.get("slug")
+    if creating or fields.name is not UNSET:
+        cleaned["name"] = clean_text(errors, "name", or_none(fields.name), max_length=NAME_MAX)
+    if creating or fields.slug is not UNSET:
+        slug = or_none(fields.slug)
         if not (isinstance(slug, str) and len(slug) <= SLUG_MAX and SLUG.fullmatch(slug)):
             errors.add(
                 "slug",
@@ -89,31 +88,35 @@ def _clean_company(fields: CompanyFields, *, company: Company | None) -> dict[st
             errors.add("slug", _("Another company has this slug."))
         else:
             cleaned["slug"] = slug
-    if creating or "timezone" in values:
-        zone = values.get("timezone")
+    if creating or fields.timezone is not UNSET:
+        zone = or_none(fields.timezone)
         if not (isinstance(zone, str) and is_known_zone(zone)):
             errors.add("timezone", _("Choose a time zone from the list."))
         else:
             cleaned["timezone"] = zone
-    if "languages" in values:
-        cleaned["languages"] = _clean_languages(errors, values["languages"])
-    if "currency" in values:
-        currency = values["currency"]
+    if fields.languages is not UNSET:
+        cleaned["languages"] = _clean_languages(errors, fields.languages)
+    if fields.currency is not UNSET:
+        currency = fields.currency
         if not (isinstance(currency, str) and CURRENCY.fullmatch(currency)):
             errors.add("currency", _("Enter a three-letter currency code such as EUR."))
         else:
             cleaned["currency"] = currency
-    for flag in ("online_meetings_enabled", "altcha_enabled"):
-        if flag in values:
-            cleaned[flag] = clean_bool(errors, flag, values[flag])
+    for flag, on in (
+        ("online_meetings_enabled", fields.online_meetings_enabled),
+        ("altcha_enabled", fields.altcha_enabled),
+    ):
+        if on is not UNSET:
+            cleaned[flag] = clean_bool(errors, flag, on)
     for name, (low, high) in COMPANY_NUMBERS.items():
-        if name in values:
-            cleaned[name] = clean_int(errors, name, values[name], low=low, high=high)
-    if "frame_ancestors" in values:
+        number = getattr(fields, name)
+        if number is not UNSET:
+            cleaned[name] = clean_int(errors, name, number, low=low, high=high)
+    if fields.frame_ancestors is not UNSET:
         value = clean_text(
             errors,
             "frame_ancestors",
-            values["frame_ancestors"],
+            fields.frame_ancestors,
             max_length=FRAME_ANCESTORS_MAX,
             required=False,
         )

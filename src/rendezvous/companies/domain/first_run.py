@@ -26,7 +26,7 @@ from .cleaning import (
     Maybe,
     clean_email,
     clean_text,
-    given,
+    or_none,
 )
 from .company import COMPANY, CompanyFields, _clean_company, _save_company
 from .members import MEMBERSHIP
@@ -65,9 +65,8 @@ class AdminFields:
 
 def _clean_admin(errors: FieldErrors, fields: AdminFields):
     """The new admin user, unsaved, with its password set; None when a field is bad."""
-    admin = given(fields)
     model = get_user_model()
-    username = clean_text(errors, "username", admin.get("username"), max_length=USERNAME_MAX)
+    username = clean_text(errors, "username", or_none(fields.username), max_length=USERNAME_MAX)
     if username and "username" not in errors:
         try:
             model.username_validator(username)
@@ -76,16 +75,16 @@ def _clean_admin(errors: FieldErrors, fields: AdminFields):
         else:
             if _account_taken(username):
                 errors.add("username", _("Another account already has this name."))
-    email = clean_email(errors, "email", admin.get("email"))
+    email = clean_email(errors, "email", or_none(fields.email))
     if not email and "email" not in errors:
         errors.add("email", _("This field is required."))
     elif email and "email" not in errors and _account_taken(email):
         errors.add("email", _("Another account already uses this email."))
-    password = admin.get("password")
+    password = or_none(fields.password)
     if not isinstance(password, str) or not password:
         errors.add("password", _("This field is required."))
         password = None
-    elif "password_again" in admin and admin["password_again"] != password:
+    elif fields.password_again is not UNSET and fields.password_again != password:
         errors.add("password_again", _("The two passwords differ."))
     user = model(username=username, email=email)
     if password is not None:

@@ -31,8 +31,8 @@ from .cleaning import (
     clean_email,
     clean_user,
     company_row,
-    given,
     junior_needs_staff,
+    or_none,
 )
 
 # The audit log's entity name (core.audit) of memberships.
@@ -52,16 +52,15 @@ class MembershipFields:
 def _clean_membership(
     company: Company, fields: MembershipFields, *, membership: Membership | None
 ) -> dict[str, Any]:
-    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = membership is None
-    if creating or "user" in values:
-        cleaned["user"] = clean_user(errors, "user", values.get("user"))
-    if creating or "role" in values:
-        cleaned["role"] = clean_choice(errors, "role", values.get("role"), Role)
-    if "staff" in values:
-        cleaned["staff"] = company_row(errors, "staff", StaffMember, company, values["staff"])
+    if creating or fields.user is not UNSET:
+        cleaned["user"] = clean_user(errors, "user", or_none(fields.user))
+    if creating or fields.role is not UNSET:
+        cleaned["role"] = clean_choice(errors, "role", or_none(fields.role), Role)
+    if fields.staff is not UNSET:
+        cleaned["staff"] = company_row(errors, "staff", StaffMember, company, fields.staff)
     role = cleaned.get("role", getattr(membership, "role", None))
     staff = cleaned["staff"] if "staff" in cleaned else getattr(membership, "staff", None)
     junior_needs_staff(errors, role, staff)

@@ -30,7 +30,7 @@ from .cleaning import (
     clean_bool,
     clean_text,
     company_row,
-    given,
+    or_none,
 )
 
 ADDRESS_MAX = 2000
@@ -52,22 +52,21 @@ class LocationFields:
 
 
 def _clean_location(fields: LocationFields, *, creating: bool) -> dict[str, Any]:
-    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if creating or "timezone" in values:
-        zone = values.get("timezone")
+    if creating or fields.name is not UNSET:
+        cleaned["name"] = clean_text(errors, "name", or_none(fields.name), max_length=NAME_MAX)
+    if creating or fields.timezone is not UNSET:
+        zone = or_none(fields.timezone)
         if not (isinstance(zone, str) and is_known_zone(zone)):
             errors.add("timezone", _("Choose a time zone from the list."))
         else:
             cleaned["timezone"] = zone
-    if "address" in values:
+    if fields.address is not UNSET:
         cleaned["address"] = clean_text(
             errors,
             "address",
-            values["address"],
+            fields.address,
             max_length=ADDRESS_MAX,
             required=False,
             multiline=True,
@@ -162,13 +161,12 @@ class ResourceFields:
 
 
 def _clean_resource(company: Company, fields: ResourceFields, *, creating: bool):
-    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if creating or "kind" in values:
-        kind = values.get("kind")
+    if creating or fields.name is not UNSET:
+        cleaned["name"] = clean_text(errors, "name", or_none(fields.name), max_length=NAME_MAX)
+    if creating or fields.kind is not UNSET:
+        kind = or_none(fields.kind)
         if not (isinstance(kind, str) and len(kind) <= SLUG_MAX and SLUG.fullmatch(kind)):
             errors.add(
                 "kind",
@@ -176,11 +174,11 @@ def _clean_resource(company: Company, fields: ResourceFields, *, creating: bool)
             )
         else:
             cleaned["kind"] = kind
-    if "location" in values:
-        cleaned["location"] = company_row(errors, "location", Location, company, values["location"])
-    for flag in ("online_bookable", "active"):
-        if flag in values:
-            cleaned[flag] = clean_bool(errors, flag, values[flag])
+    if fields.location is not UNSET:
+        cleaned["location"] = company_row(errors, "location", Location, company, fields.location)
+    for flag, on in (("online_bookable", fields.online_bookable), ("active", fields.active)):
+        if on is not UNSET:
+            cleaned[flag] = clean_bool(errors, flag, on)
     errors.raise_if_any()
     return cleaned
 

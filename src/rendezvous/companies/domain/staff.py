@@ -34,7 +34,7 @@ from .cleaning import (
     clean_text,
     clean_user,
     company_rows,
-    given,
+    or_none,
 )
 
 # The audit log's entity name (core.audit) of staff members.
@@ -57,30 +57,27 @@ class StaffFields:
 
 
 def _clean_staff(company: Company, fields: StaffFields, *, creating: bool):
-    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=NAME_MAX)
-    if "email" in values:
-        cleaned["email"] = clean_email(errors, "email", values["email"])
-    for flag in ("online_bookable", "active"):
-        if flag in values:
-            cleaned[flag] = clean_bool(errors, flag, values[flag])
-    if "user" in values:
-        cleaned["user"] = clean_user(errors, "user", values["user"], nullable=True)
+    if creating or fields.name is not UNSET:
+        cleaned["name"] = clean_text(errors, "name", or_none(fields.name), max_length=NAME_MAX)
+    if fields.email is not UNSET:
+        cleaned["email"] = clean_email(errors, "email", fields.email)
+    for flag, on in (("online_bookable", fields.online_bookable), ("active", fields.active)):
+        if on is not UNSET:
+            cleaned[flag] = clean_bool(errors, flag, on)
+    if fields.user is not UNSET:
+        cleaned["user"] = clean_user(errors, "user", fields.user, nullable=True)
     relations: dict[str, list] = {}
-    if "locations" in values:
+    if fields.locations is not UNSET:
         relations["locations"] = company_rows(
-            errors, "locations", Location, company, values["locations"]
+            errors, "locations", Location, company, fields.locations
         )
-    if "services" in values:
+    if fields.services is not UNSET:
         # The services a member gives are catalog's (Service.staff): reached through
         # that relation, as staff_delete reaches their bookings, since catalog sits above.
         services = StaffMember._meta.get_field("services").related_model
-        relations["services"] = company_rows(
-            errors, "services", services, company, values["services"]
-        )
+        relations["services"] = company_rows(errors, "services", services, company, fields.services)
     errors.raise_if_any()
     return cleaned, relations
 

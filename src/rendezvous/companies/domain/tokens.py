@@ -30,8 +30,8 @@ from .cleaning import (
     clean_text,
     clean_user,
     company_row,
-    given,
     junior_needs_staff,
+    or_none,
 )
 
 TOKEN_NAME_MAX = 100
@@ -60,26 +60,27 @@ class ApiTokenFields:
 def _clean_token(
     company: Company, fields: ApiTokenFields, *, token: ApiToken | None
 ) -> dict[str, Any]:
-    values = given(fields)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
     creating = token is None
-    if creating or "name" in values:
-        cleaned["name"] = clean_text(errors, "name", values.get("name"), max_length=TOKEN_NAME_MAX)
-    if creating or "role" in values:
-        cleaned["role"] = clean_choice(errors, "role", values.get("role"), Role)
-    if "staff" in values:
-        cleaned["staff"] = company_row(errors, "staff", StaffMember, company, values["staff"])
-    if "user" in values:
-        cleaned["user"] = clean_user(errors, "user", values["user"], nullable=True)
-    if "expires_at" in values:
-        expires = values["expires_at"]
+    if creating or fields.name is not UNSET:
+        cleaned["name"] = clean_text(
+            errors, "name", or_none(fields.name), max_length=TOKEN_NAME_MAX
+        )
+    if creating or fields.role is not UNSET:
+        cleaned["role"] = clean_choice(errors, "role", or_none(fields.role), Role)
+    if fields.staff is not UNSET:
+        cleaned["staff"] = company_row(errors, "staff", StaffMember, company, fields.staff)
+    if fields.user is not UNSET:
+        cleaned["user"] = clean_user(errors, "user", fields.user, nullable=True)
+    if fields.expires_at is not UNSET:
+        expires = fields.expires_at
         if expires is not None and not (isinstance(expires, datetime) and expires.tzinfo):
             errors.add("expires_at", _("Enter a date and time."))
         else:
             cleaned["expires_at"] = expires
-    if "revoked" in values:
-        revoked = clean_bool(errors, "revoked", values["revoked"])
+    if fields.revoked is not UNSET:
+        revoked = clean_bool(errors, "revoked", fields.revoked)
         if token is not None and token.revoked and not revoked:
             errors.add("revoked", _("A revoked token stays revoked; issue a new one."))
         cleaned["revoked"] = revoked
