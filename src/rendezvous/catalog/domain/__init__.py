@@ -5,6 +5,7 @@ the limits and translations of the texts a customer sees, which both share.
 
 from .categories import CATEGORY, CategoryFields, category_create, category_delete, category_update
 from .services import (
+    PRICE_MAX,
     SERVICE,
     ServiceFields,
     service_create,
@@ -18,6 +19,7 @@ __all__ = [
     "CATEGORY",
     "CATEGORY_TEXTS",
     "CategoryFields",
+    "PRICE_MAX",
     "SERVICE",
     "SERVICE_TEXTS",
     "ServiceFields",
