@@ -5,7 +5,7 @@ from datetime import datetime, time
 
 import pytest
 
-from rendezvous.availability import editing as schedule
+from rendezvous.availability import domain as schedule
 from rendezvous.availability.models import DateException, TimeOff, WorkingHours
 from rendezvous.companies.models import Role, StaffMember
 from tests.bookings.test_concurrency import race, shop  # noqa: F401 (shop is a fixture)
@@ -340,10 +340,12 @@ class TestSchedules:
 def test_two_week_replacements_never_interleave(shop):  # noqa: F811 (the fixture's name)
     ada = shop.staff[0]
     mornings = [
-        {"weekday": d, "start": time(8), "end": time(12), "location": None} for d in range(7)
+        schedule.HoursFields(weekday=d, start=time(8), end=time(12), location=None)
+        for d in range(7)
     ]
     evenings = [
-        {"weekday": d, "start": time(16), "end": time(20), "location": None} for d in range(7)
+        schedule.HoursFields(weekday=d, start=time(16), end=time(20), location=None)
+        for d in range(7)
     ]
     calls = [
         lambda week=week: schedule.working_hours_replace(staff=ada, spans=week)
@@ -352,6 +354,6 @@ def test_two_week_replacements_never_interleave(shop):  # noqa: F811 (the fixtur
     assert race(calls) == ["ok"] * 6
     rows = sorted((h.weekday, h.start, h.end) for h in WorkingHours.objects.filter(staff=ada))
     assert rows in (
-        sorted((s["weekday"], s["start"], s["end"]) for s in mornings),
-        sorted((s["weekday"], s["start"], s["end"]) for s in evenings),
+        sorted((s.weekday, s.start, s.end) for s in mornings),
+        sorted((s.weekday, s.start, s.end) for s in evenings),
     )

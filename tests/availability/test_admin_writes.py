@@ -1,5 +1,5 @@
 """The admin writes weekly hours, date exceptions and time off through
-availability.editing, the functions the staff API calls: it refuses what they refuse,
+availability.domain, the functions the staff API calls: it refuses what they refuse,
 shows why on the page, and then leaves the database as it was."""
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 
-from rendezvous.availability import editing
+from rendezvous.availability import domain as schedule
+from rendezvous.availability.domain import DateExceptionFields, TimeOffFields
 from rendezvous.availability.models import DateException, ExceptionKind, TimeOff, WorkingHours
 from rendezvous.companies.models import StaffMember
 from rendezvous.core.errors import ValidationFailed
@@ -329,17 +330,22 @@ def test_the_domain_refuses_time_off_and_dates_outside_the_calendar(dora, edge):
     before = rows(dora)
     range_error = ["Dates must lie between 2000-01-01 and 2200-12-31."]
     for field, write in (
-        ("start", lambda: editing.time_off_create(staff=dora, values={"start": edge, "end": NOW})),
-        ("end", lambda: editing.time_off_update(time_off=off, values={"end": edge})),
+        (
+            "start",
+            lambda: schedule.time_off_create(staff=dora, fields=TimeOffFields(start=edge, end=NOW)),
+        ),
+        ("end", lambda: schedule.time_off_update(time_off=off, fields=TimeOffFields(end=edge))),
         (
             "date",
-            lambda: editing.date_exception_create(
-                staff=dora, values={"date": edge.date(), "kind": ExceptionKind.CLOSED}
+            lambda: schedule.date_exception_create(
+                staff=dora, fields=DateExceptionFields(date=edge.date(), kind=ExceptionKind.CLOSED)
             ),
         ),
         (
             "date",
-            lambda: editing.date_exception_update(exception=closed, values={"date": edge.date()}),
+            lambda: schedule.date_exception_update(
+                exception=closed, fields=DateExceptionFields(date=edge.date())
+            ),
         ),
     ):
         with pytest.raises(ValidationFailed) as refused:

@@ -6,7 +6,8 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from rendezvous.availability import editing
+from rendezvous.availability import domain as schedule
+from rendezvous.availability.domain import DateExceptionFields, HoursFields, TimeOffFields
 from rendezvous.availability.models import TimeOff, WorkingHours
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import ValidationFailed
@@ -21,8 +22,8 @@ def test_replacing_the_week_records_the_old_and_new_spans(practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     ada = practice.staff[0]
     with as_staff(boss):
-        editing.working_hours_replace(
-            staff=ada, spans=[{"weekday": 0, "start": time(8), "end": time(12), "location": None}]
+        schedule.working_hours_replace(
+            staff=ada, spans=[HoursFields(weekday=0, start=time(8), end=time(12), location=None)]
         )
     (entry,) = entries()
     assert (entry.entity, entry.entity_id, entry.action) == ("staff", str(ada.pk), "hours_replaced")
@@ -32,14 +33,14 @@ def test_replacing_the_week_records_the_old_and_new_spans(practice):
 
 def test_time_off_and_date_exceptions_are_recorded_with_their_row(practice):
     ada = practice.staff[0]
-    off = editing.time_off_create(
-        staff=ada, values={"start": NOW, "end": NOW + timedelta(days=2), "reason": "Holiday"}
+    off = schedule.time_off_create(
+        staff=ada, fields=TimeOffFields(start=NOW, end=NOW + timedelta(days=2), reason="Holiday")
     )
-    editing.time_off_update(time_off=off, values={"reason": "Sick"})
-    day = editing.date_exception_create(
-        staff=ada, values={"date": date(2026, 12, 24), "kind": "closed"}
+    schedule.time_off_update(time_off=off, fields=TimeOffFields(reason="Sick"))
+    day = schedule.date_exception_create(
+        staff=ada, fields=DateExceptionFields(date=date(2026, 12, 24), kind="closed")
     )
-    editing.date_exception_delete(exception=day)
+    schedule.date_exception_delete(exception=day)
     added, changed, closed, reopened = entries()
     assert added.changes == {
         "id": off.pk,
@@ -61,14 +62,16 @@ def test_a_refused_schedule_change_records_nothing(practice):
     ada = practice.staff[0]
     week = list(WorkingHours.objects.values())
     with pytest.raises(ValidationFailed):
-        editing.working_hours_replace(
+        schedule.working_hours_replace(
             staff=ada,
             spans=[
-                {"weekday": 0, "start": time(8), "end": time(12), "location": None},
-                {"weekday": 0, "start": time(11), "end": time(14), "location": None},
+                HoursFields(weekday=0, start=time(8), end=time(12), location=None),
+                HoursFields(weekday=0, start=time(11), end=time(14), location=None),
             ],
         )
     with pytest.raises(ValidationFailed):
-        editing.time_off_create(staff=ada, values={"start": NOW, "end": NOW - timedelta(hours=1)})
+        schedule.time_off_create(
+            staff=ada, fields=TimeOffFields(start=NOW, end=NOW - timedelta(hours=1))
+        )
     assert entries() == []
     assert list(WorkingHours.objects.values()) == week and not TimeOff.objects.exists()

@@ -1,4 +1,4 @@
-"""The catalog admin writes through catalog.editing: it refuses what the staff API
+"""The catalog admin writes through catalog.domain: it refuses what the staff API
 refuses, and a refusal leaves every row as it was."""
 
 from datetime import timedelta
@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from rendezvous.catalog.editing import service_delete
+from rendezvous.catalog.domain import service_delete
 from rendezvous.catalog.models import Category, ClassSession, Service, ServiceKind
 from rendezvous.core.errors import InvalidState
 from tests.conftest import TOMORROW_10, book

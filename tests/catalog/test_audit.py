@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from rendezvous.catalog import editing
+from rendezvous.catalog import domain as catalog
+from rendezvous.catalog.domain import CategoryFields, ServiceFields
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import InvalidState, ValidationFailed
@@ -20,7 +21,9 @@ def test_a_service_change_records_the_user_the_price_and_the_staff(practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     service, ada = practice.service, practice.staff[0]
     with as_staff(boss):
-        editing.service_update(service=service, values={"price": "35.50", "staff": [str(ada.pk)]})
+        catalog.service_update(
+            service=service, fields=ServiceFields(price=Decimal("35.50"), staff=[str(ada.pk)])
+        )
     (entry,) = entries()
     assert (entry.entity, entry.entity_id, entry.action) == ("service", str(service.pk), "updated")
     assert entry.changes["price"] == ["0.00", "35.50"]
@@ -33,22 +36,26 @@ def test_a_refused_service_change_records_nothing(practice):
     booked = entries()
     before = list(Service.objects.values())
     with pytest.raises(ValidationFailed):
-        editing.service_update(service=practice.service, values={"price": "-1"})
+        catalog.service_update(service=practice.service, fields=ServiceFields(price=Decimal("-1")))
     with pytest.raises(InvalidState):
-        editing.service_update(service=practice.service, values={"kind": ServiceKind.CLASS})
+        catalog.service_update(
+            service=practice.service, fields=ServiceFields(kind=ServiceKind.CLASS)
+        )
     with pytest.raises(InvalidState):
-        editing.service_delete(service=practice.service)
+        catalog.service_delete(service=practice.service)
     assert entries() == booked
     assert list(Service.objects.values()) == before
 
 
 def test_categories_and_new_services_are_recorded_from_empty(practice):
-    category = editing.category_create(company=practice.company, values={"name": "Hair"})
-    service = editing.service_create(
+    category = catalog.category_create(company=practice.company, fields=CategoryFields(name="Hair"))
+    service = catalog.service_create(
         company=practice.company,
-        values={"name": "Cut", "duration_minutes": 30, "price": "20", "category": str(category.pk)},
+        fields=ServiceFields(
+            name="Cut", duration_minutes=30, price=Decimal("20"), category=str(category.pk)
+        ),
     )
-    editing.category_delete(category=category)
+    catalog.category_delete(category=category)
     made, created, gone = entries()
     assert (made.entity, made.changes) == ("category", {"name": [None, "Hair"]})
     assert (created.entity, created.entity_id, created.action) == (

@@ -1,4 +1,4 @@
-"""The companies admin writes through companies.editing: it refuses what the domain
+"""The companies admin writes through companies.domain: it refuses what the domain
 refuses, a refusal leaves every row as it was, and a page whose inline is refused
 keeps nothing of what its form wrote."""
 
@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from rendezvous.availability.models import WorkingHours
-from rendezvous.companies.editing import staff_delete
+from rendezvous.companies.domain import staff_delete
 from rendezvous.companies.models import (
     ApiToken,
     Company,

@@ -4,7 +4,15 @@ write leaves none, and a token's secret is never in the log."""
 
 import pytest
 
-from rendezvous.companies import editing
+from rendezvous.companies import domain as companies
+from rendezvous.companies.domain import (
+    ApiTokenFields,
+    CompanyFields,
+    LocationFields,
+    MembershipFields,
+    ResourceFields,
+    StaffFields,
+)
 from rendezvous.companies.models import Company, Role
 from rendezvous.core.audit import SECRET_CHANGED
 from rendezvous.core.errors import InvalidState, ValidationFailed
@@ -19,9 +27,9 @@ pytestmark = pytest.mark.integration
 def test_a_company_change_names_the_user_and_each_fields_old_and_new_value(practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     with as_staff(boss):
-        editing.company_update(
+        companies.company_update(
             company=practice.company,
-            values={"name": "New name", "max_days_ahead": practice.company.max_days_ahead},
+            fields=CompanyFields(name="New name", max_days_ahead=practice.company.max_days_ahead),
         )
     (entry,) = entries()
     assert (entry.entity, entry.entity_id, entry.action) == (
@@ -39,9 +47,11 @@ def test_a_refused_change_records_nothing(practice):
     booked = entries()
     before = list(Company.objects.values())
     with pytest.raises(ValidationFailed):
-        editing.company_update(company=practice.company, values={"name": "Ok", "slug": "no spaces"})
+        companies.company_update(
+            company=practice.company, fields=CompanyFields(name="Ok", slug="no spaces")
+        )
     with pytest.raises(InvalidState):
-        editing.staff_delete(staff=practice.staff[0])
+        companies.staff_delete(staff=practice.staff[0])
     assert entries() == booked
     assert list(Company.objects.values()) == before
 
@@ -49,24 +59,24 @@ def test_a_refused_change_records_nothing(practice):
 def test_a_staff_change_records_its_locations_and_services_by_id(practice):
     ada = practice.staff[0]
     room = LocationFactory(company=practice.company)
-    editing.staff_update(staff=ada, values={"name": "Ada L.", "locations": [str(room.pk)]})
+    companies.staff_update(staff=ada, fields=StaffFields(name="Ada L.", locations=[str(room.pk)]))
     (entry,) = entries()
     assert (entry.entity, entry.entity_id, entry.actor_kind) == ("staff", str(ada.pk), "system")
     assert entry.changes == {"name": ["Ada", "Ada L."], "locations": [[], [room.pk]]}
     # Saving the same values again is no change.
-    editing.staff_update(staff=ada, values={"name": "Ada L."})
+    companies.staff_update(staff=ada, fields=StaffFields(name="Ada L."))
     assert len(entries()) == 1
 
 
 def test_creating_and_deleting_rows_records_each_once(practice):
-    location = editing.location_create(
-        company=practice.company, values={"name": "Annex", "timezone": "Europe/Berlin"}
+    location = companies.location_create(
+        company=practice.company, fields=LocationFields(name="Annex", timezone="Europe/Berlin")
     )
-    resource = editing.resource_create(
-        company=practice.company, values={"name": "Room 2", "kind": "room"}
+    resource = companies.resource_create(
+        company=practice.company, fields=ResourceFields(name="Room 2", kind="room")
     )
-    editing.resource_delete(resource=resource)
-    editing.location_delete(location=location)
+    companies.resource_delete(resource=resource)
+    companies.location_delete(location=location)
     assert [(e.entity, e.action) for e in entries()] == [
         ("location", "created"),
         ("resource", "created"),
@@ -78,10 +88,10 @@ def test_creating_and_deleting_rows_records_each_once(practice):
 
 def test_a_membership_records_the_user_and_role(practice):
     user = member(CompanyFactory(slug="elsewhere"), "ines", Role.ADMIN)
-    membership = editing.membership_create(
-        company=practice.company, values={"user": str(user.pk), "role": Role.SENIOR}
+    membership = companies.membership_create(
+        company=practice.company, fields=MembershipFields(user=str(user.pk), role=Role.SENIOR)
     )
-    editing.membership_update(membership=membership, values={"role": Role.ADMIN})
+    companies.membership_update(membership=membership, fields=MembershipFields(role=Role.ADMIN))
     created, updated = entries()
     assert created.changes == {"user": [None, user.pk], "role": [None, Role.SENIOR]}
     assert updated.changes == {"role": [Role.SENIOR, Role.ADMIN]}
@@ -90,10 +100,10 @@ def test_a_membership_records_the_user_and_role(practice):
 def test_an_api_tokens_secret_is_never_logged(practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     with as_staff(boss):
-        token, secret = editing.api_token_issue(
-            company=practice.company, values={"name": "Sync", "role": Role.SENIOR}
+        token, secret = companies.api_token_issue(
+            company=practice.company, fields=ApiTokenFields(name="Sync", role=Role.SENIOR)
         )
-        editing.api_token_revoke(token=token)
+        companies.api_token_revoke(token=token)
     issued, revoked = entries()
     assert issued.changes["secret"] == SECRET_CHANGED
     assert issued.changes["name"] == [None, "Sync"]

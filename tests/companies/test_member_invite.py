@@ -4,7 +4,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from rendezvous.companies.editing import member_invite
+from rendezvous.companies.domain import member_invite
 from rendezvous.companies.models import Membership, Role
 from rendezvous.core.errors import ValidationFailed
 from tests.factories import CompanyFactory, StaffFactory

@@ -1,5 +1,5 @@
 """A fresh installation's setup page, the sign-up page (RENDEZVOUS_SIGNUP) and
-`rendezvous create_company`: one domain function (companies.editing.company_setup)
+`rendezvous create_company`: one domain function (companies.domain.company_setup)
 makes the company, its admin user and the admin membership, or refuses and writes
 nothing."""
 

@@ -1,6 +1,6 @@
 """The back office's business settings (/office/settings/): the company and its booking
 rules, locations and resources, services, classes and categories. Every save is the
-editing modules' (companies.editing, catalog.editing); every refusal shows their
+domain functions' (companies.domain, catalog.domain); every refusal shows their
 message and writes nothing; only admins reach these pages (404 for everyone else and
 for another company's rows)."""
 

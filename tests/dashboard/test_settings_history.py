@@ -1,11 +1,20 @@
 """The service, staff member and company settings pages show their entries of the audit
 log in a collapsed "History": who, when, and what changed, in the page's language."""
 
+from decimal import Decimal
+
 import pytest
 
-from rendezvous.availability.editing import time_off_create
-from rendezvous.catalog.editing import service_update
-from rendezvous.companies.editing import api_token_issue, company_update, staff_update
+from rendezvous.availability.domain import TimeOffFields, time_off_create
+from rendezvous.catalog.domain import ServiceFields, service_update
+from rendezvous.companies.domain import (
+    ApiTokenFields,
+    CompanyFields,
+    StaffFields,
+    api_token_issue,
+    company_update,
+    staff_update,
+)
 from rendezvous.companies.models import Role
 from rendezvous.meetings.domain import meeting_account_create
 from tests.audit import as_staff
@@ -27,7 +36,7 @@ def history_of(page: str) -> str:
 def test_the_service_page_shows_who_changed_the_price(client, practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     with as_staff(boss):
-        service_update(service=practice.service, values={"price": "35.50"})
+        service_update(service=practice.service, fields=ServiceFields(price=Decimal("35.50")))
     page = (
         signed_in(client, boss).get(f"{SETTINGS}services/{practice.service.pk}/").content.decode()
     )
@@ -39,8 +48,12 @@ def test_the_staff_page_shows_profile_and_schedule_changes_in_german(client, pra
     boss = member(practice.company, "boss", Role.ADMIN)
     ada = practice.staff[0]
     with as_staff(boss):
-        staff_update(staff=ada, values={"name": "Ada L.", "services": [str(practice.video.pk)]})
-        time_off_create(staff=ada, values={"start": NOW, "end": TOMORROW_10, "reason": "Urlaub"})
+        staff_update(
+            staff=ada, fields=StaffFields(name="Ada L.", services=[str(practice.video.pk)])
+        )
+        time_off_create(
+            staff=ada, fields=TimeOffFields(start=NOW, end=TOMORROW_10, reason="Urlaub")
+        )
     client.cookies["django_language"] = "de"
     page = signed_in(client, boss).get(f"{SETTINGS}team/{ada.pk}/").content.decode()
     shown = history_of(page)
@@ -53,13 +66,13 @@ def test_the_staff_page_shows_profile_and_schedule_changes_in_german(client, pra
 def test_the_company_page_shows_settings_changes_and_no_secret(client, practice):
     boss = member(practice.company, "boss", Role.ADMIN)
     with as_staff(boss):
-        company_update(company=practice.company, values={"name": "Praxis Nord"})
+        company_update(company=practice.company, fields=CompanyFields(name="Praxis Nord"))
         meeting_account_create(
             company=practice.company,
             values={"provider": "jitsi", "url": "https://meet.example/", "secret": "s3cret-value"},
         )
         _token, secret = api_token_issue(
-            company=practice.company, values={"name": "Sync", "role": Role.SENIOR}
+            company=practice.company, fields=ApiTokenFields(name="Sync", role=Role.SENIOR)
         )
     page = signed_in(client, boss).get(SETTINGS).content.decode()
     shown = history_of(page)

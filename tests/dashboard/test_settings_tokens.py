@@ -1,6 +1,6 @@
 """The users and API tokens settings (/office/settings/access/): the company's members
 with their role and last sign-in, and its staff API tokens, issued and revoked by
-companies.editing (the same functions as the admin and `issue_token`). A new token's
+companies.domain (the same functions as the admin and `issue_token`). A new token's
 secret is shown once; a revoked token stops answering the API; refusals show the
 domain's message and write nothing. Admins only."""
 

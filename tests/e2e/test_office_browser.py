@@ -13,6 +13,7 @@ import re
 import struct
 import time as clock
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
@@ -22,8 +23,8 @@ from playwright.sync_api import expect
 
 from rendezvous.bookings import domain
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
-from rendezvous.catalog.editing import service_update
-from rendezvous.companies.editing import company_update, staff_update
+from rendezvous.catalog.domain import ServiceFields, service_update
+from rendezvous.companies.domain import CompanyFields, StaffFields, company_update, staff_update
 from rendezvous.companies.models import Membership, Role
 from rendezvous.meetings.models import MeetingAccount
 from rendezvous.notifications.domain import outbox_deliver_due
@@ -243,9 +244,9 @@ def test_every_office_page_is_axe_clean(practice, office, new_page, language):
         url="https://room.example.com/ada",
     )  # fmt: skip
     # Changes that the service, staff member and company pages list in their history.
-    service_update(service=practice.service, values={"price": "35.50"})
-    staff_update(staff=practice.staff[0], values={"name": "Ada L."})
-    company_update(company=practice.company, values={"min_notice_minutes": 30})
+    service_update(service=practice.service, fields=ServiceFields(price=Decimal("35.50")))
+    staff_update(staff=practice.staff[0], fields=StaffFields(name="Ada L."))
+    company_update(company=practice.company, fields=CompanyFields(min_notice_minutes=30))
     page = new_page(locale="da-DK" if language == "da" else "en-GB")
     page.goto("/office/account/login/")
     check_axe(page, f"sign-in ({language})")

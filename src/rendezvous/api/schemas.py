@@ -253,7 +253,7 @@ def date_range_days(first: date, last: date) -> int:
 
 # -- back office (/manage/): services, staff members, schedules, class sessions --------
 # Input fields are typed loosely on purpose (plain int, str, datetime): the domain
-# (catalog.editing, companies.editing, availability.editing) checks ranges, lengths and
+# (catalog.domain, companies.domain, availability.domain) checks ranges, lengths and
 # ids with translated messages, and a PATCH changes only the fields sent.
 
 

@@ -21,7 +21,7 @@ from rendezvous.bookings.access import access_booking, access_bookings
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
 from rendezvous.companies.access import Actor, access_api_token, access_company, access_member
-from rendezvous.companies.editing import api_token_touch
+from rendezvous.companies.domain import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import Forbidden, InvalidState, ValidationFailed

@@ -4,7 +4,7 @@ The public `GET /companies/{company}/services` lists what customers may book; th
 endpoints are the back office's view and edits (inactive services too, every field),
 hence their own /manage/ paths. Who may do what is decided in companies.access
 (access_manage_catalog, access_manage_sessions) and documented in docs/api.md; each
-handler parses, calls one domain function (catalog.editing for services,
+handler parses, calls one domain function (catalog.domain for services,
 bookings.domain for sessions), renders.
 """
 
@@ -17,7 +17,7 @@ from ninja import Query, Status
 
 from rendezvous.bookings.domain import sessions
 from rendezvous.bookings.models import seats_taken_by_session
-from rendezvous.catalog import editing
+from rendezvous.catalog import domain as catalog
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.access import (
     Actor,
@@ -126,7 +126,9 @@ def service_create(request: HttpRequest, company: str, payload: ServiceCreate):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    service = editing.service_create(company=c, values=payload.model_dump(exclude_unset=True))
+    service = catalog.service_create(
+        company=c, fields=catalog.ServiceFields(**payload.model_dump(exclude_unset=True))
+    )
     return Status(201, service_out(_services(c).get(pk=service.pk), c))
 
 
@@ -148,8 +150,9 @@ def service_patch(request: HttpRequest, company: str, service_id: str, payload: 
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    service = editing.service_update(
-        service=_service(actor, service_id), values=payload.model_dump(exclude_unset=True)
+    service = catalog.service_update(
+        service=_service(actor, service_id),
+        fields=catalog.ServiceFields(**payload.model_dump(exclude_unset=True)),
     )
     return service_out(_services(c).get(pk=service.pk), c)
 
@@ -165,7 +168,7 @@ def service_deactivate(request: HttpRequest, company: str, service_id: str):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    service = editing.service_deactivate(service=_service(actor, service_id))
+    service = catalog.service_deactivate(service=_service(actor, service_id))
     return service_out(_services(c).get(pk=service.pk), c)
 
 

@@ -9,7 +9,7 @@
 
 Reading a schedule follows the same rule as writing it (time off may carry a private
 reason), so a junior reads only their own. The decisions live in companies.access;
-each handler parses, calls one companies.editing or availability.editing function,
+each handler parses, calls one companies.domain or availability.domain function,
 renders.
 """
 
@@ -19,9 +19,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Status
 
-from rendezvous.availability import editing as schedule
+from rendezvous.availability import domain as schedule
 from rendezvous.availability.models import DateException, TimeOff, WorkingHours
-from rendezvous.companies import editing
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import (
     Actor,
     access_company,
@@ -103,7 +103,9 @@ def staff_create(request: HttpRequest, company: str, payload: StaffMemberCreate)
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = editing.staff_create(company=c, values=payload.model_dump(exclude_unset=True))
+    staff = companies.staff_create(
+        company=c, fields=companies.StaffFields(**payload.model_dump(exclude_unset=True))
+    )
     return Status(201, member_out(_members(c).get(pk=staff.pk)))
 
 
@@ -120,8 +122,9 @@ def staff_patch(request: HttpRequest, company: str, staff_id: str, payload: Staf
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = editing.staff_update(
-        staff=_member(actor, staff_id), values=payload.model_dump(exclude_unset=True)
+    staff = companies.staff_update(
+        staff=_member(actor, staff_id),
+        fields=companies.StaffFields(**payload.model_dump(exclude_unset=True)),
     )
     return member_out(_members(c).get(pk=staff.pk))
 
@@ -132,7 +135,7 @@ def staff_deactivate(request: HttpRequest, company: str, staff_id: str):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_catalog(actor)
-    staff = editing.staff_deactivate(staff=_member(actor, staff_id))
+    staff = companies.staff_deactivate(staff=_member(actor, staff_id))
     return member_out(_members(c).get(pk=staff.pk))
 
 
@@ -181,7 +184,8 @@ def hours_put(request: HttpRequest, company: str, staff_id: str, payload: HoursI
     """Replace the whole week (an empty list: no weekly hours). Spans of one weekday may
     not overlap; 00:00 as the end means midnight."""
     staff = _schedule_owner(request.auth, company, staff_id)
-    schedule.working_hours_replace(staff=staff, spans=[span.model_dump() for span in payload.hours])
+    spans = [schedule.HoursFields(**span.model_dump()) for span in payload.hours]
+    schedule.working_hours_replace(staff=staff, spans=spans)
     return hours_out(staff)
 
 
@@ -225,7 +229,9 @@ def time_off_list(
 )
 def time_off_create(request: HttpRequest, company: str, staff_id: str, payload: TimeOffIn):
     staff = _schedule_owner(request.auth, company, staff_id)
-    row = schedule.time_off_create(staff=staff, values=payload.model_dump())
+    row = schedule.time_off_create(
+        staff=staff, fields=schedule.TimeOffFields(**payload.model_dump())
+    )
     return Status(201, time_off_out(row, staff.company.zone))
 
 
@@ -237,7 +243,8 @@ def time_off_put(
 ):
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.time_off_replace(
-        time_off=_staff_row(TimeOff, staff, time_off_id, "time off"), values=payload.model_dump()
+        time_off=_staff_row(TimeOff, staff, time_off_id, "time off"),
+        fields=schedule.TimeOffFields(**payload.model_dump()),
     )
     return time_off_out(row, staff.company.zone)
 
@@ -292,7 +299,9 @@ def exception_list(
 def exception_create(request: HttpRequest, company: str, staff_id: str, payload: DateExceptionIn):
     """Closed all day, different hours, or extra hours on one date."""
     staff = _schedule_owner(request.auth, company, staff_id)
-    row = schedule.date_exception_create(staff=staff, values=payload.model_dump())
+    row = schedule.date_exception_create(
+        staff=staff, fields=schedule.DateExceptionFields(**payload.model_dump())
+    )
     return Status(201, exception_out(row))
 
 
@@ -311,7 +320,7 @@ def exception_put(
     staff = _schedule_owner(request.auth, company, staff_id)
     row = schedule.date_exception_replace(
         exception=_staff_row(DateException, staff, exception_id, "exception"),
-        values=payload.model_dump(),
+        fields=schedule.DateExceptionFields(**payload.model_dump()),
     )
     return exception_out(row)
 

@@ -4,7 +4,7 @@ The inline classes are also shown on the staff member page: this module adds the
 companies.admin.StaffMemberAdmin (companies sits below availability, so it cannot name
 them itself).
 
-Every write goes through availability.editing, the functions the staff API calls, so
+Every write goes through availability.domain, the functions the staff API calls, so
 the admin refuses what the API refuses (an end before the start, hours of one weekday
 that overlap, a "different hours" date without hours, another company's location):
 
@@ -30,7 +30,10 @@ from rendezvous.companies.models import Location
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm, DomainInline, DomainInlineFormSet
 from rendezvous.core.errors import DomainError
 
-from .editing import (
+from .domain import (
+    DateExceptionFields,
+    HoursFields,
+    TimeOffFields,
     date_exception_create,
     date_exception_delete,
     date_exception_update,
@@ -51,7 +54,7 @@ TIME_OFF_FIELDS = ("start", "end", "reason")
 
 class ChecksInEditing(forms.ModelForm):
     """These models' constraints are check constraints (an end after the start) that
-    availability.editing checks first, naming the field; Django's own check would
+    availability.domain checks first, naming the field; Django's own check would
     answer "constraint violated" before the domain is asked. The database keeps them
     as the last guard."""
 
@@ -68,10 +71,10 @@ class WorkingHoursForm(ChecksInEditing, DomainForm):
         help_texts = {"end": _("00:00 means midnight at the end of the day.")}
 
     def domain_write(self) -> WorkingHours:
-        values = self.domain_values(HOURS_FIELDS)
+        fields = HoursFields(**self.domain_values(HOURS_FIELDS))
         if self.instance.pk is None:
-            return working_hours_add(staff=self.cleaned_data["staff"], values=values)
-        return working_hours_change(hours=self.instance, values=values)
+            return working_hours_add(staff=self.cleaned_data["staff"], fields=fields)
+        return working_hours_change(hours=self.instance, fields=fields)
 
 
 class DateExceptionForm(ChecksInEditing, DomainForm):
@@ -80,10 +83,10 @@ class DateExceptionForm(ChecksInEditing, DomainForm):
         fields = ("staff", *EXCEPTION_FIELDS)
 
     def domain_write(self) -> DateException:
-        values = self.domain_values(EXCEPTION_FIELDS)
+        fields = DateExceptionFields(**self.domain_values(EXCEPTION_FIELDS))
         if self.instance.pk is None:
-            return date_exception_create(staff=self.cleaned_data["staff"], values=values)
-        return date_exception_update(exception=self.instance, values=values)
+            return date_exception_create(staff=self.cleaned_data["staff"], fields=fields)
+        return date_exception_update(exception=self.instance, fields=fields)
 
 
 class TimeOffForm(ChecksInEditing, DomainForm):
@@ -92,10 +95,10 @@ class TimeOffForm(ChecksInEditing, DomainForm):
         fields = ("staff", *TIME_OFF_FIELDS)
 
     def domain_write(self) -> TimeOff:
-        values = self.domain_values(TIME_OFF_FIELDS)
+        fields = TimeOffFields(**self.domain_values(TIME_OFF_FIELDS))
         if self.instance.pk is None:
-            return time_off_create(staff=self.cleaned_data["staff"], values=values)
-        return time_off_update(time_off=self.instance, values=values)
+            return time_off_create(staff=self.cleaned_data["staff"], fields=fields)
+        return time_off_update(time_off=self.instance, fields=fields)
 
 
 # -- on the staff member's page ----------------------------------------------------
@@ -141,12 +144,12 @@ class WorkingHoursFormSet(StaffChildFormSet):
         for form in kept:
             location = form.cleaned_data.get("location")
             spans.append(
-                {
-                    "weekday": form.cleaned_data.get("weekday"),
-                    "start": form.cleaned_data.get("start"),
-                    "end": form.cleaned_data.get("end"),
-                    "location": str(location.pk) if location else None,
-                }
+                HoursFields(
+                    weekday=form.cleaned_data.get("weekday"),
+                    start=form.cleaned_data.get("start"),
+                    end=form.cleaned_data.get("end"),
+                    location=str(location.pk) if location else None,
+                )
             )
         created = self.domain_call(None, working_hours_replace, staff=self.instance, spans=spans)
         if created is None:
@@ -174,11 +177,13 @@ class _RowByRowFormSet(StaffChildFormSet):
     a date freed by one row may be taken by another."""
 
     fields: tuple[str, ...] = ()
+    # The domain's input for a row, made from the row's changed fields.
+    fields_class: type = object
 
-    def domain_create(self, values):
+    def domain_create(self, fields):
         raise NotImplementedError
 
-    def domain_update(self, row, values):
+    def domain_update(self, row, fields):
         raise NotImplementedError
 
     def domain_delete(self, row) -> None:
@@ -193,24 +198,25 @@ class _RowByRowFormSet(StaffChildFormSet):
                 self.deleted_objects.append(form.instance)
         for form, keep in rows:
             if keep and form.instance.pk is not None and form.has_changed():
-                values = form.domain_values(self.fields)
-                row = self.domain_call(form, self.domain_update, row=form.instance, values=values)
+                given = self.fields_class(**form.domain_values(self.fields))
+                row = self.domain_call(form, self.domain_update, row=form.instance, fields=given)
                 self.changed_objects.append((row, form.changed_data))
         for form, keep in rows:
             if keep and form.instance.pk is None:
-                values = form.domain_values(self.fields)
-                row = self.domain_call(form, self.domain_create, values=values)
+                given = self.fields_class(**form.domain_values(self.fields))
+                row = self.domain_call(form, self.domain_create, fields=given)
                 self.new_objects.append(row)
 
 
 class DateExceptionFormSet(_RowByRowFormSet):
     fields = EXCEPTION_FIELDS
+    fields_class = DateExceptionFields
 
-    def domain_create(self, values):
-        return date_exception_create(staff=self.instance, values=values)
+    def domain_create(self, fields):
+        return date_exception_create(staff=self.instance, fields=fields)
 
-    def domain_update(self, row, values):
-        return date_exception_update(exception=row, values=values)
+    def domain_update(self, row, fields):
+        return date_exception_update(exception=row, fields=fields)
 
     def domain_delete(self, row) -> None:
         date_exception_delete(exception=row)
@@ -218,12 +224,13 @@ class DateExceptionFormSet(_RowByRowFormSet):
 
 class TimeOffFormSet(_RowByRowFormSet):
     fields = TIME_OFF_FIELDS
+    fields_class = TimeOffFields
 
-    def domain_create(self, values):
-        return time_off_create(staff=self.instance, values=values)
+    def domain_create(self, fields):
+        return time_off_create(staff=self.instance, fields=fields)
 
-    def domain_update(self, row, values):
-        return time_off_update(time_off=row, values=values)
+    def domain_update(self, row, fields):
+        return time_off_update(time_off=row, fields=fields)
 
     def domain_delete(self, row) -> None:
         time_off_delete(time_off=row)

@@ -1,6 +1,6 @@
 """Admin for categories and services (class sessions hold bookings: bookings.admin).
 
-Both save and delete through catalog.editing (core.admin_forms), the functions the
+Both save and delete through catalog.domain (core.admin_forms), the functions the
 staff API calls, so the admin refuses what the API refuses.
 """
 
@@ -16,9 +16,11 @@ from django.utils.translation import ngettext_lazy
 from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 
-from .editing import (
+from .domain import (
     CATEGORY_TEXTS,
     SERVICE_TEXTS,
+    CategoryFields,
+    ServiceFields,
     category_create,
     category_delete,
     category_update,
@@ -56,7 +58,7 @@ def with_translation_fields(cls):
 
 class TranslatedForm(CompanyScopedForm, DomainForm):
     """One field per text and language (`name_de`), handed to the domain function as
-    the row's `translations`, which catalog.editing.clean_translations checks."""
+    the row's `translations`, which catalog.domain.clean_translations checks."""
 
     translated_texts: Mapping[str, tuple[int, bool]] = {}
 
@@ -115,10 +117,10 @@ class CategoryForm(TranslatedForm):
         fields = ("company", *CATEGORY_FIELDS)
 
     def domain_write(self) -> Category:
-        values = {**self.domain_values(CATEGORY_FIELDS), **self.translation_values()}
+        fields = CategoryFields(**self.domain_values(CATEGORY_FIELDS), **self.translation_values())
         if self.instance.pk is None:
-            return category_create(company=self.cleaned_data["company"], values=values)
-        return category_update(category=self.instance, values=values)
+            return category_create(company=self.cleaned_data["company"], fields=fields)
+        return category_update(category=self.instance, fields=fields)
 
 
 class CategoryListForm(DomainForm):
@@ -129,7 +131,8 @@ class CategoryListForm(DomainForm):
         fields = ("position",)
 
     def domain_write(self) -> Category:
-        return category_update(category=self.instance, values=self.domain_values(("position",)))
+        fields = CategoryFields(**self.domain_values(("position",)))
+        return category_update(category=self.instance, fields=fields)
 
 
 @admin.register(Category)
@@ -193,10 +196,10 @@ class ServiceForm(TranslatedForm):
         fields = ("company", *SERVICE_FIELDS)
 
     def domain_write(self) -> Service:
-        values = {**self.domain_values(SERVICE_FIELDS), **self.translation_values()}
+        fields = ServiceFields(**self.domain_values(SERVICE_FIELDS), **self.translation_values())
         if self.instance.pk is None:
-            return service_create(company=self.cleaned_data["company"], values=values)
-        return service_update(service=self.instance, values=values)
+            return service_create(company=self.cleaned_data["company"], fields=fields)
+        return service_update(service=self.instance, fields=fields)
 
 
 @admin.register(Service)

@@ -17,7 +17,7 @@ class Translated(models.Model):
 
     The base fields (name, description) hold the text in the company's default
     language; `translations` holds the other languages, {"de": {"name": ...}}, written
-    only through catalog.editing.clean_translations (offered languages, no control
+    only through catalog.domain.clean_translations (offered languages, no control
     characters). It lives on the row, so a list of services costs no extra query.
     """
 

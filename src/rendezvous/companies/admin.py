@@ -8,7 +8,7 @@ The staff member's page also shows their week, date exceptions and time off: tho
 inlines are availability's, which adds them to StaffMemberAdmin (availability.admin),
 as companies sits below availability.
 
-Every admin write goes through companies.editing (core.admin_forms), the functions
+Every admin write goes through companies.domain (core.admin_forms), the functions
 the staff API calls, so the admin refuses what the API refuses.
 
 Every row belongs to one company, and a related row of another company (a service
@@ -34,7 +34,13 @@ from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 from rendezvous.core.errors import DomainError
 from rendezvous.core.zones import known_zones
 
-from .editing import (
+from .domain import (
+    ApiTokenFields,
+    CompanyFields,
+    LocationFields,
+    MembershipFields,
+    ResourceFields,
+    StaffFields,
     api_token_delete,
     api_token_issue,
     api_token_revoke,
@@ -179,8 +185,8 @@ class CompanyForm(DomainForm):
         if creating or {"languages", "default_language"} & set(self.changed_data):
             values["languages"] = self.cleaned_data["languages"]
         if creating:
-            return company_create(values=values)
-        return company_update(company=self.instance, values=values)
+            return company_create(fields=CompanyFields(**values))
+        return company_update(company=self.instance, fields=CompanyFields(**values))
 
     class Meta:
         model = Company
@@ -200,8 +206,10 @@ class LocationForm(CompanyScopedForm, DomainForm):
     def domain_write(self) -> Location:
         values = self.domain_values(LOCATION_FIELDS)
         if self.instance.pk is None:
-            return location_create(company=self.cleaned_data["company"], values=values)
-        return location_update(location=self.instance, values=values)
+            return location_create(
+                company=self.cleaned_data["company"], fields=LocationFields(**values)
+            )
+        return location_update(location=self.instance, fields=LocationFields(**values))
 
 
 class LocationInlineForm(forms.ModelForm):
@@ -239,12 +247,14 @@ class LocationInlineFormSet(forms.BaseInlineFormSet):
                         self.deleted_objects.append(row)
                 elif row.pk is None and form.has_changed():
                     values = {name: form.cleaned_data.get(name) for name in LOCATION_FIELDS}
-                    form.instance = location_create(company=company, values=values)
+                    form.instance = location_create(
+                        company=company, fields=LocationFields(**values)
+                    )
                     self.new_objects.append(form.instance)
                 elif row.pk is not None and form.has_changed():
                     changed = [name for name in LOCATION_FIELDS if name in form.changed_data]
                     values = {name: form.cleaned_data[name] for name in changed}
-                    form.instance = location_update(location=row, values=values)
+                    form.instance = location_update(location=row, fields=LocationFields(**values))
                     self.changed_objects.append((form.instance, changed))
             except DomainError as exc:
                 if self.can_delete and self._should_delete_form(form):
@@ -343,8 +353,10 @@ class ResourceForm(CompanyScopedForm, DomainForm):
     def domain_write(self) -> Resource:
         values = self.domain_values(RESOURCE_FIELDS)
         if self.instance.pk is None:
-            return resource_create(company=self.cleaned_data["company"], values=values)
-        return resource_update(resource=self.instance, values=values)
+            return resource_create(
+                company=self.cleaned_data["company"], fields=ResourceFields(**values)
+            )
+        return resource_update(resource=self.instance, fields=ResourceFields(**values))
 
 
 @admin.register(Resource)
@@ -372,8 +384,8 @@ class StaffMemberForm(CompanyScopedForm, DomainForm):
     def domain_write(self) -> StaffMember:
         values = self.domain_values(STAFF_FIELDS)
         if self.instance.pk is None:
-            return staff_create(company=self.cleaned_data["company"], values=values)
-        return staff_update(staff=self.instance, values=values)
+            return staff_create(company=self.cleaned_data["company"], fields=StaffFields(**values))
+        return staff_update(staff=self.instance, fields=StaffFields(**values))
 
 
 @admin.register(StaffMember)
@@ -425,8 +437,10 @@ class MembershipForm(CompanyScopedForm, DomainForm):
     def domain_write(self) -> Membership:
         values = self.domain_values(MEMBERSHIP_FIELDS)
         if self.instance.pk is None:
-            return membership_create(company=self.cleaned_data["company"], values=values)
-        return membership_update(membership=self.instance, values=values)
+            return membership_create(
+                company=self.cleaned_data["company"], fields=MembershipFields(**values)
+            )
+        return membership_update(membership=self.instance, fields=MembershipFields(**values))
 
 
 @admin.register(Membership)
@@ -457,10 +471,10 @@ class ApiTokenForm(CompanyScopedForm, DomainForm):
         values = self.domain_values(TOKEN_FIELDS)
         if self.instance.pk is None:
             token, self.secret = api_token_issue(
-                company=self.cleaned_data["company"], values=values
+                company=self.cleaned_data["company"], fields=ApiTokenFields(**values)
             )
             return token
-        return api_token_update(token=self.instance, values=values)
+        return api_token_update(token=self.instance, fields=ApiTokenFields(**values))
 
 
 @admin.register(ApiToken)

@@ -200,7 +200,7 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(
         _("expires at"), null=True, blank=True, help_text=_("Empty: valid until revoked.")
     )
-    # Written at most once a minute (companies.editing.api_token_touch), so it is as
+    # Written at most once a minute (companies.domain.api_token_touch), so it is as
     # fresh as that and no request pays a write for it.
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked = models.BooleanField(_("revoked"), default=False)

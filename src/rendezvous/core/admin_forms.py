@@ -62,12 +62,12 @@ class DomainForm(forms.ModelForm):
         raise NotImplementedError
 
     def domain_values(self, names: Iterable[str]) -> dict:
-        """The cleaned values of `names` (only those that changed, when editing), with
+        """The cleaned values of `names` (only those that changed, when changing a row), with
         rows given by id as the domain functions take them."""
-        editing = self.instance.pk is not None
+        changing = self.instance.pk is not None
         values = {}
         for name in names:
-            if name not in self.cleaned_data or (editing and name not in self.changed_data):
+            if name not in self.cleaned_data or (changing and name not in self.changed_data):
                 continue
             values[name] = _as_api_value(self.cleaned_data[name])
         return values

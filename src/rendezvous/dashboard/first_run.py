@@ -4,7 +4,7 @@ user) and, with RENDEZVOUS_SIGNUP=open, the sign-up page (/office/signup/) where
 business starts its own company.
 
 Both are one form, the company and its admin account, which
-companies.editing.company_setup checks and writes; the new admin is signed in and
+companies.domain.company_setup checks and writes; the new admin is signed in and
 lands in the company's settings. The setup page answers 404 once the installation is
 set up (company_setup re-checks that under a lock, so two people racing for it make
 one company), the sign-up page 404 while sign-up is closed.
@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from rendezvous.companies import editing as companies
+from rendezvous.companies import domain as companies
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.zones import canonical_zones
 
@@ -105,7 +105,11 @@ def _setup_form(request, *, first_run: bool):
         return _page(request, first_run=first_run, form=None, errors={})
     company, admin = _values(request.POST)
     try:
-        made = companies.company_setup(company=company, admin=admin, first_run=first_run)
+        made = companies.company_setup(
+            company=companies.CompanyFields(**company),
+            admin=companies.AdminFields(**admin),
+            first_run=first_run,
+        )
     except InvalidState as exc:
         # Someone else set the installation up a moment ago: the page is gone for all.
         raise Http404() from exc

@@ -40,7 +40,7 @@ from rendezvous.companies.access import (
     access_sees_staff,
     access_staff_scope,
 )
-from rendezvous.companies.editing import is_first_run
+from rendezvous.companies.domain import is_first_run
 from rendezvous.companies.models import Role, StaffMember
 from rendezvous.core.errors import (
     DomainError,

@@ -1,6 +1,8 @@
-"""Availability: load schedules and bookings from the database, ask the scheduling core.
+"""Availability: load schedules and bookings from the database, ask the scheduling core;
+and every write to a staff member's schedule, one module per entity (schedules: the
+weekly hours; time_off; date_exceptions), re-exported here.
 
-Every function here runs a fixed number of queries, whatever the number of staff
+Every function of this module runs a fixed number of queries, whatever the number of staff
 members or days (a test counts them). The same code answers the slots page and
 re-checks a start inside the booking transaction, so what is offered and what is
 accepted cannot drift apart.
@@ -24,6 +26,67 @@ from rendezvous.companies.models import Company, Resource, StaffMember
 from rendezvous.scheduling.intervals import Interval, intersect, normalize, subtract, to_epoch
 from rendezvous.scheduling.rules import DateOverride, WeeklyHours, working_intervals
 from rendezvous.scheduling.slots import Calendar, Slot, SlotQuery, find_slots
+
+from .date_exceptions import (
+    DateExceptionFields,
+    date_exception_create,
+    date_exception_delete,
+    date_exception_replace,
+    date_exception_update,
+)
+from .schedules import (
+    MAX_SPANS,
+    HoursFields,
+    working_hours_add,
+    working_hours_change,
+    working_hours_delete,
+    working_hours_replace,
+)
+from .time_off import (
+    TimeOffFields,
+    time_off_create,
+    time_off_delete,
+    time_off_replace,
+    time_off_update,
+)
+
+__all__ = [
+    "DateExceptionFields",
+    "HoursFields",
+    "TimeOffFields",
+    "ALWAYS",
+    "ClosedDay",
+    "MAX_SPANS",
+    "NOWHERE",
+    "StaffSchedule",
+    "TimeOffRow",
+    "Window",
+    "bookable_resources",
+    "bookable_staff",
+    "bookable_staff_query",
+    "bookings_per_day",
+    "date_exception_create",
+    "date_exception_delete",
+    "date_exception_replace",
+    "date_exception_update",
+    "open_sessions",
+    "resource_calendars",
+    "service_location",
+    "service_slots",
+    "services_given_by",
+    "slot_at",
+    "slot_query",
+    "staff_calendars",
+    "staff_schedules",
+    "time_off_create",
+    "time_off_delete",
+    "time_off_replace",
+    "time_off_update",
+    "working_hours_add",
+    "working_hours_change",
+    "working_hours_delete",
+    "working_hours_replace",
+]
 
 # Resources have no hours of their own: they are available whenever a staff member is.
 ALWAYS: list[Interval] = [(0, 2**40)]

@@ -49,7 +49,7 @@ from rendezvous.bookings.models import (
     seats_taken,
 )
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
-from rendezvous.companies.editing import FieldErrors, clean_bool, clean_int, company_row
+from rendezvous.companies.domain import FieldErrors, clean_bool, clean_int, company_row
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed

@@ -4,7 +4,7 @@ The company's members with their role, staff profile and last sign-in (invitatio
 are sent from a staff member's page in the team settings), and its staff API tokens.
 A token made here belongs to no user: the "technical user" of an integration, acting
 with the role it is given until it is revoked or expires (companies.access). Tokens
-are issued and revoked by companies.editing, as the admin and `rendezvous
+are issued and revoked by companies.domain, as the admin and `rendezvous
 issue_token` do. The secret is shown once, on the page the creation redirects to: it
 waits in the session (server-side) and is taken out as it is shown. Admins only.
 """
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rendezvous.companies import editing
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import Actor, access_company_row
 from rendezvous.companies.models import ApiToken, Membership, Role, StaffMember
 from rendezvous.core.errors import DomainError
@@ -100,8 +100,9 @@ def access_page(request, actor: Actor):
     if request.method != "POST":
         return _page(request, actor)
     try:
-        token, secret = editing.api_token_issue(
-            company=actor.company, values=_token_values(request.POST, actor)
+        token, secret = companies.api_token_issue(
+            company=actor.company,
+            fields=companies.ApiTokenFields(**_token_values(request.POST, actor)),
         )
     except DomainError as exc:
         return _page(request, actor, form=request.POST, errors=form_errors(exc))
@@ -119,7 +120,7 @@ def access_page(request, actor: Actor):
 def token_revoke(request, actor: Actor, token_id: int):
     token = access_company_row(actor, ApiToken, token_id)
     try:
-        editing.api_token_revoke(token=token)
+        companies.api_token_revoke(token=token)
     except DomainError as exc:
         messages.error(request, exc.reason)
     else:

@@ -2,7 +2,7 @@
 
 Admins only (access_manage_catalog, asked first by every view, so a senior or a
 junior gets 404 before anything is read or written). Each view parses the form into
-the typed values the editing functions take (companies.editing, catalog.editing)
+the typed values the domain functions take (companies.domain, catalog.domain)
 and shows their refusals beside the fields; a refused save writes nothing.
 """
 
@@ -19,9 +19,9 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rendezvous.catalog import editing as catalog
+from rendezvous.catalog import domain as catalog
 from rendezvous.catalog.models import Category, Service, ServiceKind
-from rendezvous.companies import editing as companies
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import Actor, access_company_row, access_manage_catalog
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.audit import history
@@ -162,7 +162,9 @@ def company_settings(request, actor: Actor):
     if request.method == "POST":
         form = request.POST
         try:
-            companies.company_update(company=company, values=_company_values(form))
+            companies.company_update(
+                company=company, fields=companies.CompanyFields(**_company_values(form))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -260,7 +262,8 @@ def locations(request, actor: Actor):
         return _locations_page(request, actor)
     try:
         location = companies.location_create(
-            company=actor.company, values=_location_values(request.POST)
+            company=actor.company,
+            fields=companies.LocationFields(**_location_values(request.POST)),
         )
     except DomainError as exc:
         return _locations_page(request, actor, location_form=request.POST, errors=form_errors(exc))
@@ -274,7 +277,9 @@ def location(request, actor: Actor, location_id: int):
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            companies.location_update(location=row, values=_location_values(request.POST))
+            companies.location_update(
+                location=row, fields=companies.LocationFields(**_location_values(request.POST))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -312,7 +317,8 @@ def location_delete(request, actor: Actor, location_id: int):
 def resource_new(request, actor: Actor):
     try:
         resource = companies.resource_create(
-            company=actor.company, values=_resource_values(request.POST)
+            company=actor.company,
+            fields=companies.ResourceFields(**_resource_values(request.POST)),
         )
     except DomainError as exc:
         return _locations_page(request, actor, resource_form=request.POST, errors=form_errors(exc))
@@ -326,7 +332,9 @@ def resource(request, actor: Actor, resource_id: int):
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            companies.resource_update(resource=row, values=_resource_values(request.POST))
+            companies.resource_update(
+                resource=row, fields=companies.ResourceFields(**_resource_values(request.POST))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -370,7 +378,7 @@ def _price(value: str) -> str | None:
     return value or None
 
 
-def _service_values(form: QueryDict, company: Company) -> dict[str, Any]:
+def _service_fields(form: QueryDict, company: Company) -> catalog.ServiceFields:
     values: dict[str, Any] = {
         "name": form.get("name", ""),
         "description": form.get("description", ""),
@@ -390,7 +398,9 @@ def _service_values(form: QueryDict, company: Company) -> dict[str, Any]:
         number = _number(form.get(name, ""))
         # An empty buffer is no buffer; an empty duration is the domain's to refuse.
         values[name] = 0 if number is None and name != "duration_minutes" else number
-    return values
+    # A number or price the page could not read goes to the domain as typed: it refuses
+    # it with the field's range, the message an out-of-range value gets.
+    return catalog.ServiceFields(**values)
 
 
 def _service_page(
@@ -483,7 +493,7 @@ def service_new(request, actor: Actor):
         return _service_page(request, actor, None)
     try:
         created = catalog.service_create(
-            company=actor.company, values=_service_values(request.POST, actor.company)
+            company=actor.company, fields=_service_fields(request.POST, actor.company)
         )
     except DomainError as exc:
         return _service_page(request, actor, None, form=request.POST, errors=form_errors(exc))
@@ -497,7 +507,7 @@ def service(request, actor: Actor, service_id: int):
     if request.method != "POST":
         return _service_page(request, actor, row)
     try:
-        catalog.service_update(service=row, values=_service_values(request.POST, actor.company))
+        catalog.service_update(service=row, fields=_service_fields(request.POST, actor.company))
     except DomainError as exc:
         return _service_page(request, actor, row, form=request.POST, errors=form_errors(exc))
     messages.success(request, _("Saved."))
@@ -526,7 +536,7 @@ def service_archive(request, actor: Actor, service_id: int):
 def service_restore(request, actor: Actor, service_id: int):
     row = access_company_row(actor, Service, service_id)
     try:
-        catalog.service_update(service=row, values={"active": True})
+        catalog.service_update(service=row, fields=catalog.ServiceFields(active=True))
     except DomainError as exc:
         messages.error(request, exc.reason)
         return redirect("office:settings_service", service_id=row.pk)
@@ -547,12 +557,13 @@ def service_delete(request, actor: Actor, service_id: int):
     return redirect("office:settings_services")
 
 
-def _category_values(form: Mapping, company: Company) -> dict[str, Any]:
-    return {
-        "name": form.get("name", ""),
-        "position": _number(form.get("position", "")) or 0,
-        "translations": _translation_values(form, company, catalog.CATEGORY_TEXTS),
-    }
+def _category_fields(form: Mapping, company: Company) -> catalog.CategoryFields:
+    position: Any = _number(form.get("position", "")) or 0  # as _service_fields' numbers
+    return catalog.CategoryFields(
+        name=form.get("name", ""),
+        position=position,
+        translations=_translation_values(form, company, catalog.CATEGORY_TEXTS),
+    )
 
 
 @settings_view
@@ -560,7 +571,7 @@ def _category_values(form: Mapping, company: Company) -> dict[str, Any]:
 def category_new(request, actor: Actor):
     try:
         created = catalog.category_create(
-            company=actor.company, values=_category_values(request.POST, actor.company)
+            company=actor.company, fields=_category_fields(request.POST, actor.company)
         )
     except DomainError as exc:
         messages.error(request, exc.reason)
@@ -576,7 +587,7 @@ def category(request, actor: Actor, category_id: int):
     if request.method == "POST":
         try:
             catalog.category_update(
-                category=row, values=_category_values(request.POST, actor.company)
+                category=row, fields=_category_fields(request.POST, actor.company)
             )
         except DomainError as exc:
             errors = form_errors(exc)

@@ -2,7 +2,7 @@
 
 | screen | who | writes |
 | --- | --- | --- |
-| the page: the company switch and join window | admins (settings_view) | companies.editing.company_update |
+| the page: the company switch and join window | admins (settings_view) | companies.domain.company_update |
 | the default provider | admins | meetings.domain.meeting_default_set |
 | the accounts: add, edit, delete, connect (OAuth), test | admins | meeting_account_create / _update / _delete; meetings.oauth_views.connect_begin; meeting_account_test (the provider's create and delete) |
 | "meeting providers and meeting services": a staff member's provider | admins | meeting_staff_assign |
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rendezvous.catalog.models import Service
-from rendezvous.companies import editing as companies
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import Actor, access_company_row, access_meeting_connect
 from rendezvous.companies.models import StaffMember
 from rendezvous.core.errors import DomainError
@@ -147,7 +147,7 @@ def meetings_settings(request, actor: Actor):
     }
     values = {**form, "join_window_minutes": _number(form["join_window_minutes"])}
     try:
-        companies.company_update(company=actor.company, values=values)
+        companies.company_update(company=actor.company, fields=companies.CompanyFields(**values))
     except DomainError as exc:
         return _page(request, actor, form=form, errors=form_errors(exc))
     messages.success(request, _("Saved."))

@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rendezvous.availability import editing as schedule
+from rendezvous.availability import domain as schedule
 from rendezvous.availability.models import (
     DateException,
     ExceptionKind,
@@ -37,7 +37,7 @@ from rendezvous.availability.models import (
     WorkingHours,
 )
 from rendezvous.catalog.models import Service
-from rendezvous.companies import editing
+from rendezvous.companies import domain as companies
 from rendezvous.companies.access import (
     Actor,
     access_company_row,
@@ -131,7 +131,9 @@ def team(request, actor: Actor):
         access_manage_catalog(actor)
         post = request.POST
         try:
-            created = editing.staff_create(company=actor.company, values=_staff_values(post))
+            created = companies.staff_create(
+                company=actor.company, fields=companies.StaffFields(**_staff_values(post))
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:
@@ -190,7 +192,7 @@ def _member_page(
             "roles": Role.choices,
             # Their profile, schedule and video provider: all recorded on the staff member.
             "history": history(
-                editing.STAFF,
+                companies.STAFF,
                 member.pk,
                 sources=(StaffMember, WorkingHours, TimeOff, DateException, MeetingAccount),
             ),
@@ -208,7 +210,9 @@ def team_member(request, actor: Actor, staff_id: int):
     if request.method == "POST":
         access_manage_catalog(actor)
         try:
-            editing.staff_update(staff=member, values=_staff_values(request.POST))
+            companies.staff_update(
+                staff=member, fields=companies.StaffFields(**_staff_values(request.POST))
+            )
         except DomainError as exc:
             return _member_page(request, actor, member, errors=form_errors(exc), post=request.POST)
         messages.success(request, _("Saved."))
@@ -216,7 +220,7 @@ def team_member(request, actor: Actor, staff_id: int):
     return _member_page(request, actor, member)
 
 
-def _send_invitation(request, invited: editing.Invited) -> None:
+def _send_invitation(request, invited: companies.Invited) -> None:
     """The invitation email, through allauth's adapter (our outbox): a new account gets
     allauth's password-reset link, an existing one the sign-in page."""
     membership = invited.membership
@@ -243,7 +247,7 @@ def _send_invitation(request, invited: editing.Invited) -> None:
 def _invite(request, actor: Actor, member: StaffMember):
     values = {"email": request.POST.get("email", ""), "role": request.POST.get("role", "")}
     try:
-        invited = editing.member_invite(
+        invited = companies.member_invite(
             company=actor.company, email=values["email"], role=values["role"], staff=member
         )
     except DomainError as exc:
@@ -264,18 +268,18 @@ def team_action(request, actor: Actor, staff_id: int, action: str):
         return _invite(request, actor, member)
     try:
         if action == "deactivate":
-            editing.staff_deactivate(staff=member)
+            companies.staff_deactivate(staff=member)
             messages.success(
                 request, _("Deactivated: no new bookings; the existing ones and the history stay.")
             )
         elif action == "activate":
-            editing.staff_update(staff=member, values={"active": True})
+            companies.staff_update(staff=member, fields=companies.StaffFields(active=True))
             messages.success(request, _("Active again: bookable as before."))
         elif action == "delete":
             if request.POST.get("confirm") != "delete":
                 messages.error(request, _("Tick the box to confirm the deletion."))
                 return redirect("office:team_member", staff_id=member.pk)
-            editing.staff_delete(staff=member)
+            companies.staff_delete(staff=member)
             messages.success(request, _("%(name)s was deleted.") % {"name": member.name})
             return redirect("office:team")
         else:
@@ -335,7 +339,7 @@ def _parse_time(value: str):
         return value
 
 
-def _posted_week(post) -> tuple[list[WeekRow], list[dict], list[WeekRow]]:
+def _posted_week(post) -> tuple[list[WeekRow], list[schedule.HoursFields], list[WeekRow]]:
     """The form's rows; the spans they give (empty rows left out) and the row of each."""
     try:
         count = min(int(post.get("rows", "0")), MAX_ROWS)
@@ -355,12 +359,12 @@ def _posted_week(post) -> tuple[list[WeekRow], list[dict], list[WeekRow]]:
         rows.append(row)
         if row.start or row.end:
             spans.append(
-                {
-                    "weekday": row.weekday,
-                    "start": _parse_time(row.start),
-                    "end": _parse_time(row.end),
-                    "location": row.location or None,
-                }
+                schedule.HoursFields(
+                    weekday=row.weekday,
+                    start=_parse_time(row.start),
+                    end=_parse_time(row.end),
+                    location=row.location or None,
+                )
             )
             sent.append(row)
     return rows, spans, sent
@@ -443,7 +447,8 @@ def team_time_off(request, actor: Actor, staff_id: int):
     if not errors:
         try:
             schedule.time_off_create(
-                staff=member, values={"start": start, "end": end, "reason": form["reason"]}
+                staff=member,
+                fields=schedule.TimeOffFields(start=start, end=end, reason=form["reason"]),
             )
         except DomainError as exc:
             errors = form_errors(exc)
@@ -472,19 +477,19 @@ def team_exception(request, actor: Actor, staff_id: int):
     form = {name: request.POST.get(name, "") for name in ("date", "kind", "start", "end")}
     form["location"] = request.POST.get("location", "")
     try:
-        day: date | str = date.fromisoformat(form["date"])
+        day: date | None = date.fromisoformat(form["date"])
     except ValueError:
-        day = form["date"]
+        day = None  # refused as a missing date is: "Enter a date such as ..."
     try:
         schedule.date_exception_create(
             staff=member,
-            values={
-                "date": day,
-                "kind": form["kind"],
-                "start": _parse_time(form["start"]),
-                "end": _parse_time(form["end"]),
-                "location": form["location"] or None,
-            },
+            fields=schedule.DateExceptionFields(
+                date=day,
+                kind=form["kind"],
+                start=_parse_time(form["start"]),
+                end=_parse_time(form["end"]),
+                location=form["location"] or None,
+            ),
         )
     except DomainError as exc:
         return _hours_page(request, actor, member, day=form, day_errors=form_errors(exc))

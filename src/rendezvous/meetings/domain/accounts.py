@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.editing import (
+from rendezvous.companies.domain import (
     COMPANY,
     STAFF,
     FieldErrors,

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.companies.editing import COMPANY, FieldErrors, clean_bool, clean_email
+from rendezvous.companies.domain import COMPANY, FieldErrors, clean_bool, clean_email
 from rendezvous.companies.models import Company
 from rendezvous.core.audit import field_changes, logged, row_values
 

@@ -40,9 +40,9 @@ from django.utils.translation import gettext as _
 from rendezvous.bookings.domain import booking_record_payment
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, Customer, PaymentStatus
-from rendezvous.catalog.editing import PRICE_MAX, clean_translations
+from rendezvous.catalog.domain import PRICE_MAX, clean_translations
 from rendezvous.catalog.models import Service
-from rendezvous.companies.editing import FieldErrors, clean_bool, clean_int, clean_text
+from rendezvous.companies.domain import FieldErrors, clean_bool, clean_int, clean_text
 from rendezvous.companies.models import Company
 from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import InvalidState, ValidationFailed

@@ -15,10 +15,8 @@ log records that they changed, never their value.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,9 +24,10 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from rendezvous.catalog.models import Service
-from rendezvous.companies.editing import COMPANY, FieldErrors, clean_bool, clean_int, clean_text
+from rendezvous.companies.domain import COMPANY, FieldErrors, clean_bool, clean_int, clean_text
 from rendezvous.companies.models import Company
 from rendezvous.core.audit import field_changes, logged, row_values
+from rendezvous.core.fields import UNSET, Maybe, given
 
 from ..models import Method, PaymentSettings
 
@@ -42,18 +41,6 @@ SECRET_KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 WEBHOOK_SECRET_PREFIX = "whsec_"
 SECRETS = ("stripe_secret_key", "stripe_webhook_secret")
 SWITCHES = ("card", "credits", "passes", "bank_transfer", "on_site", "cancel_unpaid_transfers")
-
-
-class _Unset(enum.Enum):
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-# A field the update leaves as it is (None would be a value: an empty BIC is one).
-UNSET: Final = _Unset.UNSET
-type Maybe[T] = T | Literal[_Unset.UNSET]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,14 +62,6 @@ class PaymentSettingsFields:
     # In clear; "" disconnects Stripe.
     stripe_secret_key: Maybe[str] = UNSET
     stripe_webhook_secret: Maybe[str] = UNSET
-
-    def given(self) -> dict[str, Any]:
-        """The fields that are set, by name."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if getattr(self, f.name) is not UNSET
-        }
 
 
 def payment_settings(company: Company) -> PaymentSettings:
@@ -209,7 +188,7 @@ def payment_settings_update(*, company: Company, fields: PaymentSettingsFields) 
        as "changed", never their value)
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _clean(fields.given())
+    cleaned = _clean(given(fields))
     with transaction.atomic():
         payment_settings(company)
         locked = PaymentSettings.objects.select_for_update(of=("self",)).get(company=company)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import Booking, Customer
-from rendezvous.companies.editing import FieldErrors, clean_text
+from rendezvous.companies.domain import FieldErrors, clean_text
 from rendezvous.core.audit import logged
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.formats import babel_locale

@@ -1,6 +1,6 @@
 """`rendezvous create_company`: a new company and its admin account, from the command
 line (the first one of an installation set up by a script, or one more for a hosted
-service). The same checks as the back office's setup page (companies.editing.company_setup).
+service). The same checks as the back office's setup page (companies.domain.company_setup).
 
 The password comes from --admin-password, else RENDEZVOUS_ADMIN_PASSWORD, else it is
 asked twice at the terminal; the environment keeps it out of the process list.
@@ -13,7 +13,7 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rendezvous.companies.editing import company_setup
+from rendezvous.companies.domain import AdminFields, CompanyFields, company_setup
 from rendezvous.core.errors import DomainError
 
 PASSWORD_VARIABLE = "RENDEZVOUS_ADMIN_PASSWORD"
@@ -47,18 +47,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        admin = {
-            "username": options["admin_username"],
-            "email": options["admin_email"],
+        admin = AdminFields(
+            username=options["admin_username"],
+            email=options["admin_email"],
             **self._password(options["admin_password"]),
-        }
-        company = {
-            "name": options["name"],
-            "slug": options["slug"],
-            "timezone": options["timezone"],
-            "languages": [code.strip() for code in options["languages"].split(",") if code.strip()],
-            "currency": options["currency"].strip().upper(),
-        }
+        )
+        company = CompanyFields(
+            name=options["name"],
+            slug=options["slug"],
+            timezone=options["timezone"],
+            languages=[code.strip() for code in options["languages"].split(",") if code.strip()],
+            currency=options["currency"].strip().upper(),
+        )
         try:
             made = company_setup(company=company, admin=admin)
         except DomainError as exc:

@@ -4,7 +4,7 @@ role (the technical user of an integration gets one this way too)."""
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from rendezvous.companies.editing import api_token_issue
+from rendezvous.companies.domain import ApiTokenFields, api_token_issue
 from rendezvous.companies.models import Membership
 from rendezvous.core.errors import DomainError
 
@@ -36,13 +36,13 @@ class Command(BaseCommand):
         try:
             token, secret = api_token_issue(
                 company=member.company,
-                values={
-                    "name": name or f"{username} (issue_token)",
-                    "role": member.role,
+                fields=ApiTokenFields(
+                    name=name or f"{username} (issue_token)",
+                    role=member.role,
                     # Ids as the API spells them, the shape the domain parses.
-                    "user": str(user.pk),
-                    "staff": str(member.staff_id) if member.staff_id else None,
-                },
+                    user=str(user.pk),
+                    staff=str(member.staff_id) if member.staff_id else None,
+                ),
             )
         except DomainError as exc:
             raise CommandError(exc.reason) from None
