@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
@@ -63,7 +64,7 @@ class PaymentInfo:
         """Money is due and no method is under way: the customer may pick one."""
         return self.state == PaymentState.PENDING and self.payment is None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "state": self.state,
             "amount": self.amount,
@@ -80,9 +81,9 @@ class PaymentInfo:
 class PaymentPrefetch:
     """The rows payment_state reads for a list of bookings (payment_prefetch)."""
 
-    payments: dict  # booking id -> its current Payment (absent: none)
+    payments: dict[UUID | None, Payment | None]  # booking id -> its current Payment
     # (service id, online) -> the methods offered, read once per kind of row
-    methods: dict = field(default_factory=dict)
+    methods: dict[tuple[int, bool], tuple[str, ...]] = field(default_factory=dict)
 
 
 def _current(payments: list[Payment]) -> Payment | None:
@@ -97,7 +98,7 @@ def payment_prefetch(bookings: list[Booking]) -> PaymentPrefetch:
     asking = [b.pk for b in bookings if b.payment_status != PaymentStatus.NOT_REQUIRED]
     if not asking:
         return PaymentPrefetch(payments={})
-    rows: dict = {}
+    rows: dict[UUID | None, list[Payment]] = {}
     for payment in Payment.objects.filter(booking__in=asking).exclude(state=PaymentState.FAILED):
         rows.setdefault(payment.booking_id, []).append(payment)
     return PaymentPrefetch(payments={pk: _current(found) for pk, found in rows.items()})
