@@ -1,5 +1,5 @@
 """The `payment` object of booking answers, the customer's POST .../pay and staff
-recording a payment by hand (shared/API.md "Payments")."""
+recording a payment by hand (docs/api.md "Payments")."""
 
 from datetime import timedelta
 from decimal import Decimal
