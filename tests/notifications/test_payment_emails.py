@@ -43,8 +43,9 @@ def test_an_unpaid_booking_is_emailed_what_is_due_and_how_to_pay_and_no_link(
     paid, smtp, frozen_now
 ):
     """The confirmation goes as the booking is made: it says what is due. Once the
-    customer picked the transfer, the next email (the reminder) carries the account,
-    amount and reference; the "payment received" email brings the join link."""
+    customer picked the transfer, it goes again with the account, amount and
+    reference, and so do the reminders; the "payment received" email brings the join
+    link."""
     staff = paid.staff[0]
     MeetingAccount.objects.create(
         company=paid.company, staff=staff, provider="static_link", url="https://room.example/a"
@@ -59,29 +60,36 @@ def test_an_unpaid_booking_is_emailed_what_is_due_and_how_to_pay_and_no_link(
     assert link not in confirmation.data.decode()
 
     payment = payment_start(booking=booking, method="bank_transfer", now=NOW)
+    # A second click sends nothing more.
+    assert payment_start(booking=booking, method="bank_transfer", now=NOW).pk == payment.pk
+    outbox_deliver_due()
+    [details] = [r for r in smtp.to(booking.email) if r is not confirmation]
     frozen_now.move_to(NEXT_WEEK - timedelta(hours=23))
     assert reminders_send_due() == 1
     outbox_deliver_due()
-    [reminder] = [r for r in smtp.to(booking.email) if r is not confirmation]
+    [reminder] = [r for r in smtp.to(booking.email) if r not in (confirmation, details)]
+    assert details.message["Subject"].startswith("Booking confirmed: Video call")
     assert reminder.message["Subject"].startswith("Reminder: Video call")
-    text = plain(reminder)
-    for shown in (
-        "Please transfer €40.00 to this account:",
-        "Account holder: Practice GmbH",
-        "IBAN: DE89 3704 0044 0532 0130 00",
-        "BIC: COBADEFFXXX",
-        f"Reference: {payment.reference}",
-        "Due by: December 4, 2026",
-    ):
-        assert shown in text, shown
-    html = reminder.message.get_body(("html",)).get_content()
-    assert f"Reference: {payment.reference}" in html
-    assert link not in reminder.data.decode()
-    assert "room.example" not in reminder.data.decode()
+    for sent in (details, reminder):
+        text = plain(sent)
+        for shown in (
+            "Please transfer €40.00 to this account:",
+            "Account holder: Practice GmbH",
+            "IBAN: DE89 3704 0044 0532 0130 00",
+            "BIC: COBADEFFXXX",
+            f"Reference: {payment.reference}",
+            "Due by: December 4, 2026",
+        ):
+            assert shown in text, shown
+        html = sent.message.get_body(("html",)).get_content()
+        assert f"Reference: {payment.reference}" in html
+        assert link not in sent.data.decode()
+        assert "room.example" not in sent.data.decode()
 
     mark_received(payment=payment, actor=None, now=NOW + timedelta(hours=2))
     outbox_deliver_due()
-    [received] = [r for r in smtp.to(booking.email) if r not in (confirmation, reminder)]
+    earlier = (confirmation, details, reminder)
+    [received] = [r for r in smtp.to(booking.email) if r not in earlier]
     assert received.message["Subject"].startswith("Payment received: Video call")
     text = plain(received)
     assert link in text

@@ -5,7 +5,7 @@ is started through.
 | --- | --- | --- |
 | payment_state | nothing: what the booking owes and how it may be paid; None when it asks for no payment | - |
 | payment_prefetch | nothing: the payments and settings of a list of bookings, in two queries | - |
-| payment_start | what the method's own start writes (bank.transfer_start, on_site_start) | a method unknown (400), not offered for this booking (400), or the method's own refusals (409) |
+| payment_start | what the method's own start writes (bank.transfer_start, on_site_start); a new transfer's confirmation email again, with the account and reference | a method unknown (400), not offered for this booking (400), or the method's own refusals (409) |
 | on_site_start | one pending on-site Payment for an in-person booking (the one already there on a second call) | on site off, an online booking (400); a booking cancelled or with nothing to pay, another method's payment under way (409) |
 | payment_record | the booking's payment of `method` paid (charges.payment_mark_paid), made first when there is none; a pending payment of another method (not a card's) failed | a method staff cannot record (400), a booking cancelled or with nothing to pay, a card checkout under way (409), another amount (400) |
 
@@ -23,6 +23,7 @@ from uuid import UUID
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
+from rendezvous.bookings import events
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
 from rendezvous.core.audit import logged
@@ -184,6 +185,9 @@ def payment_start(
        (settings.enabled_methods: an online booking is not paid on site)
     2. the method's own start, which locks, re-checks and writes: bank.transfer_start
        (a reference and a due date), on_site_start
+    3. a transfer just started on a confirmed booking: its confirmation is sent again
+       (bookings.events.ConfirmationResent), rendered with the account, amount and
+       reference ([payment_instructions]); the first one went as the booking was made
     Raises ValidationFailed (method), InvalidState (the method's refusals); nothing is
     written then. `success_url` and `cancel_url` are where a card checkout returns.
     """
@@ -192,13 +196,31 @@ def payment_start(
     if method not in enabled_methods(booking.company, booking.service, online=booking.online):
         raise _not_offered()
     if method == Method.BANK_TRANSFER:
-        return bank.transfer_start(booking=booking, now=now)
+        return _transfer_start(booking=booking, now=now)
     if method == Method.ON_SITE:
         return on_site_start(booking=booking, now=now)
     # NOT WIRED YET: card (card.card_checkout_start with success_url and cancel_url),
     # pass (passes.pass_spend) and credits (wallet) land with their modules; until
     # then the dispatcher refuses them as not offered.
     raise _not_offered()
+
+
+def _transfer_start(*, booking: Booking, now: datetime) -> Payment:
+    with booking_transaction():
+        # The booking's lock first, so that of two clicks at once only the one that
+        # makes the transfer sends the email.
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company", "service", "staff")
+            .get(pk=booking.pk)
+        )
+        had = Payment.objects.filter(
+            booking=locked, state=PaymentState.PENDING, method=Method.BANK_TRANSFER
+        ).exists()
+        payment = bank.transfer_start(booking=locked, now=now)
+        if not had and locked.status == BookingStatus.CONFIRMED and locked.end > now:
+            events.publish(events.ConfirmationResent(booking=locked))
+    return payment
 
 
 def _create(*, booking: Booking, method: str, amount: Decimal, currency: str) -> Payment:
