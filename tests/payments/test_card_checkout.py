@@ -324,3 +324,28 @@ def test_the_sweep_runs_every_minute_in_the_worker():
     # Registered by the app's ready(), without importing the tasks module here.
     [sweep] = [t for t in HUEY._registry.periodic_tasks if t.name.endswith("release_card_holds")]
     assert sweep.validate_datetime(NOW) and sweep.validate_datetime(NOW + timedelta(minutes=1))
+
+
+def test_the_customer_pays_by_card_through_the_api_and_is_sent_to_the_checkout(
+    carded, fake, client
+):
+    created = bookings.booking_create(
+        company=carded.company,
+        service=carded.video,
+        start=NEXT_WEEK,
+        details=details("api"),
+        now=NOW,
+    )
+    response = client.post(
+        f"/api/v1/bookings/{created.booking.pk}/pay",
+        data={"method": "card"},
+        content_type="application/json",
+        headers={"X-Booking-Token": created.manage_token},
+    )
+    assert response.status_code == 200, response.content
+    answer = response.json()["payment"]
+    [session] = fake.sessions.values()
+    assert answer["method"] == "card" and answer["checkout_url"] == session["url"]
+    [post] = fake.calls("POST", "/v1/checkout/sessions")
+    # Stripe sends the customer back to their own booking page.
+    assert f"/manage/{created.booking.pk}/" in post.form["success_url"]

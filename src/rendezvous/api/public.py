@@ -23,6 +23,7 @@ from rendezvous.bookings.models import Booking
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.core.errors import NotFound, ValidationFailed
 from rendezvous.core.tokens import token_matches
+from rendezvous.payments.domain.checkout import payment_start
 from rendezvous.public import proof_of_work
 
 from .common import get_company, parse_id, parse_uuid, parse_zone, text_language
@@ -33,12 +34,14 @@ from .schemas import (
     BookingIn,
     BookingOut,
     CompanyOut,
+    PayIn,
     RescheduleIn,
     ServiceOut,
     SlotsOut,
     StaffOut,
     booking_out,
     date_range_days,
+    manage_url,
 )
 
 
@@ -270,6 +273,30 @@ def booking_reschedule(
 ):
     booking = _booking_for_token(booking_id, x_booking_token)
     booking = domain.booking_reschedule(booking=booking, start=payload.start, actor=domain.CUSTOMER)
+    return booking_out(booking, booking.company.zone, x_booking_token)
+
+
+@router.post(
+    "/bookings/{booking_id}/pay", tags=["public"], response=answers(BookingOut, 400, 404, 409, 413)
+)
+def booking_pay(
+    request: HttpRequest,
+    booking_id: str,
+    payload: PayIn,
+    x_booking_token: str | None = Header(default=None, alias="X-Booking-Token"),
+):
+    """Start paying the booking by `method` (one the booking's `payment.methods` offers):
+    a bank transfer answers its `reference` and `due` date, a card its `checkout_url`
+    to send the customer to. A second call with the same method answers the same payment."""
+    booking = _booking_for_token(booking_id, x_booking_token)
+    back = manage_url(booking, x_booking_token or "")
+    payment_start(
+        booking=booking,
+        method=payload.method,
+        success_url=back + "?done=paid",
+        cancel_url=back,
+        now=timezone.now(),
+    )
     return booking_out(booking, booking.company.zone, x_booking_token)
 
 

@@ -16,6 +16,7 @@ from rendezvous.bookings.models import Booking
 from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
 from rendezvous.meetings.domain.reveal import Prefetched
+from rendezvous.payments.domain.checkout import PaymentPrefetch, payment_state
 
 # Hard caps against absurd bodies; the domain gives the precise per-field messages.
 BIG = 10_000
@@ -134,6 +135,29 @@ class MeetingOut(Schema):
     password: str | None
 
 
+class PaymentOut(Schema):
+    state: str = Field(description="pending, paid, failed, refunded or partially_refunded")
+    amount: Decimal
+    currency: str
+    method: str | None = Field(description="the method under way or used; null: none picked yet")
+    methods: list[str] = Field(description="the methods offered while the money is due")
+    checkout_url: str | None = Field(description="a card checkout to send the customer to")
+    reference: str | None = Field(description="a bank transfer's reference to quote")
+    due: date | None = Field(description="when a bank transfer is due")
+
+
+class PayIn(Schema):
+    method: str = Field(max_length=32, description="card, bank_transfer, pass, credits or on_site")
+
+
+class PaymentRecordIn(Schema):
+    amount: str = Field(
+        max_length=64, description='what was received, as a decimal string ("40.00")'
+    )
+    method: str = Field(max_length=32, description="bank_transfer, on_site or card")
+    note: str = Field(default="", max_length=BIG)
+
+
 class BookingOut(Schema):
     id: str
     status: str
@@ -149,6 +173,7 @@ class BookingOut(Schema):
     manage_token: str | None
     manage_url: str | None
     meeting: MeetingOut | None
+    payment: PaymentOut | None
 
 
 class StaffBookingOut(BookingOut):
@@ -211,8 +236,11 @@ def booking_out(
     token: str | None = None,
     viewer=None,
     prefetched: Prefetched | None = None,
+    payments: PaymentPrefetch | None = None,
 ) -> dict:
-    """`viewer`: a staff Actor; else a caller holding the manage `token` is the customer."""
+    """`viewer`: a staff Actor; else a caller holding the manage `token` is the customer.
+    `payments`: payment_prefetch of a list's rows."""
+    payment = payment_state(booking, payments)
     if viewer is None and token:
         viewer = CustomerViewer(booking.pk)
     return {
@@ -230,13 +258,18 @@ def booking_out(
         "manage_token": token,
         "manage_url": manage_url(booking, token) if token else None,
         "meeting": meeting_out(booking, zone, viewer, prefetched),
+        "payment": payment.as_dict() if payment is not None else None,
     }
 
 
 def staff_booking_out(
-    booking: Booking, zone: ZoneInfo, actor=None, prefetched: Prefetched | None = None
+    booking: Booking,
+    zone: ZoneInfo,
+    actor=None,
+    prefetched: Prefetched | None = None,
+    payments: PaymentPrefetch | None = None,
 ) -> dict:
-    return booking_out(booking, zone, viewer=actor, prefetched=prefetched) | {
+    return booking_out(booking, zone, viewer=actor, prefetched=prefetched, payments=payments) | {
         "first_name": booking.first_name,
         "last_name": booking.last_name,
         "email": booking.email,

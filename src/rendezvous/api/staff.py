@@ -20,12 +20,21 @@ from rendezvous.bookings import domain
 from rendezvous.bookings.access import access_booking, access_bookings
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import BookingStatus, PaymentStatus
-from rendezvous.companies.access import Actor, access_api_token, access_company, access_member
+from rendezvous.companies.access import (
+    Actor,
+    access_api_token,
+    access_company,
+    access_member,
+    access_record_payments,
+)
 from rendezvous.companies.domain import api_token_touch
 from rendezvous.core.audit import STAFF as STAFF_ACTOR
 from rendezvous.core.audit import Who, acting_as
 from rendezvous.core.errors import Forbidden, InvalidState, ValidationFailed
 from rendezvous.meetings.domain.reveal import meeting_prefetch
+from rendezvous.payments.domain.charges import booking_amount
+from rendezvous.payments.domain.checkout import payment_prefetch, payment_record
+from rendezvous.payments.domain.money import parse_amount
 
 from .common import get_company, parse_id, parse_uuid, parse_zone
 from .errors import STAFF_ERRORS, STAFF_WRITE_ERRORS, answers
@@ -35,6 +44,7 @@ from .schemas import (
     BookingPage,
     BookingPatch,
     ConfirmIn,
+    PaymentRecordIn,
     StaffBookingOut,
     staff_booking_out,
 )
@@ -120,8 +130,13 @@ def bookings_list(
     actor: Actor = request.auth
     c = access_company(actor, company)
     zone = parse_zone(tz, c.zone)
-    # company and staff: the reveal rule reads them for every online row.
-    qs = access_bookings(actor).select_related("company", "staff").order_by("start", "id")
+    # company and staff: the reveal rule reads them for every online row; service: the
+    # amount and methods of every row that asks for payment.
+    qs = (
+        access_bookings(actor)
+        .select_related("company", "staff", "service__company")
+        .order_by("start", "id")
+    )
     if from_:
         qs = qs.filter(start__gte=dt.datetime.combine(from_, dt.time(0), zone))
     if to:
@@ -136,8 +151,9 @@ def bookings_list(
     # Meetings, host tokens and visibility for the whole page at once: the query count
     # stays the same however many rows are online (a test counts them).
     prefetched = meeting_prefetch(rows, actor)
+    payments = payment_prefetch(rows)
     return {
-        "results": [staff_booking_out(b, zone, actor, prefetched) for b in rows],
+        "results": [staff_booking_out(b, zone, actor, prefetched, payments) for b in rows],
         "next": next_url,
     }
 
@@ -209,6 +225,34 @@ def booking_confirm(
     booking = access_booking(actor, parse_uuid(booking_id))
     customer_id = parse_id(payload.customer, "customer") if payload else None
     booking = domain.booking_confirm(booking=booking, customer_id=customer_id)
+    return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone, actor)
+
+
+@router.post(
+    "/companies/{company}/bookings/{booking_id}/payments",
+    **STAFF,
+    response=answers(StaffBookingOut, *STAFF_WRITE_ERRORS, 409),
+)
+def booking_payment_record(
+    request: HttpRequest, company: str, booking_id: str, payload: PaymentRecordIn
+):
+    """Record money received by hand (admins and seniors): the booking's payment of
+    `method` is paid when `amount` is the amount due (400 otherwise); the customer gets
+    "payment received" with the join link of a video meeting."""
+    actor: Actor = request.auth
+    access_company(actor, company)
+    access_record_payments(actor)
+    booking = access_booking(actor, parse_uuid(booking_id))
+    _due, currency = booking_amount(booking)
+    payment_record(
+        booking=booking,
+        method=payload.method,
+        amount=parse_amount(payload.amount, currency),
+        note=payload.note,
+        # The audit entry names the token or member (core.audit.acting_as) either way.
+        actor=request.user if request.user.is_authenticated else None,
+        now=timezone.now(),
+    )
     return staff_booking_out(access_booking(actor, booking.pk), actor.company.zone, actor)
 
 

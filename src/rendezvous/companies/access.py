@@ -84,6 +84,13 @@ def access_manage_customers(actor: Actor) -> None:
         raise Forbidden()
 
 
+def access_record_payments(actor: Actor) -> None:
+    """Recording money received by hand (cash, a transfer seen on the account): admins
+    and seniors, who answer for the till."""
+    if actor.role not in (Role.ADMIN, Role.SENIOR):
+        raise Forbidden()
+
+
 def access_company(actor: Actor, slug: str) -> Company:
     if actor.company.slug != slug:
         raise Forbidden()

@@ -37,6 +37,7 @@ from rendezvous.companies.access import (
     access_member,
     access_memberships,
     access_reassign_bookings,
+    access_record_payments,
     access_sees_staff,
     access_staff_scope,
 )
@@ -50,7 +51,11 @@ from rendezvous.core.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
+from rendezvous.core.formats import money
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
+from rendezvous.payments.domain.bank import mark_received
+from rendezvous.payments.domain.checkout import payment_record, payment_state
+from rendezvous.payments.models import Method, PaymentState
 
 from . import first_run
 from .refusals import form_errors
@@ -514,6 +519,7 @@ def _popup(request, actor: Actor, booking, *, message: str = "", status: int = 2
     # "Copy client link": what the one reveal rule shows the customer right now.
     client = meeting_view(booking=booking, viewer=CustomerViewer(booking.pk), now=now)
     history = [{"entry": entry, "label": action_label(entry)} for entry in booking_history(booking)]
+    payment = payment_state(booking)
     return render(
         request,
         "dashboard/_booking_popup.html",
@@ -529,6 +535,10 @@ def _popup(request, actor: Actor, booking, *, message: str = "", status: int = 2
             "is_request": booking.status == BookingStatus.REQUESTED,
             "is_active": booking.status in (BookingStatus.CONFIRMED, BookingStatus.REQUESTED),
             "unpaid": booking.payment_status == PaymentStatus.PENDING,
+            "payment": payment,
+            "payment_method": Method(payment.method).label if payment and payment.method else "",
+            "payment_amount": money(payment.amount, payment.currency) if payment else "",
+            "may_record_payment": _may_record_payments(actor),
             "now": now,
             # Counted from the server's clock: a staff computer's clock may be minutes off.
             "opens_in": max(0, int((meeting.opens_at - now).total_seconds())) if meeting else 0,
@@ -541,6 +551,28 @@ def _popup(request, actor: Actor, booking, *, message: str = "", status: int = 2
         },
         status=status,
     )
+
+
+def _may_record_payments(actor: Actor) -> bool:
+    try:
+        access_record_payments(actor)
+    except Forbidden:
+        return False
+    return True
+
+
+def _payment_received(actor: Actor, booking, user) -> None:
+    """The pop-up's "Payment received": a pending transfer is marked received (it keeps
+    its reference), anything else is recorded as paid on site, for the amount due
+    (payments.domain.checkout.payment_record); both end in payment_mark_paid."""
+    access_record_payments(actor)
+    now = timezone.now()
+    info = payment_state(booking)
+    pending = info.payment if info is not None and info.state == PaymentState.PENDING else None
+    if pending is not None and pending.method == Method.BANK_TRANSFER:
+        mark_received(payment=pending, actor=user, now=now)
+        return
+    payment_record(booking=booking, method=Method.ON_SITE, actor=user, now=now)
 
 
 def _load(actor: Actor, booking_id):
@@ -589,7 +621,6 @@ ACTIONS = {
     "no_show": lambda b, post: bookings.booking_mark_outcome(
         booking=b, status=BookingStatus.NO_SHOW
     ),
-    "paid": lambda b, post: bookings.booking_record_payment(booking=b, status=PaymentStatus.PAID),
     "online": lambda b, post: bookings.booking_set_online(
         booking=b, online=post.get("online") == "on"
     ),
@@ -599,12 +630,14 @@ ACTIONS = {
 @office_view
 @require_POST
 def booking_action(request, actor: Actor, booking_id, action: str):
-    if action not in ACTIONS and action != "reschedule":
+    if action not in ACTIONS and action not in ("reschedule", "paid"):
         raise Http404()
     booking = _load(actor, booking_id)
     try:
         if action == "reschedule":  # the pop-up's form ("move" is the calendar's drag)
             _move(actor, booking, request.POST)
+        elif action == "paid":
+            _payment_received(actor, booking, request.user)
         else:
             ACTIONS[action](booking, request.POST)
     except DomainError as exc:

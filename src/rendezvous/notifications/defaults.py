@@ -24,6 +24,8 @@ Where: [location]
 Video meeting: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 To see, reschedule or cancel your booking: [manage_link]
 
 The calendar invitation is attached.
@@ -42,6 +44,8 @@ Hvornår: [booking_start] – [booking_end]
 Hvor: [location]
 Videomøde: [online_meeting_link]
 [online_meeting_instructions]
+
+[payment_instructions]
 
 Se, flyt eller aflys din booking: [manage_link]
 
@@ -62,6 +66,8 @@ Wo: [location]
 Videotermin: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 Buchung ansehen, verschieben oder absagen: [manage_link]
 
 Die Kalendereinladung finden Sie im Anhang.
@@ -81,6 +87,8 @@ Unde: [location]
 Întâlnire video: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 Vedeți, reprogramați sau anulați rezervarea: [manage_link]
 
 Invitația pentru calendar este atașată.
@@ -99,6 +107,8 @@ Cuándo: [booking_start] – [booking_end]
 Dónde: [location]
 Videollamada: [online_meeting_link]
 [online_meeting_instructions]
+
+[payment_instructions]
 
 Ver, cambiar o cancelar su reserva: [manage_link]
 
@@ -337,6 +347,8 @@ Where: [location]
 Video meeting: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 To see, reschedule or cancel your booking: [manage_link]
 
 The calendar invitation is attached.
@@ -355,6 +367,8 @@ Hvornår: [booking_start] – [booking_end]
 Hvor: [location]
 Videomøde: [online_meeting_link]
 [online_meeting_instructions]
+
+[payment_instructions]
 
 Se, flyt eller aflys din booking: [manage_link]
 
@@ -375,6 +389,8 @@ Wo: [location]
 Videotermin: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 Buchung ansehen, verschieben oder absagen: [manage_link]
 
 Die Kalendereinladung finden Sie im Anhang.
@@ -394,6 +410,8 @@ Unde: [location]
 Întâlnire video: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 Vedeți, reprogramați sau anulați rezervarea: [manage_link]
 
 Invitația pentru calendar este atașată.
@@ -412,6 +430,8 @@ Cuándo: [booking_start] – [booking_end]
 Dónde: [location]
 Videollamada: [online_meeting_link]
 [online_meeting_instructions]
+
+[payment_instructions]
 
 Ver, cambiar o cancelar su reserva: [manage_link]
 
@@ -806,6 +826,8 @@ Where: [location]
 Video meeting: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 To reschedule or cancel: [manage_link]
 
 See you soon,
@@ -822,6 +844,8 @@ Hvornår: [booking_start] – [booking_end]
 Hvor: [location]
 Videomøde: [online_meeting_link]
 [online_meeting_instructions]
+
+[payment_instructions]
 
 Flyt eller aflys: [manage_link]
 
@@ -840,6 +864,8 @@ Wo: [location]
 Videotermin: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 Verschieben oder absagen: [manage_link]
 
 Bis bald
@@ -857,6 +883,8 @@ Unde: [location]
 Întâlnire video: [online_meeting_link]
 [online_meeting_instructions]
 
+[payment_instructions]
+
 Reprogramați sau anulați: [manage_link]
 
 Pe curând,
@@ -873,6 +901,8 @@ Cuándo: [booking_start] – [booking_end]
 Dónde: [location]
 Videollamada: [online_meeting_link]
 [online_meeting_instructions]
+
+[payment_instructions]
 
 Cambiar o cancelar: [manage_link]
 

@@ -92,6 +92,12 @@ BOOKING_VARIABLES = [
     ),
     Variable("online_meeting_instructions", _("Instructions for joining the meeting")),
     Variable(
+        "payment_instructions",
+        _("How to pay while payment is due: a bank transfer's account and reference"),
+    ),
+    Variable("amount_due", _("The amount still to pay, with its currency")),
+    Variable("payment_reference", _("The bank transfer's reference to quote")),
+    Variable(
         "staff_message",
         _("What staff wrote to the customer when declining the request"),
         audiences=frozenset({CUSTOMER}),

@@ -20,6 +20,7 @@ urlpatterns = [
         views.manage_reschedule,
         name="reschedule",
     ),
+    path("manage/<uuid:booking_id>/<str:token>/pay/", views.manage_pay, name="pay"),
     path("manage/<uuid:booking_id>/<str:token>/calendar.ics", views.manage_ics, name="ics"),
     # Embeds: framed by the company's site. Their booking form is exempt from CSRF
     # because a framed page on another site gets no cookies in most browsers; the form

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -40,6 +41,9 @@ from rendezvous.core.errors import (
 )
 from rendezvous.core.security import apply_policy
 from rendezvous.notifications.domain import send_sign_in_link
+from rendezvous.payments.domain.bank import payment_instructions
+from rendezvous.payments.domain.checkout import payment_start, payment_state
+from rendezvous.payments.models import Method
 
 from . import access, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
@@ -649,6 +653,41 @@ def _booking_view(request, booking: Booking, token: str) -> dict:
         "google_url": google_url(booking, manage_abs),
         "outlook_url": outlook_url(booking, manage_abs),
         "join": _join_context(booking, zone),
+        "payment": _payment_context(booking, token),
+    }
+
+
+# What each method's button says on the booking's pages.
+PAY_LABELS = {
+    Method.CARD: gettext_lazy("Pay by card"),
+    Method.CREDITS: gettext_lazy("Pay with credits"),
+    Method.PASS: gettext_lazy("Use a pass entry"),
+    Method.BANK_TRANSFER: gettext_lazy("Pay by bank transfer"),
+    Method.ON_SITE: gettext_lazy("Pay on site"),
+}
+
+
+def _payment_context(booking: Booking, token: str) -> dict | None:
+    """The payment section of the confirmation and manage pages; None when the booking
+    asks for no payment."""
+    info = payment_state(booking)
+    if info is None:
+        return None
+    transfer = None
+    if info.payment is not None and info.method == Method.BANK_TRANSFER:
+        transfer = payment_instructions(info.payment)
+        if transfer["due"] is not None:
+            transfer["due_label"] = format_date(
+                transfer["due"], format="long", locale=formats.babel_locale()
+            )
+    return {
+        "info": info,
+        "amount": formats.money(info.amount, info.currency),
+        "choices": [{"method": m, "label": PAY_LABELS[Method(m)]} for m in info.methods]
+        if info.waiting
+        else [],
+        "transfer": transfer,
+        "pay_url": reverse("public:pay", kwargs={"booking_id": str(booking.id), "token": token}),
     }
 
 
@@ -673,7 +712,14 @@ def booked(request, company, booking_id, token, embed=False):
     if booking.company.slug != company:
         raise Http404
     site = Site(request, selectors.Scope(booking.company), embed)
-    context = _chrome(request, site, step="done", **_booking_view(request, booking, token))
+    done = DONE_MESSAGES.get(request.GET.get("done", "")) if not embed else None
+    context = _chrome(
+        request,
+        site,
+        step="done",
+        done=done() if done else None,
+        **_booking_view(request, booking, token),
+    )
     return _render(
         request, "public/booked.html", context, embed_company=booking.company, embed=embed
     )
@@ -707,6 +753,8 @@ def _manage_booking(booking_id, token) -> Booking:
 
 DONE_MESSAGES = {
     "cancelled": lambda: _("Your booking is cancelled."),
+    "paid": lambda: _("Thank you! Your payment is on its way to us."),
+    "pay_started": lambda: _("Thank you! Your payment details are below."),
     "rescheduled": lambda: _("Your booking has been moved to the new time."),
 }
 
@@ -714,10 +762,14 @@ DONE_MESSAGES = {
 @require_http_methods(["GET", "HEAD"])
 def manage(request, booking_id, token):
     booking = _manage_booking(booking_id, token)
+    done = DONE_MESSAGES.get(request.GET.get("done", ""))
+    return _render_manage(request, booking, token, done=done() if done else None)
+
+
+def _render_manage(request, booking: Booking, token: str, *, done=None, error=None, status=200):
     now = timezone.now()
     company = booking.company
     view = _booking_view(request, booking, token)
-    done = DONE_MESSAGES.get(request.GET.get("done", ""))
     context = _chrome(
         request,
         company=company,
@@ -741,9 +793,39 @@ def manage(request, booking_id, token):
             "public:reschedule", kwargs={"booking_id": str(booking.id), "token": token}
         ),
         book_again_url=reverse("public:page", kwargs={"company": company.slug}),
-        done=done() if done else None,
+        done=done,
+        payment_error=error,
     )
-    return _render(request, "public/manage.html", context)
+    return _render(request, "public/manage.html", context, status=status)
+
+
+@require_POST
+def manage_pay(request, booking_id, token):
+    """The customer picked how to pay (a button of the payment section): the method's
+    payment starts (payments.domain.checkout.payment_start); a card goes on to its
+    checkout page, the others come back to the page the button was on, which now shows
+    what to do (a transfer's account, amount and reference)."""
+    booking = _manage_booking(booking_id, token)
+    manage_path = reverse("public:manage", kwargs={"booking_id": str(booking.id), "token": token})
+    back = manage_path
+    if request.POST.get("next") == "booked":
+        back = reverse(
+            "public:booked",
+            kwargs={"company": booking.company.slug, "booking_id": str(booking.id), "token": token},
+        )
+    try:
+        payment = payment_start(
+            booking=booking,
+            method=request.POST.get("method", ""),
+            success_url=settings.BASE_URL + manage_path + "?done=paid",
+            cancel_url=settings.BASE_URL + manage_path,
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        return _render_manage(request, booking, token, error=exc.reason, status=409)
+    if payment.method == Method.CARD and payment.checkout_url:
+        return HttpResponseRedirect(payment.checkout_url)
+    return redirect(back + ("&" if "?" in back else "?") + "done=pay_started")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

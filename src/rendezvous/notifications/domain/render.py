@@ -16,6 +16,7 @@ from ..defaults import default_template
 from ..links import manage_link
 from ..meeting_links import meeting_texts, online_location
 from ..models import MessageTemplate
+from ..payment_texts import payment_texts
 from ..variables import BUTTON, for_audience, render_html, render_subject, render_text
 
 BODY_STYLE = "font-family: sans-serif; line-height: 1.5; overflow-wrap: anywhere"
@@ -73,6 +74,7 @@ def booking_values(
     gets the host link, whatever the template asks for: it can end the meeting for all.
     """
     meeting = meeting_texts(booking, language=language)
+    payment = payment_texts(booking, language=language)
     link = meeting.customer_link if to_customer else meeting.staff_link
     return {
         "customer_first_name": booking.first_name,
@@ -90,6 +92,9 @@ def booking_values(
         "online_meeting_link": link,
         "online_meeting_provider_link": "" if to_customer else meeting.staff_link,
         "online_meeting_instructions": meeting.instructions,
+        "payment_instructions": payment.instructions,
+        "amount_due": payment.amount_due,
+        "payment_reference": payment.reference,
     }
 
 

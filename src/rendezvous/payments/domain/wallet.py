@@ -20,6 +20,7 @@ balance, so two spends of the last credit cannot both succeed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from babel.numbers import format_currency
@@ -28,14 +29,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from rendezvous.bookings.domain import booking_record_payment
 from rendezvous.bookings.domain.locking import booking_transaction
-from rendezvous.bookings.models import Booking, Customer
+from rendezvous.bookings.models import Booking, Customer, PaymentStatus
+from rendezvous.catalog.models import ServiceKind
 from rendezvous.companies.domain import FieldErrors, clean_text
 from rendezvous.core.audit import logged
 from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.formats import babel_locale
 
-from ..models import EntryReason, Payment, Unit, Wallet, WalletEntry
+from ..models import EntryReason, Method, Payment, PaymentState, Unit, Wallet, WalletEntry
 from .money import digits, quantize
 
 NOTE_MAX = 500
@@ -274,3 +277,63 @@ def wallet_correct(
         note=note,
         actor=actor,
     )
+
+
+def credits_spend(*, booking: Booking, now: datetime) -> Payment:
+    """Pay `booking` from its customer's wallet, in one step: one class credit per seat
+    for a class when the customer has enough of them, else money credits of the amount
+    due.
+
+    Side effects, in order:
+    1. lock: the booking row
+    2. re-check: it is active, waits for a payment and has a customer record
+    3. write: every other pending payment of the booking failed (paid another way); a
+       paid Payment (amount 0 for class credits, bought before, like a pass entry;
+       the amount for money); the wallet entry taking the credits (wallet_change:
+       refused when the balance is short); the booking paid (booking_record_payment,
+       whose email carries the join link); an audit entry on the payment
+    Raises InvalidState; nothing is written then.
+    """
+    from .charges import PAYMENT, booking_amount, payment_fail  # noqa: PLC0415 (charges reaches passes, which reaches this module)
+
+    with booking_transaction():
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("company", "service", "customer")
+            .get(pk=booking.pk)
+        )
+        if not locked.is_active or locked.payment_status != PaymentStatus.PENDING:
+            raise InvalidState(_("This booking has nothing left to pay."))
+        customer = locked.customer
+        if customer is None:
+            raise InvalidState(
+                _("Credits belong to a customer record, which this booking has not yet.")
+            )
+        amount, currency = booking_amount(locked)
+        seats = Decimal(locked.participants)
+        by_class = (
+            locked.service.kind == ServiceKind.CLASS
+            and wallet_balance(customer, Unit.CREDIT) >= seats
+        )
+        for other in Payment.objects.filter(booking=locked, state=PaymentState.PENDING):
+            payment_fail(payment=other, reason=_("Paid with credits instead."), now=now)
+        payment = Payment.objects.create(
+            company=locked.company,
+            booking=locked,
+            method=Method.CREDITS,
+            state=PaymentState.PAID,
+            amount=Decimal(0) if by_class else amount,
+            currency=currency,
+            paid_at=now,
+        )
+        wallet_change(
+            customer=customer,
+            unit=Unit.CREDIT if by_class else Unit.MONEY,
+            amount=-(seats if by_class else amount),
+            reason=EntryReason.BOOKING,
+            booking=locked,
+            payment=payment,
+        )
+        logged(payment, PAYMENT, "paid", {"method": Method.CREDITS, "amount": payment.amount})
+        booking_record_payment(booking=locked, status=PaymentStatus.PAID)
+    return payment
