@@ -1,7 +1,7 @@
 """Class sessions in the back office: a week's sessions with their seats, a new
 session, and a session's participants (mark one paid, add one, cancel the session).
 Every write is the bookings domain's (session_create, seat_reserve through
-booking_create, booking_record_payment, session_cancel)."""
+booking_create, session_cancel; payments.domain.checkout.payment_received)."""
 
 import re
 from datetime import date, datetime, time, timedelta
@@ -29,12 +29,14 @@ from rendezvous.companies.access import (
     Actor,
     access_company_row,
     access_manage_sessions,
+    access_record_payments,
     access_sees_staff,
     access_staff_scope,
 )
 from rendezvous.companies.models import Role, StaffMember
 from rendezvous.core.calendar import in_calendar
 from rendezvous.core.errors import DomainError, NotFound
+from rendezvous.payments.domain.checkout import payment_received
 
 from .refusals import form_errors
 from .views import aware_start, office_view
@@ -166,7 +168,8 @@ def class_action(request, actor: Actor, session_id: int, action: str):
             )
             if booking is None:
                 raise Http404()
-            bookings.booking_record_payment(booking=booking, status=PaymentStatus.PAID)
+            access_record_payments(actor)
+            payment_received(booking=booking, actor=request.user, now=timezone.now())
             messages.success(
                 request, _("Payment recorded: the participant gets the meeting link by email.")
             )

@@ -53,9 +53,8 @@ from rendezvous.core.errors import (
 )
 from rendezvous.core.formats import money
 from rendezvous.meetings.domain import CustomerViewer, meeting_view
-from rendezvous.payments.domain.bank import mark_received
-from rendezvous.payments.domain.checkout import payment_record, payment_state
-from rendezvous.payments.models import Method, PaymentState
+from rendezvous.payments.domain.checkout import payment_received, payment_state
+from rendezvous.payments.models import Method
 
 from . import first_run
 from .refusals import form_errors
@@ -562,17 +561,8 @@ def _may_record_payments(actor: Actor) -> bool:
 
 
 def _payment_received(actor: Actor, booking, user) -> None:
-    """The pop-up's "Payment received": a pending transfer is marked received (it keeps
-    its reference), anything else is recorded as paid on site, for the amount due
-    (payments.domain.checkout.payment_record); both end in payment_mark_paid."""
     access_record_payments(actor)
-    now = timezone.now()
-    info = payment_state(booking)
-    pending = info.payment if info is not None and info.state == PaymentState.PENDING else None
-    if pending is not None and pending.method == Method.BANK_TRANSFER:
-        mark_received(payment=pending, actor=user, now=now)
-        return
-    payment_record(booking=booking, method=Method.ON_SITE, actor=user, now=now)
+    payment_received(booking=booking, actor=user, now=timezone.now())
 
 
 def _load(actor: Actor, booking_id):

@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
 from rendezvous.bookings import events
+from rendezvous.bookings.domain import booking_record_payment
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import Booking, BookingStatus, PaymentStatus
 from rendezvous.core.audit import logged
@@ -357,3 +358,20 @@ def payment_record(
             note=note,
             now=now,
         )
+
+
+def payment_received(*, booking: Booking, actor: AbstractBaseUser | None, now: datetime) -> None:
+    """Staff say the booking's money came (the pop-up's and the class list's "Payment
+    received"): a pending transfer is marked received (it keeps its reference), anything
+    else is recorded as paid on site for the amount due (payment_record); a booking that
+    asks for payment of nothing (a free seat of a paid class) is simply recorded paid.
+    All but the last end in charges.payment_mark_paid. Raises InvalidState."""
+    info = payment_state(booking)
+    pending = info.payment if info is not None and info.state == PaymentState.PENDING else None
+    if pending is not None and pending.method == Method.BANK_TRANSFER:
+        bank.mark_received(payment=pending, actor=actor, now=now)
+        return
+    if booking_amount(booking)[0] <= 0 and booking.payment_status == PaymentStatus.PENDING:
+        booking_record_payment(booking=booking, status=PaymentStatus.PAID)
+        return
+    payment_record(booking=booking, method=Method.ON_SITE, actor=actor, now=now)
