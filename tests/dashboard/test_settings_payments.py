@@ -187,6 +187,7 @@ def test_an_admin_takes_transfers_and_connects_stripe_and_the_keys_are_never_sho
     assert row.cancel_unpaid_transfers
     page = admin.get(PAGE).content.decode()
     assert "Saved." in page and "Connected" in page and "Not connected" not in page
+    assert 'value="DE89 3704 0044 0532 0130 00"' in page
     assert SECRET_KEY not in page and WEBHOOK_SECRET not in page
     assert "sk_test_" not in page and "whsec_fake" not in page
     # The audit log says that the keys changed, never what they are.
@@ -198,11 +199,22 @@ def test_an_empty_key_field_keeps_the_key_and_only_changes_are_saved(admin, prac
     payment_settings_update(
         company=practice.company,
         fields=PaymentSettingsFields(
-            stripe_secret_key=SECRET_KEY, stripe_webhook_secret=WEBHOOK_SECRET, card=True
+            stripe_secret_key=SECRET_KEY,
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            card=True,
+            account_holder="Practice GmbH",
+            iban=IBAN,
         ),
     )
+    # The IBAN as the page shows it (in groups) is no change.
     entries = AuditEntry.objects.count()
-    response = admin.post(PAGE, settings_form(card="on", hold_minutes="30"))
+    form = settings_form(
+        card="on",
+        hold_minutes="30",
+        account_holder="Practice GmbH",
+        iban="DE89 3704 0044 0532 0130 00",
+    )
+    response = admin.post(PAGE, form)
     assert response.status_code == 302
     row = stored(practice)
     assert (row.card, row.hold_minutes) == (True, 30)
@@ -487,3 +499,25 @@ def test_overdue_transfers_are_listed_apart(admin, practice, transfers, frozen_n
         assert payment.reference in overdue
     assert "(overdue)" in overdue
     assert "No transfer is waiting." in page
+
+
+def test_a_statement_in_windows_1252_is_read(admin, practice, transfers):
+    first = transfers[0]
+    text = f"date;amount;reference;name\n2026-12-02;40,00;{first.reference};Søren Møller\n"
+    response = admin.post(STATEMENT, {"statement": upload_bytes(text.encode("cp1252"))})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "1 transfer marked received" in page and "Søren Møller" in page
+    assert Payment.objects.get(pk=first.pk).state == PaymentState.PAID
+
+
+def test_a_file_that_is_not_text_is_refused(admin, practice, transfers):
+    before = state()
+    response = admin.post(STATEMENT, {"statement": upload_bytes(b"\x81\x8d\x8f\x90\x9d")})
+    assert response.status_code == 422
+    assert "This file is not text: export the statement as CSV." in response.content.decode()
+    assert state() == before
+
+
+def upload_bytes(data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("statement.csv", data, content_type="text/csv")

@@ -93,7 +93,11 @@ def _settings_changes(form: QueryDict, stored) -> dict[str, Any]:
     sent: dict[str, Any] = {name: _checked(form, name) for name in SWITCHES}
     sent.update({name: _number(form.get(name, "")) for name in NUMBERS})
     sent.update({name: form.get(name, "").strip() for name in TEXTS})
-    changes = {name: value for name, value in sent.items() if value != getattr(stored, name)}
+    changes = {
+        name: value
+        for name, value in sent.items()
+        if _compact(name, value) != getattr(stored, name)
+    }
     if _checked(form, "stripe_disconnect"):
         changes.update({name: "" for name in SECRETS})
     else:
@@ -101,6 +105,14 @@ def _settings_changes(form: QueryDict, stored) -> dict[str, Any]:
         typed = {name: form.get(name, "").strip() for name in SECRETS}
         changes.update({name: value for name, value in typed.items() if value})
     return changes
+
+
+def _compact(name: str, value: Any) -> Any:
+    """An IBAN or BIC as stored (no spaces, upper case), to tell whether it changed; the
+    domain checks and compacts what is sent."""
+    if name in ("iban", "bic"):
+        return "".join(value.split()).upper()
+    return value
 
 
 def _shown_form(form: QueryDict) -> dict[str, Any]:
@@ -111,7 +123,10 @@ def _shown_form(form: QueryDict) -> dict[str, Any]:
 
 
 def _stored_form(stored) -> dict[str, Any]:
-    return {name: getattr(stored, name) for name in (*SWITCHES, *NUMBERS, *TEXTS)}
+    shown = {name: getattr(stored, name) for name in (*SWITCHES, *NUMBERS, *TEXTS)}
+    # In groups of four, as on a bank card and in the customers' instructions.
+    shown["iban"] = " ".join(stored.iban[i : i + 4] for i in range(0, len(stored.iban), 4))
+    return shown
 
 
 def _pass_rows(company) -> list[dict[str, Any]]:
