@@ -8,7 +8,7 @@ writes the Danish confirmation with [online_meeting_link]. A customer, in a brow
 their own, books the first free time the booking site offers, gets the Danish email
 from a real SMTP server and follows its join link. Everything is done through the
 pages; the database is only read for the final checks. axe runs on every settings page
-the walk visits.
+the walk visits, the payment pages too.
 """
 
 from __future__ import annotations
@@ -189,6 +189,22 @@ def write_the_danish_confirmation(page):
     )
 
 
+def payment_pages(page):
+    """The payment settings, a refused save (errors at their fields), a new pass and the
+    statement import: axe on each. Reached by address: the tab's name depends on the
+    Danish catalogue, which is checked elsewhere."""
+    page.goto("/office/settings/payments/")
+    check_axe(page, "payments (da)")
+    page.locator("#pay-iban").fill("DE00")
+    page.locator("#pay-iban").press("Enter")
+    expect(page.locator("#pay-iban-error")).to_be_visible()
+    check_axe(page, "payments refused (da)")
+    page.goto("/office/settings/payments/passes/new/")
+    check_axe(page, "new pass (da)")
+    page.goto("/office/settings/payments/statement/")
+    check_axe(page, "bank statement (da)")
+
+
 def test_a_fresh_installation_is_set_up_in_danish_and_takes_its_first_online_booking(
     new_page, smtp, served_at_its_address
 ):
@@ -204,6 +220,7 @@ def test_a_fresh_installation_is_set_up_in_danish_and_takes_its_first_online_boo
     site = admin.get_by_label("Link").first.input_value()
     settings_tab(admin, "Brugere og API-tokens")
     check_axe(admin, "access (da)")
+    payment_pages(admin)
 
     customer = new_page(locale="da-DK", timezone_id="Europe/Copenhagen")
     customer.goto(site)

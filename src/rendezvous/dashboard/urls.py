@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from . import classes, first_run, reports, views
-from .setup import access, business, emails, meetings, sharing, team
+from .setup import access, business, emails, meetings, payments, sharing, team
 
 app_name = "office"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("settings/sharing/", include(sharing.urlpatterns)),
     path("settings/access/", include(access.urlpatterns)),
     path("settings/meetings/", include(meetings.urlpatterns)),
+    path("settings/payments/", include(payments.urlpatterns)),
     path("settings/", include(emails.urlpatterns)),
     path("customers/", views.customers, name="customers"),
     path("customers/search/", views.customer_search, name="customer_search"),
