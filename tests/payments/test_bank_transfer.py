@@ -473,3 +473,38 @@ def test_two_clicks_at_once_make_one_transfer_and_two_receipts_pay_it_once(trans
     payment.refresh_from_db()
     assert payment.state == PaymentState.PAID
     assert OutboxMessage.objects.filter(booking=booking, event=Event.PAYMENT_CONFIRMED).count() == 1
+
+
+def test_a_transfer_overdue_cancels_its_booking_where_the_company_asks_for_it(paid_video, smtp):
+    practice = paid_video
+    payment_settings_update(
+        company=practice.company, fields=PaymentSettingsFields(cancel_unpaid_transfers=True)
+    )
+    booking = paid_booking(practice)
+    payment = transfer_start(booking=booking, now=NOW)
+    assert payment.due == NOW.date() + timedelta(days=3)
+    # On its due day it is still waiting.
+    assert bank.overdue_transfers_cancel(now=NOW + timedelta(days=3)) == 0
+    booking.refresh_from_db()
+    assert booking.is_active
+    # The day after, the booking is cancelled, its time free, and the customer told.
+    outbox_deliver_due()
+    sent = len(smtp.to(booking.email))
+    assert bank.overdue_transfers_cancel(now=NOW + timedelta(days=4)) == 1
+    booking.refresh_from_db()
+    payment.refresh_from_db()
+    assert not booking.is_active and payment.state == PaymentState.FAILED
+    assert "did not arrive by its due date" in payment.note
+    outbox_deliver_due()
+    assert len(smtp.to(booking.email)) == sent + 1
+    assert bank.overdue_transfers_cancel(now=NOW + timedelta(days=5)) == 0  # once
+
+
+def test_a_company_that_keeps_overdue_bookings_only_lists_them(paid_video):
+    booking = paid_booking(paid_video)
+    payment = transfer_start(booking=booking, now=NOW)
+    before = stored()
+    assert bank.overdue_transfers_cancel(now=NOW + timedelta(days=10)) == 0
+    assert stored() == before
+    later = (NOW + timedelta(days=10)).date()
+    assert bank.overdue_transfers(paid_video.company, later) == [payment]

@@ -46,7 +46,7 @@ from rendezvous.core.formats import money
 from rendezvous.core.text import has_control_chars
 
 from ..models import CustomerPass, Method, Payment, PaymentState
-from .charges import PAYMENT, booking_amount, payment_mark_paid, shown_amount
+from .charges import PAYMENT, booking_amount, payment_mark_paid, payment_release, shown_amount
 from .money import quantize
 from .settings import payment_settings_or_defaults, transfer_account_complete
 
@@ -302,6 +302,37 @@ def overdue_transfers(company: Company, today: date) -> list[Payment]:
         .select_related("booking", "customer_pass")
         .order_by("due", "id")
     )
+
+
+def overdue_transfers_cancel(*, now: datetime) -> int:
+    """The sweep (hourly), for the companies that cancel bookings whose transfer is
+    overdue (PaymentSettings.cancel_unpaid_transfers): every pending transfer for a
+    booking, due before today in the company's zone, is failed and its booking
+    cancelled by the system (charges.payment_release: the time is free again and the
+    customer gets the cancellation email). A pass purchase waiting for its transfer
+    just stays inactive. Returns how many were released."""
+    released = 0
+    waiting = (
+        Payment.objects.filter(
+            method=Method.BANK_TRANSFER,
+            state=PaymentState.PENDING,
+            booking__isnull=False,
+            company__payment_settings__cancel_unpaid_transfers=True,
+        )
+        .select_related("company")
+        .order_by("due", "id")
+    )
+    for payment in waiting:
+        if payment.due is None or payment.due >= now.astimezone(payment.company.zone).date():
+            continue
+        if payment_release(
+            payment,
+            reason=_("The bank transfer did not arrive by its due date."),
+            now=now,
+            notify_customer=True,
+        ):
+            released += 1
+    return released
 
 
 # -- bank statements ----------------------------------------------------------------

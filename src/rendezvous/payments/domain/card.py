@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from rendezvous.bookings.domain import booking_cancel, booking_record_payment
+from rendezvous.bookings.domain import booking_record_payment
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import Booking, PaymentStatus
 from rendezvous.companies.models import Company
@@ -60,7 +60,14 @@ from ..providers.base import (
     WebhookRefused,
     get_provider,
 )
-from .charges import PAYMENT, _clean_note, booking_amount, payment_fail, payment_mark_paid
+from .charges import (
+    PAYMENT,
+    _clean_note,
+    booking_amount,
+    payment_fail,
+    payment_mark_paid,
+    payment_release,
+)
 from .money import quantize
 from .settings import payment_settings_or_defaults, stripe_connected
 
@@ -204,7 +211,7 @@ def card_checkout_start(
             raise InvalidState(
                 _("Your payment page is being prepared: try again in a moment.")
             ) from None
-        _release(
+        payment_release(
             payment,
             reason=_("Card payments were not available when the customer tried to pay."),
             now=now,
@@ -215,35 +222,6 @@ def card_checkout_start(
     payment.checkout_url = checkout.url
     payment.save(update_fields=["provider_ref", "checkout_url", "updated_at"])
     return payment
-
-
-def _release(payment: Payment, *, reason: str, now: datetime, notify_customer: bool) -> bool:
-    """The pending `payment` failed and its booking cancelled by the system, when it
-    still waits for this payment: the held time is free again. False when the payment
-    was no longer pending (paid or failed meanwhile)."""
-    with booking_transaction():
-        booking = (
-            Booking.objects.select_for_update(of=("self",)).get(pk=payment.booking_id)
-            if payment.booking_id is not None
-            else None
-        )
-        current = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
-        if current.state != PaymentState.PENDING:
-            return False
-        payment_fail(payment=current, reason=reason, now=now)
-        if (
-            booking is not None
-            and booking.is_active
-            and booking.payment_status == PaymentStatus.PENDING
-        ):
-            booking_cancel(
-                booking=booking,
-                actor=SYSTEM,
-                now=now,
-                reason=reason,
-                notify_customer=notify_customer,
-            )
-    return True
 
 
 # -- the sweep --------------------------------------------------------------------------
@@ -284,7 +262,7 @@ def card_holds_release(*, now: datetime) -> int:
             if status == COMPLETE:
                 _paid_in_time(payment, now=now)
                 settled += 1
-            elif _release(
+            elif payment_release(
                 payment,
                 reason=_("The card payment was not completed in time."),
                 now=now,
@@ -589,7 +567,7 @@ def _act(payment: Payment, event: ProviderEvent, *, now: datetime) -> tuple[str,
     if event.type == CHECKOUT_EXPIRED:
         if payment.state != PaymentState.PENDING:
             return IGNORED, None
-        _release(
+        payment_release(
             payment,
             reason=_("The card payment was not completed in time."),
             now=now,

@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
-from rendezvous.bookings.domain import booking_record_payment
+from rendezvous.bookings.domain import booking_cancel, booking_record_payment
 from rendezvous.bookings.domain.locking import booking_transaction
 from rendezvous.bookings.models import Booking, PaymentStatus
 from rendezvous.core.audit import STAFF, SYSTEM, logged
@@ -184,3 +184,33 @@ def payment_fail(*, payment: Payment, reason: str, now: datetime) -> Payment:
             {"state": (PaymentState.PENDING, PaymentState.FAILED), "at": now, "note": reason},
         )
     return locked
+
+
+def payment_release(payment: Payment, *, reason: str, now: datetime, notify_customer: bool) -> bool:
+    """The pending `payment` failed and its booking cancelled by the system, when it
+    still waits for this payment: the held time is free again (an abandoned card
+    checkout, Stripe down at checkout, a transfer overdue). False when the payment
+    was no longer pending (paid or failed meanwhile)."""
+    with booking_transaction():
+        booking = (
+            Booking.objects.select_for_update(of=("self",)).get(pk=payment.booking_id)
+            if payment.booking_id is not None
+            else None
+        )
+        current = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+        if current.state != PaymentState.PENDING:
+            return False
+        payment_fail(payment=current, reason=reason, now=now)
+        if (
+            booking is not None
+            and booking.is_active
+            and booking.payment_status == PaymentStatus.PENDING
+        ):
+            booking_cancel(
+                booking=booking,
+                actor=SYSTEM,
+                now=now,
+                reason=reason,
+                notify_customer=notify_customer,
+            )
+    return True
