@@ -172,6 +172,19 @@ def logged(
     )
 
 
+def update_logged(locked: models.Model, entity: str, cleaned: Mapping[str, Any]) -> dict[str, Any]:
+    """A PATCH of a locked row: `cleaned`'s fields written (only those) and, when a value
+    changed, one "updated" entry of what did. Returns the changes."""
+    changes = field_changes(row_values(locked, cleaned), cleaned)
+    for name, value in cleaned.items():
+        setattr(locked, name, value)
+    if cleaned:
+        locked.save(update_fields=list(cleaned))
+    if changes:
+        logged(locked, entity, "updated", changes)
+    return changes
+
+
 def audit_trail(entity: str, entity_id: object) -> list[AuditEntry]:
     """The entity's history, oldest first, with each entry's user."""
     return list(

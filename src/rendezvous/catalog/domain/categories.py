@@ -19,7 +19,7 @@ from rendezvous.companies.domain.cleaning import (
     clean_text,
 )
 from rendezvous.companies.models import Company
-from rendezvous.core.audit import field_changes, logged, row_values
+from rendezvous.core.audit import field_changes, logged, update_logged
 
 from ..models import Category
 from .texts import CATEGORY_TEXTS, NAME_MAX, Translations, clean_translations
@@ -84,13 +84,7 @@ def category_update(*, category: Category, fields: CategoryFields) -> Category:
     cleaned = _clean_category(category.company, fields, creating=False)
     with transaction.atomic():
         locked = Category.objects.select_for_update().get(pk=category.pk)
-        changes = field_changes(row_values(locked, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(locked, name, value)
-        if cleaned:
-            locked.save(update_fields=list(cleaned))
-        if changes:
-            logged(locked, CATEGORY, "updated", changes)
+        update_logged(locked, CATEGORY, cleaned)
     return locked
 
 

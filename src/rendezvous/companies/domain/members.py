@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.core.audit import field_changes, logged, row_values
+from rendezvous.core.audit import field_changes, logged, update_logged
 from rendezvous.core.errors import ValidationFailed
 
 from ..models import Company, Membership, Role, StaffMember
@@ -115,13 +115,7 @@ def membership_update(*, membership: Membership, fields: MembershipFields) -> Me
         locked = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
         if "user" in cleaned:
             _check_one_membership(locked.company, cleaned["user"], locked)
-        changes = field_changes(row_values(locked, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(locked, name, value)
-        if cleaned:
-            locked.save(update_fields=list(cleaned))
-        if changes:
-            logged(locked, MEMBERSHIP, "updated", changes)
+        update_logged(locked, MEMBERSHIP, cleaned)
     return locked
 
 

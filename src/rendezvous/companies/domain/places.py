@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from rendezvous.core.audit import field_changes, logged, row_values
+from rendezvous.core.audit import field_changes, logged, update_logged
 from rendezvous.core.errors import InvalidState
 from rendezvous.core.zones import is_known_zone
 
@@ -105,13 +105,7 @@ def location_update(*, location: Location, fields: LocationFields) -> Location:
     cleaned = _clean_location(fields, creating=False)
     with transaction.atomic():
         locked = Location.objects.select_for_update().get(pk=location.pk)
-        changes = field_changes(row_values(locked, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(locked, name, value)
-        if cleaned:
-            locked.save(update_fields=list(cleaned))
-        if changes:
-            logged(locked, LOCATION, "updated", changes)
+        update_logged(locked, LOCATION, cleaned)
     return locked
 
 
@@ -212,13 +206,7 @@ def resource_update(*, resource: Resource, fields: ResourceFields) -> Resource:
     cleaned = _clean_resource(resource.company, fields, creating=False)
     with transaction.atomic():
         locked = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
-        changes = field_changes(row_values(locked, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(locked, name, value)
-        if cleaned:
-            locked.save(update_fields=list(cleaned))
-        if changes:
-            logged(locked, RESOURCE, "updated", changes)
+        update_logged(locked, RESOURCE, cleaned)
     return locked
 
 

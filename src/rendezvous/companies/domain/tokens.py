@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from rendezvous.core.audit import field_changes, logged, row_values
+from rendezvous.core.audit import field_changes, logged, update_logged
 
 from ..models import ApiToken, Company, Role, StaffMember
 from .cleaning import (
@@ -128,13 +128,7 @@ def api_token_update(*, token: ApiToken, fields: ApiTokenFields) -> ApiToken:
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update(of=("self",)).get(pk=token.pk)
         cleaned = _clean_token(locked.company, fields, token=locked)
-        changes = field_changes(row_values(locked, cleaned), cleaned)
-        for name, value in cleaned.items():
-            setattr(locked, name, value)
-        if cleaned:
-            locked.save(update_fields=list(cleaned))
-        if changes:
-            logged(locked, API_TOKEN, "updated", changes)
+        update_logged(locked, API_TOKEN, cleaned)
     return locked
 
 
