@@ -218,6 +218,18 @@ ACTIONS = {
     "paid": gettext_lazy("paid"),
     "failed": gettext_lazy("failed"),
     "payment_settings_changed": gettext_lazy("payment settings changed"),
+    "archived": gettext_lazy("taken off sale"),
+    "bought": gettext_lazy("bought"),
+    "activated": gettext_lazy("activated"),
+    "spent": gettext_lazy("entry spent"),
+    "returned": gettext_lazy("entry given back"),
+    "card_declined": gettext_lazy("card declined"),
+    "amount_mismatch": gettext_lazy("amount did not match"),
+    "paid_late": gettext_lazy("paid after the hold ended"),
+    "refund_requested": gettext_lazy("refund asked for"),
+    "refund_answered": gettext_lazy("refund answered"),
+    "refund_failed": gettext_lazy("refund failed"),
+    "refunded": gettext_lazy("refunded"),
 }
 SHOWN_MAX = 80
 ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?[+-]\d\d:\d\d")
