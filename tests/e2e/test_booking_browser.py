@@ -18,6 +18,7 @@ from rendezvous.catalog.models import Service
 from rendezvous.companies.models import Location, StaffMember
 from rendezvous.core.rooms import builtin_room_seats
 from rendezvous.demo.seed import ZONE
+from rendezvous.payments.models import Payment
 from rendezvous.scheduling.intervals import from_epoch
 
 from .conftest import check_axe
@@ -97,6 +98,18 @@ def test_class_seat_in_the_customers_zone(demo, new_page):
     booking = Booking.objects.get()
     assert booking.session is not None and booking.timezone == "America/New_York"
     assert booking.start.astimezone(booking.company.zone).hour == 18
+    # The class is paid: the page asks for the money, and a transfer shows the account
+    # and the reference to quote; the video link waits for the payment.
+    payment = page.get_by_role("region", name="Payment")
+    expect(payment).to_contain_text("Amount due")
+    check_axe(page, "booked, payment due (en)")
+    payment.get_by_role("button", name="Bank transfer").click()
+    expect(payment.locator("code.reference")).to_be_visible()
+    reference = payment.locator("code.reference").inner_text()
+    assert Payment.objects.get(booking=booking).reference == reference
+    expect(payment).to_contain_text("DE89 3704 0044 0532 0130 00")
+    assert "/join/" not in page.content()
+    check_axe(page, "booked, transfer instructions (en)")
 
 
 def test_request_mode_booking_in_spanish(demo, new_page):
