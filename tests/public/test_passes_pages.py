@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
 
 from rendezvous.payments.domain.bank import mark_received
 from rendezvous.payments.domain.passes import PassProductFields, pass_product_create
@@ -218,3 +218,37 @@ def test_my_bookings_shows_the_balances_or_the_empty_state(practice, ten):
     assert "You have no passes or credits yet." not in my
     danish = client.get(f"/da/{practice.company.slug}/my/").content.decode()
     assert "12,50\xa0€" in danish
+
+
+@override_settings(BOOKING_RATE_LIMIT="2/m")
+def test_buying_is_rate_limited_like_booking(practice, ten):
+    customer = customer_of(practice.company)
+    client = signed_in(practice.company, customer.email)
+    url = f"/en/{practice.company.slug}/passes/"
+    token = client.get(url).cookies["csrftoken"].value
+    data = {"product": ten.pk, "method": "nonsense", "csrfmiddlewaretoken": token}
+    statuses = [client.post(url, data).status_code for _ in range(3)]
+    assert statuses == [409, 409, 429]
+    assert not CustomerPass.objects.exists()
+
+
+def test_the_list_costs_the_same_queries_for_one_pass_or_many(
+    client, practice, ten, django_assert_max_num_queries
+):
+    url = f"/en/{practice.company.slug}/passes/"
+    with django_assert_max_num_queries(8) as one:
+        client.get(url)
+    for n in range(5):
+        pass_product_create(
+            company=practice.company,
+            fields=PassProductFields(
+                name=f"Pass {n}",
+                entries=5,
+                valid_days=60,
+                price=Decimal(40),
+                services=tuple(ten.services.values_list("pk", flat=True)),
+            ),
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = client.get(url).content.decode()
+    assert "Pass 4" in html
