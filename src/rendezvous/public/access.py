@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import uuid
 
-from rendezvous.bookings.models import Booking
+from django.http import HttpRequest
+
+from rendezvous.bookings.models import Booking, Customer
 from rendezvous.companies.models import Company
 from rendezvous.core import tokens
 from rendezvous.core.errors import NotFound
@@ -56,3 +58,18 @@ def customer_bookings(company: Company, email: str):
     return Booking.objects.filter(company=company, email__iexact=email).select_related(
         "service", "staff", "service__location", "service__company", "company"
     )
+
+
+def signed_in_email(request: HttpRequest, company: Company) -> str | None:
+    """The address signed in to this company's My bookings in this browser, or None."""
+    email = request.session.get(SESSION_KEY % company.pk)
+    return email if isinstance(email, str) and email else None
+
+
+def signed_in_customer(request: HttpRequest, company: Company) -> Customer | None:
+    """The customer record behind the signed-in address (one per address and company,
+    in any case), or None: signed out, or booked before customer records existed."""
+    email = signed_in_email(request, company)
+    if email is None:
+        return None
+    return Customer.objects.filter(company=company, email__iexact=email).first()

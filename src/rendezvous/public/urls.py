@@ -54,6 +54,12 @@ urlpatterns = [
     re_path(r"^" + COMPANY + "my/$", views.my_bookings, name="my"),
     re_path(r"^" + COMPANY + r"my/signin/(?P<token>[^/]+)/$", views.my_signin, name="my_signin"),
     re_path(r"^" + COMPANY + "my/signout/$", views.my_signout, name="my_signout"),
+    re_path(r"^" + COMPANY + "passes/$", views.passes, name="passes"),
+    re_path(
+        r"^" + COMPANY + r"passes/(?P<pass_id>[0-9]{1,18})/$",
+        views.pass_bought,
+        name="pass_bought",
+    ),
     re_path(r"^" + COMPANY + "share/$", views.share, name="share"),
     re_path(r"^" + COMPANY + "altcha/challenge/$", views.altcha_challenge, name="altcha_challenge"),
     re_path(

@@ -12,16 +12,18 @@ import json
 import logging
 from collections import OrderedDict
 from datetime import date, timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from babel.dates import format_date
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse, translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from rendezvous.availability.domain import Window
@@ -43,7 +45,13 @@ from rendezvous.core.security import apply_policy
 from rendezvous.notifications.domain import send_sign_in_link
 from rendezvous.payments.domain.bank import payment_instructions
 from rendezvous.payments.domain.checkout import payment_start, payment_state
-from rendezvous.payments.models import Method
+from rendezvous.payments.domain.passes import pass_purchase, passes_of, passes_on_sale
+from rendezvous.payments.domain.settings import (
+    payment_settings_or_defaults,
+    transfer_account_complete,
+)
+from rendezvous.payments.domain.wallet import wallet_balance
+from rendezvous.payments.models import CustomerPass, Method, Payment, PaymentSettings, Unit
 
 from . import access, proof_of_work, selectors
 from .calendar import booking_ics, google_url, outlook_url
@@ -941,24 +949,44 @@ def my_bookings(request, company):
         return _my_list(request, site, email)
     form = SignInForm(request.POST or None)
     sent = False
+    next_url = _next_url(request.POST.get("next") or request.GET.get("next"), company_obj)
     if request.method == "POST":
         if rate_limited(request, "public_signin", settings.SIGNIN_RATE_LIMIT):
             return _too_many(request, site)
         if form.is_valid() and not form.cleaned_data.get("website"):
-            _send_signin(request, company_obj, form.cleaned_data["email"])
+            _send_signin(request, company_obj, form.cleaned_data["email"], next_url)
         # The same answer whether or not we know the address (and for bots).
         sent = True
-    context = _chrome(request, site, form=form, sent=sent)
+    context = _chrome(request, site, form=form, sent=sent, next_url=next_url)
     return render(request, "public/my_signin.html", context)
 
 
-def _send_signin(request, company, email: str) -> None:
+def _next_url(value: str | None, company: Company) -> str | None:
+    """Where to go once signed in: a page of this company's booking site, else None
+    (My bookings). Anything else, another site or another company's page, is dropped,
+    so a sign-in link can never be made to send a customer away."""
+    if not value or len(value) > 500 or not value.startswith("/") or value.startswith("//"):
+        return None
+    if not url_has_allowed_host_and_scheme(value, allowed_hosts=set()):
+        return None
+    try:
+        match = resolve(value.split("?", 1)[0])
+    except Resolver404:
+        return None
+    if match.namespace != "public" or match.kwargs.get("company") != company.slug:
+        return None
+    return value
+
+
+def _send_signin(request, company, email: str, next_url: str | None = None) -> None:
     if not access.customer_bookings(company, email).exists():
         return
     token = domain.signin_link_issue(company=company, email=email)
     url = settings.BASE_URL + reverse(
         "public:my_signin", kwargs={"company": company.slug, "token": token}
     )
+    if next_url:
+        url += "?" + urlencode({"next": next_url})
     # Through the outbox like every email: retried while the mail server is down.
     send_sign_in_link(company=company, email=email, link=url, language=translation.get_language())
 
@@ -990,8 +1018,71 @@ def _my_list(request, site: Site, email: str):
         zone_label=formats.zone_label(zone),
         signout_url=reverse("public:my_signout", kwargs={"company": site.company.slug}),
         book_url=site.url(),
+        wallet=_my_wallet(request, site.company, email, zone),
     )
     return render(request, "public/my_list.html", context)
+
+
+def _date_label(value: date | None) -> str:
+    return format_date(value, format="long", locale=formats.babel_locale()) if value else ""
+
+
+def _transfer_context(payment: Payment) -> dict:
+    """A pending transfer's account, amount, reference and due date, as _payment.html
+    shows a booking's."""
+    transfer = dict(payment_instructions(payment))
+    transfer["due_label"] = _date_label(payment.due)
+    return transfer
+
+
+def _pass_row(customer_pass: CustomerPass, pending: Payment | None, zone, now) -> dict:
+    """One of the customer's passes as My bookings and the purchase page show it."""
+    expires = customer_pass.expires_at
+    return {
+        "pass": customer_pass,
+        "name": customer_pass.product.text_in("name", company=customer_pass.company),
+        "entries": ngettext(
+            "%(left)s of %(total)s entry left",
+            "%(left)s of %(total)s entries left",
+            customer_pass.entries_left,
+        )
+        % {"left": customer_pass.entries_left, "total": customer_pass.entries_total},
+        "expires": _date_label(expires.astimezone(zone).date()) if expires else "",
+        "expired": expires is not None and expires <= now,
+        "waiting": not customer_pass.active,
+        "on_site": pending is not None and pending.method == Method.ON_SITE,
+        "amount": formats.money(pending.amount, pending.currency) if pending else "",
+        "transfer": _transfer_context(pending)
+        if pending is not None and pending.method == Method.BANK_TRANSFER
+        else None,
+    }
+
+
+def _my_wallet(request, company: Company, email: str, zone) -> dict | None:
+    """My bookings' passes and credits; None when the company sells neither and the
+    customer holds none."""
+    customer = access.signed_in_customer(request, company)
+    settings_row = payment_settings_or_defaults(company)
+    now = timezone.now()
+    rows = []
+    money = credits = Decimal(0)
+    if customer is not None:
+        rows = [_pass_row(p, pending, zone, now) for p, pending in passes_of(customer)]
+        money = wallet_balance(customer, Unit.MONEY)
+        credits = wallet_balance(customer, Unit.CREDIT)
+    if not (settings_row.passes or settings_row.credits or rows or money or credits):
+        return None
+    return {
+        "passes": rows,
+        "money": formats.money(money, company.currency) if money else "",
+        "credits": ngettext("%(n)s class credit", "%(n)s class credits", int(credits))
+        % {"n": int(credits)}
+        if credits
+        else "",
+        "shop_url": reverse("public:passes", kwargs={"company": company.slug})
+        if settings_row.passes
+        else None,
+    }
 
 
 @public_page
@@ -1016,7 +1107,8 @@ def my_signin(request, company, token):
         return render(request, "public/my_signin_confirm.html", _chrome(request, site))
     request.session.cycle_key()
     request.session[access.SESSION_KEY % company_obj.pk] = email
-    return redirect(reverse("public:my", kwargs={"company": company_obj.slug}))
+    next_url = _next_url(request.GET.get("next"), company_obj)
+    return redirect(next_url or reverse("public:my", kwargs={"company": company_obj.slug}))
 
 
 @public_page
@@ -1025,6 +1117,131 @@ def my_signout(request, company):
     company_obj = selectors.company_for_page(company)
     request.session.pop(access.SESSION_KEY % company_obj.pk, None)
     return redirect(reverse("public:my", kwargs={"company": company_obj.slug}))
+
+
+# -- passes ------------------------------------------------------------------------------
+
+# How the booking site sells a pass. Not by card: a card checkout pays a booking only
+# (payments.domain.card), so a pass bought by card would wait for a payment that
+# nothing can make. The desk sells passes by card.
+PASS_METHOD_LABELS = {
+    Method.BANK_TRANSFER: gettext_lazy("Bank transfer"),
+    Method.ON_SITE: gettext_lazy("Pay on site"),
+}
+
+
+def _pass_methods(settings_row: PaymentSettings) -> list[str]:
+    """The ways the booking site offers to pay for a pass, in the order shown."""
+    methods = []
+    if settings_row.bank_transfer and transfer_account_complete(settings_row):
+        methods.append(Method.BANK_TRANSFER)
+    if settings_row.on_site:
+        methods.append(Method.ON_SITE)
+    return methods
+
+
+def _passes_company(company: str) -> tuple[Company, PaymentSettings]:
+    """The company of a passes page, 404 unless it sells passes."""
+    company_obj = selectors.company_for_page(company)
+    settings_row = payment_settings_or_defaults(company_obj)
+    if not settings_row.passes:
+        raise Http404
+    return company_obj, settings_row
+
+
+def _product_card(product, company: Company) -> dict:
+    return {
+        "product": product,
+        "name": product.text_in("name", company=company),
+        "description": product.text_in("description", company=company),
+        "entries": ngettext("%(n)s entry", "%(n)s entries", product.entries)
+        % {"n": product.entries},
+        "validity": ngettext(
+            "valid for %(n)s day from payment",
+            "valid for %(n)s days from payment",
+            product.valid_days,
+        )
+        % {"n": product.valid_days},
+        "price": formats.money(product.price, company.currency),
+        "services": [s.text_in("name", company=company) for s in product.services.all()],
+    }
+
+
+@public_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def passes(request, company):
+    """The company's passes on sale; a signed-in customer buys one (POST: pass_purchase)
+    and is sent to the pass's page, which shows how to pay for it."""
+    company_obj, settings_row = _passes_company(company)
+    site = Site(request, selectors.Scope(company_obj), False)
+    here = reverse("public:passes", kwargs={"company": company_obj.slug})
+    signin_url = (
+        reverse("public:my", kwargs={"company": company_obj.slug}) + "?" + urlencode({"next": here})
+    )
+    customer = access.signed_in_customer(request, company_obj)
+    methods = _pass_methods(settings_row)
+    products = passes_on_sale(company_obj)
+    error, status = None, 200
+    if request.method == "POST":
+        if rate_limited(request, "public_pass"):
+            return _too_many(request, site)
+        if customer is None:
+            return redirect(signin_url)
+        chosen = next((p for p in products if str(p.pk) == request.POST.get("product")), None)
+        method = request.POST.get("method", "")
+        if chosen is None:
+            error, status = _("This pass is no longer on sale."), 409
+        elif method not in methods:
+            error, status = _("This payment method is not available for passes."), 409
+        else:
+            try:
+                bought = pass_purchase(
+                    customer=customer, product=chosen, method=method, now=timezone.now()
+                )
+            except DomainError as exc:
+                error, status = exc.reason, 409
+            else:
+                return redirect(
+                    reverse(
+                        "public:pass_bought",
+                        kwargs={"company": company_obj.slug, "pass_id": bought.pk},
+                    )
+                )
+    context = _chrome(
+        request,
+        site,
+        cards=[_product_card(p, company_obj) for p in products],
+        signed_in=customer is not None,
+        signed_in_email=access.signed_in_email(request, company_obj),
+        signin_url=signin_url,
+        methods=[{"value": m, "label": PASS_METHOD_LABELS[Method(m)]} for m in methods],
+        error=error,
+        my_url=reverse("public:my", kwargs={"company": company_obj.slug}),
+    )
+    return render(request, "public/passes.html", context, status=status)
+
+
+@public_page
+@require_http_methods(["GET", "HEAD"])
+def pass_bought(request, company, pass_id):
+    """A pass the signed-in customer bought: how to pay for it (a transfer's account,
+    amount and reference), or that it is active. Another customer's pass is a 404."""
+    company_obj, _settings_row = _passes_company(company)
+    site = Site(request, selectors.Scope(company_obj), False)
+    customer = access.signed_in_customer(request, company_obj)
+    if customer is None:
+        raise Http404
+    found = next(((p, pending) for p, pending in passes_of(customer) if p.pk == int(pass_id)), None)
+    if found is None:
+        raise Http404
+    zone, _known = _zone_from_request(request, company_obj.zone)
+    context = _chrome(
+        request,
+        site,
+        row=_pass_row(found[0], found[1], zone, timezone.now()),
+        my_url=reverse("public:my", kwargs={"company": company_obj.slug}),
+    )
+    return render(request, "public/pass_bought.html", context)
 
 
 @public_page

@@ -10,6 +10,7 @@ customers buy, and the entries they spend on bookings.
 | pass_activate | the pass: active, `expires_at` = now + the product's days | a pass already active (409) |
 | pass_spend | one entry fewer, a PassUse, a paid Payment (method `pass`), the booking paid | a booking with nothing to pay or for several people, no pass that covers it (409) |
 | pass_return | the entry back, the PassUse's `returned_at`, the Payment and the booking refunded | a booking no entry was spent on (409) |
+| passes_on_sale / passes_of | - (reads) | - |
 
 The money came in when the pass was bought: the Payment a spent entry records has the
 amount 0, so reports of payments per period count the pass once (its purchase) and
@@ -221,6 +222,39 @@ def pass_product_delete(*, product: PassProduct) -> None:
             raise InvalidState(_("Customers bought this pass; take it off sale instead."))
         logged(locked, PASS_PRODUCT, "deleted", {"name": (locked.name, None)})
         locked.delete()
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def passes_on_sale(company: Company) -> list[PassProduct]:
+    """The company's passes on sale, in their order, with the services they are good
+    for (prefetched: a list costs two queries whatever its length)."""
+    return list(
+        PassProduct.objects.filter(company=company, active=True)
+        .prefetch_related("services")
+        .order_by("position", "name", "pk")
+    )
+
+
+def passes_of(customer: Customer) -> list[tuple[CustomerPass, Payment | None]]:
+    """The customer's passes with this company, newest first, each with the payment of
+    its purchase that is still under way (None once paid, or for a free pass): what a
+    customer waiting for a transfer needs to see again."""
+    passes = list(
+        CustomerPass.objects.filter(customer=customer, company_id=customer.company_id)
+        .select_related("product")
+        .order_by("-created_at", "-pk")
+    )
+    pending: dict[int, Payment] = {}
+    for payment in Payment.objects.filter(
+        customer_pass__in=[p.pk for p in passes],
+        booking__isnull=True,
+        state=PaymentState.PENDING,
+    ).select_related("company"):
+        assert payment.customer_pass_id is not None
+        pending.setdefault(payment.customer_pass_id, payment)
+    return [(p, None if p.active else pending.get(p.pk)) for p in passes]
 
 
 # -- buying and activating ------------------------------------------------------------
