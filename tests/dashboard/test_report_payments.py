@@ -78,6 +78,7 @@ def test_the_page_sums_per_method_and_lists_transfers_and_balances(client, shop,
     assert f'href="/office/bookings/{late.pk}/"' in html
     assert f'<code class="reference">{overdue.reference}</code>' in html
     assert 'class="has-problem"' in html and "Overdue" in html
+    assert "<p>1 transfer, €40.00</p>" in html
     assert "Pia Payer 1" in html and "€12.50" in html
     # The reports' tabs offer it.
     assert f'href="{PAGE}" aria-current="page"' in html
