@@ -22,6 +22,7 @@ urlpatterns = [
     path("classes/<int:session_id>/<slug:action>/", classes.class_action, name="class_action"),
     path("reports/", reports.bookings_report, name="report_bookings"),
     path("reports/meetings/", reports.meetings_report, name="report_meetings"),
+    path("reports/payments/", reports.payments_report_view, name="report_payments"),
     path("settings/", include(business.urlpatterns)),
     path("settings/team/", include(team.urlpatterns)),
     path("settings/sharing/", include(sharing.urlpatterns)),

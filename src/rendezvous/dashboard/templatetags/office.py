@@ -6,6 +6,7 @@ from django.utils import timezone, translation
 
 from rendezvous.bookings.domain.customers import display_name, is_erased
 from rendezvous.meetings.providers import PROVIDER_NAMES
+from rendezvous.payments.domain.report import amount_text
 
 register = template.Library()
 
@@ -73,3 +74,9 @@ def erased(row) -> bool:
 def provider_name(key: str) -> str:
     """A video provider's name as staff read it, for its REGISTRY key."""
     return str(PROVIDER_NAMES.get(key, key))
+
+
+@register.filter
+def amount(value, currency: str) -> str:
+    """An amount of `currency` as people read it, zero as zero (payments' report)."""
+    return amount_text(value, currency)
