@@ -65,8 +65,13 @@ def test_the_apps_subscribe_meetings_before_notifications():
         events.OnlineChanged,
     ):
         modules = [h.__module__ for _, h in events._subscribers[event_type]]
+        # Payments answers a cancel between them: its refunds, before the emails.
+        refunds = (
+            ["rendezvous.payments.subscribers"] if event_type is events.BookingCancelled else []
+        )
         assert modules == [
             "rendezvous.meetings.subscribers",
+            *refunds,
             "rendezvous.notifications.subscribers",
         ]
 

@@ -189,19 +189,22 @@ def test_marking_a_transfer_received_emails_the_customer_the_join_link(paid_vide
     assert "room.example" not in text  # our join link, never the raw room
 
 
-def test_a_transfer_for_a_booking_cancelled_meanwhile_is_kept_for_staff_to_give_back(
-    paid_video, smtp
-):
+def test_a_transfer_for_a_booking_cancelled_meanwhile_is_no_longer_due(paid_video, smtp):
     booking = paid_booking(paid_video)
     payment = transfer_start(booking=booking, now=NOW)
     bookings.booking_cancel(booking=booking, actor=bookings.STAFF, now=NOW)
     outbox_deliver_due()
     sent = len(smtp.to(booking.email))
-    paid = mark_received(payment=payment, actor=None, now=NOW + timedelta(hours=1))
+    payment.refresh_from_db()
+    # The cancel failed the transfer (payments.domain.refunds): money that comes anyway
+    # is refused here and listed by the statement import, for staff to give back.
+    assert payment.state == PaymentState.FAILED
+    before = stored()
+    with pytest.raises(InvalidState) as refused:
+        mark_received(payment=payment, actor=None, now=NOW + timedelta(hours=1))
+    assert refused.value.message == "This payment was cancelled: start a new one."
+    assert stored() == before
     booking.refresh_from_db()
-    # The money is recorded on the payment; the cancelled booking is not "paid" and no
-    # "payment received" email with a join link goes out.
-    assert paid.state == PaymentState.PAID
     assert booking.payment_status == PaymentStatus.PENDING
     outbox_deliver_due()
     assert len(smtp.to(booking.email)) == sent

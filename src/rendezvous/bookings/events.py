@@ -8,8 +8,8 @@ them in their AppConfig.ready.
 Delivery is synchronous and inside the publisher's transaction, not on commit: the
 meeting's rows and join tokens and the outbox rows are written with the booking (and
 roll back with it), and the emails read the tokens the meeting wrote. So subscribers
-run in priority order (MEETINGS before NOTIFICATIONS), in registration order within a
-priority, and an exception from one propagates to the publisher, whose transaction
+run in priority order (MEETINGS, then PAYMENTS, then NOTIFICATIONS), in registration
+order within a priority, and an exception from one propagates to the publisher, whose transaction
 is undone. Network work (provider calls, email delivery) stays after commit, as each
 subscriber's own on_commit hooks arrange.
 
@@ -28,6 +28,10 @@ subscriber's own on_commit hooks arrange.
 | MeetingLinkAdded | meetings | - | notify_meeting_link_added |
 | MeetingLinkMissing | meetings | - | notify_meeting_link_missing |
 | MeetingCreationFailing | meetings | - | notify_meeting_creation_failing |
+
+Payments (priority PAYMENTS, payments/subscribers.py) answers BookingCancelled with
+the booking's refunds by policy (payments.domain.refunds); a cancelled class session
+reaches it through its bookings' BookingCancelled.
 
 The Meeting* events are a booking's too: meetings and notifications are peers that
 may not import each other, so the events between them live here, below both.
@@ -49,6 +53,9 @@ from .models import Booking
 
 # Delivery order: the meeting and its join tokens first, the emails that carry them after.
 MEETINGS = 100
+# The refunds of a cancelled booking, before its emails: they read its payment status
+# (refunded, or still paid while a refund is under way) as the refunds left it.
+PAYMENTS = 150
 NOTIFICATIONS = 200
 
 

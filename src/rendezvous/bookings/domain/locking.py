@@ -24,7 +24,10 @@ EXCLUSION_VIOLATION = "23P01"
 # writers wake late and out of order (a 50-client storm took seconds). Queueing this
 # process's booking writers on a lock first hands the database over at once and in turn.
 # Other processes still wait on SQLite's busy timeout, which stays correct.
-_SQLITE_WRITERS = threading.Lock()
+# Reentrant: an on_commit hook runs while the outermost block still holds it (Django
+# runs the hooks as atomic() exits), and a hook that writes (a card refund's answer)
+# opens a booking_transaction of its own in the same thread.
+_SQLITE_WRITERS = threading.RLock()
 
 
 @contextmanager

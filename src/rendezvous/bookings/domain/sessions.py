@@ -22,12 +22,16 @@ What a cancelled session leaves behind, and who sees it:
 | --- | --- |
 | ClassSession | `cancelled`, `cancelled_at`; gone from open_sessions, refused by seat_reserve and booking_reschedule |
 | each active Booking | `cancelled` (cancelled_at), its seats free; the customer gets "cancelled by staff" in their language with METHOD:CANCEL, the staff member a copy; reminders removed |
-| a paid Booking | as above, `payment_status` stays `paid`: a refund is due |
+| a paid Booking | as above; its payments refunded in full by their method (payments.domain.refunds, on BookingCancelled): `refunded` once all came back, else still `paid`: a refund is due |
 | the session's Meeting | `revoked` with every join token; the provider's meeting deleted after commit, retried by the meeting sweep |
 
 "Refund due" is not a column of its own: a cancelled booking whose payment is still
-`paid` is one (REFUND_DUE below). It is the honest state, since the money has not gone
-back yet, and staff clear it the way they record any refund: booking_record_payment
+`paid` is one (REFUND_DUE below, the one definition; `refunds_due` is read with it
+after the commit). It is the honest state, since the money has not gone back yet:
+payments' refunds on cancel leave it for a refund to pay back by hand (a transfer,
+cash: payments.domain.refunds.refunds_to_pay_back) or a card refund the provider has
+not answered, and clear it once the money is back. A booking marked paid by hand
+without a payment staff clear the way they record any refund: booking_record_payment
 `paid -> refunded` (the bookings admin's "record payment" action, or the staff API).
 The meetings report lists such bookings as a problem.
 """
@@ -119,7 +123,14 @@ def session_cancel(*, session: ClassSession, now: datetime | None = None) -> Ses
             booking.save(update_fields=["status", "cancelled_at", "updated_at"])
             events.publish(events.BookingCancelled(booking=booking, now=now, actor=STAFF))
         events.publish(events.ClassSessionCancelled(session=locked, now=now))
-    refunds = [b for b in bookings if b.payment_status == PaymentStatus.PAID]
+    # Read after the commit: the subscribers' refunds (payments) have settled some of
+    # them by now, and a card refund's provider answer came after the commit.
+    due = set(
+        Booking.objects.filter(REFUND_DUE, pk__in=[b.pk for b in bookings]).values_list(
+            "pk", flat=True
+        )
+    )
+    refunds = [b for b in bookings if b.pk in due]
     return SessionCancelled(session=locked, cancelled=bookings, refunds_due=refunds)
 
 

@@ -320,8 +320,15 @@ def _refunds_retry(*, now: datetime) -> None:
 # -- refunds ----------------------------------------------------------------------------
 
 
-def card_refund(*, payment: Payment, amount: Decimal, reason: str, now: datetime) -> Refund:
+def card_refund(
+    *, payment: Payment, amount: Decimal, reason: str, now: datetime, after_commit: bool = False
+) -> Refund:
     """Give `amount` of a paid card payment back to the card.
+
+    Called inside a caller's transaction (a cancel's refund), pass `after_commit=True`:
+    the provider's call then waits for that transaction's commit (on_commit) and the
+    pending Refund is returned; without it the call follows this function's own
+    transaction, which is the commit only when no outer one is open.
 
     Side effects, in order:
     1. validate: the amount (a positive Decimal in the currency's minor units), the reason
@@ -349,6 +356,10 @@ def card_refund(*, payment: Payment, amount: Decimal, reason: str, now: datetime
         if locked.state not in (PaymentState.PAID, PaymentState.PARTIALLY_REFUNDED):
             raise InvalidState(_("This payment was not received, or was refunded already."))
         refund = _refund_create(locked, amount, reason)
+    if after_commit:
+        # Lost (the process dies before its commit hook runs): the sweep asks again.
+        transaction.on_commit(lambda: _refund_call(refund, now=now))
+        return refund
     return _refund_call(refund, now=now)
 
 
