@@ -495,8 +495,9 @@ class SessionPage(Schema):
 class SessionCancelledOut(SessionOut):
     cancelled_bookings: list[str] = Field(description="ids of the bookings this cancelled")
     refunds_due: list[str] = Field(
-        description="of those, the paid ones: record each refund with PATCH .../bookings/{id} "
-        '{"payment_status": "refunded"}'
+        description="of those, the paid ones whose money is not back yet (a transfer or cash "
+        "to pay back by hand, a card refund Stripe has not confirmed); cards, passes and "
+        "credits are refunded by themselves"
     )
 
 
