@@ -20,6 +20,7 @@ from rendezvous.companies.domain import (
     StaffFields,
 )
 from rendezvous.companies.domain.cleaning import given
+from rendezvous.notifications.domain import NotificationSettingsFields
 
 pytestmark = pytest.mark.unit
 
@@ -32,6 +33,7 @@ ALL = [
     HoursFields,
     LocationFields,
     MembershipFields,
+    NotificationSettingsFields,
     ResourceFields,
     ServiceFields,
     SessionFields,
