@@ -20,6 +20,7 @@ from rendezvous.companies.domain import (
     StaffFields,
 )
 from rendezvous.companies.domain.cleaning import given
+from rendezvous.meetings.domain import MeetingAccountFields, StaffMeetingFields
 from rendezvous.notifications.domain import NotificationSettingsFields
 
 pytestmark = pytest.mark.unit
@@ -32,12 +33,14 @@ ALL = [
     DateExceptionFields,
     HoursFields,
     LocationFields,
+    MeetingAccountFields,
     MembershipFields,
     NotificationSettingsFields,
     ResourceFields,
     ServiceFields,
     SessionFields,
     StaffFields,
+    StaffMeetingFields,
     TimeOffFields,
 ]
 
