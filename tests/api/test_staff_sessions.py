@@ -307,7 +307,7 @@ def test_lowering_the_capacity_races_seat_reservations(shop, lower_delay):  # no
     for i in range(4):
         reserve(shop, f"pre-{i}")()
     lower = lambda: editing.session_update(  # noqa: E731
-        session=shop.session, values={"capacity": 6}, now=NOW
+        session=shop.session, fields=editing.SessionFields(capacity=6), now=NOW
     )
     # Held back or not, so that both orders happen; the invariants hold in either.
     delays = [lower_delay] + [0.0 if lower_delay else 0.05] * 6
@@ -334,7 +334,7 @@ def test_moving_a_session_races_an_appointment_for_the_same_staff(shop, delays):
     reserve(shop, "pre")()
     target = TOMORROW_10 + timedelta(days=1)
     move = lambda: editing.session_update(  # noqa: E731
-        session=shop.session, values={"start": target}, now=NOW
+        session=shop.session, fields=editing.SessionFields(start=target), now=NOW
     )
     appointment = lambda: domain.booking_create(  # noqa: E731
         company=shop.company,

@@ -325,10 +325,12 @@ def test_starts_outside_the_calendar_are_refused_on_their_field(practice, start)
         lambda: domain.booking_reschedule(booking=b, start=start, actor=domain.STAFF, now=NOW),
         lambda: domain.session_create(
             company=practice.company,
-            values={"service": str(practice.yoga.pk), "start": start, "capacity": 5},
+            fields=domain.SessionFields(service=str(practice.yoga.pk), start=start, capacity=5),
             now=NOW,
         ),
-        lambda: domain.session_update(session=practice.session, values={"end": start}, now=NOW),
+        lambda: domain.session_update(
+            session=practice.session, fields=domain.SessionFields(end=start), now=NOW
+        ),
     ):
         with pytest.raises(ValidationFailed) as refused:
             write()

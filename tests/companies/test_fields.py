@@ -1,4 +1,4 @@
-"""The typed inputs of the setup writes (`<Entity>Fields`): a field not given is UNSET
+"""The typed inputs of the domain writes (`<Entity>Fields`): a field not given is UNSET
 and left alone, a name the entity does not have is refused when the input is made
 (not ignored), and an input cannot change once made."""
 
@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from rendezvous.availability.domain import DateExceptionFields, HoursFields, TimeOffFields
+from rendezvous.bookings.domain import SessionFields
 from rendezvous.catalog.domain import CategoryFields, ServiceFields
 from rendezvous.companies.domain import (
     UNSET,
@@ -19,6 +20,8 @@ from rendezvous.companies.domain import (
     StaffFields,
 )
 from rendezvous.companies.domain.cleaning import given
+from rendezvous.meetings.domain import MeetingAccountFields, StaffMeetingFields
+from rendezvous.notifications.domain import NotificationSettingsFields
 
 pytestmark = pytest.mark.unit
 
@@ -30,10 +33,14 @@ ALL = [
     DateExceptionFields,
     HoursFields,
     LocationFields,
+    MeetingAccountFields,
     MembershipFields,
+    NotificationSettingsFields,
     ResourceFields,
     ServiceFields,
+    SessionFields,
     StaffFields,
+    StaffMeetingFields,
     TimeOffFields,
 ]
 

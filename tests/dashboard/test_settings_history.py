@@ -16,7 +16,7 @@ from rendezvous.companies.domain import (
     staff_update,
 )
 from rendezvous.companies.models import Role
-from rendezvous.meetings.domain import meeting_account_create
+from rendezvous.meetings.domain import MeetingAccountFields, meeting_account_create
 from tests.audit import as_staff
 from tests.conftest import NOW, TOMORROW_10
 
@@ -69,7 +69,9 @@ def test_the_company_page_shows_settings_changes_and_no_secret(client, practice)
         company_update(company=practice.company, fields=CompanyFields(name="Praxis Nord"))
         meeting_account_create(
             company=practice.company,
-            values={"provider": "jitsi", "url": "https://meet.example/", "secret": "s3cret-value"},
+            fields=MeetingAccountFields(
+                provider="jitsi", url="https://meet.example/", secret="s3cret-value"
+            ),
         )
         _token, secret = api_token_issue(
             company=practice.company, fields=ApiTokenFields(name="Sync", role=Role.SENIOR)

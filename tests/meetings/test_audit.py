@@ -7,6 +7,8 @@ from rendezvous.companies.models import Role
 from rendezvous.core.audit import SECRET_CHANGED
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.meetings.domain import (
+    MeetingAccountFields,
+    StaffMeetingFields,
     meeting_account_create,
     meeting_account_update,
     meeting_default_set,
@@ -27,16 +29,16 @@ def test_an_accounts_secret_is_recorded_as_changed_never_with_its_value(practice
     with as_staff(boss):
         account = meeting_account_create(
             company=practice.company,
-            values={
-                "provider": "bigbluebutton",
-                "url": "https://bbb.example.com/",
-                "secret": SECRET,
-            },
+            fields=MeetingAccountFields(
+                provider="bigbluebutton", url="https://bbb.example.com/", secret=SECRET
+            ),
         )
         MeetingAccount.objects.filter(pk=account.pk).update(
             access_token="oauth-access-123", refresh_token="oauth-refresh-456"
         )
-        meeting_account_update(account=account, values={"secret": NEW_SECRET, "active": False})
+        meeting_account_update(
+            account=account, fields=MeetingAccountFields(secret=NEW_SECRET, active=False)
+        )
     created, updated = entries()
     assert (created.entity, created.entity_id, created.action) == (
         "meeting_account",
@@ -55,7 +57,7 @@ def test_an_accounts_secret_is_recorded_as_changed_never_with_its_value(practice
 def test_a_staff_members_provider_is_one_entry_on_the_staff_member(practice):
     ada = practice.staff[0]
     meeting_staff_assign(
-        staff=ada, values={"provider": "static_link", "url": "https://r.example/a"}
+        staff=ada, fields=StaffMeetingFields(provider="static_link", url="https://r.example/a")
     )
     (entry,) = entries()
     assert (entry.entity, entry.entity_id, entry.action) == (
@@ -67,7 +69,7 @@ def test_a_staff_members_provider_is_one_entry_on_the_staff_member(practice):
         "provider": [None, "static_link"],
         "url": [None, "https://r.example/a"],
     }
-    meeting_staff_assign(staff=ada, values={"provider": ""})
+    meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider=""))
     assert entries()[-1].changes == {
         "provider": ["static_link", None],
         "url": ["https://r.example/a", None],
@@ -92,8 +94,8 @@ def test_a_refused_write_records_nothing(practice):
     with pytest.raises(ValidationFailed):
         meeting_account_create(
             company=practice.company,
-            values={"provider": "jitsi", "url": "ftp://x", "secret": SECRET},
+            fields=MeetingAccountFields(provider="jitsi", url="ftp://x", secret=SECRET),
         )
     with pytest.raises(ValidationFailed):
-        meeting_staff_assign(staff=practice.staff[0], values={"provider": "zoom"})
+        meeting_staff_assign(staff=practice.staff[0], fields=StaffMeetingFields(provider="zoom"))
     assert entries() == [] and list(MeetingAccount.objects.values()) == before

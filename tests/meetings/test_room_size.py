@@ -30,14 +30,16 @@ def sessions() -> list[tuple]:
 def new_session(practice, capacity: int, **values) -> ClassSession:
     return editing.session_create(
         company=practice.company,
-        values={
-            "service": str(practice.yoga.id),
-            "staff": str(practice.staff[0].id),
-            "start": TOMORROW_10 + timedelta(days=2),
-            "capacity": capacity,
-            "online": True,
-            **values,
-        },
+        fields=editing.SessionFields(
+            **{
+                "service": str(practice.yoga.id),
+                "staff": str(practice.staff[0].id),
+                "start": TOMORROW_10 + timedelta(days=2),
+                "capacity": capacity,
+                "online": True,
+                **values,
+            }
+        ),
         now=NOW,
     )
 
@@ -61,13 +63,13 @@ def test_raising_the_capacity_of_an_online_class_past_the_room_is_refused(practi
     session = new_session(practice, 5)
     before, rows = snapshot(), sessions()
     with pytest.raises(ValidationFailed) as info:
-        editing.session_update(session=session, values={"capacity": 6}, now=NOW)
+        editing.session_update(session=session, fields=editing.SessionFields(capacity=6), now=NOW)
     assert "capacity" in info.value.fields
     # Switching a large offline class online is the same change.
     offline = new_session(practice, 12, online=False, start=TOMORROW_10 + timedelta(days=3))
     rows = sessions()
     with pytest.raises(ValidationFailed):
-        editing.session_update(session=offline, values={"online": True}, now=NOW)
+        editing.session_update(session=offline, fields=editing.SessionFields(online=True), now=NOW)
     assert (snapshot(), sessions()) == (before, rows)
 
 
@@ -78,10 +80,12 @@ def test_a_class_served_by_another_provider_keeps_its_capacity(practice, jitsi):
     # its capacity is judged by the room's size again.
     MeetingAccount.objects.filter(pk=jitsi.pk).update(active=False)
     with pytest.raises(ValidationFailed):
-        editing.session_update(session=session, values={"capacity": 11}, now=NOW)
+        editing.session_update(session=session, fields=editing.SessionFields(capacity=11), now=NOW)
     # A change that leaves capacity, online and staff alone is not refused.
     moved = editing.session_update(
-        session=session, values={"start": TOMORROW_10 + timedelta(days=4)}, now=NOW
+        session=session,
+        fields=editing.SessionFields(start=TOMORROW_10 + timedelta(days=4)),
+        now=NOW,
     )
     assert moved.capacity == 12
 

@@ -7,6 +7,8 @@ import pytest
 
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.meetings.domain import (
+    MeetingAccountFields,
+    StaffMeetingFields,
     account_for,
     meeting_account_test,
     meeting_account_update,
@@ -29,26 +31,27 @@ def test_a_teams_choice_copies_the_companys_app_and_keeps_the_connection(practic
         company=practice.company, provider="teams", app_id="client", secret="s", tenant="t.example"
     )
     ada = practice.staff[0]
-    own = meeting_staff_assign(staff=ada, values={"provider": "teams"})
+    own = meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider="teams"))
     assert (own.staff, own.app_id, own.secret, own.tenant) == (ada, "client", "s", "t.example")
     MeetingAccount.objects.filter(pk=own.pk).update(refresh_token="kept")
     # Choosing it again changes nothing: the same row, its connection kept.
-    again = meeting_staff_assign(staff=ada, values={"provider": "teams"})
+    again = meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider="teams"))
     assert again.pk == own.pk and MeetingAccount.objects.get(pk=own.pk).refresh_token == "kept"
     # Another provider: the Teams account is kept, inactive, and comes back when chosen.
     room = meeting_staff_assign(
-        staff=ada, values={"provider": "static_link", "url": "https://room.example.com/ada"}
+        staff=ada,
+        fields=StaffMeetingFields(provider="static_link", url="https://room.example.com/ada"),
     )
     assert account_for(practice.company, ada.pk) == room
     assert not MeetingAccount.objects.get(pk=own.pk).active
-    back = meeting_staff_assign(staff=ada, values={"provider": "teams"})
+    back = meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider="teams"))
     assert back.pk == own.pk and back.active and not MeetingAccount.objects.get(pk=room.pk).active
 
 
 def test_the_company_default_leaves_no_own_account_active(practice):
     ada = practice.staff[0]
-    meeting_staff_assign(staff=ada, values={"provider": "builtin"})
-    assert meeting_staff_assign(staff=ada, values={"provider": ""}) is None
+    meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider="builtin"))
+    assert meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider="")) is None
     assert account_for(practice.company, ada.pk) is None
     assert MeetingAccount.objects.filter(staff=ada).count() == 1
 
@@ -56,11 +59,14 @@ def test_the_company_default_leaves_no_own_account_active(practice):
 def test_a_refusal_writes_nothing(practice):
     before = rows()
     with pytest.raises(ValidationFailed) as info:
-        meeting_staff_assign(staff=practice.staff[0], values={"provider": "google_meet"})
+        meeting_staff_assign(
+            staff=practice.staff[0], fields=StaffMeetingFields(provider="google_meet")
+        )
     assert "provider" in info.value.fields
     with pytest.raises(ValidationFailed) as info:
         meeting_staff_assign(
-            staff=practice.staff[0], values={"provider": "static_link", "url": "javascript:x"}
+            staff=practice.staff[0],
+            fields=StaffMeetingFields(provider="static_link", url="javascript:x"),
         )
     assert info.value.fields == {"url": ["Enter a link that starts with https://."]}
     assert rows() == before
@@ -124,16 +130,18 @@ def test_a_new_client_secret_on_the_companys_app_reaches_the_staff_members_copie
         company=practice.company, provider="zoom", app_id="acc:client:host@x.example", secret="z1"
     )
     ada, ben, cleo = practice.staff
-    copy = meeting_staff_assign(staff=ada, values={"provider": "teams"})
+    copy = meeting_staff_assign(staff=ada, fields=StaffMeetingFields(provider="teams"))
     MeetingAccount.objects.filter(pk=copy.pk).update(refresh_token="kept")
     own_app = MeetingAccount.objects.create(
         company=practice.company, staff=ben, provider="teams", app_id="bens-app", secret="b"
     )
     zoom_copy = meeting_staff_assign(
-        staff=cleo, values={"provider": "zoom", "zoom_user": "cleo@x.example"}
+        staff=cleo, fields=StaffMeetingFields(provider="zoom", zoom_user="cleo@x.example")
     )
-    meeting_account_update(account=teams, values={"secret": "new-secret"})
-    meeting_account_update(account=zoom, values={"app_id": "acc:client2", "secret": "z2"})
+    meeting_account_update(account=teams, fields=MeetingAccountFields(secret="new-secret"))
+    meeting_account_update(
+        account=zoom, fields=MeetingAccountFields(app_id="acc:client2", secret="z2")
+    )
     copy, own_app, zoom_copy = (
         MeetingAccount.objects.get(pk=row.pk) for row in (copy, own_app, zoom_copy)
     )

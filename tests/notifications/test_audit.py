@@ -6,6 +6,7 @@ import pytest
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.notifications.domain import (
+    NotificationSettingsFields,
     notification_settings_delete,
     notification_settings_save,
     template_delete,
@@ -43,7 +44,8 @@ def test_saving_a_template_twice_records_its_creation_then_the_change(practice):
 
 def test_notification_settings_are_recorded_on_the_company(practice):
     notification_settings_save(
-        company=practice.company, values={"reply_to": "desk@example.com", "notify_staff": False}
+        company=practice.company,
+        fields=NotificationSettingsFields(reply_to="desk@example.com", notify_staff=False),
     )
     notification_settings_delete(settings=NotificationSettings.objects.get())
     changed, reset = entries()
@@ -66,6 +68,8 @@ def test_a_refused_write_records_nothing(practice):
             body="Join [sign_in_link]",
         )
     with pytest.raises(ValidationFailed):
-        notification_settings_save(company=practice.company, values={"reply_to": "not an email"})
+        notification_settings_save(
+            company=practice.company, fields=NotificationSettingsFields(reply_to="not an email")
+        )
     assert entries() == []
     assert not MessageTemplate.objects.exists() and not NotificationSettings.objects.exists()

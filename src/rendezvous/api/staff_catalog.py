@@ -246,7 +246,9 @@ def session_create(request: HttpRequest, company: str, payload: SessionCreate):
     actor: Actor = request.auth
     c = access_company(actor, company)
     access_manage_sessions(actor)
-    session = sessions.session_create(company=c, values=payload.model_dump(exclude_unset=True))
+    session = sessions.session_create(
+        company=c, fields=sessions.SessionFields(**payload.model_dump(exclude_unset=True))
+    )
     return Status(201, _render_session(session, c.zone))
 
 
@@ -268,7 +270,8 @@ def session_patch(request: HttpRequest, company: str, session_id: str, payload: 
     c = access_company(actor, company)
     access_manage_sessions(actor)
     session = sessions.session_update(
-        session=_session(actor, session_id), values=payload.model_dump(exclude_unset=True)
+        session=_session(actor, session_id),
+        fields=sessions.SessionFields(**payload.model_dump(exclude_unset=True)),
     )
     return _render_session(session, c.zone)
 

@@ -29,6 +29,7 @@ from rendezvous.core.text import has_control_chars
 from .domain import (
     STAFF,
     CustomerDetails,
+    SessionFields,
     booking_cancel,
     booking_confirm,
     booking_decline,
@@ -364,10 +365,10 @@ class ClassSessionForm(CompanyScopedForm, DomainForm):
         fields = ("company", *SESSION_FIELDS)
 
     def domain_write(self) -> ClassSession:
-        values = self.domain_values(SESSION_FIELDS)
+        fields = SessionFields(**self.domain_values(SESSION_FIELDS))
         if self.instance.pk is None:
-            return session_create(company=self.cleaned_data["company"], values=values)
-        return session_update(session=self.instance, values=values)
+            return session_create(company=self.cleaned_data["company"], fields=fields)
+        return session_update(session=self.instance, fields=fields)
 
 
 @admin.register(ClassSession)

@@ -1,7 +1,8 @@
 """The typed inputs of domain writes: each entity's `<Entity>Fields` dataclass gives
 every writable field, UNSET for "leave it as it is" (a PATCH that names two fields
 changes two). Shared by every app's domain (companies, catalog, availability,
-payments), so one sentinel means the same everywhere."""
+bookings, payments, meetings, notifications), so one sentinel means the same
+everywhere."""
 
 from __future__ import annotations
 

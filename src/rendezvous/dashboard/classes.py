@@ -5,6 +5,7 @@ booking_create, session_cancel; payments.domain.checkout.payment_received)."""
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -78,7 +79,7 @@ def classes(request, actor: Actor):
         access_manage_sessions(actor)
         form = request.POST
         start_at = aware_start(form.get("start", ""), ZoneInfo(actor.company.timezone))
-        values = {
+        values: dict[str, Any] = {
             "service": form.get("service") or None,
             "staff": form.get("staff") or None,
             "start": start_at,
@@ -96,7 +97,9 @@ def classes(request, actor: Actor):
             length = timedelta(minutes=int(duration)) if len(duration) <= 5 else too_long
             values["end"] = start_at + min(length, too_long)
         try:
-            session = bookings.session_create(company=actor.company, values=values)
+            session = bookings.session_create(
+                company=actor.company, fields=bookings.SessionFields(**values)
+            )
         except DomainError as exc:
             errors = form_errors(exc)
         else:

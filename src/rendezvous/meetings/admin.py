@@ -33,6 +33,7 @@ from rendezvous.core.errors import DomainError
 
 from .admin_report import report_view
 from .domain import (
+    MeetingAccountFields,
     meeting_account_create,
     meeting_account_delete,
     meeting_account_update,
@@ -79,9 +80,10 @@ class MeetingAccountForm(DomainForm):
         values = self.domain_values(ACCOUNT_FIELDS)
         if self.cleaned_data.get("secret"):
             values["secret"] = self.cleaned_data["secret"]
+        fields = MeetingAccountFields(**values)
         if self.instance.pk is None:
-            return meeting_account_create(company=self.cleaned_data["company"], values=values)
-        return meeting_account_update(account=self.instance, values=values)
+            return meeting_account_create(company=self.cleaned_data["company"], fields=fields)
+        return meeting_account_update(account=self.instance, fields=fields)
 
 
 @admin.register(MeetingAccount)

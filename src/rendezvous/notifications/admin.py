@@ -27,6 +27,7 @@ from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 
 from .defaults import default_template
 from .domain import (
+    NotificationSettingsFields,
     notification_settings_delete,
     notification_settings_save,
     outbox_delete,
@@ -241,7 +242,8 @@ class NotificationSettingsForm(CompanyScopedForm, DomainForm):
         company = self.form_company()
         assert company is not None  # a required field on "add", read-only after
         return notification_settings_save(
-            company=company, values=self.domain_values(SETTINGS_FIELDS)
+            company=company,
+            fields=NotificationSettingsFields(**self.domain_values(SETTINGS_FIELDS)),
         )
 
 

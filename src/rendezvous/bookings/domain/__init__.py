@@ -19,6 +19,7 @@ from .details import CustomerDetails, clean_details
 from .sessions import (
     REFUND_DUE,
     SessionCancelled,
+    SessionFields,
     session_cancel,
     session_create,
     session_delete,
@@ -33,6 +34,7 @@ __all__ = [
     "CustomerDetails",
     "REFUND_DUE",
     "SessionCancelled",
+    "SessionFields",
     "booking_cancel",
     "booking_confirm",
     "booking_create",

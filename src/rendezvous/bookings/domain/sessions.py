@@ -36,7 +36,6 @@ without a payment staff clear the way they record any refund: booking_record_pay
 The meetings report lists such bookings as a problem.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +56,7 @@ from rendezvous.companies.domain import FieldErrors, clean_bool, clean_int, comp
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
 from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed
+from rendezvous.core.fields import UNSET, Maybe, Ref, given
 
 from .. import events
 from .change import STAFF, booking_save_moved
@@ -137,11 +137,29 @@ def session_cancel(*, session: ClassSession, now: datetime | None = None) -> Ses
 # -- scheduling, changing and deleting a session ------------------------------------
 
 
+@dataclass(frozen=True, kw_only=True)
+class SessionFields:
+    """A class session's writable fields; UNSET ones are left as they are. To schedule
+    one, service, start and capacity are required (end defaults to start + the
+    service's duration); the service is fixed once scheduled, so an update ignores it.
+    None empties staff, location and resource; for the others it is refused."""
+
+    service: Maybe[Ref | None] = UNSET
+    start: Maybe[datetime | None] = UNSET
+    end: Maybe[datetime | None] = UNSET
+    capacity: Maybe[int | None] = UNSET
+    online: Maybe[bool | None] = UNSET
+    staff: Maybe[Ref | None] = UNSET
+    location: Maybe[Ref | None] = UNSET
+    resource: Maybe[Ref | None] = UNSET
+
+
 def _clean_session(
-    company: Company, values: Mapping[str, Any], *, session: ClassSession | None, now: datetime
-):
+    company: Company, fields: SessionFields, *, session: ClassSession | None, now: datetime
+) -> dict[str, Any]:
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
+    values = given(fields)
     service = session.service if session is not None else None
     if session is None:
         service = company_row(errors, "service", Service, company, values.get("service"))
@@ -155,6 +173,7 @@ def _clean_session(
             value = values.get(name)
             if value is None and name == "end" and session is None:
                 continue
+            # The back office hands over None for a start it could not read.
             if not isinstance(value, datetime) or timezone.is_naive(value):
                 errors.add(name, _("A date and time with a UTC offset is required."))
             elif not in_calendar(value):
@@ -234,7 +253,7 @@ def _check_free(
 
 
 def session_create(
-    *, company: Company, values: Mapping[str, Any], now: datetime | None = None
+    *, company: Company, fields: SessionFields, now: datetime | None = None
 ) -> ClassSession:
     """Schedule a class session.
 
@@ -251,7 +270,7 @@ def session_create(
     Raises ValidationFailed or SlotUnavailable; nothing is written then.
     """
     now = now or timezone.now()
-    cleaned = _clean_session(company, values, session=None, now=now)
+    cleaned = _clean_session(company, fields, session=None, now=now)
     session = ClassSession(company=company, **cleaned)
     with booking_transaction():
         _check_free(
@@ -272,7 +291,7 @@ ROOM_FIELDS = ("capacity", "online", "staff")
 
 
 def session_update(
-    *, session: ClassSession, values: Mapping[str, Any], now: datetime | None = None
+    *, session: ClassSession, fields: SessionFields, now: datetime | None = None
 ) -> ClassSession:
     """Change a class session (a PATCH); moving it moves its bookings with it.
 
@@ -290,7 +309,7 @@ def session_update(
     Raises ValidationFailed, InvalidState or SlotUnavailable; nothing is written then.
     """
     now = now or timezone.now()
-    cleaned = _clean_session(session.company, values, session=session, now=now)
+    cleaned = _clean_session(session.company, fields, session=session, now=now)
     with booking_transaction():
         locked = (
             ClassSession.objects.select_for_update(of=("self",))

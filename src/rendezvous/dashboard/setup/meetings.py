@@ -189,7 +189,9 @@ def _account_values(post) -> dict[str, Any]:
 def meetings_account_add(request, actor: Actor):
     values = {**_account_values(request.POST), "active": True, "staff": None}
     try:
-        account = meetings.meeting_account_create(company=actor.company, values=values)
+        account = meetings.meeting_account_create(
+            company=actor.company, fields=meetings.MeetingAccountFields(**values)
+        )
     except DomainError as exc:
         shown = {k: v for k, v in values.items() if k != "secret"}
         return _page(request, actor, new=shown, new_errors=form_errors(exc))
@@ -224,7 +226,9 @@ def meetings_account(request, actor: Actor, account_id: int):
         return _account_page(request, actor, account)
     values = _account_values(request.POST)
     try:
-        meetings.meeting_account_update(account=account, values=values)
+        meetings.meeting_account_update(
+            account=account, fields=meetings.MeetingAccountFields(**values)
+        )
     except DomainError as exc:
         shown = {k: v for k, v in values.items() if k != "secret"}
         return _account_page(request, actor, account, form=shown, errors=form_errors(exc))
@@ -272,7 +276,7 @@ def meetings_staff(request, actor: Actor, staff_id: int):
     member = access_company_row(actor, StaffMember, staff_id)
     form = {name: request.POST.get(name, "") for name in ("provider", "url", "zoom_user")}
     try:
-        meetings.meeting_staff_assign(staff=member, values=form)
+        meetings.meeting_staff_assign(staff=member, fields=meetings.StaffMeetingFields(**form))
     except DomainError as exc:
         return _page(
             request, actor, assign={**form, "staff": member.pk}, assign_errors=form_errors(exc)

@@ -4,6 +4,8 @@ meeting_view (the one reveal rule)."""
 
 from .accounts import (
     AccountTest,
+    MeetingAccountFields,
+    StaffMeetingFields,
     meeting_account_create,
     meeting_account_delete,
     meeting_account_test,
@@ -31,7 +33,9 @@ from .room_size import meeting_session_fits
 __all__ = [
     "AccountTest",
     "CustomerViewer",
+    "MeetingAccountFields",
     "MeetingView",
+    "StaffMeetingFields",
     "account_for",
     "meeting_account_create",
     "meeting_account_delete",

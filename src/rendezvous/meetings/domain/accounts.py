@@ -19,7 +19,7 @@ reconnecting".
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +41,7 @@ from rendezvous.companies.domain import (
 from rendezvous.companies.models import Company, StaffMember
 from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import InvalidState
+from rendezvous.core.fields import UNSET, Maybe, Ref, given, or_none
 
 from ..models import MeetingAccount, MeetingState
 from ..providers import REGISTRY, MeetingSpec, ProviderError, get_provider
@@ -64,38 +65,70 @@ ACCOUNT = "meeting_account"
 SECRETS = ("secret",)
 
 
-def _clean_account(company: Company, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields in `values`, checked; raises ValidationFailed listing every problem."""
+@dataclass(frozen=True, kw_only=True)
+class MeetingAccountFields:
+    """A meeting account's writable fields; UNSET ones are left as they are (the
+    provider is required to create one). `secret` is in clear (the model field
+    encrypts it); None empties the texts and, for `staff`, makes it the company's."""
+
+    staff: Maybe[Ref | None] = UNSET
+    provider: Maybe[str | None] = UNSET
+    active: Maybe[bool | None] = UNSET
+    url: Maybe[str | None] = UNSET
+    app_id: Maybe[str | None] = UNSET
+    secret: Maybe[str | None] = UNSET
+    tenant: Maybe[str | None] = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffMeetingFields:
+    """Who hosts a staff member's meetings: `provider` ("", None or UNSET for the
+    company's default), `url` (a static room link), `zoom_user` (the Zoom user of the
+    company's Server-to-Server app who hosts them; empty: the staff member's email)."""
+
+    provider: Maybe[str | None] = UNSET
+    url: Maybe[str | None] = UNSET
+    zoom_user: Maybe[str | None] = UNSET
+
+
+def _clean_account(
+    company: Company, fields: MeetingAccountFields, *, creating: bool
+) -> dict[str, Any]:
+    """The fields given, checked; raises ValidationFailed listing every problem."""
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    if "staff" in values:
+    if fields.staff is not UNSET:
         staff = None
-        if values["staff"] is not None:
-            staff_id = parse_ref(values["staff"])
+        if fields.staff is not None:
+            staff_id = parse_ref(fields.staff)
             staff = StaffMember.objects.filter(pk=staff_id).first() if staff_id else None
             if staff is None or staff.company_id != company.pk:
                 errors.add("staff", _("This staff member works for another company."))
         cleaned["staff"] = staff
-    if "provider" in values:
-        if values["provider"] not in REGISTRY:
+    if creating or fields.provider is not UNSET:
+        provider = or_none(fields.provider)
+        if provider not in REGISTRY:
             errors.add("provider", _("Choose one of the video providers."))
-        cleaned["provider"] = values["provider"]
-    if "active" in values:
-        cleaned["active"] = clean_bool(errors, "active", values["active"])
-    if "url" in values:
-        url = clean_text(errors, "url", values["url"], max_length=URL_MAX, required=False)
+        cleaned["provider"] = provider
+    if fields.active is not UNSET:
+        cleaned["active"] = clean_bool(errors, "active", fields.active)
+    if fields.url is not UNSET:
+        url = clean_text(errors, "url", fields.url, max_length=URL_MAX, required=False)
         if url and "url" not in errors:
             try:
                 URLValidator(schemes=["https", "http"])(url)
             except ValidationError:
                 errors.add("url", _("Enter a link that starts with https://."))
         cleaned["url"] = url
-    for name, limit in (("app_id", APP_ID_MAX), ("tenant", TENANT_MAX)):
-        if name in values:
-            cleaned[name] = clean_text(errors, name, values[name], max_length=limit, required=False)
-    if "secret" in values:
+    for name, value, limit in (
+        ("app_id", fields.app_id, APP_ID_MAX),
+        ("tenant", fields.tenant, TENANT_MAX),
+    ):
+        if value is not UNSET:
+            cleaned[name] = clean_text(errors, name, value, max_length=limit, required=False)
+    if fields.secret is not UNSET:
         cleaned["secret"] = clean_text(
-            errors, "secret", values["secret"], max_length=SECRET_MAX, required=False
+            errors, "secret", fields.secret, max_length=SECRET_MAX, required=False
         )
     errors.raise_if_any()
     return cleaned
@@ -108,9 +141,8 @@ def _check_whole(provider: str, url: str) -> None:
         errors.raise_if_any()
 
 
-def meeting_account_create(*, company: Company, values: Mapping[str, Any]) -> MeetingAccount:
-    """Add a video provider account to `company` (`values`: provider, staff id or None,
-    active, url, app_id, secret in clear, tenant).
+def meeting_account_create(*, company: Company, fields: MeetingAccountFields) -> MeetingAccount:
+    """Add a video provider account to `company`.
 
     Side effects, in order:
     1. validate: every field, and the URL the provider needs
@@ -118,27 +150,29 @@ def meeting_account_create(*, company: Company, values: Mapping[str, Any]) -> Me
     Raises ValidationFailed; nothing is written then.
     """
     with transaction.atomic():
-        account = _account_create(company, values)
-        logged(account, ACCOUNT, "created", _changes({}, account, values), secrets=SECRETS)
+        account = _account_create(company, fields)
+        logged(account, ACCOUNT, "created", _changes({}, account, given(fields)), secrets=SECRETS)
     return account
 
 
 def _changes(
-    before: Mapping[str, Any], account: MeetingAccount, values: Mapping[str, Any]
+    before: Mapping[str, Any], account: MeetingAccount, names: Container[str]
 ) -> dict[str, Any]:
-    """The audit log's changes of the fields in `values` (a secret set to empty and
+    """The audit log's changes of the fields in `names` (a secret set to empty and
     back counts as none)."""
-    return field_changes(before, row_values(account, [n for n in FIELDS if n in values]))
+    return field_changes(before, row_values(account, [n for n in FIELDS if n in names]))
 
 
-def _account_create(company: Company, values: Mapping[str, Any]) -> MeetingAccount:
-    cleaned = _clean_account(company, {"provider": None, **values})
+def _account_create(company: Company, fields: MeetingAccountFields) -> MeetingAccount:
+    cleaned = _clean_account(company, fields, creating=True)
     _check_whole(cleaned["provider"], cleaned.get("url", ""))
     return MeetingAccount.objects.create(company=company, **cleaned)
 
 
-def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]) -> MeetingAccount:
-    """Change the fields of an account given in `values` (a PATCH); a secret is changed
+def meeting_account_update(
+    *, account: MeetingAccount, fields: MeetingAccountFields
+) -> MeetingAccount:
+    """Change the fields of an account that are given (a PATCH); a secret is changed
     only when one is given.
 
     Side effects, in order:
@@ -150,16 +184,16 @@ def meeting_account_update(*, account: MeetingAccount, values: Mapping[str, Any]
     Raises ValidationFailed; nothing is written then.
     """
     with transaction.atomic():
-        locked, changes = _account_update(account, values)
+        locked, changes = _account_update(account, fields)
         if changes:
             logged(locked, ACCOUNT, "updated", changes, secrets=SECRETS)
     return locked
 
 
 def _account_update(
-    account: MeetingAccount, values: Mapping[str, Any]
+    account: MeetingAccount, fields: MeetingAccountFields
 ) -> tuple[MeetingAccount, dict[str, Any]]:
-    cleaned = _clean_account(account.company, values)
+    cleaned = _clean_account(account.company, fields, creating=False)
     if not cleaned:
         return account, {}
     with transaction.atomic():
@@ -300,19 +334,19 @@ def _zoom_app_id(app_id: str, user: str) -> str:
     return f"{account_id}:{client_id}:{user}" if user else f"{account_id}:{client_id}"
 
 
-def _staff_account_values(staff: StaffMember, values: Mapping[str, Any]) -> dict[str, Any] | None:
+def _staff_account_values(staff: StaffMember, fields: StaffMeetingFields) -> dict[str, Any] | None:
     """The settings of the staff member's own account, checked; None for "the company's
     default". Raises ValidationFailed."""
     errors = FieldErrors()
-    provider = values.get("provider") or ""
+    provider = or_none(fields.provider) or ""
     if not provider:
         return None
     if provider not in REGISTRY:
         errors.add("provider", _("Choose one of the video providers."))
         errors.raise_if_any()
     if provider == "static_link":
-        url = values.get("url", "")
-        if not (isinstance(url, str) and url.strip()):
+        url = or_none(fields.url) or ""
+        if not url.strip():
             errors.add("url", _("Enter the link of the staff member's video room."))
             errors.raise_if_any()
         return {"provider": provider, "url": url, "app_id": "", "secret": "", "tenant": ""}
@@ -340,7 +374,7 @@ def _staff_account_values(staff: StaffMember, values: Mapping[str, Any]) -> dict
         user = clean_text(
             errors,
             "zoom_user",
-            values.get("zoom_user", ""),
+            or_none(fields.zoom_user) or "",
             max_length=ZOOM_USER_MAX,
             required=False,
         )
@@ -360,11 +394,11 @@ def _staff_account_values(staff: StaffMember, values: Mapping[str, Any]) -> dict
     return cleaned
 
 
-def meeting_staff_assign(*, staff: StaffMember, values: Mapping[str, Any]) -> MeetingAccount | None:
+def meeting_staff_assign(
+    *, staff: StaffMember, fields: StaffMeetingFields
+) -> MeetingAccount | None:
     """Which video provider hosts `staff`'s online meetings (the "meeting providers and
-    meeting services" table). `values`: provider ("" for the company's default), url
-    (a static room link), zoom_user (the Zoom user of the company's Server-to-Server
-    app who hosts them; empty: the staff member's email).
+    meeting services" table), as StaffMeetingFields says.
 
     The staff member's own account of that provider is changed (its connection kept
     while the app stays the same) or created, with the company's app and server
@@ -376,11 +410,11 @@ def meeting_staff_assign(*, staff: StaffMember, values: Mapping[str, Any]) -> Me
     3. write: the account (meeting_account_create/update), `active` of the others
     Raises ValidationFailed; nothing is written then.
     """
-    cleaned = _staff_account_values(staff, values)
+    cleaned = _staff_account_values(staff, fields)
     if cleaned is not None:
         # Validated before anything is written, as the account it becomes.
         _check_whole(cleaned["provider"], cleaned["url"])
-        _clean_account(staff.company, cleaned)
+        _clean_account(staff.company, MeetingAccountFields(**cleaned), creating=True)
     with transaction.atomic():
         own = list(
             MeetingAccount.objects.select_for_update(of=("self",))
@@ -393,12 +427,14 @@ def meeting_staff_assign(*, staff: StaffMember, values: Mapping[str, Any]) -> Me
         if cleaned is not None:
             same = next((a for a in own if a.provider == cleaned["provider"]), None)
             if same is None:
-                chosen = _account_create(staff.company, {**cleaned, "staff": str(staff.pk)})
+                chosen = _account_create(
+                    staff.company, MeetingAccountFields(**cleaned, staff=str(staff.pk))
+                )
             else:
                 changed = {k: v for k, v in cleaned.items() if getattr(same, k) != v}
                 if not same.active:
                     changed["active"] = True
-                chosen = _account_update(same, changed)[0]
+                chosen = _account_update(same, MeetingAccountFields(**changed))[0]
         for row in own:
             if row.active and (chosen is None or row.pk != chosen.pk):
                 row.active = False

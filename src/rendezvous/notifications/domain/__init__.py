@@ -30,7 +30,11 @@ from .misc import (
     template_test_send,
     template_update,
 )
-from .options import notification_settings_delete, notification_settings_save
+from .options import (
+    NotificationSettingsFields,
+    notification_settings_delete,
+    notification_settings_save,
+)
 from .outbox import (
     outbox_delete,
     outbox_deliver,
@@ -44,6 +48,7 @@ from .outbox import (
 __all__ = [
     "notification_settings_delete",
     "notification_settings_save",
+    "NotificationSettingsFields",
     "notify_booking_cancelled",
     "notify_booking_confirmed",
     "notify_booking_created",

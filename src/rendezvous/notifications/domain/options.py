@@ -10,7 +10,7 @@ Reminders already scheduled keep their times: the offsets apply to bookings made
 moved from then on (reminders_schedule reads them then).
 """
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from rendezvous.companies.domain import COMPANY, FieldErrors, clean_bool, clean_email
 from rendezvous.companies.models import Company
 from rendezvous.core.audit import field_changes, logged, row_values
+from rendezvous.core.fields import UNSET, Maybe
 
 from ..models import NotificationSettings
 
@@ -26,9 +27,21 @@ OFFSET_MAX = 60 * 24 * 30
 OFFSETS_MAX = 5
 
 
+@dataclass(frozen=True, kw_only=True)
+class NotificationSettingsFields:
+    """A company's notification settings; UNSET ones keep their value (or the
+    default, for a company that had none). None empties the offsets (no reminders)
+    and reply_to; for notify_staff it is refused."""
+
+    reminder_offsets_minutes: Maybe[list[int] | None] = UNSET
+    reply_to: Maybe[str | None] = UNSET
+    notify_staff: Maybe[bool | None] = UNSET
+
+
 def _clean_offsets(errors: FieldErrors, value: Any) -> list[int]:
     if value is None:
         value = []
+    # The admin's JSON field hands over whatever JSON was typed, so the shape is checked.
     if not isinstance(value, list) or not all(
         isinstance(m, int) and not isinstance(m, bool) and 0 < m <= OFFSET_MAX for m in value
     ):
@@ -44,11 +57,11 @@ def _clean_offsets(errors: FieldErrors, value: Any) -> list[int]:
 
 
 def notification_settings_save(
-    *, company: Company, values: Mapping[str, Any]
+    *, company: Company, fields: NotificationSettingsFields
 ) -> NotificationSettings:
-    """Create or change the company's notification settings: only the fields in
-    `values` (reminder_offsets_minutes, reply_to, notify_staff); the others keep their
-    value (or the default, for a company that had none).
+    """Create or change the company's notification settings: only the fields given
+    (reminder_offsets_minutes, reply_to, notify_staff); the others keep their value
+    (or the default, for a company that had none).
 
     Side effects, in order:
     1. validate: every field given (offsets sorted, latest first, each once)
@@ -58,14 +71,14 @@ def notification_settings_save(
     """
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    if "reminder_offsets_minutes" in values:
+    if fields.reminder_offsets_minutes is not UNSET:
         cleaned["reminder_offsets_minutes"] = _clean_offsets(
-            errors, values["reminder_offsets_minutes"]
+            errors, fields.reminder_offsets_minutes
         )
-    if "reply_to" in values:
-        cleaned["reply_to"] = clean_email(errors, "reply_to", values["reply_to"])
-    if "notify_staff" in values:
-        cleaned["notify_staff"] = clean_bool(errors, "notify_staff", values["notify_staff"])
+    if fields.reply_to is not UNSET:
+        cleaned["reply_to"] = clean_email(errors, "reply_to", fields.reply_to)
+    if fields.notify_staff is not UNSET:
+        cleaned["notify_staff"] = clean_bool(errors, "notify_staff", fields.notify_staff)
     errors.raise_if_any()
     with transaction.atomic():
         row = (
