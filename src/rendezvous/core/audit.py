@@ -226,6 +226,7 @@ ACTIONS = {
     "card_declined": gettext_lazy("card declined"),
     "amount_mismatch": gettext_lazy("amount did not match"),
     "paid_late": gettext_lazy("paid after the hold ended"),
+    "checkout_started": gettext_lazy("card checkout opened"),
     "refund_requested": gettext_lazy("refund asked for"),
     "refund_answered": gettext_lazy("refund answered"),
     "refund_failed": gettext_lazy("refund failed"),

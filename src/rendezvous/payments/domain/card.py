@@ -5,8 +5,9 @@ releases abandoned holds, and refunds.
 | function | writes | refuses |
 | --- | --- | --- |
 | card_checkout_start | a pending card Payment holding the booking (the one already open on a second click), then its checkout at the provider | cards off or Stripe not connected, a booking cancelled or with nothing to pay, a checkout whose time ran out (409); the provider down or refusing: the payment failed, the booking released, CardUnavailable (409) |
+| card_checkout_start_for_pass | the pass's pending card payment held until now + hold_minutes (the same on a second click), then its checkout at the provider | cards off or Stripe not connected, a pass active already or not waiting for a card payment, a checkout whose time ran out (409); the provider down or refusing: the payment failed, the pass left inactive, CardUnavailable (409) |
 | card_webhook | one WebhookEvent per event id, and what the event says: paid, released, refunded | a call not signed by the company's provider, stale, or naming another company's payment or a checkout not its own (WebhookRefused: nothing written) |
-| card_holds_release | each pending card payment past its hold: the checkout expired at the provider, the payment failed, the booking released (paid instead, when the customer paid just in time); refunds still unanswered asked again | - |
+| card_holds_release | each pending card payment past its hold: the checkout expired at the provider, the payment failed, the booking released (paid instead, when the customer paid just in time); a pass's payment failed, the pass left inactive (activated, when paid just in time); refunds still unanswered asked again | - |
 | card_refund | a Refund of a paid card payment, then the provider's refund; the payment's refunded total and state | not a paid card payment, an amount not positive or more than is left (400/409) |
 
 Network calls never run inside a transaction (a slow provider would hold the booking's
@@ -39,6 +40,7 @@ from rendezvous.core.errors import InvalidState, ValidationFailed
 from rendezvous.core.formats import money
 
 from ..models import (
+    CustomerPass,
     Method,
     Payment,
     PaymentSettings,
@@ -98,9 +100,14 @@ FOREIGN = "foreign"  # another company's payment, or a checkout that is not the 
 class CardUnavailable(InvalidState):
     """The provider could not open a checkout: the customer reads `message`."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, for_pass: bool = False) -> None:
         super().__init__(
             _(
+                "Card payments are not available right now. Your pass was not bought and "
+                "nothing was charged: please try again in a few minutes."
+            )
+            if for_pass
+            else _(
                 "Card payments are not available right now. Your booking was not kept and "
                 "nothing was charged: please try again in a few minutes."
             )
@@ -188,16 +195,113 @@ def card_checkout_start(
                     "expires_at": (None, payment.expires_at),
                 },
             )
+    return _checkout_open(
+        payment,
+        settings=settings,
+        created=created,
+        booking_id=str(booking.pk),
+        description=_description(locked),
+        customer_email=locked.email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        now=now,
+        unavailable=CardUnavailable(),
+    )
+
+
+def card_checkout_start_for_pass(
+    *, customer_pass: CustomerPass, success_url: str, cancel_url: str, now: datetime
+) -> Payment:
+    """The card payment of a pass the customer bought (passes.pass_purchase, method
+    card), with the provider's checkout page in `checkout_url`: the one already open
+    (a double click on "buy"), or a new one.
+
+    Side effects, in order:
+    1. validate: the company takes cards and Stripe is connected
+    2. lock: the pass row, then its pending card payment
+    3. re-check: the pass is not active yet and waits for a card payment; one whose
+       checkout time ran out is refused (the sweep fails it)
+    4. write: the first time, the payment held until now + hold_minutes (the sweep's
+       deadline); an audit entry
+    5. after the commit: the provider's checkout (idempotency key `checkout-<id>`, no
+       booking), its id and URL stored on the payment. The provider down or refusing:
+       the payment failed, the pass left inactive, then CardUnavailable.
+    Raises InvalidState or CardUnavailable.
+    """
+    company = customer_pass.company
+    settings = payment_settings_or_defaults(company)
+    if not (settings.card and stripe_connected(settings)):
+        raise InvalidState(_("This business does not take card payments."))
+    with booking_transaction():
+        locked = (
+            CustomerPass.objects.select_for_update(of=("self",))
+            .select_related("product", "customer")
+            .get(pk=customer_pass.pk)
+        )
+        if locked.active:
+            raise InvalidState(_("This pass is active already."))
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .filter(customer_pass=locked, method=Method.CARD, state=PaymentState.PENDING)
+            .first()
+        )
+        if payment is None:
+            raise InvalidState(_("This pass has no card payment waiting."))
+        created = payment.expires_at is None
+        if not created and payment.expires_at is not None and payment.expires_at <= now:
+            raise InvalidState(_("The time to pay for this pass has run out. Please buy it again."))
+        if created:
+            # The hold the sweep reads: a checkout left open past it is failed.
+            payment.provider = PROVIDER
+            payment.expires_at = now + timedelta(minutes=settings.hold_minutes)
+            payment.save(update_fields=["provider", "expires_at", "updated_at"])
+            logged(
+                payment,
+                PAYMENT,
+                "checkout_started",
+                {"provider": (None, PROVIDER), "expires_at": (None, payment.expires_at)},
+            )
+    return _checkout_open(
+        payment,
+        settings=settings,
+        created=created,
+        booking_id=None,
+        description=locked.product.text_in("name", company=company),
+        customer_email=locked.customer.email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        now=now,
+        unavailable=CardUnavailable(for_pass=True),
+    )
+
+
+def _checkout_open(
+    payment: Payment,
+    *,
+    settings: PaymentSettings,
+    created: bool,
+    booking_id: str | None,
+    description: str,
+    customer_email: str,
+    success_url: str,
+    cancel_url: str,
+    now: datetime,
+    unavailable: CardUnavailable,
+) -> Payment:
+    """The provider's checkout of `payment` (committed, pending), outside any
+    transaction; `created` says this call made the hold. The provider down or refusing
+    a new hold: the payment released (failed, its booking if any cancelled) and
+    `unavailable` raised."""
     if payment.checkout_url:
         return payment
     try:
         checkout = _provider(settings).create_checkout(
             payment_id=payment.pk,
-            booking_id=str(booking.pk),
+            booking_id=booking_id,
             amount=payment.amount,
             currency=payment.currency,
-            description=_description(locked),
-            customer_email=locked.email,
+            description=description,
+            customer_email=customer_email,
             success_url=success_url,
             cancel_url=cancel_url,
             expires_at=payment.expires_at or now,
@@ -217,7 +321,7 @@ def card_checkout_start(
             now=now,
             notify_customer=False,
         )
-        raise CardUnavailable() from None
+        raise unavailable from None
     payment.provider_ref = checkout.id
     payment.checkout_url = checkout.url
     payment.save(update_fields=["provider_ref", "checkout_url", "updated_at"])
@@ -298,7 +402,8 @@ def _paid_in_time(payment: Payment, *, now: datetime) -> None:
             booking is not None
             and booking.is_active
             and booking.payment_status == PaymentStatus.PENDING
-        ):
+        ) or (booking is None and payment.customer_pass_id is not None):
+            # A pass holds no one's time: paid just in time, it is activated.
             payment_mark_paid(payment=payment, now=now)
         else:
             payment_fail(payment=payment, reason=_("Paid after the booking was released."), now=now)
