@@ -1,5 +1,5 @@
 """Passes on the booking site: the passes on sale in the visitor's language, bought by a
-signed-in customer (by transfer or on site), and shown with the credits in My bookings."""
+signed-in customer (by card, transfer or on site), and shown with the credits in My bookings."""
 
 from decimal import Decimal
 from urllib.parse import quote
@@ -15,6 +15,8 @@ from rendezvous.payments.models import CustomerPass, Method, Payment, PaymentSta
 from rendezvous.public.access import SESSION_KEY
 from tests.conftest import NOW, TOMORROW_10, book
 from tests.factories import CompanyFactory
+from tests.fakes.stripe import FakeStripe
+from tests.payments.card_support import take_cards
 from tests.payments.core_rows import customer_of, paid_service, payment_tables, sells_passes
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("frozen_now")]
@@ -71,7 +73,7 @@ def test_a_signed_in_customer_buys_by_transfer_then_the_pass_is_active(practice,
     url = f"/en/{practice.company.slug}/passes/"
     page = client.get(url).content.decode()
     assert 'value="bank_transfer"' in page and 'value="on_site"' in page
-    assert 'value="card"' not in page  # a card checkout pays bookings only
+    assert 'value="card"' not in page  # cards on, but Stripe not connected
     response = post_with_csrf(client, url, {"product": ten.pk, "method": "bank_transfer"})
     assert response.status_code == 302
     bought = CustomerPass.objects.get()
@@ -100,6 +102,28 @@ def test_a_signed_in_customer_buys_by_transfer_then_the_pass_is_active(practice,
     assert "10 massages" in my and "10 of 10 entries left" in my
     assert "Valid until December 31, 2026" in my
     assert "Waiting for payment" not in my and payment.reference not in my
+
+
+def test_card_is_offered_once_stripe_is_connected_and_opens_its_checkout(practice, ten, settings):
+    settings.BASE_URL = "https://practice.example"
+    customer = customer_of(practice.company)
+    client = signed_in(practice.company, customer.email)
+    url = f"/en/{practice.company.slug}/passes/"
+    with FakeStripe() as stripe_fake:
+        settings.STRIPE_API_BASE = stripe_fake.api_base
+        take_cards(practice.company)
+        page = client.get(url).content.decode()
+        assert 'value="card"' in page and ">Card</label>" in page
+        response = post_with_csrf(client, url, {"product": ten.pk, "method": "card"})
+        [session] = stripe_fake.sessions.values()
+    assert response.status_code == 302 and response["Location"] == session["url"]
+    assert session["success_url"] == f"https://practice.example/en/{practice.company.slug}/my/"
+    assert session["cancel_url"] == f"https://practice.example{url}"
+    payment = Payment.objects.get()
+    assert (payment.method, payment.state) == (Method.CARD, PaymentState.PENDING)
+    assert not CustomerPass.objects.get().active
+    # Until it is paid, My bookings shows the pass waiting.
+    assert "Waiting for payment" in client.get(f"/en/{practice.company.slug}/my/").content.decode()
 
 
 def test_on_site_waits_for_the_desk(practice, ten):

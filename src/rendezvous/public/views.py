@@ -44,10 +44,12 @@ from rendezvous.core.errors import (
 from rendezvous.core.security import apply_policy
 from rendezvous.notifications.domain import send_sign_in_link
 from rendezvous.payments.domain.bank import payment_instructions
+from rendezvous.payments.domain.card import card_checkout_start_for_pass
 from rendezvous.payments.domain.checkout import payment_start, payment_state
 from rendezvous.payments.domain.passes import pass_purchase, passes_of, passes_on_sale
 from rendezvous.payments.domain.settings import (
     payment_settings_or_defaults,
+    stripe_connected,
     transfer_account_complete,
 )
 from rendezvous.payments.domain.wallet import wallet_balance
@@ -1121,10 +1123,10 @@ def my_signout(request, company):
 
 # -- passes ------------------------------------------------------------------------------
 
-# How the booking site sells a pass. Not by card: a card checkout pays a booking only
-# (payments.domain.card), so a pass bought by card would wait for a payment that
-# nothing can make. The desk sells passes by card.
+# How the booking site sells a pass: by card (Stripe Checkout; its webhook activates
+# the pass), by transfer, or on site.
 PASS_METHOD_LABELS = {
+    Method.CARD: gettext_lazy("Card"),
     Method.BANK_TRANSFER: gettext_lazy("Bank transfer"),
     Method.ON_SITE: gettext_lazy("Pay on site"),
 }
@@ -1133,11 +1135,27 @@ PASS_METHOD_LABELS = {
 def _pass_methods(settings_row: PaymentSettings) -> list[str]:
     """The ways the booking site offers to pay for a pass, in the order shown."""
     methods = []
+    if settings_row.card and stripe_connected(settings_row):
+        methods.append(Method.CARD)
     if settings_row.bank_transfer and transfer_account_complete(settings_row):
         methods.append(Method.BANK_TRANSFER)
     if settings_row.on_site:
         methods.append(Method.ON_SITE)
     return methods
+
+
+def _pass_checkout_open(customer, product, now) -> CustomerPass | None:
+    """The customer's pass of `product` whose card checkout is still open, if any."""
+    for customer_pass, pending in passes_of(customer):
+        if (
+            customer_pass.product_id == product.pk
+            and pending is not None
+            and pending.method == Method.CARD
+            and pending.expires_at is not None
+            and pending.expires_at > now
+        ):
+            return customer_pass
+    return None
 
 
 def _passes_company(company: str) -> tuple[Company, PaymentSettings]:
@@ -1194,10 +1212,21 @@ def passes(request, company):
         elif method not in methods:
             error, status = _("This payment method is not available for passes."), 409
         else:
+            now = timezone.now()
             try:
-                bought = pass_purchase(
-                    customer=customer, product=chosen, method=method, now=timezone.now()
-                )
+                # A second click on "buy" by card opens the checkout of the first one.
+                bought = (
+                    _pass_checkout_open(customer, chosen, now) if method == Method.CARD else None
+                ) or pass_purchase(customer=customer, product=chosen, method=method, now=now)
+                if method == Method.CARD:
+                    payment = card_checkout_start_for_pass(
+                        customer_pass=bought,
+                        success_url=settings.BASE_URL
+                        + reverse("public:my", kwargs={"company": company_obj.slug}),
+                        cancel_url=settings.BASE_URL + here,
+                        now=now,
+                    )
+                    return HttpResponseRedirect(payment.checkout_url)
             except DomainError as exc:
                 error, status = exc.reason, 409
             else:
