@@ -104,6 +104,10 @@ def test_a_pass_bought_by_card_is_active_after_its_signed_webhook(carded, fake, 
     assert call.params["line_items"][0]["price_data"]["product_data"]["name"] == "10 classes"
     assert call.params["customer_email"] == buyer.customer.email
 
+    # Until paid, My bookings shows the pass waiting, with the way back to the checkout.
+    my = buyer.get(f"/en/{company.slug}/my/").content.decode()
+    assert "Waiting for payment" in my and f'href="{session["url"]}"' in my
+
     # The customer pays on Stripe's page; Stripe tells us, signed.
     fake.complete(session["id"])
     answer = deliver_last(client, fake, company)
@@ -155,6 +159,9 @@ def test_stripe_down_leaves_the_pass_unpaid_with_the_message(carded, fake, ten, 
     )
     assert before[2] == [] and before[4] == []
     assert fake.sessions == {}
+    # My bookings shows no pass waiting for a payment that failed.
+    my = buyer.get(f"/en/{company.slug}/my/").content.decode()
+    assert "10 classes" not in my and "Waiting for payment" not in my
 
     # Stripe back: buying again opens a checkout for a new pass.
     fake.up()
@@ -178,6 +185,8 @@ def test_the_sweep_fails_an_abandoned_pass_checkout(carded, fake, ten, buyer, fr
     bought = CustomerPass.objects.get()
     assert payment.state == PaymentState.FAILED and not bought.active
     assert card_holds_release(now=later) == 0  # nothing left to settle
+    my = buyer.get(f"/en/{carded.company.slug}/my/").content.decode()
+    assert "10 classes" not in my and "Waiting for payment" not in my
 
     # Its checkout ran out: a second click is refused, nothing is written.
     before = payment_tables()

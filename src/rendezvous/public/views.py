@@ -1053,6 +1053,13 @@ def _pass_row(customer_pass: CustomerPass, pending: Payment | None, zone, now) -
         "expired": expires is not None and expires <= now,
         "waiting": not customer_pass.active,
         "on_site": pending is not None and pending.method == Method.ON_SITE,
+        # A card checkout still open: the customer may go back to Stripe's page.
+        "card_url": pending.checkout_url
+        if pending is not None
+        and pending.method == Method.CARD
+        and pending.expires_at is not None
+        and pending.expires_at > now
+        else "",
         "amount": formats.money(pending.amount, pending.currency) if pending else "",
         "transfer": _transfer_context(pending)
         if pending is not None and pending.method == Method.BANK_TRANSFER
@@ -1069,7 +1076,12 @@ def _my_wallet(request, company: Company, email: str, zone) -> dict | None:
     rows = []
     money = credits = Decimal(0)
     if customer is not None:
-        rows = [_pass_row(p, pending, zone, now) for p, pending in passes_of(customer)]
+        # A pass whose card payment failed (abandoned, or Stripe down) waits for nothing.
+        rows = [
+            _pass_row(p, pending, zone, now)
+            for p, pending in passes_of(customer)
+            if p.active or pending is not None
+        ]
         money = wallet_balance(customer, Unit.MONEY)
         credits = wallet_balance(customer, Unit.CREDIT)
     if not (settings_row.passes or settings_row.credits or rows or money or credits):
