@@ -270,3 +270,14 @@ def test_a_refused_pass_checkout_writes_nothing(carded, fake, ten, frozen_now, c
     assert refused.value.reason == message
     assert payment_tables() == before
     assert fake.calls("POST", "/v1/checkout/sessions") == []
+
+
+def test_a_free_pass_chosen_by_card_is_active_without_a_checkout(carded, fake, ten, buyer):
+    ten.price = Decimal(0)
+    ten.save()
+    response = buy(buyer, carded.company, ten)
+    bought = CustomerPass.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{passes_url(carded.company)}{bought.pk}/"
+    assert bought.active and Payment.objects.get().state == PaymentState.PAID
+    assert fake.sessions == {}

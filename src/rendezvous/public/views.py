@@ -1201,7 +1201,9 @@ def _product_card(product, company: Company) -> dict:
 @require_http_methods(["GET", "HEAD", "POST"])
 def passes(request, company):
     """The company's passes on sale; a signed-in customer buys one (POST: pass_purchase)
-    and is sent to the pass's page, which shows how to pay for it."""
+    and is sent to the pass's page, which shows how to pay for it; by card, to the
+    pass's Stripe Checkout (card.card_checkout_start_for_pass), whose webhook
+    activates it."""
     company_obj, settings_row = _passes_company(company)
     site = Site(request, selectors.Scope(company_obj), False)
     here = reverse("public:passes", kwargs={"company": company_obj.slug})
@@ -1230,7 +1232,8 @@ def passes(request, company):
                 bought = (
                     _pass_checkout_open(customer, chosen, now) if method == Method.CARD else None
                 ) or pass_purchase(customer=customer, product=chosen, method=method, now=now)
-                if method == Method.CARD:
+                # A free pass is active at once: nothing to pay at Stripe.
+                if method == Method.CARD and not bought.active:
                     payment = card_checkout_start_for_pass(
                         customer_pass=bought,
                         success_url=settings.BASE_URL
