@@ -9,7 +9,8 @@ import pytest
 
 from rendezvous.companies.models import Location
 from rendezvous.core.errors import ValidationFailed
-from rendezvous.notifications.domain import outbox_deliver_due
+from rendezvous.notifications.defaults import default_template
+from rendezvous.notifications.domain import outbox_deliver_due, template_preview
 from rendezvous.notifications.receipt_texts import tax_included
 from rendezvous.payments.domain.bank import mark_received, transfer_start
 from rendezvous.payments.domain.passes import (
@@ -166,3 +167,42 @@ def test_a_tax_rate_is_stored_with_two_decimals_however_it_is_written(practice):
         )
         settings = PaymentSettings.objects.get(company=practice.company)
         assert str(settings.tax_rate_percent) == stored
+
+
+def test_a_class_receipt_gives_the_seats_times_the_price(paid_video, smtp):
+    yoga = paid_video.yoga
+    yoga.requires_payment = True
+    yoga.price = Decimal("15.00")
+    yoga.save()
+    session = paid_video.session
+    booking = book(
+        paid_video, session.start, service=yoga, session_id=session.pk, participants=2
+    ).booking
+    payment = transfer_start(booking=booking, now=NOW)
+    mark_received(payment=payment, actor=None, now=PAID_AT)
+
+    _subject, text, _html = received_email(smtp, booking)
+
+    assert "Item: Yoga, Wednesday, December 2, 2026 6:00\u202fPM CET (2 × €15.00)" in text
+    assert "Total: €30.00" in text.splitlines()
+    # No tax rate set: no tax lines.
+    assert "Tax" not in text
+
+
+def test_the_preview_shows_a_sample_receipt_with_the_companys_tax_rate(practice):
+    payment_settings_update(
+        company=practice.company, fields=PaymentSettingsFields(tax_rate_percent=Decimal("19"))
+    )
+    subject, body = default_template("payment_confirmed", "en")
+
+    shown = template_preview(
+        company=practice.company,
+        event="payment_confirmed",
+        language="en",
+        subject=subject,
+        body=body,
+    )
+
+    assert "Receipt no.: R-000123" in shown.text
+    assert "Tax included: €6.39" in shown.text
+    assert "[receipt]" not in shown.text

@@ -7,6 +7,8 @@ the tax: the tax included is total × rate / (100 + rate), rounded to the curren
 A payment of 0 (a pass entry, credits of a class) says how it was paid, no amounts.
 """
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -44,6 +46,51 @@ def _address(booking: Booking) -> list[str]:
     return [line.strip() for line in location.address.splitlines() if line.strip()]
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What one receipt says, before it is worded."""
+
+    header: list[str]  # the company's name, then its address lines
+    number: str
+    paid_on: date  # in the company's zone
+    item: str
+    method: str  # a Method value
+    amount: Decimal
+    currency: str
+    rate: Decimal  # percent included in the amount; 0: none shown
+
+
+def receipt_lines(receipt: Receipt, language: str) -> str:
+    """The receipt worded in `language`, one fact a line."""
+    locale = to_locale(language)
+    currency = receipt.currency
+    with override(language):
+        lines = [
+            *receipt.header,
+            _("Receipt no.: %(number)s") % {"number": receipt.number},
+            _("Date paid: %(date)s")
+            % {"date": format_date(receipt.paid_on, format="long", locale=locale)},
+            _("Item: %(item)s") % {"item": receipt.item},
+        ]
+        if not receipt.amount:
+            lines.append(
+                _("Paid with a pass entry.")
+                if receipt.method == Method.PASS
+                else _("Paid with credits.")
+            )
+            return "\n".join(lines)
+        paid = money(receipt.amount, currency)
+        lines.append(_("Method: %(method)s") % {"method": Method(receipt.method).label})
+        lines.append(_("Amount paid: %(amount)s") % {"amount": paid})
+        if receipt.rate:
+            shown = format_decimal(receipt.rate, format="#,##0.##", locale=locale)
+            tax = tax_included(receipt.amount, receipt.rate, currency)
+            lines.append(_("Tax rate: %(rate)s %%") % {"rate": shown})
+            lines.append(_("Tax included: %(amount)s") % {"amount": money(tax, currency)})
+        lines.append(_("Total: %(amount)s") % {"amount": paid})
+    return "\n".join(lines)
+
+
 def receipt_text(booking: Booking, *, language: str, zone: ZoneInfo) -> str:
     """The receipt of the booking's payment in `language`; "" when nothing is paid."""
     payment = (
@@ -54,7 +101,6 @@ def receipt_text(booking: Booking, *, language: str, zone: ZoneInfo) -> str:
     if payment is None:
         return ""
     company = booking.company
-    locale = to_locale(language)
     currency = payment.currency
     with override(language):
         service = booking.service.text_in("name", language, company=company)
@@ -62,30 +108,15 @@ def receipt_text(booking: Booking, *, language: str, zone: ZoneInfo) -> str:
         if booking.session_id:
             price = quantize(booking.service.price, currency)
             item += f" ({booking.participants} × {money(price, currency)})"
-        paid_at = (payment.paid_at or payment.updated_at).astimezone(company.zone)
-        lines = [company.name, *_address(booking)]
-        lines.append(_("Receipt no.: %(number)s") % {"number": receipt_number(payment)})
-        lines.append(
-            _("Date paid: %(date)s")
-            % {"date": format_date(paid_at.date(), format="long", locale=locale)}
-        )
-        lines.append(_("Item: %(item)s") % {"item": item})
-        if not payment.amount:
-            lines.append(
-                _("Paid with a pass entry.")
-                if payment.method == Method.PASS
-                else _("Paid with credits.")
-            )
-            return "\n".join(lines)
-        lines.append(_("Method: %(method)s") % {"method": Method(payment.method).label})
-        lines.append(_("Amount paid: %(amount)s") % {"amount": money(payment.amount, currency)})
-        rate = payment_settings_or_defaults(company).tax_rate_percent
-        if rate:
-            shown = format_decimal(rate, format="#,##0.##", locale=locale)
-            lines.append(_("Tax rate: %(rate)s %%") % {"rate": shown})
-            lines.append(
-                _("Tax included: %(amount)s")
-                % {"amount": money(tax_included(payment.amount, rate, currency), currency)}
-            )
-        lines.append(_("Total: %(amount)s") % {"amount": money(payment.amount, currency)})
-    return "\n".join(lines)
+    paid_at = (payment.paid_at or payment.updated_at).astimezone(company.zone)
+    receipt = Receipt(
+        header=[company.name, *_address(booking)],
+        number=receipt_number(payment),
+        paid_on=paid_at.date(),
+        item=item,
+        method=payment.method,
+        amount=payment.amount,
+        currency=currency,
+        rate=payment_settings_or_defaults(company).tax_rate_percent,
+    )
+    return receipt_lines(receipt, language)

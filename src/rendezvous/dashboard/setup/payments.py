@@ -95,7 +95,9 @@ def _settings_changes(form: QueryDict, stored) -> dict[str, Any]:
     the domain to refuse with the field's range."""
     sent: dict[str, Any] = {name: _checked(form, name) for name in SWITCHES}
     sent.update({name: _number(form.get(name, "")) for name in NUMBERS})
-    sent.update({name: form.get(name, "").strip() for name in (*TEXTS, *DECIMALS)})
+    sent.update({name: form.get(name, "").strip() for name in TEXTS})
+    # An empty rate (or a form from before the field) is no tax.
+    sent.update({name: form.get(name, "").strip() or "0" for name in DECIMALS})
     changes = {
         name: value
         for name, value in sent.items()
