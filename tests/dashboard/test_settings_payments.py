@@ -287,6 +287,7 @@ def test_transfers_without_an_account_are_refused_at_the_switch(admin, practice)
         ("transfer_due_days", "", "This field cannot be empty."),
         ("refund_after_cutoff_percent", "101", "Enter a whole number from 0 to 100."),
         ("tax_rate_percent", "120", "Enter a tax rate from 0 to 100 %, with at most 2 decimals."),
+        ("tax_rate_percent", "sNaN", "Enter a tax rate from 0 to 100 %, with at most 2 decimals."),
         ("bic", "NOTABIC", "This is not a valid BIC (8 or 11 letters and digits)."),
         (
             "stripe_secret_key",

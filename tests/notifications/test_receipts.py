@@ -143,7 +143,21 @@ def test_an_email_before_payment_has_no_receipt(paid_video, smtp):
 
 
 @pytest.mark.parametrize(
-    "value", [Decimal("120"), "120", Decimal("-1"), "19.555", 19.0, "nineteen", "NaN", True]
+    "value",
+    [
+        Decimal("120"),
+        "120",
+        Decimal("-1"),
+        "19.555",
+        19.0,
+        "nineteen",
+        "NaN",
+        "sNaN",
+        "Infinity",
+        "",
+        True,
+        None,
+    ],
 )
 def test_a_tax_rate_outside_0_to_100_is_refused_and_nothing_changes(practice, value):
     take_transfers(practice.company, tax_rate_percent=Decimal("7.5"))

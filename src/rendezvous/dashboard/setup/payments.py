@@ -119,9 +119,11 @@ def _compact(name: str, value: Any) -> Any:
         return "".join(value.split()).upper()
     if name in DECIMALS:
         try:
-            return Decimal(value.replace(",", "."))
+            number = Decimal(value.replace(",", "."))
         except InvalidOperation:
             return value
+        # "sNaN" cannot even be compared: the domain refuses it as typed.
+        return number if number.is_finite() else value
     return value
 
 
