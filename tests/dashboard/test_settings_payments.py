@@ -286,6 +286,8 @@ def test_transfers_without_an_account_are_refused_at_the_switch(admin, practice)
         ("hold_minutes", "soon", "Enter a whole number from 5 to 120."),
         ("transfer_due_days", "", "This field cannot be empty."),
         ("refund_after_cutoff_percent", "101", "Enter a whole number from 0 to 100."),
+        ("tax_rate_percent", "120", "Enter a tax rate from 0 to 100 %, with at most 2 decimals."),
+        ("tax_rate_percent", "sNaN", "Enter a tax rate from 0 to 100 %, with at most 2 decimals."),
         ("bic", "NOTABIC", "This is not a valid BIC (8 or 11 letters and digits)."),
         (
             "stripe_secret_key",
@@ -300,6 +302,21 @@ def test_bad_values_are_refused_with_the_domains_message(admin, practice, field,
     assert response.status_code == 422
     assert message in response.content.decode()
     assert state() == before
+
+
+def test_the_tax_rate_is_one_field_with_its_label_and_is_saved_as_typed(admin, practice):
+    page = admin.get(PAGE).content.decode()
+    assert '<label for="pay-tax">Tax rate (%)</label>' in page
+    assert "Prices include this tax; 0: no tax shown" in page
+
+    response = admin.post(PAGE, settings_form(tax_rate_percent="19,5"))
+
+    assert response.status_code == 302
+    assert stored(practice).tax_rate_percent == Decimal("19.50")
+    assert 'name="tax_rate_percent" value="19.50"' in admin.get(PAGE).content.decode()
+    # A form without the field (or with it empty) is no tax.
+    admin.post(PAGE, settings_form())
+    assert stored(practice).tax_rate_percent == Decimal("0")
 
 
 def test_the_iban_is_refused_in_german(admin, practice):

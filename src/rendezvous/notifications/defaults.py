@@ -917,6 +917,8 @@ Hasta pronto,
 
 Thank you, we have received your payment for [service_name] on [booking_start].
 
+[receipt]
+
 Video meeting: [online_meeting_link]
 [online_meeting_instructions]
 
@@ -930,6 +932,8 @@ Kind regards,
             """Hej [customer_first_name]
 
 Tak, vi har modtaget din betaling for [service_name] [booking_start].
+
+[receipt]
 
 Videomøde: [online_meeting_link]
 [online_meeting_instructions]
@@ -945,6 +949,8 @@ Venlig hilsen
 
 vielen Dank, wir haben Ihre Zahlung für [service_name] am [booking_start] erhalten.
 
+[receipt]
+
 Videotermin: [online_meeting_link]
 [online_meeting_instructions]
 
@@ -959,6 +965,8 @@ Mit freundlichen Grüßen
 
 vă mulțumim, am primit plata pentru [service_name] din [booking_start].
 
+[receipt]
+
 Întâlnire video: [online_meeting_link]
 [online_meeting_instructions]
 
@@ -972,6 +980,8 @@ Cu stimă,
             """Hola, [customer_first_name]:
 
 Gracias, hemos recibido su pago de [service_name] del [booking_start].
+
+[receipt]
 
 Videollamada: [online_meeting_link]
 [online_meeting_instructions]

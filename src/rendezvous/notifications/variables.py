@@ -98,6 +98,12 @@ BOOKING_VARIABLES = [
     Variable("amount_due", _("The amount still to pay, with its currency")),
     Variable("payment_reference", _("The bank transfer's reference to quote")),
     Variable(
+        "receipt",
+        _("The receipt: company, number, date, item, method, amount, tax and total"),
+        audiences=frozenset({CUSTOMER}),
+        events=frozenset({Event.PAYMENT_CONFIRMED}),
+    ),
+    Variable(
         "staff_message",
         _("What staff wrote to the customer when declining the request"),
         audiences=frozenset({CUSTOMER}),

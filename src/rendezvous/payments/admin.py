@@ -210,6 +210,7 @@ class PaymentSettingsAdmin(LedgerAdmin):
         "transfer_due_days",
         "cancel_unpaid_transfers",
         "refund_after_cutoff_percent",
+        "tax_rate_percent",
     )
     fields = readonly_fields
 

@@ -69,6 +69,13 @@ class PaymentSettings(models.Model):
     refund_after_cutoff_percent = models.PositiveSmallIntegerField(
         _("refund after the cancel cut-off (%)"), default=0
     )
+    tax_rate_percent = models.DecimalField(
+        _("tax rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text=_("prices include this tax; 0: no tax shown"),
+    )
     stripe_secret_key = EncryptedTextField(_("Stripe secret key"), blank=True)
     stripe_webhook_secret = EncryptedTextField(_("Stripe webhook signing secret"), blank=True)
 
@@ -79,6 +86,10 @@ class PaymentSettings(models.Model):
             models.CheckConstraint(
                 condition=models.Q(refund_after_cutoff_percent__lte=100),
                 name="payment_settings_refund_percent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tax_rate_percent__gte=0, tax_rate_percent__lte=100),
+                name="payment_settings_tax_rate",
             ),
         ]
 

@@ -13,6 +13,7 @@ key, "disconnect" clears both.
 """
 
 import dataclasses
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -63,8 +64,10 @@ from .business import (
 
 NUMBERS = ("hold_minutes", "transfer_due_days", "refund_after_cutoff_percent")
 TEXTS = ("account_holder", "iban", "bic")
+# A percent with decimals ("19", "7,5"): sent as typed, for the domain to check.
+DECIMALS = ("tax_rate_percent",)
 # What the settings form shows at a field; anything else goes to the page's alert.
-SETTINGS_FIELDS = {*SWITCHES, *NUMBERS, *TEXTS, *SECRETS}
+SETTINGS_FIELDS = {*SWITCHES, *NUMBERS, *TEXTS, *DECIMALS, *SECRETS}
 PASS_FIELDS = {"name", "description", "entries", "valid_days", "price", "services", "active"}
 # A bank's CSV export of a month is some kilobytes; the domain reads at most 10,000 rows.
 STATEMENT_MAX_BYTES = 2_000_000
@@ -75,7 +78,7 @@ def _labels(model, names) -> dict[str, str]:
     return {name: capfirst(model._meta.get_field(name).verbose_name) for name in names}
 
 
-SETTINGS_LABELS = (*SWITCHES, *NUMBERS, *TEXTS, *SECRETS)
+SETTINGS_LABELS = (*SWITCHES, *NUMBERS, *TEXTS, *DECIMALS, *SECRETS)
 PASS_LABELS = ("entries", "valid_days", "active")
 
 
@@ -93,6 +96,8 @@ def _settings_changes(form: QueryDict, stored) -> dict[str, Any]:
     sent: dict[str, Any] = {name: _checked(form, name) for name in SWITCHES}
     sent.update({name: _number(form.get(name, "")) for name in NUMBERS})
     sent.update({name: form.get(name, "").strip() for name in TEXTS})
+    # An empty rate (or a form from before the field) is no tax.
+    sent.update({name: form.get(name, "").strip() or "0" for name in DECIMALS})
     changes = {
         name: value
         for name, value in sent.items()
@@ -112,18 +117,25 @@ def _compact(name: str, value: Any) -> Any:
     domain checks and compacts what is sent."""
     if name in ("iban", "bic"):
         return "".join(value.split()).upper()
+    if name in DECIMALS:
+        try:
+            number = Decimal(value.replace(",", "."))
+        except InvalidOperation:
+            return value
+        # "sNaN" cannot even be compared: the domain refuses it as typed.
+        return number if number.is_finite() else value
     return value
 
 
 def _shown_form(form: QueryDict) -> dict[str, Any]:
     """A refused form as the page shows it again: never a Stripe key."""
     shown: dict[str, Any] = {name: _checked(form, name) for name in SWITCHES}
-    shown.update({name: form.get(name, "") for name in (*NUMBERS, *TEXTS)})
+    shown.update({name: form.get(name, "") for name in (*NUMBERS, *TEXTS, *DECIMALS)})
     return shown
 
 
 def _stored_form(stored) -> dict[str, Any]:
-    shown = {name: getattr(stored, name) for name in (*SWITCHES, *NUMBERS, *TEXTS)}
+    shown = {name: getattr(stored, name) for name in (*SWITCHES, *NUMBERS, *TEXTS, *DECIMALS)}
     # In groups of four, as on a bank card and in the customers' instructions.
     shown["iban"] = " ".join(stored.iban[i : i + 4] for i in range(0, len(stored.iban), 4))
     return shown
@@ -159,6 +171,7 @@ def _settings_page(request, actor: Actor, *, form=None, errors=None):
             "other_errors": _all_errors(errors, SETTINGS_FIELDS),
             "labels": _labels(PaymentSettings, SETTINGS_LABELS),
             "hold_help": PaymentSettings._meta.get_field("hold_minutes").help_text,
+            "tax_help": PaymentSettings._meta.get_field("tax_rate_percent").help_text,
             "pass_labels": _labels(PassProduct, PASS_LABELS),
             "connected": stripe_connected(stored),
             "webhook_url": _webhook_url(company),

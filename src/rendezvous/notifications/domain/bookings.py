@@ -35,6 +35,7 @@ from ..events import AUDIENCE, CALENDAR_METHOD, CUSTOMER, Event
 from ..links import manage_link
 from ..meeting_links import meeting_texts
 from ..models import CalendarSequence, NotificationSettings, ScheduledReminder
+from ..receipt_texts import receipt_text
 from .outbox import outbox_enqueue, rendering_deferred
 from .render import (
     Rendered,
@@ -132,6 +133,12 @@ def message_content(
     to_customer = AUDIENCE[event] == CUSTOMER
     zone = customer_zone(booking) if to_customer else company.zone
     values = booking_values(booking, language=language, zone=zone, to_customer=to_customer)
+    # Only the email that says the payment arrived carries the receipt (its one event).
+    values["receipt"] = (
+        receipt_text(booking, language=language, zone=zone)
+        if event == Event.PAYMENT_CONFIRMED
+        else ""
+    )
     subject, body = template_for(
         company=company,
         event=event,

@@ -1,6 +1,7 @@
 """Messages that are not about one booking change, template editing and the staff feed."""
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -15,10 +16,13 @@ from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.core.text import has_control_chars
 from rendezvous.core.tokens import new_random_token
+from rendezvous.payments.domain.settings import payment_settings_or_defaults
+from rendezvous.payments.models import Method
 
 from .. import ics
 from ..events import AUDIENCE, CUSTOMER, STAFF_ACCOUNT, Event
 from ..models import CalendarSequence, MessageTemplate, OutboxMessage, StaffCalendarFeed
+from ..receipt_texts import Receipt, receipt_lines
 from ..variables import misplaced_variables, unknown_variables
 from .outbox import outbox_enqueue
 from .render import Rendered, format_end, format_when, render, template_for
@@ -275,12 +279,26 @@ def sample_values(
         }
     service = service or Service.objects.filter(company=company).first()
     staff = staff or StaffMember.objects.filter(company=company).first()
+    service_name = service.text_in("name", language, company=company) if service else "Consultation"
+    receipt = ""
+    if event == Event.PAYMENT_CONFIRMED:
+        receipt = receipt_lines(
+            Receipt(
+                header=[company.name],
+                number="R-000123",
+                paid_on=timezone.now().astimezone(zone).date(),
+                item=f"{service_name}, {format_when(start, zone, language)}",
+                method=Method.CARD,
+                amount=Decimal("40.00"),
+                currency=company.currency,
+                rate=payment_settings_or_defaults(company).tax_rate_percent,
+            ),
+            language,
+        )
     return {
         "customer_first_name": "Ana",
         "customer_last_name": "Popescu",
-        "service_name": service.text_in("name", language, company=company)
-        if service
-        else "Consultation",
+        "service_name": service_name,
         "staff_name": staff.name if staff else "Anna Schmidt",
         "company_name": company.name,
         "booking_start": format_when(start, zone, language),
@@ -292,6 +310,7 @@ def sample_values(
         "online_meeting_link": f"{base}/join/sample/",
         "online_meeting_provider_link": f"{base}/join/sample-host/",
         "online_meeting_instructions": "",
+        "receipt": receipt,
     }
 
 

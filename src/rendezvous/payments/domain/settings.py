@@ -1,11 +1,11 @@
 """A company's payment settings: the methods it takes, the card hold, the bank account
-for transfers, its Stripe keys, the refund share after the cancel cut-off.
+for transfers, its Stripe keys, the refund share after the cancel cut-off, the tax rate its prices include (receipts).
 
 | function | writes | refuses (400, field errors) |
 | --- | --- | --- |
 | payment_settings | the company's PaymentSettings with the defaults, when it has none | - |
 | payment_settings_or_defaults | nothing: the settings, or the defaults unsaved | - |
-| payment_settings_update | only the fields given (UNSET leaves one as it is) | a switch not true or false, minutes outside 5..120, due days outside 0..60, a percent outside 0..100, a holder too long or with control characters, an IBAN or BIC that is not one, a Stripe key that is not one; transfers on without holder and IBAN, card on without both Stripe keys |
+| payment_settings_update | only the fields given (UNSET leaves one as it is) | a switch not true or false, minutes outside 5..120, due days outside 0..60, a percent outside 0..100, a tax rate outside 0..100 or with more than 2 decimals, a holder too long or with control characters, an IBAN or BIC that is not one, a Stripe key that is not one; transfers on without holder and IBAN, card on without both Stripe keys |
 | enabled_methods | nothing: the methods a booking of a service may be paid by | - |
 
 The Stripe keys are written here and read only by the Stripe provider: nothing meant
@@ -16,6 +16,7 @@ log records that they changed, never their value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -34,6 +35,7 @@ from ..models import Method, PaymentSettings
 HOLD_MINUTES = (5, 120)
 TRANSFER_DUE_DAYS = (0, 60)
 REFUND_PERCENT = (0, 100)
+TAX_RATE = (Decimal("0"), Decimal("100"))
 HOLDER_MAX = 140
 STRIPE_KEY_MAX = 255
 # Stripe's secret keys (sk_), restricted keys (rk_) and webhook signing secrets (whsec_).
@@ -59,6 +61,8 @@ class PaymentSettingsFields:
     transfer_due_days: Maybe[int] = UNSET
     cancel_unpaid_transfers: Maybe[bool] = UNSET
     refund_after_cutoff_percent: Maybe[int] = UNSET
+    # Included in the prices; receipts show it (0: none shown).
+    tax_rate_percent: Maybe[Decimal] = UNSET
     # In clear; "" disconnects Stripe.
     stripe_secret_key: Maybe[str] = UNSET
     stripe_webhook_secret: Maybe[str] = UNSET
@@ -122,6 +126,31 @@ def _clean_key(errors: FieldErrors, field: str, value: Any, prefixes: tuple[str,
     return text
 
 
+def clean_tax_rate(errors: FieldErrors, value: Any) -> Decimal:
+    """A percent from 0 to 100 with at most 2 decimals ("19", "7,5", Decimal("19.00"));
+    floats are refused (they cannot hold 7.1 exactly)."""
+    refusal = _("Enter a tax rate from 0 to 100 %, with at most 2 decimals.")
+    number: Decimal | None = None
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = Decimal(value)
+    elif isinstance(value, str) and len(value) <= 20:
+        text = value.strip().replace(",", ".")
+        try:
+            number = Decimal(text) if text else None
+        except InvalidOperation:
+            number = None
+    low, high = TAX_RATE
+    if (
+        number is None
+        or not number.is_finite()
+        or not low <= number <= high
+        or number != number.quantize(Decimal("0.01"))
+    ):
+        errors.add("tax_rate_percent", refusal)
+        return Decimal("0")
+    return number.quantize(Decimal("0.01"))
+
+
 def _clean(given: dict[str, Any]) -> dict[str, Any]:
     """Each field given, checked and normalised; raises ValidationFailed naming every
     bad field."""
@@ -137,6 +166,8 @@ def _clean(given: dict[str, Any]) -> dict[str, Any]:
     ):
         if name in given:
             cleaned[name] = clean_int(errors, name, given[name], low=low, high=high)
+    if "tax_rate_percent" in given:
+        cleaned["tax_rate_percent"] = clean_tax_rate(errors, given["tax_rate_percent"])
     if "account_holder" in given:
         cleaned["account_holder"] = clean_text(
             errors, "account_holder", given["account_holder"], max_length=HOLDER_MAX, required=False
