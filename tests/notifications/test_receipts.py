@@ -99,7 +99,7 @@ def test_the_receipt_in_german_has_german_dates_and_numbers(paid_video, smtp):
     assert subject.startswith("Zahlung erhalten: Video call")
     assert f"R-{payment.pk:06d}" in text
     assert "1. Dezember 2026" in text
-    assert "Method: Banküberweisung" in text  # the label, translated
+    assert "Zahlungsart: Banküberweisung" in text  # the label and the method, in German
     assert "Video call, Mittwoch, 9. Dezember 2026 10:00 CET" in text
     assert "40,00\xa0€" in text
     assert "6,39\xa0€" in text
