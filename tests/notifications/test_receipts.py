@@ -11,6 +11,7 @@ from rendezvous.companies.models import Location
 from rendezvous.core.errors import ValidationFailed
 from rendezvous.notifications.defaults import default_template
 from rendezvous.notifications.domain import outbox_deliver_due, template_preview
+from rendezvous.notifications.models import OutboxMessage
 from rendezvous.notifications.receipt_texts import tax_included
 from rendezvous.payments.domain.bank import mark_received, transfer_start
 from rendezvous.payments.domain.passes import (
@@ -34,9 +35,11 @@ PAID_AT = NOW + timedelta(hours=2)
 
 
 def received_email(smtp, booking):
-    """The payment_confirmed email's (text, html): the last one the customer got."""
+    """The payment_confirmed email's (subject, text, html), picked by its Message-ID:
+    other emails to the customer go out in the same delivery run, in no set order."""
     outbox_deliver_due()
-    mail = smtp.to(booking.email)[-1].message
+    sent = OutboxMessage.objects.get(booking=booking, event="payment_confirmed")
+    [mail] = [r.message for r in smtp.to(booking.email) if r.message["Message-ID"] == sent.message_id]
     return (
         mail["Subject"],
         mail.get_body(("plain",)).get_content(),
