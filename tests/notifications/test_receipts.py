@@ -39,7 +39,9 @@ def received_email(smtp, booking):
     other emails to the customer go out in the same delivery run, in no set order."""
     outbox_deliver_due()
     sent = OutboxMessage.objects.get(booking=booking, event="payment_confirmed")
-    [mail] = [r.message for r in smtp.to(booking.email) if r.message["Message-ID"] == sent.message_id]
+    [mail] = [
+        r.message for r in smtp.to(booking.email) if r.message["Message-ID"] == sent.message_id
+    ]
     return (
         mail["Subject"],
         mail.get_body(("plain",)).get_content(),
