@@ -318,6 +318,28 @@ def test_a_token_revoked_while_connected_is_put_out(transactional_db, practice, 
     run(INSIDE, scenario)
 
 
+def test_a_recheck_after_the_hosts_end_tells_it_as_the_hosts_end(
+    transactional_db, practice, layer, monkeypatch
+):
+    from channels.db import database_sync_to_async
+
+    from rendezvous.rooms import consumers, domain
+
+    monkeypatch.setattr(consumers, "RECHECK", 0.2)
+    booking = video(practice)
+    staff_token, token = host(meeting_for(booking)), customer(booking)
+
+    async def scenario():
+        guest, _ = await admitted(token)
+        # The meeting ends (as the host's "end" does) without the group's message
+        # reaching the guest first: the guest's next re-check is what tells it.
+        assert await database_sync_to_async(domain.room_end)(token=staff_token) is not None
+        assert await guest.receive_json_from(timeout=5) == {"type": "ended", "reason": "host"}
+        assert await closed_with(guest) == 4410
+
+    run(INSIDE, scenario)
+
+
 def test_the_same_participant_again_replaces_the_old_socket(transactional_db, practice, layer):
     booking = video(practice)
     staff_token, token = host(meeting_for(booking)), customer(booking)

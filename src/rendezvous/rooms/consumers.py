@@ -115,6 +115,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=domain.CLOSE_CODES["ended"])
                 return
             again = await database_sync_to_async(domain.room_admit)(token=self.token)
+            if isinstance(again, domain.Refusal) and again.reason == "ended":
+                # Inside the window only the host ends a meeting, and this check can
+                # come between the host's end and the group's "ended": say it as that
+                # message does, so no page tells a host's end as a refusal.
+                await self.room_ended({})
+                return
             if isinstance(again, domain.Refusal):
                 await self._refuse(again)
                 return
