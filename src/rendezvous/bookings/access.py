@@ -5,7 +5,6 @@ call these; they never filter by role themselves (docs/architecture.md invariant
 from django.db.models import QuerySet
 
 from rendezvous.companies.access import Actor, access_staff_scope
-from rendezvous.companies.models import Role
 from rendezvous.core.errors import Forbidden, NotFound
 
 from .models import Booking, Customer
@@ -31,7 +30,7 @@ def access_customers(actor: Actor) -> QuerySet[Customer]:
     """The customer records the actor may see: the company's, or for a junior those
     with a booking in their own column."""
     customers = Customer.objects.filter(company=actor.company)
-    if actor.role == Role.JUNIOR:
+    if actor.sees_own_only:
         customers = customers.filter(
             pk__in=access_bookings(actor).filter(customer__isnull=False).values("customer_id")
         )

@@ -18,6 +18,7 @@ What the back office may change (the staff API's /manage/ endpoints, docs/api.md
 | junior | read | read | their own staff profile's only: read, write |
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,12 +45,27 @@ class Actor:
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def sees_own_only(self) -> bool:
+        """A junior: tied to one staff profile, sees only that column's rows."""
+        return self.role == Role.JUNIOR
+
+
+def access_allows(check: Callable[[Actor], None], actor: Actor) -> bool:
+    """Whether the raising check `check` (one of the access_* below) lets `actor` through:
+    what a page asks before it shows an action, from the rule the action enforces."""
+    try:
+        check(actor)
+    except Forbidden:
+        return False
+    return True
+
 
 def access_staff_scope(actor: Actor, field: str) -> Q:
     """Which rows tied to a staff member through `field` (a booking's "staff_id", a
     meeting's "session__staff_id" ...) the actor may see: all of their company's, or a
     junior's own staff profile's alone (none without one)."""
-    if actor.role != Role.JUNIOR:
+    if not actor.sees_own_only:
         return Q()
     return Q(**{field: actor.staff_id}) if actor.staff_id else Q(pk__in=[])
 
@@ -57,7 +73,7 @@ def access_staff_scope(actor: Actor, field: str) -> Q:
 def access_sees_staff(actor: Actor, staff_id: int | None) -> bool:
     """Whether the actor may see what belongs to the staff member `staff_id` (of their
     company): the row-by-row form of access_staff_scope."""
-    return actor.role != Role.JUNIOR or (actor.staff_id is not None and actor.staff_id == staff_id)
+    return not actor.sees_own_only or (actor.staff_id is not None and actor.staff_id == staff_id)
 
 
 def access_sees_time_off_reason(actor: Actor, staff_id: int) -> bool:
@@ -100,6 +116,13 @@ def access_company(actor: Actor, slug: str) -> Company:
 def access_manage_catalog(actor: Actor) -> None:
     """Services and staff members change what the whole company offers: admins only."""
     if actor.role != Role.ADMIN:
+        raise Forbidden()
+
+
+def access_read_team(actor: Actor) -> None:
+    """The whole team's pages (staff members, everyone's hours): admins and seniors; a
+    junior's part of the team settings is their own schedule (access_schedule)."""
+    if actor.role not in (Role.ADMIN, Role.SENIOR):
         raise Forbidden()
 
 

@@ -28,13 +28,14 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.access import (
     Actor,
+    access_allows,
     access_company_row,
     access_manage_sessions,
     access_record_payments,
     access_sees_staff,
     access_staff_scope,
 )
-from rendezvous.companies.models import Role, StaffMember
+from rendezvous.companies.models import StaffMember
 from rendezvous.core.calendar import in_calendar
 from rendezvous.core.errors import DomainError, NotFound
 from rendezvous.payments.domain.checkout import payment_received
@@ -74,7 +75,7 @@ def classes(request, actor: Actor):
         .order_by("start", "id")
     )
     form, errors = {}, {}
-    may_plan = actor.role in (Role.ADMIN, Role.SENIOR)
+    may_plan = access_allows(access_manage_sessions, actor)
     if request.method == "POST":
         access_manage_sessions(actor)
         form = request.POST
@@ -151,7 +152,7 @@ def class_session(request, actor: Actor, session_id: int):
             "participants": participants,
             "active": [p for p in participants if p.status in ACTIVE_STATUSES],
             "taken": seats_taken_by_session([session]).get(session.pk, 0),
-            "may_plan": actor.role in (Role.ADMIN, Role.SENIOR),
+            "may_plan": access_allows(access_manage_sessions, actor),
             "pending": PaymentStatus.PENDING,
             "page": "classes",
         },

@@ -32,6 +32,7 @@ from rendezvous.bookings.models import BookingSource, BookingStatus, Customer, P
 from rendezvous.catalog.models import Service, ServiceKind
 from rendezvous.companies.access import (
     Actor,
+    access_allows,
     access_book_outside_hours,
     access_manage_customers,
     access_member,
@@ -42,7 +43,7 @@ from rendezvous.companies.access import (
     access_staff_scope,
 )
 from rendezvous.companies.domain import is_first_run
-from rendezvous.companies.models import Role, StaffMember
+from rendezvous.companies.models import StaffMember
 from rendezvous.core.errors import (
     DomainError,
     Forbidden,
@@ -232,7 +233,7 @@ def booking_new(request, actor: Actor):
         # the service picked); what staff tick is what is booked.
         "online": source.get("online") == "on",
         "outside_hours": source.get("outside_hours") == "on",
-        "may_book_outside_hours": actor.role in (Role.ADMIN, Role.SENIOR),
+        "may_book_outside_hours": access_allows(access_book_outside_hours, actor),
         "errors": {},
     }
     if request.method != "POST":
@@ -450,7 +451,7 @@ def customer(request, actor: Actor, customer_id: int):
             "errors": errors,
             "upcoming": [b for b in history if b.start >= now][::-1],
             "past": [b for b in history if b.start < now],
-            "may_manage": actor.role in (Role.ADMIN, Role.SENIOR),
+            "may_manage": access_allows(access_manage_customers, actor),
             "company_languages": [
                 (code, name) for code, name in settings.LANGUAGES if code in actor.company.languages
             ],

@@ -40,14 +40,16 @@ from rendezvous.catalog.models import Service
 from rendezvous.companies import domain as companies
 from rendezvous.companies.access import (
     Actor,
+    access_allows,
     access_company_row,
     access_manage_catalog,
+    access_read_team,
     access_schedule,
     access_sees_time_off_reason,
 )
 from rendezvous.companies.models import Membership, Role, StaffMember
 from rendezvous.core.audit import history
-from rendezvous.core.errors import DomainError, Forbidden
+from rendezvous.core.errors import DomainError
 from rendezvous.meetings.models import MeetingAccount
 
 from ..refusals import form_errors
@@ -55,11 +57,6 @@ from ..views import aware_start, office_view
 
 # Rows the week form may send: the domain's own limit plus an empty row per weekday.
 MAX_ROWS = schedule.MAX_SPANS + 7
-
-
-def _may_read(actor: Actor) -> None:
-    if actor.role not in (Role.ADMIN, Role.SENIOR):
-        raise Forbidden()
 
 
 def _grouped(services) -> list[tuple[str, list[Service]]]:
@@ -120,7 +117,7 @@ def _form_context(actor: Actor, member: StaffMember | None, post=None) -> dict:
 
 @office_view
 def team(request, actor: Actor):
-    if actor.role == Role.JUNIOR:
+    if not access_allows(access_read_team, actor):
         # A junior's part of these settings is their own schedule.
         if actor.staff_id is None:
             raise Http404()
@@ -205,7 +202,7 @@ def _member_page(
 
 @office_view
 def team_member(request, actor: Actor, staff_id: int):
-    _may_read(actor)
+    access_read_team(actor)
     member = access_company_row(actor, StaffMember, staff_id)
     if request.method == "POST":
         access_manage_catalog(actor)
@@ -403,7 +400,7 @@ def _hours_page(request, actor: Actor, member: StaffMember, **forms):
             "day": forms.get("day", {"kind": ExceptionKind.CLOSED}),
             "day_errors": forms.get("day_errors", {}),
             "kinds": ExceptionKind.choices,
-            "may_read_team": actor.role in (Role.ADMIN, Role.SENIOR),
+            "may_read_team": access_allows(access_read_team, actor),
             "page": "settings",
         },
         status=422 if failed else 200,
