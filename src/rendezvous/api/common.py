@@ -4,7 +4,6 @@ import uuid
 import zoneinfo
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -58,7 +57,7 @@ def text_language(request: HttpRequest, lang: str | None, company: Company) -> s
     offers), else the best of the Accept-Language header, else the company's default.
     Not the language Django activated: without a header that is English, which would
     show a company's English texts to a client that asked for nothing."""
-    default = company.languages[0] if company.languages else settings.LANGUAGE_CODE
+    default = company.default_language
     if lang is not None:
         if lang not in company.languages:
             raise ValidationFailed(

@@ -3,7 +3,6 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import translation
@@ -38,8 +37,7 @@ class Translated(models.Model):
         text = _entry(translations, language or translation.get_language() or "", field)
         if not text and translations:
             company = company or self.company
-            default = company.languages[0] if company.languages else settings.LANGUAGE_CODE
-            text = _entry(translations, default, field)
+            text = _entry(translations, company.default_language, field)
         return text or getattr(self, field)
 
 
