@@ -34,6 +34,13 @@ def has_control_chars(value: str, *, allow_newlines: bool = False) -> bool:
     return False
 
 
+def one_line(value: str) -> str:
+    """`value` fit for one header line: every control, format or line/paragraph
+    separator character becomes a space (a name typed before the checks, a subject
+    built from variables)."""
+    return "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in value).strip()
+
+
 # What a spreadsheet runs as a formula when a cell starts with it.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

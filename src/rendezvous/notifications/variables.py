@@ -25,12 +25,13 @@ in-person booking) is left out, so one template serves both kinds of booking.
 """
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
+
+from rendezvous.core.text import one_line
 
 from .events import AUDIENCE, CUSTOMER, STAFF, Event
 
@@ -166,15 +167,8 @@ def for_audience(values: Mapping[str, str], audience: str) -> dict[str, str]:
     }
 
 
-def fold(value: str) -> str:
-    """One header line: every control or line/paragraph separator becomes a space."""
-    return "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in value
-    ).strip()
-
-
 def render_subject(template: str, values: Mapping[str, str]) -> str:
-    return fold(PATTERN.sub(lambda m: fold(values.get(m[1], m[0])), template))
+    return one_line(PATTERN.sub(lambda m: one_line(values.get(m[1], m[0])), template))
 
 
 def _without_empty_lines(template: str, values: Mapping[str, str]) -> str:

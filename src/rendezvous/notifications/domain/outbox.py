@@ -38,11 +38,11 @@ from rendezvous.bookings.models import Booking
 from rendezvous.companies.models import Company
 from rendezvous.core.errors import InvalidState
 from rendezvous.core.retry import backoff
+from rendezvous.core.text import one_line
 
 from ..ics import organizer_address
 from ..mime import BookingEmail
 from ..models import NotificationSettings, OutboxMessage, OutboxState
-from ..variables import fold
 from .render import Rendered
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def outbox_enqueue(
         booking=booking,
         event=event,
         to_email=to_email,
-        to_name=fold(to_name)[:200],
+        to_name=one_line(to_name)[:200],
         language=language,
         subject="" if later else rendered.subject[:998],
         body_text="" if later else rendered.text,
@@ -279,14 +279,14 @@ def _record_failure(row: OutboxMessage, failure: Failure, now: datetime) -> str:
 
 def _display_name(name: str) -> str:
     # One header line, and runs of white space as one: a client shows no more.
-    return " ".join(fold(name).split())
+    return " ".join(one_line(name).split())
 
 
 def _send(row: OutboxMessage) -> None:
     options = NotificationSettings.objects.filter(company_id=row.company_id).first()
     sender = organizer_address()
     email = BookingEmail(
-        subject=fold(row.subject),
+        subject=one_line(row.subject),
         body=row.body_text,
         from_email=sender,
         to=[row.to_email],
