@@ -152,11 +152,16 @@ class Booking(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    def before_cancel_cutoff(self, now: datetime) -> bool:
+        """Whether `now` is not later than the company's cancel cut-off before the start:
+        what a customer may still cancel, and what a customer's cancel refunds in full
+        (payments.domain.refunds.refund_share, asked once the booking is cancelled)."""
+        return now <= self.start - timedelta(hours=self.company.cancel_cutoff_hours)
+
     def customer_may_cancel(self, now: datetime) -> bool:
-        """Whether the customer may still cancel it themself: active, and not later than
-        the company's cancel cut-off before the start (staff may at any time)."""
-        cutoff = timedelta(hours=self.company.cancel_cutoff_hours)
-        return self.is_active and now <= self.start - cutoff
+        """Whether the customer may still cancel it themself: active, and before the
+        cancel cut-off (staff may at any time)."""
+        return self.is_active and self.before_cancel_cutoff(now)
 
     def customer_may_reschedule(self, now: datetime) -> bool:
         """Whether the customer may still move it themself (the reschedule cut-off)."""

@@ -31,7 +31,7 @@ or for the provider's answer still is, until the refund is done.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -73,8 +73,7 @@ def refund_share(booking: Booking, *, by_customer: bool, now: datetime) -> Decim
     the company's cancel cut-off before the start; after it the company's percent."""
     if not by_customer:
         return WHOLE
-    cutoff = timedelta(hours=booking.company.cancel_cutoff_hours)
-    if now <= booking.start - cutoff:
+    if booking.before_cancel_cutoff(now):
         return WHOLE
     percent = payment_settings_or_defaults(booking.company).refund_after_cutoff_percent
     return Decimal(percent) / 100
