@@ -24,7 +24,6 @@ from rendezvous.companies.admin import CompanyFixedAdmin, CompanyScopedForm, loc
 from rendezvous.core.admin_forms import DomainAdmin, DomainForm
 from rendezvous.core.audit import who_label
 from rendezvous.core.errors import DomainError
-from rendezvous.core.text import has_control_chars
 
 from .domain import (
     STAFF,
@@ -43,7 +42,6 @@ from .domain import (
     session_delete,
     session_update,
 )
-from .domain.details import NOTES_MAX
 from .domain.history import action_label, booking_history
 from .models import (
     Booking,
@@ -122,18 +120,16 @@ class CustomerAdmin(CompanyFixedAdmin, DomainAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Show this customer's bookings"))
 
 
-class BookingForm(forms.ModelForm):
+class BookingForm(DomainForm):
+    """The one field an operator edits on a booking, written (and refused) by
+    booking_set_notes while the form validates."""
+
     class Meta:
         model = Booking
         fields = ("notes",)
 
-    def clean_notes(self) -> str:
-        notes = self.cleaned_data["notes"]
-        if len(notes) > NOTES_MAX or has_control_chars(notes, allow_newlines=True):
-            raise forms.ValidationError(
-                _("At most %(n)d characters, no control characters.") % {"n": NOTES_MAX}
-            )
-        return notes
+    def domain_write(self) -> Booking:
+        return booking_set_notes(booking=self.instance, notes=self.cleaned_data["notes"])
 
 
 BOOKING_READONLY = (
@@ -230,8 +226,8 @@ class BookingAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if "notes" in form.changed_data:
-            booking_set_notes(booking=obj, notes=form.cleaned_data["notes"])
+        # BookingForm wrote the notes while validating.
+        pass
 
     @admin.display(description=_("start (company time)"), ordering="start")
     def start_local(self, obj: Booking) -> str:
