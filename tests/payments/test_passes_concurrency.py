@@ -138,3 +138,22 @@ def test_two_first_changes_of_a_new_wallet_make_one_wallet(last_entry):
     assert answers == [OK, OK]
     assert wallet_balance(customer, Unit.MONEY) == Decimal("10.00")
     assert WalletEntry.objects.values("wallet").distinct().count() == 1
+
+
+def test_two_buys_by_card_at_once_make_one_pass_waiting_for_its_checkout(last_entry):
+    """A double click on "buy by card": the second waits for the first and continues it."""
+    bookings, owned = last_entry
+    customer = bookings[0].customer
+    bought: list[CustomerPass] = []
+
+    def buy() -> None:
+        bought.append(
+            pass_purchase(customer=customer, product=owned.product, method=Method.CARD, now=NOW)
+        )
+
+    answers = race([buy, buy])
+    assert answers == [OK, OK], answers
+    waiting = CustomerPass.objects.exclude(pk=owned.pk)
+    assert waiting.count() == 1 and not waiting.get().active
+    assert {p.pk for p in bought} == {waiting.get().pk}
+    assert Payment.objects.filter(customer_pass=waiting.get()).count() == 1

@@ -698,6 +698,10 @@ def _payment_context(booking: Booking, token: str) -> dict | None:
         else [],
         "transfer": transfer,
         "pay_url": reverse("public:pay", kwargs={"booking_id": str(booking.id), "token": token}),
+        # Paying with a pass entry needs a pass: the way to the passes on sale.
+        "passes_url": reverse("public:passes", kwargs={"company": booking.company.slug})
+        if info.waiting and Method.PASS in info.methods
+        else None,
     }
 
 
@@ -1156,20 +1160,6 @@ def _pass_methods(settings_row: PaymentSettings) -> list[str]:
     return methods
 
 
-def _pass_checkout_open(customer, product, now) -> CustomerPass | None:
-    """The customer's pass of `product` whose card checkout is still open, if any."""
-    for customer_pass, pending in passes_of(customer):
-        if (
-            customer_pass.product_id == product.pk
-            and pending is not None
-            and pending.method == Method.CARD
-            and pending.expires_at is not None
-            and pending.expires_at > now
-        ):
-            return customer_pass
-    return None
-
-
 def _passes_company(company: str) -> tuple[Company, PaymentSettings]:
     """The company of a passes page, 404 unless it sells passes."""
     company_obj = selectors.company_for_page(company)
@@ -1228,10 +1218,9 @@ def passes(request, company):
         else:
             now = timezone.now()
             try:
-                # A second click on "buy" by card opens the checkout of the first one.
-                bought = (
-                    _pass_checkout_open(customer, chosen, now) if method == Method.CARD else None
-                ) or pass_purchase(customer=customer, product=chosen, method=method, now=now)
+                # By card, a second click on "buy" gets the pass of the first one, whose
+                # checkout opens again.
+                bought = pass_purchase(customer=customer, product=chosen, method=method, now=now)
                 # A free pass is active at once: nothing to pay at Stripe.
                 if method == Method.CARD and not bought.active:
                     payment = card_checkout_start_for_pass(

@@ -6,7 +6,7 @@ customers buy, and the entries they spend on bookings.
 | pass_product_create / pass_product_update | the PassProduct and its services | bad fields, services of another company (400) |
 | pass_product_archive | `active` off: no longer sold; passes sold stay usable | - |
 | pass_product_delete | the PassProduct | one that was ever sold (409: archive it instead) |
-| pass_purchase | a CustomerPass (inactive) and its pending Payment | a product of another company or off sale, a method the company does not take for passes (409) |
+| pass_purchase | a CustomerPass (inactive) and its pending Payment; by card, none while one of the product waits for its checkout (that one is returned) | a product of another company or off sale, a method the company does not take for passes (409) |
 | pass_activate | the pass: active, `expires_at` = now + the product's days | a pass already active (409) |
 | pass_spend | one entry fewer, a PassUse, a paid Payment (method `pass`), the booking paid | a booking with nothing to pay or for several people, no pass that covers it (409) |
 | pass_return | the entry back, the PassUse's `returned_at`, the Payment and the booking refunded | a booking no entry was spent on (409) |
@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from rendezvous.bookings.domain import booking_record_payment
@@ -282,10 +283,15 @@ def pass_purchase(
     Side effects, in order:
     1. validate: the product is this customer's company's and on sale; the company
        sells passes and takes `method` (card, bank transfer or on site) for them
-    2. write: the CustomerPass (inactive, all entries left) and a pending Payment of
+    2. lock: the customer row (two tabs, a double click: one purchase at a time)
+    3. re-check, by card: a pass of this product still waiting for a card checkout
+       that has not run out is returned as it is (a second "buy" continues the first
+       checkout instead of buying twice)
+    4. write: the CustomerPass (inactive, all entries left) and a pending Payment of
        the price in the company currency (a transfer's through
-       bank.transfer_start_for_pass: its reference and due date); a free pass is paid and active at once (pass_activate)
-    3. an audit entry on the pass
+       bank.transfer_start_for_pass: its reference and due date); a free pass is paid
+       and active at once (pass_activate)
+    5. an audit entry on the pass
     Raises InvalidState; nothing is written then.
     """
     company = customer.company
@@ -300,7 +306,12 @@ def pass_purchase(
         raise InvalidState(_("This payment method is not available for passes."))
     currency = company.currency
     amount = quantize(product.price, currency)
-    with transaction.atomic():
+    with booking_transaction():
+        Customer.objects.select_for_update().filter(pk=customer.pk).exists()
+        if method == Method.CARD:
+            waiting = _card_purchase_open(customer, product, now)
+            if waiting is not None:
+                return waiting
         customer_pass = CustomerPass.objects.create(
             company=company,
             customer=customer,
@@ -331,6 +342,28 @@ def pass_purchase(
         if free:
             customer_pass = pass_activate(customer_pass=customer_pass, now=now)
     return customer_pass
+
+
+def _card_purchase_open(
+    customer: Customer, product: PassProduct, now: datetime
+) -> CustomerPass | None:
+    """The customer's inactive pass of `product` whose card payment waits and whose
+    checkout has not run out (not started yet, or open), if any."""
+    payment = (
+        Payment.objects.filter(
+            customer_pass__customer=customer,
+            customer_pass__product=product,
+            customer_pass__active=False,
+            booking__isnull=True,
+            method=Method.CARD,
+            state=PaymentState.PENDING,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("customer_pass")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return payment.customer_pass if payment is not None else None
 
 
 def pass_activate(*, customer_pass: CustomerPass, now: datetime) -> CustomerPass:
