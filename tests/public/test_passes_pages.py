@@ -1,6 +1,7 @@
 """Passes on the booking site: the passes on sale in the visitor's language, bought by a
 signed-in customer (by card, transfer or on site), and shown with the credits in My bookings."""
 
+import re
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -11,13 +12,21 @@ from django.test import Client, override_settings
 from rendezvous.payments.domain.bank import mark_received
 from rendezvous.payments.domain.passes import PassProductFields, pass_product_create
 from rendezvous.payments.domain.wallet import wallet_grant
-from rendezvous.payments.models import CustomerPass, Method, Payment, PaymentState, Unit
+from rendezvous.payments.models import (
+    CustomerPass,
+    Method,
+    Payment,
+    PaymentSettings,
+    PaymentState,
+    Unit,
+)
 from rendezvous.public.access import SESSION_KEY
 from tests.conftest import NOW, TOMORROW_10, book
 from tests.factories import CompanyFactory
 from tests.fakes.stripe import FakeStripe
 from tests.payments.card_support import take_cards
 from tests.payments.core_rows import customer_of, paid_service, payment_tables, sells_passes
+from tests.public.test_pages import post_booking
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("frozen_now")]
 
@@ -276,3 +285,26 @@ def test_the_list_costs_the_same_queries_for_one_pass_or_many(
     with django_assert_max_num_queries(len(one.captured_queries)):
         html = client.get(url).content.decode()
     assert "Pass 4" in html
+
+
+def test_the_payment_section_leads_to_the_passes_on_sale(practice, ten):
+    massage = ten.services.get()
+    client = Client()
+    response = post_booking(client, practice, start=TOMORROW_10, service=massage)
+    assert response.status_code == 302, response.content
+    html = client.get(response["Location"]).content.decode()
+    assert 'value="pass"' in html and "No pass yet?" in html
+    [link] = re.findall(r'<a href="([^"]+)">See the passes on sale</a>', html)
+    shop = client.get(link)
+    assert shop.status_code == 200 and "10 massages" in shop.content.decode()
+
+
+def test_without_passes_the_payment_section_has_no_way_to_them(practice, ten):
+    settings_row = PaymentSettings.objects.get(company=practice.company)
+    settings_row.passes = False
+    settings_row.save()
+    client = Client()
+    response = post_booking(client, practice, start=TOMORROW_10, service=ten.services.get())
+    html = client.get(response["Location"]).content.decode()
+    assert 'value="bank_transfer"' in html
+    assert 'value="pass"' not in html and "No pass yet?" not in html
