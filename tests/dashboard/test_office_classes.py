@@ -90,6 +90,9 @@ def test_cancelling_a_session_cancels_its_bookings(client, practice, team):
     practice.session.refresh_from_db()
     assert practice.session.cancelled
     assert Booking.objects.get(session=practice.session).status == BookingStatus.CANCELLED
+    # The session's page tells who cancelled it, and how many bookings went with it.
+    history = client.get(url).content.decode().split('<details class="history">')[1]
+    assert "staff: boss · cancelled" in history and "bookings: 1" in history
 
 
 def test_a_colleagues_session_is_404_for_a_junior(client, practice, team):

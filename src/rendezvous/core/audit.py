@@ -200,6 +200,7 @@ ACTIONS = {
     "created": gettext_lazy("created"),
     "updated": gettext_lazy("changed"),
     "deleted": gettext_lazy("deleted"),
+    "cancelled": gettext_lazy("cancelled"),
     "invited": gettext_lazy("invited"),
     "hours_replaced": gettext_lazy("weekly hours changed"),
     "hours_added": gettext_lazy("hours added"),

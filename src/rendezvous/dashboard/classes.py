@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from rendezvous.bookings import domain as bookings
 from rendezvous.bookings.access import access_bookings
-from rendezvous.bookings.domain.sessions import SESSION_MAX
+from rendezvous.bookings.domain.sessions import CLASS_SESSION, SESSION_MAX
 from rendezvous.bookings.models import (
     ACTIVE_STATUSES,
     BookingSource,
@@ -36,6 +36,7 @@ from rendezvous.companies.access import (
     access_staff_scope,
 )
 from rendezvous.companies.models import StaffMember
+from rendezvous.core.audit import history
 from rendezvous.core.calendar import in_calendar
 from rendezvous.core.errors import DomainError, NotFound
 from rendezvous.payments.domain.checkout import payment_received
@@ -154,6 +155,7 @@ def class_session(request, actor: Actor, session_id: int):
             "taken": seats_taken_by_session([session]).get(session.pk, 0),
             "may_plan": access_allows(access_manage_sessions, actor),
             "pending": PaymentStatus.PENDING,
+            "history": history(CLASS_SESSION, session.pk, sources=(ClassSession,)),
             "page": "classes",
         },
     )

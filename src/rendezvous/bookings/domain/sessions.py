@@ -54,6 +54,7 @@ from rendezvous.bookings.models import (
 from rendezvous.catalog.models import ClassSession, Service, ServiceKind
 from rendezvous.companies.domain import FieldErrors, clean_bool, clean_int, company_row
 from rendezvous.companies.models import Company, Location, Resource, StaffMember
+from rendezvous.core.audit import field_changes, logged, row_values
 from rendezvous.core.calendar import in_calendar, out_of_calendar
 from rendezvous.core.errors import InvalidState, NotFound, SlotUnavailable, ValidationFailed
 from rendezvous.core.fields import UNSET, Maybe, Ref, given
@@ -62,6 +63,9 @@ from .. import events
 from .change import STAFF, booking_save_moved
 from .history import booking_logged
 from .locking import booking_transaction
+
+# The audit log's name for class sessions (created, updated, cancelled, deleted).
+CLASS_SESSION = "class_session"
 
 CAPACITY_MAX = 10_000
 SESSION_MAX = timedelta(hours=24)
@@ -111,6 +115,7 @@ def session_cancel(*, session: ClassSession, now: datetime | None = None) -> Ses
         )
         locked.cancelled, locked.cancelled_at = True, now
         locked.save(update_fields=["cancelled", "cancelled_at"])
+        logged(locked, CLASS_SESSION, "cancelled", {"bookings": len(bookings)})
         for booking in bookings:
             booking_logged(
                 booking,
@@ -282,6 +287,7 @@ def session_create(
         )
         events.publish(events.ClassSessionChecked(session=session))
         session.save()
+        logged(session, CLASS_SESSION, "created", field_changes({}, row_values(session, cleaned)))
     return session
 
 
@@ -345,6 +351,7 @@ def session_update(
                     "per booking instead."
                 )
             )
+        before = row_values(locked, changed)
         for name, value in changed.items():
             setattr(locked, name, value)
         if any(name in changed for name in ("start", "end", "staff", "resource")):
@@ -359,6 +366,7 @@ def session_update(
             events.publish(events.ClassSessionChecked(session=locked))
         if changed:
             locked.save(update_fields=list(changed))
+            logged(locked, CLASS_SESSION, "updated", field_changes(before, changed))
         if bookings and moving:
             for booking in bookings:
                 booking_logged(
@@ -405,4 +413,5 @@ def session_delete(*, session: ClassSession) -> None:
             raise InvalidState(
                 _("This class session has bookings; cancel it instead of deleting it.")
             )
+        logged(locked, CLASS_SESSION, "deleted")
         locked.delete()
