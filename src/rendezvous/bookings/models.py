@@ -195,30 +195,29 @@ def seats_taken(session: ClassSession) -> int:
     return seats_taken_by_session([session]).get(session.pk, 0)
 
 
-def seats_taken_by_session(sessions) -> dict[int, int]:
-    """Seats held per session id, for many sessions in one query; absent ids hold none."""
-    rows = (
-        Booking.objects.filter(session__in=sessions, status__in=ACTIVE_STATUSES)
+def _seats_held(bookings: models.QuerySet) -> models.QuerySet:
+    """The one definition of the seats a session's bookings hold: the participants of
+    its active bookings, summed per session (`total`)."""
+    return (
+        bookings.filter(status__in=ACTIVE_STATUSES)
         .order_by()
         .values("session")
         .annotate(total=Sum("participants"))
-        .values_list("session", "total")
     )
-    return dict(rows)
+
+
+def seats_taken_by_session(sessions) -> dict[int, int]:
+    """Seats held per session id, for many sessions in one query; absent ids hold none."""
+    held = _seats_held(Booking.objects.filter(session__in=sessions))
+    return dict(held.values_list("session", "total"))
 
 
 def seats_taken_subquery() -> Coalesce:
     """Seats held, as an annotation for each row of a ClassSession queryset. A correlated
     subquery rather than a JOIN + GROUP BY, so filters, search and date hierarchies work
     on the queryset unchanged and no row is duplicated."""
-    taken = (
-        Booking.objects.filter(session=OuterRef("pk"), status__in=ACTIVE_STATUSES)
-        .order_by()
-        .values("session")
-        .annotate(total=Sum("participants"))
-        .values("total")
-    )
-    return Coalesce(Subquery(taken), 0)
+    held = _seats_held(Booking.objects.filter(session=OuterRef("pk")))
+    return Coalesce(Subquery(held.values("total")), 0)
 
 
 class SignInLink(models.Model):
