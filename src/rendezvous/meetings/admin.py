@@ -232,7 +232,7 @@ class JoinTokenAdmin(admin.ModelAdmin):
 
     list_display = ["__str__", "role", "booking", "created_at", "revoked_at"]
     list_filter = ["role"]
-    fields = ["meeting", "booking", "role", "created_at", "revoked_at"]
+    fields = ("meeting", "booking", "role", "created_at", "revoked_at")
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -53,16 +53,24 @@ class ReportForm(ReportPeriodForm):
 
     def __init__(self, *args, actors: list[Actor], actor: Actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["company"].choices = [(a.company.pk, a.company.name) for a in actors]
+        self._choice_field("company").choices = [(a.company.pk, a.company.name) for a in actors]
         staff = StaffMember.objects.filter(company=actor.company).order_by("name")
         staff = staff.filter(access_staff_scope(actor, "pk"))
-        self.fields["staff"].choices = [("", _("Everyone")), *((s.pk, s.name) for s in staff)]
-        self.fields["provider"].choices = [
+        self._choice_field("staff").choices = [
+            ("", _("Everyone")),
+            *((s.pk, s.name) for s in staff),
+        ]
+        self._choice_field("provider").choices = [
             ("", _("All")),
             *((n, PROVIDER_NAMES.get(n, n)) for n in REGISTRY),
         ]
         # "Ended" is a state of its own here (ready and past), under MeetingState's name.
-        self.fields["state"].choices = [("", _("All")), *MeetingState.choices]
+        self._choice_field("state").choices = [("", _("All")), *MeetingState.choices]
+
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)  # declared as one above
+        return field
 
     def filters(self) -> ReportFilters:
         data = self.cleaned_data

@@ -38,6 +38,7 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -56,6 +57,9 @@ from rendezvous.core.tokens import hash_token, join_token, new_nonce
 
 from ..models import JoinRole, JoinToken, Meeting, MeetingAccount, MeetingState
 from ..providers import MeetingRef, MeetingSpec, ProviderError, get_provider, provider_class
+
+if TYPE_CHECKING:
+    from django.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,7 @@ def meeting_booking_changed(
 def _attach(booking: Booking, now: datetime) -> None:
     if booking.session_id:
         session = booking.session
+        assert session is not None  # session_id is set
         meeting = Meeting.objects.filter(session_id=session.pk).first()
         if meeting is None:
             meeting = _new_meeting(
@@ -322,16 +327,18 @@ def _after_commit(what: str, meeting_id: uuid.UUID) -> None:
 def _enqueue(what: str, meeting_id: uuid.UUID) -> None:
     from .. import tasks  # noqa: PLC0415 (tasks import this module)
 
-    job = {
+    jobs: dict[str, Task[[str], Any]] = {
         "provision": tasks.provision_meeting,
         "update": tasks.update_meeting,
         "delete": tasks.delete_meeting,
-    }[what]
+    }
+    job = jobs[what]
     job.enqueue(str(meeting_id))
 
 
 def _spec(meeting: Meeting) -> MeetingSpec:
     owner = meeting.booking or meeting.session
+    assert owner is not None  # a booking's or a session's (meeting_for_booking_or_session)
     staff = owner.staff if owner.staff_id else None
     return MeetingSpec(
         meeting_id=meeting.pk.hex,
@@ -582,7 +589,9 @@ def meeting_warn_missing_links(*, now: datetime | None = None, hours: int | None
                 .filter(pk=pk, state=MeetingState.PENDING, link_missing_notified_at__isnull=True)
                 .first()
             )
-            bookings = _bookings(meeting) if meeting else []
+            if meeting is None:
+                continue
+            bookings = _bookings(meeting)
             if not bookings:
                 continue
             events.publish(events.MeetingLinkMissing(booking=bookings[0]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, cast
 
 from django.core import signing
 from django.core.cache import cache
@@ -27,8 +28,15 @@ from django.utils.translation import gettext_lazy as _
 from rendezvous.core import tokens
 
 from ..models import MeetingAccount
-from ..providers import ProviderError, VideoProvider, get_provider
-from ..providers.oauth import AccountRefused, exchange_code, new_pkce, store_tokens
+from ..providers import ProviderError, get_provider
+from ..providers.oauth import (
+    AccountRefused,
+    OAuthClient,
+    TokenAnswer,
+    exchange_code,
+    new_pkce,
+    store_tokens,
+)
 from ..providers.oauth import authorization_url as build_authorization_url
 from .lifecycle import meeting_retry_failed
 
@@ -50,7 +58,15 @@ class ConnectStart:
     verifier: str
 
 
-def oauth_provider(account: MeetingAccount) -> VideoProvider | None:
+class OAuthConnectable(Protocol):
+    """What a provider connected by signing in has (Teams, Google Meet, Zoom's OAuth app)."""
+
+    def oauth_client(self) -> OAuthClient: ...
+
+    def oauth_identity(self, answer: TokenAnswer) -> str: ...
+
+
+def oauth_provider(account: MeetingAccount) -> OAuthConnectable | None:
     """The account's provider when it connects through OAuth, else None."""
     try:
         provider = get_provider(account.provider, account)
@@ -61,7 +77,8 @@ def oauth_provider(account: MeetingAccount) -> VideoProvider | None:
     uses_oauth = getattr(provider, "uses_oauth", None)
     if uses_oauth is not None and not uses_oauth():
         return None
-    return provider
+    # Every provider with an oauth_client has an oauth_identity too (teams, google_meet, zoom).
+    return cast("OAuthConnectable", provider)
 
 
 def oauth_connect_start(*, account: MeetingAccount, user_id: int) -> ConnectStart:

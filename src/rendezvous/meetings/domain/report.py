@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rendezvous.bookings.domain.customers import display_name
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
+from rendezvous.catalog.models import ClassSession
 from rendezvous.companies.access import (
     Actor,
     access_staff_scope,
@@ -172,9 +173,26 @@ def _midnight(day: date, zone) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
+def _staff_name(owner: Booking | ClassSession) -> str:
+    if not owner.staff_id:
+        return ""
+    assert owner.staff is not None  # staff_id is set
+    return owner.staff.name
+
+
 def _row(meeting: Meeting, zone, now: datetime, hours: timedelta, company: Company) -> ReportRow:
     owner = meeting.booking or meeting.session
-    bookings: list[Booking] = [meeting.booking] if meeting.booking_id else list(owner.seats)
+    assert owner is not None  # a booking's or a session's (meeting_for_booking_or_session)
+    bookings: list[Booking]
+    if meeting.booking_id:
+        assert meeting.booking is not None  # booking_id is set
+        bookings = [meeting.booking]
+    else:
+        session = meeting.session
+        assert session is not None  # no booking (meeting_for_booking_or_session)
+        # `seats` is the Prefetch's to_attr through session__ (report_rows), which the
+        # django-stubs plugin cannot see from the meeting.
+        bookings = list(session.seats)  # type: ignore[attr-defined]
     active = [b for b in bookings if b.status in ACTIVE_STATUSES]
     shown = active if meeting.booking_id is None and active else bookings
     state = meeting.state
@@ -186,7 +204,7 @@ def _row(meeting: Meeting, zone, now: datetime, hours: timedelta, company: Compa
         when=_local(meeting.start, zone),
         # In the reader's language, as every page names services (Service.text_in).
         service=owner.service.text_in("name", company=company),
-        staff=owner.staff.name if owner.staff_id else "",
+        staff=_staff_name(owner),
         customers=[display_name(b.first_name, b.last_name) for b in shown],
         provider=meeting.provider,
         state=state,

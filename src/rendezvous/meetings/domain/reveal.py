@@ -152,10 +152,13 @@ def meeting_view(
         meeting = meeting_for(booking)
     if booking is None and meeting is None:
         return None
-    company = booking.company if booking is not None else meeting.company
-    start, end = (
-        (booking.start, booking.end) if booking is not None else (meeting.start, meeting.end)
-    )
+    if booking is not None:
+        company = booking.company
+        start, end = booking.start, booking.end
+    else:
+        assert meeting is not None  # returned above otherwise
+        company = meeting.company
+        start, end = meeting.start, meeting.end
     allowed, role, token = _resolve(viewer, booking, meeting, prefetched)
     host = role == JoinRole.HOST
     window = timedelta(minutes=company.join_window_minutes)
@@ -175,6 +178,7 @@ def meeting_view(
     reason = _hidden(allowed, booking, meeting, token)
     if reason:
         return replace(view, reason=reason)
+    assert meeting is not None and token is not None  # "pending" otherwise (_hidden)
     raw = None
     if mint is None:
         mint = isinstance(viewer, JoinToken)

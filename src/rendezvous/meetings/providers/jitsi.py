@@ -48,6 +48,7 @@ class Provider(VideoProvider):
 
     def join_url(self, ref: MeetingRef, participant: Participant) -> str:
         _base, domain = self._base()
+        assert self.account is not None  # _base raised otherwise
         claims = {
             "iss": self.account.app_id,
             "aud": self.account.app_id,

@@ -74,6 +74,7 @@ class Provider(OAuthAppProvider):
 
     def oauth_client(self) -> OAuthClient:
         client_id, secret, _user = self._settings()
+        assert self.account is not None  # _settings raised otherwise
         tenant = (self.account.tenant or "").strip() or "organizations"
         base = f"{settings.MS_LOGIN_BASE}/{quote(tenant, safe='.-')}/oauth2/v2.0"
         return OAuthClient(

@@ -101,15 +101,17 @@ class Provider(VideoProvider):
         return bool(app_id) and ":" not in app_id
 
     def oauth_client(self) -> OAuthClient:
-        if not self.uses_oauth() or not self.account.secret:
+        account = self.account
+        # uses_oauth() is false without an account, so `account is None` never decides.
+        if not self.uses_oauth() or account is None or not account.secret:
             raise ProviderError(
                 "zoom: an OAuth app needs its client id alone as app id, and the client secret",
                 permanent=True,
             )
         return OAuthClient(
             provider=NAME,
-            client_id=self.account.app_id.strip(),
-            client_secret=self.account.secret,
+            client_id=account.app_id.strip(),
+            client_secret=account.secret,
             authorize_url=f"{settings.ZOOM_OAUTH_BASE}/oauth/authorize",
             token_url=f"{settings.ZOOM_OAUTH_BASE}/oauth/token",
             secret_in_body=False,  # Zoom wants Basic client_id:client_secret
