@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, vCalAddress
+from icalendar import STATUS, Calendar, Event, Timezone, vCalAddress
 
 from rendezvous.bookings.models import Booking
 
@@ -81,7 +81,7 @@ def invitation(
         description=description or None,
         location=location or None,
         url=url or None,
-        status="CANCELLED" if cancelled else "CONFIRMED",
+        status=STATUS.CANCELLED if cancelled else STATUS.CONFIRMED,
         organizer=_address(organizer_address(), organizer_name),
         attendees=[
             _address(

@@ -22,6 +22,7 @@ some point: a request that was never confirmed is in nobody's calendar.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -92,6 +93,7 @@ def _message(
             return
         to_email, to_name = staff.email, staff.name
         language = company.default_language
+    content: dict[str, Any]  # outbox_enqueue's keyword arguments, of several types
     if rendering_deferred():
         # Only the recipient and the sequence now; the delivery renders the text.
         content = {"rendered": None, "sequence": sequence}

@@ -119,9 +119,9 @@ def outbox_enqueue(
         to_email=to_email,
         to_name=one_line(to_name)[:200],
         language=language,
-        subject="" if later else rendered.subject[:998],
-        body_text="" if later else rendered.text,
-        body_html="" if later else rendered.html,
+        subject="" if rendered is None else rendered.subject[:998],
+        body_text="" if rendered is None else rendered.text,
+        body_html="" if rendered is None else rendered.html,
         calendar=calendar,
         calendar_method=calendar_method,
         to_render=later,
@@ -130,6 +130,7 @@ def outbox_enqueue(
         next_attempt_at=now or timezone.now(),
     )
     if later:
+        assert deferred is not None  # the ValueError above otherwise
         deferred.append(row.pk)
     transaction.on_commit(partial(_enqueue_delivery, row.pk), robust=True)
     return row
