@@ -46,12 +46,16 @@ def connect() -> None:
         post_delete.connect(
             _company_scoped, sender=model, dispatch_uid=f"availability-{model.__name__}-delete"
         )
-    for model in (WorkingHours, DateException, TimeOff):
+    for staff_model in (WorkingHours, DateException, TimeOff):
         post_save.connect(
-            _staff_scoped, sender=model, dispatch_uid=f"availability-{model.__name__}-save"
+            _staff_scoped,
+            sender=staff_model,
+            dispatch_uid=f"availability-{staff_model.__name__}-save",
         )
         post_delete.connect(
-            _staff_scoped, sender=model, dispatch_uid=f"availability-{model.__name__}-delete"
+            _staff_scoped,
+            sender=staff_model,
+            dispatch_uid=f"availability-{staff_model.__name__}-delete",
         )
     post_save.connect(_company, sender=Company, dispatch_uid="availability-Company-save")
     # Who gives a service, and who works at a location: a service bound to a location

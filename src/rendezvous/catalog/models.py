@@ -165,6 +165,8 @@ class ClassSession(models.Model):
     # Set only by bookings.domain.session_cancel, which cancels the bookings with it.
     cancelled = models.BooleanField(_("cancelled"), default=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Not a field: set on the sessions availability.domain.open_sessions returns.
+    seats_left: int
 
     class Meta:
         verbose_name = _("class session")

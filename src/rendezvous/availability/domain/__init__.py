@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -330,10 +330,19 @@ def _working_rows(
             zones[loc] = ZoneInfo(zone)
 
     dated: dict[int, list[tuple[int | None, int, _Exception]]] = defaultdict(list)
-    for staff_id, loc, zone, row_id, *ex in exceptions.order_by().values_list(
+    for (
+        staff_id,
+        loc,
+        zone,
+        row_id,
+        ex_date,
+        ex_kind,
+        ex_start,
+        ex_end,
+    ) in exceptions.order_by().values_list(
         "staff_id", "location_id", "location__timezone", "id", "date", "kind", "start", "end"
     ):
-        dated[staff_id].append((loc, row_id, _Exception(*ex)))
+        dated[staff_id].append((loc, row_id, _Exception(ex_date, ex_kind, ex_start, ex_end)))
         if loc is not None:
             zones[loc] = ZoneInfo(zone)
     return _WorkingRows(hours, zones, dated)
@@ -400,12 +409,12 @@ def staff_schedules(
     first_day, last_day = window.days
     rows = _working_rows(staff_ids, first_day, last_day, location_id, company)
     off: dict[int, list[TimeOffRow]] = defaultdict(list)
-    for staff_id, *row in (
+    for staff_id, off_id, off_start, off_end, reason in (
         TimeOff.objects.filter(staff_id__in=staff_ids, start__lt=window.end, end__gt=window.start)
         .order_by("start", "id")
         .values_list("staff_id", "id", "start", "end", "reason")
     ):
-        off[staff_id].append(TimeOffRow(*row))
+        off[staff_id].append(TimeOffRow(off_id, off_start, off_end, reason))
     bounds = [(to_epoch(window.start), to_epoch(window.end))]
     result = {}
     for staff_id in staff_ids:
@@ -587,4 +596,5 @@ def open_sessions(
     result = list(sessions.order_by("start"))
     for session in result:
         session.seats_left = max(0, session.capacity - session.taken)
-    return result
+    # Each item is a ClassSession (annotated with `taken`): a list of them as declared.
+    return cast("list[ClassSession]", result)

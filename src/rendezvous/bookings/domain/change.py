@@ -150,7 +150,8 @@ def booking_reschedule(
         else:
             staff = list(
                 StaffMember.objects.select_for_update(of=("self",))
-                .filter(id=booking.staff_id)
+                # None matches no row (exact None is IS NULL); the plugin only allows ints.
+                .filter(id=booking.staff_id)  # type: ignore[misc]
                 .order_by("id")
             )
             resources = resources_locked(service, public=False)
@@ -167,6 +168,7 @@ def booking_reschedule(
             )
         was = (locked.start, locked.staff_id)
         if service.kind == ServiceKind.CLASS:
+            assert session is not None  # locked and checked above
             moving = session.id != locked.session_id
             if moving and seats_taken(session) + locked.participants > session.capacity:
                 raise ClassFull()
@@ -341,7 +343,7 @@ def booking_resend_confirmation(*, booking: Booking) -> Booking:
 
 
 # What staff may record by hand, from each payment state.
-PAYMENT_TRANSITIONS = {
+PAYMENT_TRANSITIONS: dict[str, set[str]] = {
     PaymentStatus.PENDING: {PaymentStatus.PAID},
     PaymentStatus.PAID: {PaymentStatus.REFUNDED},
     PaymentStatus.NOT_REQUIRED: set(),
@@ -437,7 +439,12 @@ def booking_set_online(*, booking: Booking, online: bool, now: datetime | None =
             raise ValidationFailed(
                 fields={"online": [_("Online meetings are switched off for this company.")]}
             )
-        if online and locked.session_id and not locked.session.online:
+        if (
+            online
+            and locked.session_id
+            and locked.session is not None  # always, with a session_id
+            and not locked.session.online
+        ):
             raise ValidationFailed(fields={"online": [_("This class session is not held online.")]})
         booking_logged(locked, "online_changed", kind=STAFF, online=(locked.online, online))
         locked.online = online

@@ -1,7 +1,7 @@
 """booking_create and seat_reserve: the only ways a new booking row is written."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -223,7 +223,7 @@ def seat_reserve(
             raise NotFound(_("This class session does not exist."))
         if start is not None and start != session.start:
             raise SlotUnavailable()
-        notice = timezone.timedelta(minutes=company.min_notice_minutes)
+        notice = timedelta(minutes=company.min_notice_minutes)
         if session.cancelled or session.start < now + notice:
             raise SlotUnavailable()
         online = _resolve_online(company, session.online and service.online_meeting, online)
