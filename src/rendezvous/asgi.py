@@ -22,7 +22,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rendezvous.settings")
 # Threads, not processes: SQLite writers queue on an in-process lock (bookings.domain.locking).
 HTTP_THREADS = int(os.environ.get("RENDEZVOUS_HTTP_THREADS", "8"))
 
-http_application = WSGIMiddleware(get_wsgi_application(), workers=HTTP_THREADS)
+# django-stubs types WSGIHandler.__call__ as returning HttpResponseBase, which has no
+# __iter__; the responses it returns (HttpResponse and its kin) are iterables of bytes.
+http_application = WSGIMiddleware(get_wsgi_application(), workers=HTTP_THREADS)  # type: ignore[arg-type]
 
 # Imported after Django is set up (get_wsgi_application): they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

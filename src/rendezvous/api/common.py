@@ -2,6 +2,7 @@
 
 import uuid
 import zoneinfo
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
@@ -14,6 +15,10 @@ from rendezvous.core.errors import NotFound, ValidationFailed
 from rendezvous.core.zones import is_known_zone
 
 
+@overload
+def parse_id(value: str, field: str, *, missing_is_none: bool = True) -> int: ...
+@overload
+def parse_id(value: str | None, field: str, *, missing_is_none: bool = True) -> int | None: ...
 def parse_id(value: str | None, field: str, *, missing_is_none: bool = True) -> int | None:
     """Ids are opaque strings in the API; ours are positive integers inside."""
     if value is None:

@@ -93,15 +93,15 @@ def audit_log(
     who = _acting.get()
     if kind is None:
         kind = who.kind if who is not None else SYSTEM
-    named = who is not None and kind != CUSTOMER
+    named = who if who is not None and kind != CUSTOMER else None
     return AuditEntry.objects.create(
         company_id=company_id,
         entity=entity,
         entity_id=str(entity_id),
         action=action,
-        actor_kind=OPERATOR if named and who.kind == OPERATOR else kind,
-        user_id=who.user_id if named else None,
-        actor_label=who.label if named else "",
+        actor_kind=OPERATOR if named is not None and named.kind == OPERATOR else kind,
+        user_id=named.user_id if named is not None else None,
+        actor_label=named.label if named is not None else "",
         changes=changes or {},
         at=timezone.now(),
     )
@@ -253,7 +253,11 @@ def _field_label(name: str, sources: Iterable[type[models.Model]]) -> str:
             continue
         # A reverse relation (a staff member's services) is named by the rows it holds.
         label = getattr(field, "verbose_name", None)
-        return str(label or field.related_model._meta.verbose_name_plural)
+        if label:
+            return str(label)
+        related = field.related_model
+        assert related is not None  # only a relation has no verbose name
+        return str(related._meta.verbose_name_plural)
     return name.replace("_", " ")
 
 

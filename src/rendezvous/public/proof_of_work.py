@@ -99,7 +99,9 @@ def check(company, payload: str | None):
         return INVALID
     signature = str(parsed.challenge.signature)
     spent = "altcha-spent:" + tokens.hash_token(signature)
-    ttl = max(parsed.challenge.parameters.expires_at - int(time.time()), 0) + 60
+    expires_at = parsed.challenge.parameters.expires_at
+    assert expires_at is not None  # _verified returned None otherwise
+    ttl = max(expires_at - int(time.time()), 0) + 60
     if not cache.add(spent, 1, timeout=ttl):
         logger.info("Booking form refused: proof of work used twice")
         return INVALID

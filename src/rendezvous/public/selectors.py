@@ -114,6 +114,7 @@ def is_online(service: Service) -> bool:
 def service_zone(service: Service) -> ZoneInfo | None:
     """The zone an in-person service at a location locks its times to, else None."""
     if service.location_id and not is_online(service):
+        assert service.location is not None  # location_id is set
         return ZoneInfo(service.location.timezone)
     return None
 

@@ -13,6 +13,7 @@ import logging
 from collections import OrderedDict
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from babel.dates import format_date
@@ -84,8 +85,9 @@ class Site:
         kwargs: dict = {"company": self.company.slug}
         name = action
         if self.scope.kind:
-            obj = self.scope.location or self.scope.staff or self.scope.resource
-            obj = obj or self.scope.service
+            scope = self.scope
+            obj = scope.location or scope.staff or scope.resource or scope.service
+            assert obj is not None  # a scope with a kind has its row (selectors)
             kwargs |= {"scope_kind": self.scope.kind, "scope_id": str(obj.pk)}
             name += "_scoped"
         if self.embed:
@@ -148,7 +150,8 @@ def _language_links(request: HttpRequest, languages: list[str] | None = None) ->
         if languages and code not in languages:
             continue
         with translation.override(code):
-            label = translation.gettext(name)
+            # str() is what gettext does first with a lazy name (its .replace casts it).
+            label = translation.gettext(str(name))
         links.append(
             {
                 "code": code,
@@ -687,7 +690,8 @@ def _payment_context(booking: Booking, token: str) -> dict | None:
     if info.payment is not None and info.method == Method.BANK_TRANSFER:
         transfer = payment_instructions(info.payment)
         if transfer["due"] is not None:
-            transfer["due_label"] = format_date(
+            # A key of the page's own besides the instructions' (a TypedDict is a dict).
+            cast("dict[str, Any]", transfer)["due_label"] = format_date(
                 transfer["due"], format="long", locale=formats.babel_locale()
             )
     return {
@@ -1001,7 +1005,8 @@ def _my_list(request, site: Site, email: str):
     now = timezone.now()
     zone, known = _zone_from_request(request, site.company.zone)
     rows = access.customer_bookings(site.company, email).order_by("start")
-    upcoming, past = [], []
+    upcoming: list[dict] = []
+    past: list[dict] = []
     for booking in rows:
         token = access.signed_manage_token(booking)
         item = {
@@ -1150,7 +1155,7 @@ PASS_METHOD_LABELS = {
 
 def _pass_methods(settings_row: PaymentSettings) -> list[str]:
     """The ways the booking site offers to pay for a pass, in the order shown."""
-    methods = []
+    methods: list[str] = []
     if settings_row.card and stripe_connected(settings_row):
         methods.append(Method.CARD)
     if settings_row.bank_transfer and transfer_account_complete(settings_row):

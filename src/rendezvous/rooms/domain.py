@@ -106,7 +106,9 @@ def _name(row, meeting: Meeting, booking, host: bool) -> str:
         return row.booking.first_name.strip()
     owner = booking or meeting.session
     if owner is not None and owner.staff_id:
-        return owner.staff.name
+        staff = owner.staff
+        assert staff is not None  # staff_id is set
+        return staff.name
     return meeting.company.name
 
 

@@ -21,6 +21,7 @@ import asyncio
 import json
 import time
 import weakref
+from typing import Any
 
 from django.conf import settings
 
@@ -172,7 +173,8 @@ _backends: dict[str, MemoryPresence | RedisPresence] = {}
 
 def presence() -> MemoryPresence | RedisPresence:
     """The presence store that goes with the configured channel layer."""
-    layer = settings.CHANNEL_LAYERS["default"]
+    # One of the two shapes settings.py gives it; mypy joins them into Collection[str].
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
     if "redis" in layer["BACKEND"].lower():
         url = layer["CONFIG"]["hosts"][0]
         prefix = layer["CONFIG"].get("prefix", "rendezvous:channels") + ":presence"
