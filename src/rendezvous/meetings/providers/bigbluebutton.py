@@ -138,7 +138,8 @@ class Provider(VideoProvider):
 
     def _signed(self, call: str, params: list[tuple[str, str]]) -> str:
         query = urlencode(params)
-        assert self.account is not None  # a BigBlueButton provider is made with its account
+        # Without an account this failed before too (on .secret); _api() says so politely.
+        assert self.account is not None
         digest = checksum(call, query, self.account.secret, self._algorithm())
         joined = f"{query}&checksum={digest}" if query else f"checksum={digest}"
         return f"{self._api()}/{call}?{joined}"
