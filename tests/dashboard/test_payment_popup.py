@@ -102,3 +102,33 @@ def test_a_junior_sees_no_button_and_cannot_post_it(client, paid, team):
     assert "You are not allowed to do this." in refused.content.decode()
     assert stored() == before
     assert Booking.objects.get().payment_status == PaymentStatus.PENDING
+
+
+def test_cancelling_at_the_customers_request_refunds_by_the_policy(
+    client, paid, team, frozen_now
+):
+    from rendezvous.payments.domain.bank import mark_received  # noqa: PLC0415
+    from rendezvous.payments.domain.settings import (  # noqa: PLC0415
+        PaymentSettingsFields,
+        payment_settings_update,
+    )
+    from rendezvous.payments.models import Refund, RefundState  # noqa: PLC0415
+
+    payment_settings_update(
+        company=paid.company, fields=PaymentSettingsFields(refund_after_cutoff_percent=50)
+    )
+    booking = book(paid, TOMORROW_10, staff=paid.staff[0]).booking
+    unpaid = book(paid, NEXT_WEEK, staff=paid.staff[0]).booking
+    mark_received(payment=transfer_start(booking=booking, now=NOW), actor=None, now=NOW)
+    signed_in(client, team["senior"])
+    assert 'name="customer_asked"' in popup(client, booking)
+    assert 'name="customer_asked"' not in popup(client, unpaid)
+    # The customer phones two hours before the start, past the 24-hour cut-off.
+    frozen_now.move_to(TOMORROW_10 - timedelta(hours=2))
+    response = client.post(
+        f"/office/bookings/{booking.pk}/cancel/", {"notify": "on", "customer_asked": "on"}
+    )
+    assert response.status_code == 200
+    [refund] = Refund.objects.all()
+    assert (refund.amount, refund.state) == (Decimal("20.00"), RefundState.PENDING)
+    assert "cancelled at the customer&#x27;s request" in popup(client, booking)

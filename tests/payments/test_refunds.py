@@ -197,6 +197,23 @@ def test_staff_cancelling_after_the_cut_off_give_all_of_it_back(
     assert payment.state == PaymentState.REFUNDED
 
 
+@pytest.mark.parametrize(("when", "amount"), [(LATE, "2000"), (NOW, "4000")])
+def test_staff_cancelling_at_the_customers_request_refund_by_the_customers_policy(
+    carded, fake, client, django_capture_on_commit_callbacks, when, amount
+):
+    settings_of(carded.company, refund_after_cutoff_percent=50)
+    booking = video(carded, TOMORROW_10)
+    card_paid(carded, fake, client, booking)
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings.booking_cancel(
+            booking=booking, actor=bookings.STAFF, now=when, customer_asked=True
+        )
+    [post] = refund_calls(fake)
+    assert post.params["amount"] == amount
+    entry = AuditEntry.objects.get(entity="booking", action="cancelled")
+    assert entry.actor_kind == "staff" and entry.changes["customer_asked"] == [False, True]
+
+
 def test_a_card_refund_stripe_refuses_leaves_the_booking_refund_due(
     carded, fake, client, django_capture_on_commit_callbacks
 ):

@@ -78,6 +78,8 @@ class BookingCancelled(BookingEvent):
     now: datetime
     actor: str  # core.audit CUSTOMER or STAFF: which email the customer gets
     notify_customer: bool = True
+    # Staff cancelled at the customer's request: refunds follow the customer's policy.
+    customer_asked: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -605,6 +605,7 @@ ACTIONS = {
         actor=bookings.STAFF,
         notify_customer=post.get("notify") == "on",
         reason=post.get("reason", ""),
+        customer_asked=post.get("customer_asked") == "on",
     ),
     "completed": lambda b, post: bookings.booking_mark_outcome(
         booking=b, status=BookingStatus.COMPLETED

@@ -17,7 +17,11 @@ from .domain.refunds import cancel_refund
 
 
 def _cancelled(event: events.BookingCancelled) -> None:
-    cancel_refund(booking=event.booking, by_customer=event.actor == CUSTOMER, now=event.now)
+    cancel_refund(
+        booking=event.booking,
+        by_customer=event.actor == CUSTOMER or event.customer_asked,
+        now=event.now,
+    )
 
 
 def subscribe() -> None:

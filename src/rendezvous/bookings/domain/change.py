@@ -42,10 +42,13 @@ def booking_cancel(
     now: datetime | None = None,
     notify_customer: bool = True,
     reason: str = "",
+    customer_asked: bool = False,
 ) -> Booking:
     """Cancel a booking; its time (or seats) are free at once. Staff may leave the
     customer's email out (`notify_customer=False`: they told them by phone) and give a
-    reason, which the audit entry keeps for staff (it is not sent).
+    reason, which the audit entry keeps for staff (it is not sent). Staff cancelling at
+    the customer's request (`customer_asked`, e.g. a call after the cut-off) cancel as
+    staff, but the money goes back by the customer's policy (payments' refund share).
 
     Side effects, in order:
     1. validate: the reason (length, no control characters)
@@ -76,7 +79,10 @@ def booking_cancel(
                 _("This booking can only be cancelled up to %(hours)d hours before it starts.")
                 % {"hours": hours}
             )
-        extra = {"reason": (None, reason)} if reason else {}
+        extra: dict[str, tuple[object, object]] = {"reason": (None, reason)} if reason else {}
+        customer_asked = customer_asked and actor != CUSTOMER
+        if customer_asked:
+            extra["customer_asked"] = (False, True)
         booking_logged(
             locked, "cancelled", kind=actor, status=(locked.status, "cancelled"), **extra
         )
@@ -85,7 +91,11 @@ def booking_cancel(
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
         events.publish(
             events.BookingCancelled(
-                booking=locked, now=now, actor=actor, notify_customer=notify_customer
+                booking=locked,
+                now=now,
+                actor=actor,
+                notify_customer=notify_customer,
+                customer_asked=customer_asked,
             )
         )
     return locked

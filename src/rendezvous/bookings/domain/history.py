@@ -26,7 +26,10 @@ ACTIONS = {
 
 
 def action_label(entry: AuditEntry) -> str:
-    return str(ACTIONS.get(entry.action, entry.action))
+    label = str(ACTIONS.get(entry.action, entry.action))
+    if entry.action == "cancelled" and entry.changes.get("customer_asked") == [False, True]:
+        return str(_("cancelled at the customer's request"))
+    return label
 
 
 def booking_logged(
