@@ -104,9 +104,7 @@ def test_a_junior_sees_no_button_and_cannot_post_it(client, paid, team):
     assert Booking.objects.get().payment_status == PaymentStatus.PENDING
 
 
-def test_cancelling_at_the_customers_request_refunds_by_the_policy(
-    client, paid, team, frozen_now
-):
+def test_cancelling_at_the_customers_request_refunds_by_the_policy(client, paid, team, frozen_now):
     from rendezvous.payments.domain.bank import mark_received  # noqa: PLC0415
     from rendezvous.payments.domain.settings import (  # noqa: PLC0415
         PaymentSettingsFields,
