@@ -71,11 +71,7 @@ class MeetingAccount(models.Model):
 
     def __str__(self) -> str:
         # Never the secret: accounts show up in logs and admin lists.
-        if self.staff_id:
-            assert self.staff is not None  # staff_id is set
-            who = self.staff.name
-        else:
-            who = str(self.company)
+        who = self.staff.name if self.staff else str(self.company)
         return f"{self.provider} ({who})"
 
 

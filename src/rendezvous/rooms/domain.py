@@ -105,10 +105,8 @@ def _name(row, meeting: Meeting, booking, host: bool) -> str:
     if not host:
         return row.booking.first_name.strip()
     owner = booking or meeting.session
-    if owner is not None and owner.staff_id:
-        staff = owner.staff
-        assert staff is not None  # staff_id is set
-        return staff.name
+    if owner is not None and owner.staff is not None:
+        return owner.staff.name
     return meeting.company.name
 
 

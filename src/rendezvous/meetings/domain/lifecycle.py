@@ -106,9 +106,8 @@ def meeting_booking_changed(
 
 
 def _attach(booking: Booking, now: datetime) -> None:
-    if booking.session_id:
-        session = booking.session
-        assert session is not None  # session_id is set
+    session = booking.session
+    if session is not None:
         meeting = Meeting.objects.filter(session_id=session.pk).first()
         if meeting is None:
             meeting = _new_meeting(

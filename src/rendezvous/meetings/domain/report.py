@@ -37,7 +37,6 @@ from django.utils.translation import gettext_lazy as _
 
 from rendezvous.bookings.domain.customers import display_name
 from rendezvous.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus
-from rendezvous.catalog.models import ClassSession
 from rendezvous.companies.access import (
     Actor,
     access_staff_scope,
@@ -173,13 +172,6 @@ def _midnight(day: date, zone) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def _staff_name(owner: Booking | ClassSession) -> str:
-    if not owner.staff_id:
-        return ""
-    assert owner.staff is not None  # staff_id is set
-    return owner.staff.name
-
-
 def _row(meeting: Meeting, zone, now: datetime, hours: timedelta, company: Company) -> ReportRow:
     owner = meeting.booking or meeting.session
     assert owner is not None  # a booking's or a session's (meeting_for_booking_or_session)
@@ -204,7 +196,7 @@ def _row(meeting: Meeting, zone, now: datetime, hours: timedelta, company: Compa
         when=_local(meeting.start, zone),
         # In the reader's language, as every page names services (Service.text_in).
         service=owner.service.text_in("name", company=company),
-        staff=_staff_name(owner),
+        staff=owner.staff.name if owner.staff else "",
         customers=[display_name(b.first_name, b.last_name) for b in shown],
         provider=meeting.provider,
         state=state,

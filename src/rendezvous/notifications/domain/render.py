@@ -10,7 +10,7 @@ from django.utils.html import escape
 from django.utils.translation import override
 
 from rendezvous.bookings.models import Booking
-from rendezvous.companies.models import Company, Location
+from rendezvous.companies.models import Company
 
 from ..defaults import default_template
 from ..links import manage_link
@@ -51,26 +51,12 @@ def format_end(start: datetime, end: datetime, zone: ZoneInfo, language: str) ->
     return format_when(end, zone, language)
 
 
-def _session_location(booking: Booking) -> Location | None:
-    if not booking.session_id:
-        return None
-    assert booking.session is not None  # session_id is set
-    return booking.session.location
-
-
-def _staff_name(booking: Booking) -> str:
-    if not booking.staff_id:
-        return ""
-    assert booking.staff is not None  # staff_id is set
-    return booking.staff.name
-
-
 def place(booking: Booking, language: str) -> str:
     # An online booking's link has a variable of its own ([online_meeting_link], shown
     # as a link in HTML): repeating it here printed it twice in every default email.
     if booking.online:
         return online_location(language)
-    location = _session_location(booking)
+    location = booking.session.location if booking.session else None
     location = location or booking.service.location
     if location is None:
         return booking.company.name
@@ -94,7 +80,7 @@ def booking_values(
         "customer_first_name": booking.first_name,
         "customer_last_name": booking.last_name,
         "service_name": booking.service.text_in("name", language, company=booking.company),
-        "staff_name": _staff_name(booking),
+        "staff_name": booking.staff.name if booking.staff else "",
         "company_name": booking.company.name,
         "booking_start": format_when(booking.start, zone, language),
         "booking_end": format_end(booking.start, booking.end, zone, language),
