@@ -26,10 +26,9 @@ ACTIONS = {
 
 
 def action_label(entry: AuditEntry) -> str:
-    label = str(ACTIONS.get(entry.action, entry.action))
     if entry.action == "cancelled" and entry.changes.get("customer_asked") == [False, True]:
         return str(_("cancelled at the customer's request"))
-    return label
+    return str(ACTIONS.get(entry.action, entry.action))
 
 
 def booking_logged(

@@ -307,7 +307,8 @@ def pass_purchase(
     currency = company.currency
     amount = quantize(product.price, currency)
     with booking_transaction():
-        Customer.objects.select_for_update().filter(pk=customer.pk).exists()
+        # The customer's row is the lock: a second purchase waits for this one's commit.
+        Customer.objects.select_for_update().get(pk=customer.pk)
         if method == Method.CARD:
             waiting = _card_purchase_open(customer, product, now)
             if waiting is not None:
