@@ -11,7 +11,7 @@ from rendezvous.bookings.domain import SessionFields
 from rendezvous.companies.models import Role
 from rendezvous.core.errors import ValidationFailed
 from tests.audit import as_staff, entries
-from tests.conftest import NOW, TOMORROW_10, details
+from tests.conftest import NOW, TOMORROW_10, book
 from tests.dashboard.conftest import member
 
 pytestmark = pytest.mark.integration
@@ -37,14 +37,7 @@ def test_a_sessions_life_is_in_the_log_with_who_did_it(practice):
             now=NOW,
         )
         domain.session_update(session=session, fields=SessionFields(capacity=12), now=NOW)
-        domain.seat_reserve(
-            company=practice.company,
-            service=practice.yoga,
-            session_id=session.pk,
-            start=None,
-            details=details("seat"),
-            now=NOW,
-        )
+        book(practice, None, service=practice.yoga, session_id=session.pk, n="seat")
         domain.session_cancel(session=session, now=NOW)
     created, updated, cancelled = session_entries()
     assert {e.entity_id for e in (created, updated, cancelled)} == {str(session.pk)}
@@ -69,15 +62,7 @@ def test_deleting_a_session_without_bookings_is_logged(practice):
 
 
 def test_a_refused_change_logs_nothing(practice):
-    domain.seat_reserve(
-        company=practice.company,
-        service=practice.yoga,
-        session_id=practice.session.pk,
-        start=None,
-        details=details("seat"),
-        participants=3,
-        now=NOW,
-    )
+    book(practice, None, service=practice.yoga, session_id=practice.session.pk, participants=3)
     with pytest.raises(ValidationFailed):
         domain.session_update(session=practice.session, fields=SessionFields(capacity=2), now=NOW)
     assert session_entries() == []

@@ -8,8 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rendezvous.bookings import domain
-from tests.conftest import NOW, TOMORROW_10, book, details
+from tests.conftest import TOMORROW_10, book
 from tests.factories import ClassSessionFactory
 
 from .test_office_bookings import signed_in
@@ -26,14 +25,7 @@ def queries(client, url: str) -> int:
 
 
 def seat(practice, session, n: str):
-    return domain.seat_reserve(
-        company=practice.company,
-        service=practice.yoga,
-        session_id=session.pk,
-        start=None,
-        details=details(n),
-        now=NOW,
-    ).booking
+    return book(practice, None, service=practice.yoga, session_id=session.pk, n=n).booking
 
 
 @pytest.fixture
